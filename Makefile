@@ -1,0 +1,100 @@
+# pyflame — a sampling profiler for Python.  `make help` lists the targets.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC      ?= cc
+BUILD   ?= build
+PKGS    := libseccomp libcap zlib
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS) \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS_PF   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lseccomp -lcap -lz)
+LDLIBS_TEST = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
+LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+HEADERS   := $(wildcard include/pyflame/*.h)
+
+.PHONY: all
+all: $(BUILD)/pyflame
+
+$(BUILD)/obj/%.o: src/%.c $(HEADERS) | $(BUILD)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libpyflame.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/pyflame: $(BUILD)/obj/main.o $(BUILD)/libpyflame.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PF)
+
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libpyflame.a | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(BUILD)/libpyflame.a $(LDLIBS_TEST) $(LDLIBS_PF)
+
+$(BUILD)/obj $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+.PHONY: unit bats check deps demo install uninstall clean san lint help bench-smoke
+unit: $(TEST_BINS)
+	$(Q)scripts/run-unit.sh $(TEST_BINS)
+
+bats: $(BUILD)/pyflame
+	$(Q)scripts/deps.sh --check-only test >/dev/null || scripts/deps.sh test
+	$(Q)PYFLAME=$(abspath $(BUILD)/pyflame) bats --print-output-on-failure bats/
+
+# Everything a contributor must keep green: unit tests (plain and sanitized) and CLI tests.
+check:
+	$(Q)scripts/deps.sh test
+	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)$(MAKE) --no-print-directory san
+	$(Q)$(MAKE) --no-print-directory bats
+
+# Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer, in their own build tree.
+san:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/san \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		unit
+
+deps:
+	$(Q)scripts/deps.sh build
+
+demo: $(BUILD)/pyflame
+	$(Q)scripts/demo.sh $(BUILD)/pyflame
+
+install: $(BUILD)/pyflame
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BUILD)/pyflame $(DESTDIR)$(BINDIR)/pyflame
+	install -m 0644 docs/pyflame.1 $(DESTDIR)$(MANDIR)/man1/pyflame.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pyflame $(DESTDIR)$(MANDIR)/man1/pyflame.1
+
+clean:
+	rm -rf build
+
+help:
+	@echo 'make            build build/pyflame'
+	@echo 'make demo       profile examples/demo.py and print where the flame graph is'
+	@echo 'make check      install test deps, run unit tests (plain + ASan/UBSan) and bats tests'
+	@echo 'make unit|san|bats  one part of check'
+	@echo 'make install    install to $$(DESTDIR)$$(PREFIX) (default /usr/local)'

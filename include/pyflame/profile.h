@@ -1,0 +1,121 @@
+/* profile.h - aggregated samples: interned frames and stacks, per process and thread. */
+#ifndef PYFLAME_PROFILE_H
+#define PYFLAME_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pyflame/strtab.h"
+
+/* One Python frame: ids into profile->strings, and a line (-1 = unknown). */
+struct pf_frame {
+	uint32_t name;		/* qualified name where the version has one */
+	uint32_t file;
+	int32_t line;
+};
+
+/* Sample flags. */
+#define PF_SAMPLE_IDLE      0x1u	/* the thread was not running (wall mode keeps it) */
+#define PF_SAMPLE_GIL       0x2u	/* the thread held the GIL */
+#define PF_SAMPLE_TRUNCATED 0x4u	/* deeper than --max-depth: the root side was cut */
+
+struct pf_process {
+	pid_t pid;
+	uint32_t cmdline;	/* strtab id: shortened command line */
+	uint32_t version;	/* strtab id: "3.12.1", or the empty string if not Python */
+	uint64_t samples;
+};
+
+struct pf_thread {
+	pid_t tid;
+	uint32_t proc;		/* index into processes */
+	uint32_t name;		/* strtab id: thread name (comm) */
+	uint64_t samples;
+};
+
+/* One aggregated row: this stack was seen count times on this thread with these flags. */
+struct pf_row {
+	uint32_t thread;	/* index into threads */
+	uint32_t stack;		/* index into stack_off */
+	uint32_t flags;
+	uint64_t count;
+};
+
+/* Facts about the run that writers print where their format has room. */
+struct pf_meta {
+	char *command;		/* the command line as the user typed it */
+	char *mode;		/* "wall", "cpu", "gil" */
+	double rate_hz;		/* requested */
+	uint64_t start_unix_ns;	/* wall clock at start */
+	uint64_t duration_ns;
+	uint64_t ticks;		/* sampling ticks that ran */
+	uint64_t ticks_missed;	/* deadlines that passed without a tick */
+	uint64_t dropped;	/* thread samples dropped (torn reads etc.) */
+};
+
+struct profile {
+	struct strtab *strings;
+
+	struct pf_frame *frames;	/* interned frames; a stack holds indices into this */
+	size_t nframes, frames_alloc;
+
+	uint32_t *stack_data;		/* stacks: stack_data[stack_off[i] .. +stack_len[i]] */
+	size_t stack_data_len, stack_data_alloc;	/* frame indices, root first */
+	uint32_t *stack_off, *stack_len;
+	size_t nstacks, stacks_alloc;
+
+	struct pf_row *rows;
+	size_t nrows, rows_alloc;
+
+	struct pf_process *procs;
+	size_t nprocs, procs_alloc;
+	struct pf_thread *threads;
+	size_t nthreads, threads_alloc;
+
+	uint64_t total;			/* sum of every row's count */
+	struct pf_meta meta;
+
+	void *index;			/* private hash tables */
+};
+
+struct profile *profile__new(void);
+void profile__free(struct profile *p);
+
+/* Register a process (idempotent per pid; a later call updates cmdline/version). */
+uint32_t profile__process(struct profile *p, pid_t pid, const char *cmdline, const char *version);
+/* Register a thread of process proc (idempotent per (proc, tid); updates a non-NULL name). */
+uint32_t profile__thread(struct profile *p, uint32_t proc, pid_t tid, const char *name);
+uint32_t profile__frame(struct profile *p, const struct pf_frame *f);
+/* Intern a stack of frame indices, root first. */
+uint32_t profile__stack(struct profile *p, const uint32_t *frames, size_t n);
+/* Add count samples of stack on thread with flags. */
+void profile__add(struct profile *p, uint32_t thread, uint32_t stack, uint32_t flags, uint64_t count);
+
+/* --- shared by the writers ------------------------------------------------------- */
+
+struct output_opts {
+	int line_numbers;	/* label frames "name (file:line)"; 0 = "name (file)" */
+	int threads;		/* a frame per thread under each process */
+	int merge_processes;	/* one root per distinct command line instead of per pid */
+	const char *title;	/* e.g. the command line */
+	int min_width_px;	/* svg: prune frames narrower than this (default 1 px of 1200) */
+};
+
+/*
+ * Fold the profile into labelled stacks, the way every text format sees it: each path is
+ * "process;[thread;]frame;...;frame[;<idle>]" root first, with counts summed over rows that
+ * fold to the same path, sorted by path (deterministic).  Labels are freshly built strings.
+ */
+struct pf_folded {
+	char *path;		/* frames joined by ';' */
+	uint64_t count;
+};
+struct pf_folded *profile__fold(const struct profile *p, const struct output_opts *o, size_t *n);
+void pf_folded__free(struct pf_folded *f, size_t n);
+
+/* "name (file:line)" or "name (file)"; file shortened to what follows site-packages/ etc. */
+void profile__frame_label(const struct profile *p, uint32_t frame, int line_numbers,
+			  char *buf, size_t size);
+
+#endif

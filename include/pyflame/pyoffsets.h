@@ -1,0 +1,129 @@
+/* pyoffsets.h - per-version CPython layouts, as data. */
+#ifndef PYFLAME_PYOFFSETS_H
+#define PYFLAME_PYOFFSETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pyflame/linetable.h"
+
+#define PY_VER(maj, min) (((maj) << 8) | (min))
+#define PY_VER_MAJOR(v) (((v) >> 8) & 0xff)
+#define PY_VER_MINOR(v) ((v) & 0xff)
+
+/* Offsets that do not exist in a version are PYOFF_NONE. */
+#define PYOFF_NONE (-1)
+
+enum py_frame_model {
+	PY_FRAMES_OBJECT,	/* <= 3.10: PyFrameObject chain via f_back, code via f_code */
+	PY_FRAMES_INTERP,	/* 3.11+: _PyInterpreterFrame chain via previous */
+};
+
+enum py_str_model {
+	PY_STR_27,		/* PyStringObject: ob_size, ob_sval bytes */
+	PY_STR_PEP393,		/* 3.3+: compact ASCII / compact / legacy unicode */
+};
+
+struct py_offsets {
+	unsigned version;			/* PY_VER(major, minor) */
+	enum py_frame_model frames;
+	enum py_str_model strings;
+	enum linetable_kind linetable;
+	int free_threaded;
+
+	struct {				/* _PyRuntimeState; all PYOFF_NONE for 2.7/3.6 */
+		int64_t interpreters_head;
+		int64_t finalizing;
+		int64_t gil_locked;		/* 3.7-3.11 runtime-wide GIL */
+		int64_t gil_last_holder;
+		int64_t tstate_current;		/* 3.7-3.11 gilstate.tstate_current */
+	} runtime;
+	struct {				/* PyInterpreterState */
+		int64_t next;
+		int64_t threads_head;
+		int64_t id;
+		int64_t ceval_gil;		/* 3.12+: pointer to the _gil_runtime_state in use */
+		int64_t code_object_generation;	/* 3.14+ */
+	} interp;
+	struct {				/* _gil_runtime_state (3.12+ via interp.ceval_gil) */
+		int64_t last_holder;
+		int64_t locked;
+	} gil;
+	struct {				/* PyThreadState */
+		int64_t size;
+		int64_t next;
+		int64_t interp;
+		int64_t frame;			/* <= 3.10: PyFrameObject * */
+		int64_t cframe;			/* 3.11, 3.12: _PyCFrame * */
+		int64_t cframe_current_frame;	/* offset inside _PyCFrame */
+		int64_t current_frame;		/* 3.13+: _PyInterpreterFrame * */
+		int64_t thread_id;		/* pthread_self() */
+		int64_t native_thread_id;	/* 3.11+: gettid() */
+		int64_t status;			/* 3.12+: _status bitfield */
+		int64_t holds_gil;		/* 3.14+: int */
+		int holds_gil_bit;		/* 3.13: bit in _status; -1 none */
+	} tstate;
+	struct {				/* PyFrameObject (<= 3.10) */
+		int64_t back;
+		int64_t code;
+		int64_t lasti;
+		int lasti_unit;			/* bytes per f_lasti unit: 1, or 2 on 3.10 */
+	} frame;
+	struct {				/* _PyInterpreterFrame (3.11+) */
+		int64_t size;
+		int64_t executable;		/* f_code / f_executable */
+		int64_t previous;
+		int64_t instr_ptr;		/* prev_instr (3.11/3.12) / instr_ptr (3.13+) */
+		int64_t owner;
+		uint64_t tag_mask;		/* bits to clear from executable: 3 on 3.14+, else 0 */
+		int shim_owner_min;		/* skip owner >= this (3.12+: 3); 0 disables */
+		int owner_generator;		/* owner value of generator frames (1) */
+	} iframe;
+	struct {				/* PyCodeObject */
+		int64_t size;			/* bytes to read to cover every field below */
+		int64_t firstlineno;
+		int64_t filename;
+		int64_t name;
+		int64_t qualname;		/* 3.11+ */
+		int64_t linetable;		/* co_lnotab / co_linetable */
+		int64_t firsttraceable;		/* 3.11+ */
+		int64_t code_adaptive;		/* 3.11+ */
+	} code;
+	struct {				/* object headers, str and bytes */
+		int64_t ob_type;
+		int64_t str_length;
+		int64_t str_state;
+		int64_t str_ascii_data;		/* sizeof(PyASCIIObject) */
+		int64_t str_compact_data;	/* sizeof(PyCompactUnicodeObject) */
+		int64_t str_legacy_data;	/* PyUnicodeObject.data.any */
+		int str_kind_shift;		/* state bits: kind (3 bits), compact, ascii */
+		int str_compact_bit;
+		int str_ascii_bit;
+		int64_t bytes_size;		/* ob_size of bytes (2.7 str) */
+		int64_t bytes_data;		/* ob_sval */
+	} obj;
+};
+
+/* The built-in table for major.minor (2.7, 3.6-3.12), or NULL. */
+const struct py_offsets *py_offsets__table(unsigned version);
+
+/*
+ * Build offsets for 3.13+ from the target's own _Py_DebugOffsets (the bytes read at
+ * _PyRuntime; len as read).  Picks the field layout by the minor version inside the
+ * struct.  0, -EINVAL (bad cookie or implausible values), -ENOTSUP (unknown minor).
+ */
+int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *out);
+struct pyruntime_loc;
+struct remote;
+/*
+ * Finish a probe against live memory: read _Py_DebugOffsets (3.13+) or take the built-in
+ * table for loc->version, and check that the runtime has an interpreter.  0, -EAGAIN while
+ * the interpreter is not initialised yet (try again later), -ENOTSUP, -EFAULT, -ESRCH.
+ */
+int py_offsets__resolve(const struct remote *r, const struct pyruntime_loc *loc,
+			struct py_offsets *out);
+
+/* Bytes of _Py_DebugOffsets to read so py_offsets__from_debug() sees every field it needs. */
+#define PY_DEBUG_OFFSETS_MAX 1024
+
+#endif

@@ -1,0 +1,39 @@
+/* pyprobe.h - find a CPython runtime in a process and pick its layout. */
+#ifndef PYFLAME_PYPROBE_H
+#define PYFLAME_PYPROBE_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pyflame/pyoffsets.h"
+#include "pyflame/remote.h"
+
+/* Where the runtime lives, as found from the ELF files mapped in the process. */
+struct pyruntime_loc {
+	char binary[PATH_MAX];		/* exe or libpython file that holds the runtime */
+	uint64_t load_bias;
+	unsigned version;		/* PY_VER(major, minor) */
+	uint32_t hexversion;		/* PY_VERSION_HEX when known (3.11+), else 0 */
+	uint64_t runtime_addr;		/* _PyRuntime / .PyRuntime (3.7+), else 0 */
+	uint64_t interp_head_addr;	/* &interp_head (2.7, 3.6), else 0 */
+	uint64_t tstate_current_addr;	/* &_PyThreadState_Current (2.7, 3.6), else 0 */
+	uint64_t code_type_addr;	/* &PyCode_Type */
+	uint64_t str_type_addr;		/* &PyUnicode_Type (3.x) / &PyString_Type (2.7) */
+	uint64_t bytes_type_addr;	/* &PyBytes_Type (3.x) / &PyString_Type (2.7) */
+};
+
+/*
+ * Locate the runtime of pid from /proc/PID/maps and the ELF files (opened through
+ * /proc/PID/root when possible).  Reads no target memory.
+ *   0         found; *loc filled
+ *   -ENOENT   no CPython in this process (yet: a later dlopen can still bring one)
+ *   -ENOTSUP  a CPython whose version pyflame does not support (loc->binary/version set)
+ *   -ESRCH    the process is gone
+ */
+int pyprobe__locate(pid_t pid, struct pyruntime_loc *loc);
+
+/* "3.12.1" style text for loc (from hexversion, else major.minor). */
+void pyprobe__version_str(const struct pyruntime_loc *loc, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,61 @@
+/* unwind.h - read the Python stacks of every thread of one interpreter process. */
+#ifndef PYFLAME_UNWIND_H
+#define PYFLAME_UNWIND_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pyflame/profile.h"
+#include "pyflame/pyoffsets.h"
+#include "pyflame/pyprobe.h"
+#include "pyflame/remote.h"
+#include "pyflame/strtab.h"
+
+/* Why a thread sample was dropped: counted, shown in the summary. */
+enum unwind_drop {
+	UNWIND_DROP_READ,	/* a remote read failed (memory changed under us) */
+	UNWIND_DROP_BADCODE,	/* a frame's code pointer is not a code object */
+	UNWIND_DROP_BADSTR,	/* a name or file name is not a sane string */
+	UNWIND_DROP_CYCLE,	/* the frame chain loops */
+	UNWIND_DROP_THREADS,	/* thread list too long or looping */
+	UNWIND_DROP__COUNT,
+};
+const char *unwind_drop__name(enum unwind_drop d);
+
+struct unwind_stats {
+	uint64_t threads;			/* thread samples emitted */
+	uint64_t drops[UNWIND_DROP__COUNT];
+};
+
+/* One thread's stack, innermost frame first; storage owned by the unwinder. */
+struct unwind_thread {
+	uint64_t tstate_addr;
+	pid_t tid;			/* kernel TID, 0 if unknown */
+	int64_t interp_id;
+	unsigned flags;			/* PF_SAMPLE_GIL, PF_SAMPLE_TRUNCATED */
+	unsigned depth;
+	const struct pf_frame *frames;
+};
+
+typedef void (*unwind_emit_fn)(void *arg, const struct unwind_thread *t);
+
+struct unwinder;
+
+/*
+ * An unwinder for one process: r is borrowed and must outlive it; names and files are
+ * interned into strings.  max_depth bounds each stack (deeper stacks keep the innermost
+ * max_depth frames and are flagged PF_SAMPLE_TRUNCATED).
+ */
+struct unwinder *unwinder__new(const struct remote *r, const struct pyruntime_loc *loc,
+			       const struct py_offsets *off, struct strtab *strings,
+			       unsigned max_depth);
+void unwinder__free(struct unwinder *u);
+
+/*
+ * Sample every thread of every interpreter once, calling emit for each thread whose stack
+ * was read cleanly.  Does not allocate after warm-up (caches grow by doubling).  Returns 0,
+ * or -ESRCH (process gone) / -EFAULT (the runtime itself is unreadable).
+ */
+int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct unwind_stats *st);
+
+#endif

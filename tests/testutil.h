@@ -1,0 +1,19 @@
+/* testutil.h - what every cmocka test includes. */
+#ifndef PYFLAME_TESTUTIL_H
+#define PYFLAME_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* Directory of tests/fixtures, from the environment (make sets it) or the source tree. */
+static inline const char *fixtures_dir(void)
+{
+	const char *d = getenv("PYFLAME_FIXTURES");
+
+	return d ? d : "tests/fixtures";
+}
+
+#endif
