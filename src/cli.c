@@ -1,12 +1,278 @@
-/* cli.c - placeholder until the launcher lands. */
+/* cli.c - command-line parsing, help text and subcommand dispatch. */
 #include "pyflame/cli.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pyflame/cmd_run.h"
+#include "pyflame/util.h"
+#include "pyflame/version.h"
+
+#define RATE_MIN_HZ 1.0
+#define RATE_MAX_HZ 100000.0
+#define DEPTH_DEFAULT 2048u
+#define DEPTH_MAX 65536u
+
+static const char usage_main[] =
+"usage: pyflame run [OPTIONS] [--] COMMAND [ARGS...]\n"
+"       pyflame --help | --version\n"
+"\n"
+"Sample the Python stacks of COMMAND and every Python process it starts, and write a\n"
+"flame graph when it exits.  COMMAND runs exactly as it would without pyflame: same\n"
+"input, output, signals and exit status.  No root or CAP_SYS_PTRACE is needed.\n"
+"\n"
+"Commands:\n"
+"  run      launch COMMAND under the profiler (see 'pyflame run --help')\n";
+
+static const char usage_run[] =
+"usage: pyflame run [OPTIONS] [--] COMMAND [ARGS...]\n"
+"\n"
+"Sampling:\n"
+"  -r, --rate HZ          samples per second per thread (default 100; 1k, 1khz, 250hz\n"
+"                         accepted; 1 Hz to 100 kHz)\n"
+"      --duration SECS    stop sampling after SECS; the command runs on\n"
+"      --mode MODE        wall (default): every thread at every tick, idle ones marked;\n"
+"                         cpu: only threads that are running; gil: only the GIL holder\n"
+"  -x, --exclude-idle     same as --mode cpu (Pyflame compatible)\n"
+"      --max-depth N      keep at most N frames per stack (default 2048); deeper stacks\n"
+"                         keep their innermost frames under a <truncated> frame\n"
+"      --no-follow        profile COMMAND's own process only, not its children\n"
+"      --reader KIND      how to read memory: auto (default), vm, mem, peek\n"
+"\n"
+"Output:\n"
+"  -o, --output FILE      write a profile to FILE; repeatable; the format comes from\n"
+"                         the extension: .svg flame graph, .txt .folded .collapsed\n"
+"                         collapsed stacks; '-' writes to standard output (default:\n"
+"                         pyflame-COMMAND-PID.svg in the current directory)\n"
+"  -f, --format FMT       force the format of the outputs that follow (svg, collapsed)\n"
+"  -n, --no-line-numbers  aggregate by function, not by line\n"
+"      --threads          add a frame per thread (TID and name) under each process\n"
+"      --merge            merge processes that run the same command line\n"
+"      --title TEXT       flame graph title (default: the command line)\n"
+"  -q, --quiet            no summary on standard error\n"
+"  -v, --verbose          say what pyflame is doing\n"
+"  -h, --help             this help\n"
+"\n"
+"Exit status: COMMAND's own status; if COMMAND is killed by a signal, pyflame writes\n"
+"its profiles and ends itself by the same signal.  pyflame's own failures:\n"
+"  2 usage error, 125 pyflame failed, 126 COMMAND not executable, 127 COMMAND not found.\n"
+"\n"
+"Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to pyflame are forwarded to COMMAND\n"
+"(once: signals from the terminal already reach it).  Ctrl-Z and fg work as usual.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, fmt, arg);
+	pf_error(0, "%s", sb.buf);
+	pf_hint("see 'pyflame run --help'");
+	strbuf_release(&sb);
+	return PF_EXIT_USAGE;
+}
+
+/* "100", "1k", "1khz", "2.5kHz", "250hz" -> Hz; -1 if malformed. */
+static double parse_rate(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v))
+		return -1;
+	if (!strncasecmp(end, "k", 1)) {
+		v *= 1000;
+		end++;
+	}
+	if (!strcasecmp(end, "hz"))
+		end += 2;
+	return *end ? -1 : v;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum {
+	OPT_DURATION = 256,
+	OPT_MODE,
+	OPT_MAX_DEPTH,
+	OPT_NO_FOLLOW,
+	OPT_READER,
+	OPT_THREADS,
+	OPT_MERGE,
+	OPT_TITLE,
+};
+
+static const struct option run_longopts[] = {
+	{ "rate", required_argument, NULL, 'r' },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "exclude-idle", no_argument, NULL, 'x' },
+	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
+	{ "no-follow", no_argument, NULL, OPT_NO_FOLLOW },
+	{ "reader", required_argument, NULL, OPT_READER },
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "no-line-numbers", no_argument, NULL, 'n' },
+	{ "threads", no_argument, NULL, OPT_THREADS },
+	{ "merge", no_argument, NULL, OPT_MERGE },
+	{ "title", required_argument, NULL, OPT_TITLE },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cli_run(int argc, char **argv)
+{
+	struct run_opts o = {
+		.rate_hz = 100,
+		.line_numbers = 1,
+		.max_depth = DEPTH_DEFAULT,
+		.mode = PF_MODE_WALL,
+		.follow = 1,
+		.reader = REMOTE_AUTO,
+	};
+	enum pf_format forced = PF_FORMAT_NONE;
+	int c, ret;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:r:xo:f:nqvh", run_longopts, NULL)) != -1) {
+		unsigned long ul;
+		char *end;
+
+		switch (c) {
+		case 'r':
+			o.rate_hz = parse_rate(optarg);
+			if (o.rate_hz < 0)
+				return usage_error("invalid rate '%s' (want e.g. 100, 1k, 1khz)", optarg);
+			if (o.rate_hz < RATE_MIN_HZ || o.rate_hz > RATE_MAX_HZ)
+				return usage_error("rate '%s' out of range (1 Hz to 100 kHz)", optarg);
+			break;
+		case OPT_DURATION:
+			errno = 0;
+			o.duration_s = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !isfinite(o.duration_s) ||
+			    o.duration_s <= 0 || o.duration_s > 1e7)
+				return usage_error("invalid duration '%s' (want seconds > 0)", optarg);
+			break;
+		case OPT_MODE:
+			if (!strcmp(optarg, "wall"))
+				o.mode = PF_MODE_WALL;
+			else if (!strcmp(optarg, "cpu"))
+				o.mode = PF_MODE_CPU;
+			else if (!strcmp(optarg, "gil"))
+				o.mode = PF_MODE_GIL;
+			else
+				return usage_error("unknown mode '%s' (want wall, cpu or gil)", optarg);
+			break;
+		case 'x':
+			o.mode = PF_MODE_CPU;
+			break;
+		case OPT_MAX_DEPTH:
+			if (parse_uint(optarg, DEPTH_MAX, &ul) || ul == 0)
+				return usage_error("invalid max depth '%s' (want 1 to 65536)", optarg);
+			o.max_depth = (unsigned)ul;
+			break;
+		case OPT_NO_FOLLOW:
+			o.follow = 0;
+			break;
+		case OPT_READER:
+			if (remote_kind__parse(optarg, &o.reader))
+				return usage_error("unknown reader '%s' (want auto, vm, mem or peek)", optarg);
+			break;
+		case 'o':
+			o.outputs = xrealloc(o.outputs, (o.noutputs + 1) * sizeof(*o.outputs));
+			o.outputs[o.noutputs].path = optarg;
+			o.outputs[o.noutputs].format = forced;
+			if (forced == PF_FORMAT_NONE && strcmp(optarg, "-")) {
+				o.outputs[o.noutputs].format = pf_format__from_path(optarg);
+				if (o.outputs[o.noutputs].format == PF_FORMAT_NONE)
+					return usage_error("cannot tell the format of '%s' from its extension "
+							   "(use .svg, .txt, .folded, .collapsed, or -f)", optarg);
+			}
+			if (o.outputs[o.noutputs].format == PF_FORMAT_NONE)
+				o.outputs[o.noutputs].format = PF_FORMAT_COLLAPSED;
+			o.noutputs++;
+			break;
+		case 'f':
+			forced = pf_format__from_name(optarg);
+			if (forced == PF_FORMAT_NONE)
+				return usage_error("unknown format '%s' (want svg or collapsed)", optarg);
+			o.default_format = forced;
+			break;
+		case 'n':
+			o.line_numbers = 0;
+			break;
+		case OPT_THREADS:
+			o.threads = 1;
+			break;
+		case OPT_MERGE:
+			o.merge = 1;
+			break;
+		case OPT_TITLE:
+			o.title = optarg;
+			break;
+		case 'q':
+			pf_quiet = 1;
+			break;
+		case 'v':
+			pf_verbose++;
+			break;
+		case 'h':
+			fputs(usage_run, stdout);
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "no command given: pyflame run [OPTIONS] -- COMMAND [ARGS...]");
+	o.argv = argv + optind;
+	ret = cmd_run(&o);
+	free(o.outputs);
+	return ret;
+}
 
 int cli__main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fputs("pyflame: not built yet\n", stderr);
-	return PF_EXIT_FAILURE;
+	const char *cmd;
+
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return PF_EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+		printf("pyflame %s\n", PYFLAME_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "run"))
+		return cli_run(argc - 1, argv + 1);
+	pf_error(0, "unknown command '%s'", cmd);
+	pf_hint("see 'pyflame --help'");
+	return PF_EXIT_USAGE;
 }

@@ -1,0 +1,43 @@
+/* cmd_run.h - `pyflame run`: the one place that knows the order of things. */
+#ifndef PYFLAME_CMD_RUN_H
+#define PYFLAME_CMD_RUN_H
+
+#include <stddef.h>
+
+#include "pyflame/remote.h"
+#include "pyflame/writers.h"
+
+enum pf_mode {
+	PF_MODE_WALL,		/* every thread, idle ones kept and marked */
+	PF_MODE_CPU,		/* only threads the kernel reports running */
+	PF_MODE_GIL,		/* only the thread holding the GIL */
+};
+
+struct run_output {
+	char *path;		/* "-" = stdout */
+	enum pf_format format;
+};
+
+struct run_opts {
+	char **argv;			/* the command */
+	double rate_hz;
+	struct run_output *outputs;
+	size_t noutputs;
+	enum pf_format default_format;	/* -f without -o */
+	int line_numbers;
+	double duration_s;		/* 0 = until the command exits */
+	unsigned max_depth;
+	int threads;
+	int merge;
+	enum pf_mode mode;
+	int follow;
+	enum remote_kind reader;
+	const char *title;
+};
+
+/* Run the command under the profiler; returns pyflame's exit status. */
+int cmd_run(struct run_opts *o);
+
+const char *pf_mode__name(enum pf_mode m);
+
+#endif

@@ -1,0 +1,69 @@
+/* tracer.h - launch a command under ptrace and follow its whole process tree. */
+#ifndef PYFLAME_TRACER_H
+#define PYFLAME_TRACER_H
+
+#include <stdint.h>
+#include <sys/signalfd.h>
+#include <sys/types.h>
+
+/*
+ * What the tracer tells its user.  Every callback runs on the tracer's thread between
+ * waits; none may block for long.  Task stops are resumed by the tracer itself.
+ */
+struct tracer_ops {
+	/* A new process joined the tree (fork, vfork, clone without CLONE_THREAD). */
+	void (*process_new)(void *arg, pid_t pid, pid_t parent);
+	/* pid finished an execve: its image is new (probe it again). */
+	void (*process_exec)(void *arg, pid_t pid);
+	/* pid is gone (its last thread exited or it was killed). */
+	void (*process_exit)(void *arg, pid_t pid);
+	/* A sampling deadline passed; missed counts deadlines skipped since the last tick. */
+	void (*tick)(void *arg, uint64_t now_ns, uint64_t missed);
+	/* pyflame itself received a signal it does not handle (SIGUSR1, ...). */
+	void (*signal)(void *arg, const struct signalfd_siginfo *si);
+	/* A traced thread is about to receive a fatal signal (SIGSEGV, ...); it is stopped. */
+	void (*fatal_signal)(void *arg, pid_t pid, pid_t tid, int sig);
+};
+
+struct tracer_opts {
+	int follow;		/* follow forks, vforks and clones of new processes */
+	uint64_t period_ns;	/* sampling period; 0 = no ticks */
+	uint64_t duration_ns;	/* stop ticking after this long; 0 = until the command exits */
+};
+
+/* How the command ended. */
+struct tracer_result {
+	int exec_errno;		/* nonzero: the command could not be executed (errno of execvp) */
+	int exited;		/* 1: exit_code is valid */
+	int exit_code;
+	int signaled;		/* 1: term_sig killed it */
+	int term_sig;
+	int core_dumped;
+};
+
+struct tracer;
+
+struct tracer *tracer__new(const struct tracer_opts *o, const struct tracer_ops *ops, void *arg);
+void tracer__free(struct tracer *t);
+
+/*
+ * Fork and exec argv[0] (PATH search as a shell does) as a seized tracee.  The command keeps
+ * pyflame's stdin/stdout/stderr, environment, working directory and process group.  Returns
+ * the command's pid, or -errno when pyflame itself could not start it (fork, ptrace).
+ */
+pid_t tracer__spawn(struct tracer *t, char *const argv[]);
+
+/*
+ * Run the event loop until the command exits: resume every stop, re-inject every signal,
+ * forward SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to pyflame, call the ops.  On return every
+ * other traced task has been detached and left running.  0 or -errno.
+ */
+int tracer__run(struct tracer *t, struct tracer_result *res);
+
+/* Detach every remaining task (also called by tracer__run); safe to call more than once. */
+void tracer__detach_all(struct tracer *t);
+
+/* Stop sampling ticks (e.g. --duration reached); the command runs on. */
+void tracer__stop_ticks(struct tracer *t);
+
+#endif

@@ -1,0 +1,4 @@
+#ifndef PYFLAME_VERSION_H
+#define PYFLAME_VERSION_H
+#define PYFLAME_VERSION "0.1.0"
+#endif

@@ -1,0 +1,693 @@
+/*
+ * cmd_run.c - `pyflame run`: open the outputs, launch the command under the tracer,
+ * probe every process it becomes for a CPython runtime, sample at each tick, and write
+ * the profiles when the command ends.  The only module that prints to the user.
+ */
+#include "pyflame/cmd_run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pyflame/cli.h"
+#include "pyflame/profile.h"
+#include "pyflame/pyoffsets.h"
+#include "pyflame/pyprobe.h"
+#include "pyflame/remote.h"
+#include "pyflame/tracer.h"
+#include "pyflame/unwind.h"
+#include "pyflame/util.h"
+#include "pyflame/writers.h"
+
+#define PROBE_BACKOFF_MIN_NS   5000000ull	/* 5 ms: libpython is mapped within ms */
+#define PROBE_BACKOFF_MAX_NS 2000000000ull	/* a dlopen() can still bring Python later */
+#define THREAD_STALE_TICKS 64			/* forget a thread unseen for this many ticks */
+
+enum proc_state {
+	PROC_PROBING,		/* not known to be Python yet */
+	PROC_PYTHON,		/* sampling */
+	PROC_UNSUPPORTED,	/* a CPython we cannot read (said once) */
+	PROC_FAILED,		/* memory unreadable (said once) */
+};
+
+struct thread_slot {
+	pid_t tid;		/* 0 = empty */
+	int stat_fd;		/* /proc/PID/task/TID/stat, kept open */
+	uint32_t prof_thread;
+	uint64_t last_tick;
+};
+
+struct proc {
+	pid_t pid;
+	enum proc_state state;
+	int located;		/* loc is valid; waiting for the interpreter to initialise */
+	uint64_t next_probe_ns, backoff_ns;
+	struct pyruntime_loc loc;
+	struct py_offsets off;
+	struct remote mem;
+	int mem_open;
+	struct unwinder *uw;
+	uint32_t prof_proc;
+	char version[32];
+	struct thread_slot *threads;
+	size_t nthreads_alloc;
+};
+
+struct run {
+	struct run_opts *o;
+	struct profile *prof;
+	struct tracer *tr;
+	struct proc **procs;
+	size_t nprocs, procs_alloc;
+	struct unwind_stats ustats;
+	uint64_t ticks, missed, tick_no;
+	uint64_t start_ns;
+	size_t python_procs, python_threads;
+	uint32_t *stackbuf;
+	int reader_said;
+};
+
+struct out_file {
+	struct run_output *out;
+	char *final;		/* where it ends up; NULL for stdout */
+	char *tmp;		/* written here first, renamed at the end */
+	int fd;
+};
+
+const char *pf_mode__name(enum pf_mode m)
+{
+	switch (m) {
+	case PF_MODE_WALL: return "wall";
+	case PF_MODE_CPU: return "cpu";
+	case PF_MODE_GIL: return "gil";
+	}
+	return "?";
+}
+
+/* --- processes ------------------------------------------------------------------------ */
+
+static struct proc *proc_find(struct run *r, pid_t pid)
+{
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i]->pid == pid)
+			return r->procs[i];
+	return NULL;
+}
+
+static void proc_reset(struct proc *p)
+{
+	unwinder__free(p->uw);
+	p->uw = NULL;
+	if (p->mem_open)
+		remote__close(&p->mem);
+	p->mem_open = 0;
+	for (size_t i = 0; i < p->nthreads_alloc; i++)
+		if (p->threads[i].tid && p->threads[i].stat_fd >= 0)
+			close(p->threads[i].stat_fd);
+	free(p->threads);
+	p->threads = NULL;
+	p->nthreads_alloc = 0;
+	p->state = PROC_PROBING;
+	p->located = 0;
+	p->next_probe_ns = 0;
+	p->backoff_ns = PROBE_BACKOFF_MIN_NS;
+}
+
+static struct proc *proc_add(struct run *r, pid_t pid)
+{
+	struct proc *p = proc_find(r, pid);
+
+	if (p) {
+		proc_reset(p);
+		return p;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->pid = pid;
+	p->backoff_ns = PROBE_BACKOFF_MIN_NS;
+	xgrow((void **)&r->procs, &r->procs_alloc, r->nprocs + 1, sizeof(*r->procs));
+	r->procs[r->nprocs++] = p;
+	return p;
+}
+
+static void proc_del(struct run *r, pid_t pid)
+{
+	for (size_t i = 0; i < r->nprocs; i++) {
+		struct proc *p = r->procs[i];
+
+		if (p->pid != pid)
+			continue;
+		proc_reset(p);
+		free(p);
+		r->procs[i] = r->procs[--r->nprocs];
+		return;
+	}
+}
+
+/* "python3 app.py --flag" from /proc/PID/cmdline, argv[0] shortened to its basename. */
+static void read_cmdline(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	struct strbuf sb = STRBUF_INIT, out = STRBUF_INIT;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	if (!pf_read_file(path, &sb, 4096) && sb.len) {
+		const char *a0 = sb.buf, *slash = strrchr(a0, '/');
+
+		strbuf_addstr(&out, slash ? slash + 1 : a0);
+		for (size_t i = strlen(a0) + 1; i < sb.len; i += strlen(sb.buf + i) + 1) {
+			strbuf_addch(&out, ' ');
+			strbuf_addstr(&out, sb.buf + i);
+			if (out.len > 80)
+				break;
+		}
+	}
+	if (out.len > 80) {
+		out.len = 77;
+		strbuf_addstr(&out, "...");
+	}
+	snprintf(buf, size, "%s", out.len ? out.buf : "?");
+	strbuf_release(&sb);
+	strbuf_release(&out);
+}
+
+static void proc_probe(struct run *r, struct proc *p, uint64_t now)
+{
+	uint64_t probe_addr;
+	int ret;
+
+	if (now < p->next_probe_ns)
+		return;
+	if (!p->located) {
+		ret = pyprobe__locate(p->pid, &p->loc);
+		if (ret == -ENOTSUP) {
+			char v[32];
+
+			pyprobe__version_str(&p->loc, v, sizeof(v));
+			pf_warn("process %d ('%s'): CPython %s is not supported; not sampling it",
+				p->pid, p->loc.binary, v);
+			p->state = PROC_UNSUPPORTED;
+			return;
+		}
+		if (ret) {
+			p->next_probe_ns = now + p->backoff_ns;
+			if (p->backoff_ns < PROBE_BACKOFF_MAX_NS)
+				p->backoff_ns *= 2;
+			return;
+		}
+		p->located = 1;
+		p->backoff_ns = PROBE_BACKOFF_MIN_NS;
+	}
+	if (!p->mem_open) {
+		probe_addr = p->loc.runtime_addr ? p->loc.runtime_addr : p->loc.interp_head_addr;
+		ret = remote__open(&p->mem, p->pid, r->o->reader, probe_addr);
+		if (ret == -ESRCH)
+			return;
+		if (ret) {
+			pf_error(ret, "process %d: cannot read its memory with %s reader",
+				 p->pid, remote_kind__name(r->o->reader));
+			if (r->o->reader != REMOTE_AUTO)
+				pf_hint("try --reader auto");
+			p->state = PROC_FAILED;
+			return;
+		}
+		p->mem_open = 1;
+	}
+	ret = py_offsets__resolve(&p->mem, &p->loc, &p->off);
+	if (ret == -EAGAIN || ret == -EFAULT) {
+		/* not initialised yet: the interpreter is still starting */
+		p->next_probe_ns = now + p->backoff_ns;
+		if (p->backoff_ns < PROBE_BACKOFF_MAX_NS / 8)
+			p->backoff_ns *= 2;
+		return;
+	}
+	if (ret) {
+		char v[32];
+
+		pyprobe__version_str(&p->loc, v, sizeof(v));
+		pf_warn("process %d ('%s'): cannot read the layout of CPython %s; not sampling it",
+			p->pid, p->loc.binary, v);
+		p->state = PROC_UNSUPPORTED;
+		return;
+	}
+	p->uw = unwinder__new(&p->mem, &p->loc, &p->off, r->prof->strings, r->o->max_depth);
+	if (!p->uw) {
+		p->state = PROC_FAILED;
+		return;
+	}
+	{
+		char cmd[128];
+
+		pyprobe__version_str(&p->loc, p->version, sizeof(p->version));
+		read_cmdline(p->pid, cmd, sizeof(cmd));
+		p->prof_proc = profile__process(r->prof, p->pid, cmd, p->version);
+	}
+	p->state = PROC_PYTHON;
+	r->python_procs++;
+	pf_info("process %d: CPython %s in '%s', reading memory with %s", p->pid,
+		p->version, p->loc.binary, p->mem.ops->name);
+	if (!r->reader_said && strcmp(p->mem.ops->name, "vm")) {
+		r->reader_said = 1;
+		if (!pf_quiet)
+			pf_warn("process_vm_readv is refused here; reading memory with '%s' instead",
+				p->mem.ops->name);
+	}
+}
+
+/* --- threads --------------------------------------------------------------------------- */
+
+static struct thread_slot *thread_slot(struct run *r, struct proc *p, pid_t tid)
+{
+	size_t i, free_i = SIZE_MAX;
+
+	for (i = 0; i < p->nthreads_alloc; i++) {
+		if (p->threads[i].tid == tid)
+			return &p->threads[i];
+		if (!p->threads[i].tid && free_i == SIZE_MAX)
+			free_i = i;
+	}
+	if (free_i == SIZE_MAX) {
+		size_t old = p->nthreads_alloc;
+
+		xgrow((void **)&p->threads, &p->nthreads_alloc, old + 1, sizeof(*p->threads));
+		memset(p->threads + old, 0, (p->nthreads_alloc - old) * sizeof(*p->threads));
+		free_i = old;
+	}
+	{
+		struct thread_slot *s = &p->threads[free_i];
+		char path[96], name[64] = "";
+		struct strbuf sb = STRBUF_INIT;
+
+		s->tid = tid;
+		s->stat_fd = -1;
+		if (tid > 0) {
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", p->pid, tid);
+			s->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", p->pid, tid);
+			if (!pf_read_file(path, &sb, sizeof(name) - 1) && sb.len) {
+				if (sb.buf[sb.len - 1] == '\n')
+					sb.buf[--sb.len] = '\0';
+				snprintf(name, sizeof(name), "%s", sb.buf);
+			}
+			strbuf_release(&sb);
+		}
+		s->prof_thread = profile__thread(r->prof, p->prof_proc, tid, name);
+		r->python_threads++;
+		return s;
+	}
+}
+
+/* Is the thread off CPU?  The state letter after the last ')' of stat: R is running. */
+static int thread_idle(struct thread_slot *s)
+{
+	char buf[512];
+	ssize_t n;
+	char *paren;
+
+	if (s->stat_fd < 0)
+		return 0;
+	n = pread(s->stat_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	if (!paren || paren[1] != ' ')
+		return 0;
+	return paren[2] != 'R';
+}
+
+static void thread_prune(struct run *r, struct proc *p)
+{
+	for (size_t i = 0; i < p->nthreads_alloc; i++) {
+		struct thread_slot *s = &p->threads[i];
+
+		if (s->tid && r->tick_no - s->last_tick > THREAD_STALE_TICKS) {
+			if (s->stat_fd >= 0)
+				close(s->stat_fd);
+			memset(s, 0, sizeof(*s));
+		}
+	}
+}
+
+struct emit_ctx {
+	struct run *r;
+	struct proc *p;
+};
+
+static void on_thread(void *arg, const struct unwind_thread *t)
+{
+	struct emit_ctx *e = arg;
+	struct run *r = e->r;
+	struct thread_slot *s = thread_slot(r, e->p, t->tid);
+	unsigned flags = t->flags;
+	uint32_t stack;
+
+	s->last_tick = r->tick_no;
+	if (thread_idle(s) && !(flags & PF_SAMPLE_GIL))
+		flags |= PF_SAMPLE_IDLE;
+	if (r->o->mode == PF_MODE_CPU && (flags & PF_SAMPLE_IDLE))
+		return;
+	if (r->o->mode == PF_MODE_GIL && !(flags & PF_SAMPLE_GIL))
+		return;
+	for (unsigned i = 0; i < t->depth; i++)
+		r->stackbuf[i] = profile__frame(r->prof, &t->frames[t->depth - 1 - i]);
+	stack = profile__stack(r->prof, r->stackbuf, t->depth);
+	profile__add(r->prof, s->prof_thread, stack, flags, 1);
+}
+
+/* --- tracer callbacks ------------------------------------------------------------------ */
+
+static void cb_process_new(void *arg, pid_t pid, pid_t parent)
+{
+	(void)parent;
+	proc_add(arg, pid);
+}
+
+static void cb_process_exec(void *arg, pid_t pid)
+{
+	proc_add(arg, pid);
+}
+
+static void cb_process_exit(void *arg, pid_t pid)
+{
+	proc_del(arg, pid);
+}
+
+static void cb_tick(void *arg, uint64_t now, uint64_t missed)
+{
+	struct run *r = arg;
+
+	r->ticks++;
+	r->tick_no++;
+	r->missed += missed;
+	for (size_t i = 0; i < r->nprocs; i++) {
+		struct proc *p = r->procs[i];
+		struct emit_ctx e = { r, p };
+
+		if (p->state == PROC_PROBING)
+			proc_probe(r, p, now);
+		if (p->state != PROC_PYTHON)
+			continue;
+		unwinder__sample(p->uw, on_thread, &e, &r->ustats);
+		if ((r->tick_no & 63) == 0)
+			thread_prune(r, p);
+	}
+}
+
+static const struct tracer_ops run_tracer_ops = {
+	.process_new = cb_process_new,
+	.process_exec = cb_process_exec,
+	.process_exit = cb_process_exit,
+	.tick = cb_tick,
+};
+
+/* --- outputs --------------------------------------------------------------------------- */
+
+static int out_open(struct out_file *f, const char *final)
+{
+	char *dup = xstrdup(final);
+	const char *dir = dirname(dup);
+	const char *base;
+	struct strbuf sb = STRBUF_INIT;
+	struct stat st;
+
+	if (!stat(final, &st) && S_ISDIR(st.st_mode)) {
+		free(dup);
+		return pf_error(0, "cannot write '%s': it is a directory", final);
+	}
+	base = strrchr(final, '/') ? strrchr(final, '/') + 1 : final;
+	strbuf_addf(&sb, "%s/.%s.pyflame-XXXXXX", dir, base);
+	free(dup);
+	f->fd = mkostemp(sb.buf, O_CLOEXEC);
+	if (f->fd < 0) {
+		int e = -errno;
+
+		strbuf_release(&sb);
+		return pf_error(e, "cannot write '%s'", final);
+	}
+	f->tmp = strbuf_detach(&sb, NULL);
+	f->final = xstrdup(final);
+	return 0;
+}
+
+static void out_discard(struct out_file *f)
+{
+	if (f->tmp) {
+		unlink(f->tmp);
+		close(f->fd);
+	}
+	free(f->tmp);
+	free(f->final);
+	f->tmp = f->final = NULL;
+}
+
+static char *default_output(char *const argv[], pid_t pid, enum pf_format fmt)
+{
+	const char *slash = strrchr(argv[0], '/');
+	const char *base = slash ? slash + 1 : argv[0];
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, "pyflame-");
+	for (const char *c = base; *c; c++)
+		strbuf_addch(&sb, (*c == '/' || *c == ' ') ? '_' : *c);
+	strbuf_addf(&sb, "-%d.%s", (int)pid, fmt == PF_FORMAT_COLLAPSED ? "txt" : "svg");
+	return strbuf_detach(&sb, NULL);
+}
+
+/* The command line as typed, for titles and metadata. */
+static char *join_argv(char *const argv[])
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (int i = 0; argv[i]; i++) {
+		if (i)
+			strbuf_addch(&sb, ' ');
+		strbuf_addstr(&sb, argv[i]);
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+
+/* Apply the user's umask to a file created by mkostemp (which uses 0600). */
+static void apply_umask(int fd)
+{
+	mode_t m = umask(0);
+
+	umask(m);
+	fchmod(fd, 0666 & ~m);
+}
+
+static int write_outputs(struct run *r, struct out_file *files, size_t n, const char **written,
+			 size_t *nwritten)
+{
+	struct output_opts oo = {
+		.line_numbers = r->o->line_numbers,
+		.threads = r->o->threads,
+		.merge_processes = r->o->merge,
+		.title = r->o->title ? r->o->title : r->prof->meta.command,
+	};
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct out_file *f = &files[i];
+		FILE *fp;
+		int err;
+
+		if (!f->tmp) {
+			fflush(stdout);
+			err = pf_write(f->out->format, r->prof, &oo, stdout);
+			if (fflush(stdout) && !err)
+				err = -errno;
+			if (err)
+				ret = pf_error(err, "cannot write the profile to standard output");
+			continue;
+		}
+		apply_umask(f->fd);
+		fp = fdopen(f->fd, "w");
+		if (!fp) {
+			ret = pf_error(-errno, "cannot write '%s'", f->final);
+			out_discard(f);
+			continue;
+		}
+		err = pf_write(f->out->format, r->prof, &oo, fp);
+		if (fclose(fp) && !err)
+			err = -errno;
+		f->fd = -1;
+		if (!err && rename(f->tmp, f->final) < 0)
+			err = -errno;
+		if (err) {
+			ret = pf_error(err, "cannot write '%s'", f->final);
+			unlink(f->tmp);
+		} else {
+			written[(*nwritten)++] = f->final;
+		}
+		free(f->tmp);
+		f->tmp = NULL;
+	}
+	return ret;
+}
+
+static void print_drops(const struct run *r)
+{
+	struct strbuf sb = STRBUF_INIT;
+	uint64_t total = 0;
+
+	for (int i = 0; i < UNWIND_DROP__COUNT; i++)
+		total += r->ustats.drops[i];
+	if (!total)
+		return;
+	strbuf_addf(&sb, "dropped %llu thread samples:", (unsigned long long)total);
+	for (int i = 0; i < UNWIND_DROP__COUNT; i++)
+		if (r->ustats.drops[i])
+			strbuf_addf(&sb, " %s %llu", unwind_drop__name(i),
+				    (unsigned long long)r->ustats.drops[i]);
+	fprintf(stderr, "pyflame: %s\n", sb.buf);
+	strbuf_release(&sb);
+}
+
+/* Die the way the command died, without leaving a core file of pyflame's own. */
+static void die_like(int sig)
+{
+	struct rlimit rl = { 0, 0 };
+	sigset_t s;
+
+	setrlimit(RLIMIT_CORE, &rl);
+	signal(sig, SIG_DFL);
+	sigemptyset(&s);
+	sigaddset(&s, sig);
+	sigprocmask(SIG_UNBLOCK, &s, NULL);
+	raise(sig);
+}
+
+int cmd_run(struct run_opts *o)
+{
+	struct run r = { .o = o };
+	struct out_file *files;
+	size_t nfiles = o->noutputs ? o->noutputs : 1;
+	struct run_output def_out = { NULL, o->default_format ? o->default_format : PF_FORMAT_SVG };
+	struct tracer_opts to = {
+		.follow = o->follow,
+		.period_ns = (uint64_t)llround(1e9 / o->rate_hz),
+		.duration_ns = (uint64_t)llround(o->duration_s * 1e9),
+	};
+	struct tracer_result res = { 0 };
+	const char **written;
+	size_t nwritten = 0;
+	int status = PF_EXIT_FAILURE;
+	pid_t pid;
+	int ret;
+
+	files = xcalloc(nfiles, sizeof(*files));
+	written = xcalloc(nfiles, sizeof(*written));
+	/* Outputs are checked before the command starts: a typo must not cost a long run. */
+	for (size_t i = 0; i < o->noutputs; i++) {
+		files[i].out = &o->outputs[i];
+		files[i].fd = -1;
+		if (!strcmp(o->outputs[i].path, "-"))
+			continue;
+		if (out_open(&files[i], o->outputs[i].path)) {
+			status = PF_EXIT_USAGE;
+			goto out_files;
+		}
+	}
+	if (!o->noutputs) {
+		files[0].out = &def_out;
+		if (out_open(&files[0], "pyflame-output.svg")) {
+			pf_hint("run pyflame in a writable directory, or name the output with -o");
+			status = PF_EXIT_USAGE;
+			goto out_files;
+		}
+	}
+
+	r.prof = profile__new();
+	r.prof->meta.command = join_argv(o->argv);
+	r.prof->meta.mode = xstrdup(pf_mode__name(o->mode));
+	r.prof->meta.rate_hz = o->rate_hz;
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r.prof->meta.start_unix_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	}
+	r.stackbuf = xcalloc(o->max_depth + 1, sizeof(*r.stackbuf));
+	r.tr = tracer__new(&to, &run_tracer_ops, &r);
+	r.start_ns = pf_now_ns();
+	pid = tracer__spawn(r.tr, o->argv);
+	if (pid < 0) {
+		pf_error(pid, "cannot start '%s'", o->argv[0]);
+		goto out_tracer;
+	}
+	proc_add(&r, pid);
+	if (!o->noutputs) {
+		char *name = default_output(o->argv, pid, def_out.format);
+
+		free(files[0].final);
+		files[0].final = name;
+	}
+	ret = tracer__run(r.tr, &res);
+	if (ret)
+		pf_error(ret, "lost track of the command");
+	r.prof->meta.duration_ns = pf_now_ns() - r.start_ns;
+	r.prof->meta.ticks = r.ticks;
+	r.prof->meta.ticks_missed = r.missed;
+	for (int i = 0; i < UNWIND_DROP__COUNT; i++)
+		r.prof->meta.dropped += r.ustats.drops[i];
+
+	if (res.exec_errno) {
+		pf_error(-res.exec_errno, "cannot run '%s'", o->argv[0]);
+		if (res.exec_errno == ENOENT && !strchr(o->argv[0], '/'))
+			pf_hint("is '%s' installed and on PATH?", o->argv[0]);
+		status = (res.exec_errno == ENOENT || res.exec_errno == ENOTDIR) ?
+			 PF_EXIT_NOTFOUND : PF_EXIT_NOEXEC;
+		goto out_tracer;
+	}
+	if (r.prof->total == 0) {
+		if (!pf_quiet) {
+			if (!r.python_procs)
+				pf_warn("no Python process was seen; no profile written");
+			else
+				pf_warn("no samples were taken; no profile written");
+		}
+	} else {
+		write_outputs(&r, files, nfiles, written, &nwritten);
+		if (!pf_quiet) {
+			struct pf_summary_extra x = { written, nwritten };
+
+			summary__print(r.prof, &x, stderr);
+			print_drops(&r);
+		}
+	}
+	status = res.exited ? res.exit_code : 128 + res.term_sig;
+
+out_tracer:
+	tracer__free(r.tr);
+	for (size_t i = 0; i < r.nprocs; i++) {
+		proc_reset(r.procs[i]);
+		free(r.procs[i]);
+	}
+	free(r.procs);
+	free(r.stackbuf);
+	if (r.prof) {
+		free(r.prof->meta.command);
+		free(r.prof->meta.mode);
+		r.prof->meta.command = r.prof->meta.mode = NULL;
+	}
+	profile__free(r.prof);
+out_files:
+	for (size_t i = 0; i < nfiles; i++)
+		out_discard(&files[i]);
+	free(files);
+	free(written);
+	if (res.signaled && !res.exec_errno)
+		die_like(res.term_sig);
+	return status;
+}

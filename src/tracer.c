@@ -1,0 +1,628 @@
+/*
+ * tracer.c - launch a command as a seized tracee and follow its process tree.
+ *
+ * The child waits on a pipe until pyflame has PTRACE_SEIZEd it, then execs.  SEIZE (not
+ * TRACEME) is what makes job control work: group-stops are reported as
+ * PTRACE_EVENT_STOP and parked with PTRACE_LISTEN, so Ctrl-Z, `fg` and SIGSTOP/SIGCONT
+ * behave as without pyflame.  Every other stop is resumed at once, re-injecting the
+ * signal that caused it.  Events come from a signalfd (SIGCHLD and the signals sent to
+ * pyflame) and sampling deadlines from a timerfd with absolute expiry, in one poll loop.
+ */
+#include "pyflame/tracer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pyflame/util.h"
+
+/* The child's exit code when pyflame gave up before exec (never seen by users). */
+#define PF_EXIT_SPAWN_ABORTED 125
+
+#define TASK_STARTED   0x1u	/* initial auto-attach stop seen (or not expected) */
+#define TASK_DETACHING 0x2u
+
+struct task {
+	pid_t tid;		/* 0 empty, -1 deleted */
+	pid_t tgid;
+	unsigned flags;
+};
+
+struct tracer {
+	struct tracer_opts opts;
+	const struct tracer_ops *ops;
+	void *arg;
+
+	pid_t child;
+	int sigfd, timerfd;
+	int errfd;			/* child's exec errno arrives here */
+	int ttyfd;			/* a terminal fd of ours, for job-control mirroring */
+	sigset_t oldmask, handled;
+	int mask_saved;
+
+	struct task *tasks;
+	size_t nslots, nlive, nused;
+
+	int ticking;
+	uint64_t start_ns;
+	uint64_t sig_seen_ns[NSIG];	/* when the command last had each signal delivered */
+
+	int done;
+	struct tracer_result res;
+};
+
+/* --- the task table: open addressing on tid ------------------------------------------ */
+
+static size_t slot_of(const struct tracer *t, pid_t tid)
+{
+	return ((uint32_t)tid * 2654435761u) & (t->nslots - 1);
+}
+
+static struct task *task_find(struct tracer *t, pid_t tid)
+{
+	for (size_t i = slot_of(t, tid), n = 0; n < t->nslots; i = (i + 1) & (t->nslots - 1), n++) {
+		if (t->tasks[i].tid == tid)
+			return &t->tasks[i];
+		if (t->tasks[i].tid == 0)
+			return NULL;
+	}
+	return NULL;
+}
+
+static struct task *task_add(struct tracer *t, pid_t tid, pid_t tgid, unsigned flags);
+
+static void task_rehash(struct tracer *t, size_t nslots)
+{
+	struct task *old = t->tasks;
+	size_t oldn = t->nslots;
+
+	t->tasks = xcalloc(nslots, sizeof(*t->tasks));
+	t->nslots = nslots;
+	t->nlive = t->nused = 0;
+	for (size_t i = 0; i < oldn; i++)
+		if (old[i].tid > 0)
+			task_add(t, old[i].tid, old[i].tgid, old[i].flags);
+	free(old);
+}
+
+static struct task *task_add(struct tracer *t, pid_t tid, pid_t tgid, unsigned flags)
+{
+	struct task *k = task_find(t, tid);
+	size_t i;
+
+	if (k)
+		return k;
+	if ((t->nused + 1) * 4 > t->nslots * 3)
+		task_rehash(t, t->nlive * 4 > t->nslots ? t->nslots * 2 : t->nslots);
+	for (i = slot_of(t, tid); t->tasks[i].tid > 0; i = (i + 1) & (t->nslots - 1))
+		;
+	if (t->tasks[i].tid == 0)
+		t->nused++;
+	t->tasks[i] = (struct task){ .tid = tid, .tgid = tgid, .flags = flags };
+	t->nlive++;
+	return &t->tasks[i];
+}
+
+static void task_del(struct tracer *t, struct task *k)
+{
+	k->tid = -1;
+	t->nlive--;
+}
+
+/* The thread-group id of tid from /proc; tid itself when unreadable. */
+static pid_t read_tgid(pid_t tid)
+{
+	char path[64];
+	struct strbuf sb = STRBUF_INIT;
+	pid_t tgid = tid;
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	if (!pf_read_file(path, &sb, 4096) && sb.buf && (p = strstr(sb.buf, "\nTgid:")))
+		tgid = (pid_t)strtol(p + 6, NULL, 10);
+	strbuf_release(&sb);
+	return tgid > 0 ? tgid : tid;
+}
+
+/* --- set-up ---------------------------------------------------------------------------- */
+
+struct tracer *tracer__new(const struct tracer_opts *o, const struct tracer_ops *ops, void *arg)
+{
+	struct tracer *t = xcalloc(1, sizeof(*t));
+
+	t->opts = *o;
+	t->ops = ops;
+	t->arg = arg;
+	t->sigfd = t->timerfd = t->errfd = t->ttyfd = -1;
+	t->nslots = 64;
+	t->tasks = xcalloc(t->nslots, sizeof(*t->tasks));
+	return t;
+}
+
+void tracer__free(struct tracer *t)
+{
+	if (!t)
+		return;
+	if (t->sigfd >= 0)
+		close(t->sigfd);
+	if (t->timerfd >= 0)
+		close(t->timerfd);
+	if (t->errfd >= 0)
+		close(t->errfd);
+	if (t->mask_saved)
+		sigprocmask(SIG_SETMASK, &t->oldmask, NULL);
+	free(t->tasks);
+	free(t);
+}
+
+static int is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/*
+ * Signals pyflame takes through its signalfd.  SIGPIPE is blocked too (a closed stdout
+ * gives EPIPE instead of killing pyflame), but is never read.  The child gets the original
+ * mask back before exec.
+ */
+static void handled_signals(sigset_t *s)
+{
+	static const int sigs[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP,
+				    SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH };
+
+	sigemptyset(s);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaddset(s, sigs[i]);
+}
+
+static int find_tty(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (isatty(fd))
+			return fd;
+	return -1;
+}
+
+pid_t tracer__spawn(struct tracer *t, char *const argv[])
+{
+	int sync[2], err[2];
+	sigset_t block;
+	unsigned long opts = PTRACE_O_TRACEEXEC;
+	pid_t pid;
+	char go = 1;
+
+	handled_signals(&t->handled);
+	block = t->handled;
+	sigaddset(&block, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &block, &t->oldmask) < 0)
+		return -errno;
+	t->mask_saved = 1;
+	t->sigfd = signalfd(-1, &t->handled, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (t->sigfd < 0)
+		return -errno;
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(err, O_CLOEXEC) < 0) {
+		int e = -errno;
+
+		close(sync[0]);
+		close(sync[1]);
+		return e;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+
+		close(sync[0]); close(sync[1]); close(err[0]); close(err[1]);
+		return e;
+	}
+	if (pid == 0) {
+		int e;
+
+		close(sync[1]);
+		close(err[0]);
+		/* Wait until the parent has seized us; EOF means it gave up. */
+		while (read(sync[0], &go, 1) < 0 && errno == EINTR)
+			;
+		if (go != 2)
+			_exit(PF_EXIT_SPAWN_ABORTED);
+		sigprocmask(SIG_SETMASK, &t->oldmask, NULL);
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(err[1], &e, sizeof(e)) < 0) {
+			/* the parent reports 126/127 from our exit code anyway */
+		}
+		_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
+	}
+	close(sync[0]);
+	close(err[1]);
+	t->errfd = err[0];
+	t->child = pid;
+	if (t->opts.follow)
+		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
+	if (ptrace(PTRACE_SEIZE, pid, 0L, opts) < 0) {
+		int e = -errno;
+
+		close(sync[1]);		/* the child sees EOF and exits */
+		waitpid(pid, NULL, 0);
+		t->child = 0;
+		return e;
+	}
+	task_add(t, pid, pid, TASK_STARTED);
+	t->ttyfd = find_tty();
+	go = 2;
+	if (write(sync[1], &go, 1) != 1) {
+		int e = -errno;
+
+		close(sync[1]);
+		return e;
+	}
+	close(sync[1]);
+	t->start_ns = pf_now_ns();
+	if (t->opts.period_ns) {
+		struct itimerspec its = { 0 };
+		uint64_t first = t->start_ns + t->opts.period_ns;
+
+		t->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (t->timerfd < 0)
+			return -errno;
+		its.it_value.tv_sec = (time_t)(first / 1000000000ull);
+		its.it_value.tv_nsec = (long)(first % 1000000000ull);
+		its.it_interval.tv_sec = (time_t)(t->opts.period_ns / 1000000000ull);
+		its.it_interval.tv_nsec = (long)(t->opts.period_ns % 1000000000ull);
+		if (timerfd_settime(t->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+			return -errno;
+		t->ticking = 1;
+	}
+	return pid;
+}
+
+void tracer__stop_ticks(struct tracer *t)
+{
+	struct itimerspec its = { 0 };
+
+	if (!t->ticking)
+		return;
+	timerfd_settime(t->timerfd, 0, &its, NULL);
+	t->ticking = 0;
+}
+
+/* --- stops ----------------------------------------------------------------------------- */
+
+static void resume(pid_t tid, int sig)
+{
+	/* ESRCH: it died meanwhile; its exit will be reported by wait. */
+	ptrace(PTRACE_CONT, tid, 0L, (long)sig);
+}
+
+/*
+ * The command stopped for job control while pyflame runs in the terminal's foreground: stop
+ * pyflame too, so the shell sees the job stopped; SIGCONT (`fg`, `bg`) wakes both.
+ */
+static void mirror_stop(struct tracer *t)
+{
+	if (t->ttyfd < 0 || tcgetpgrp(t->ttyfd) != getpgrp())
+		return;
+	kill(getpid(), SIGSTOP);
+}
+
+static int is_fatal_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL ||
+	       sig == SIGABRT;
+}
+
+static void on_exit_status(struct tracer *t, pid_t tid, int status)
+{
+	struct task *k = task_find(t, tid);
+	pid_t tgid = k ? k->tgid : tid;
+
+	if (k)
+		task_del(t, k);
+	if (tid == t->child) {
+		t->done = 1;
+		if (WIFEXITED(status)) {
+			t->res.exited = 1;
+			t->res.exit_code = WEXITSTATUS(status);
+		} else {
+			t->res.signaled = 1;
+			t->res.term_sig = WTERMSIG(status);
+			t->res.core_dumped = WCOREDUMP(status) ? 1 : 0;
+		}
+		if (t->errfd >= 0) {
+			int e = 0;
+
+			if (read(t->errfd, &e, sizeof(e)) == (ssize_t)sizeof(e))
+				t->res.exec_errno = e;
+		}
+	}
+	if (tid == tgid && t->ops->process_exit)
+		t->ops->process_exit(t->arg, tid);
+}
+
+static void on_new_task(struct tracer *t, struct task *parent, int event)
+{
+	unsigned long msg = 0;
+	pid_t child, tgid;
+	struct task *k;
+
+	if (ptrace(PTRACE_GETEVENTMSG, parent->tid, 0L, &msg) < 0 || !msg)
+		return;
+	child = (pid_t)msg;
+	tgid = event == PTRACE_EVENT_CLONE ? read_tgid(child) : child;
+	k = task_add(t, child, tgid, 0);
+	k->tgid = tgid;
+	if (tgid == child && t->ops->process_new)
+		t->ops->process_new(t->arg, child, parent->tgid);
+}
+
+static void on_stop(struct tracer *t, pid_t tid, int status)
+{
+	int sig = WSTOPSIG(status);
+	int event = (unsigned)status >> 16;
+	struct task *k = task_find(t, tid);
+
+	if (!k) {
+		/* A new task's first stop can come before its parent's fork event. */
+		k = task_add(t, tid, read_tgid(tid), 0);
+	}
+	switch (event) {
+	case PTRACE_EVENT_STOP:
+		if (!(k->flags & TASK_STARTED)) {
+			k->flags |= TASK_STARTED;
+			resume(tid, 0);
+		} else if (is_stop_signal(sig)) {
+			/* group-stop: stay stopped, but keep hearing about SIGCONT */
+			ptrace(PTRACE_LISTEN, tid, 0L, 0L);
+			if (tid == t->child)
+				mirror_stop(t);
+		} else {
+			resume(tid, 0);
+		}
+		break;
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+	case PTRACE_EVENT_CLONE:
+		on_new_task(t, k, event);
+		resume(tid, 0);
+		break;
+	case PTRACE_EVENT_EXEC: {
+		unsigned long former = 0;
+
+		/* A non-leader thread that execs takes over the leader's tid. */
+		if (!ptrace(PTRACE_GETEVENTMSG, tid, 0L, &former) && (pid_t)former != tid) {
+			struct task *f = task_find(t, (pid_t)former);
+
+			if (f)
+				task_del(t, f);
+		}
+		k->tgid = tid;
+		if (t->ops->process_exec)
+			t->ops->process_exec(t->arg, tid);
+		resume(tid, 0);
+		break;
+	}
+	case 0:
+		/* signal-delivery-stop: deliver exactly the signal that arrived */
+		if (k->tgid == t->child && sig > 0 && sig < NSIG)
+			t->sig_seen_ns[sig] = pf_now_ns();
+		if (is_fatal_signal(sig) && t->ops->fatal_signal)
+			t->ops->fatal_signal(t->arg, k->tgid, tid, sig);
+		resume(tid, sig);
+		break;
+	default:
+		resume(tid, 0);
+		break;
+	}
+}
+
+static void drain_waits(struct tracer *t)
+{
+	for (;;) {
+		int status;
+		pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+
+		if (tid <= 0)
+			break;
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			on_exit_status(t, tid, status);
+		else if (WIFSTOPPED(status))
+			on_stop(t, tid, status);
+	}
+}
+
+/* Is sig pending for the command right now (queued by a group kill, say)? */
+static int signal_pending_for(pid_t pid, int sig)
+{
+	char path[64];
+	struct strbuf sb = STRBUF_INIT;
+	static const char *const keys[] = { "\nShdPnd:", "\nSigPnd:" };
+	int pending = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (pf_read_file(path, &sb, 8192) || !sb.buf)
+		goto out;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *p = strstr(sb.buf, keys[i]);
+		unsigned long long mask;
+
+		if (p && sscanf(p + strlen(keys[i]), "%llx", &mask) == 1 &&
+		    (mask >> (sig - 1)) & 1)
+			pending = 1;
+	}
+out:
+	strbuf_release(&sb);
+	return pending;
+}
+
+/*
+ * SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to pyflame go to the command, once.  A signal the
+ * terminal sent (Ctrl-C, Ctrl-\) already reached the command through the process group;
+ * so did one sent to the whole group (timeout(1), a CI runner): those are not sent again.
+ */
+static void forward_signal(struct tracer *t, const struct signalfd_siginfo *si)
+{
+	int sig = (int)si->ssi_signo;
+
+	if (t->done || si->ssi_code == SI_KERNEL)
+		return;
+	drain_waits(t);
+	if (t->done)
+		return;
+	if (signal_pending_for(t->child, sig))
+		return;
+	if (t->sig_seen_ns[sig] && pf_now_ns() - t->sig_seen_ns[sig] < 200000000ull)
+		return;
+	kill(t->child, sig);
+}
+
+static void read_signals(struct tracer *t)
+{
+	struct signalfd_siginfo si;
+
+	while (read(t->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			break;
+		case SIGINT:
+		case SIGTERM:
+		case SIGHUP:
+		case SIGQUIT:
+			forward_signal(t, &si);
+			break;
+		case SIGTSTP:
+		case SIGTTIN:
+		case SIGTTOU:
+			/* job control follows the command's own stops (mirror_stop) */
+			break;
+		default:
+			if (t->ops->signal)
+				t->ops->signal(t->arg, &si);
+			break;
+		}
+	}
+}
+
+static void read_timer(struct tracer *t)
+{
+	uint64_t n = 0;
+	uint64_t now;
+
+	if (read(t->timerfd, &n, sizeof(n)) != (ssize_t)sizeof(n) || !n)
+		return;
+	now = pf_now_ns();
+	if (t->opts.duration_ns && now - t->start_ns >= t->opts.duration_ns) {
+		tracer__stop_ticks(t);
+		return;
+	}
+	if (t->ops->tick)
+		t->ops->tick(t->arg, now, n - 1);
+}
+
+int tracer__run(struct tracer *t, struct tracer_result *res)
+{
+	while (!t->done) {
+		struct pollfd pfd[2] = {
+			{ .fd = t->sigfd, .events = POLLIN },
+			{ .fd = t->ticking ? t->timerfd : -1, .events = POLLIN },
+		};
+
+		drain_waits(t);
+		if (t->done)
+			break;
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = -errno;
+
+			tracer__detach_all(t);
+			return e;
+		}
+		if (pfd[0].revents & POLLIN)
+			read_signals(t);
+		drain_waits(t);
+		if (!t->done && t->ticking && (pfd[1].revents & POLLIN))
+			read_timer(t);
+	}
+	tracer__stop_ticks(t);
+	tracer__detach_all(t);
+	*res = t->res;
+	return 0;
+}
+
+/* --- detaching ------------------------------------------------------------------------- */
+
+static void detach_stopped(struct tracer *t, struct task *k, int status)
+{
+	int sig = WSTOPSIG(status);
+	int event = (unsigned)status >> 16;
+
+	if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK ||
+	    event == PTRACE_EVENT_CLONE) {
+		/* the new task is traced too and must be let go as well */
+		unsigned long msg = 0;
+
+		if (!ptrace(PTRACE_GETEVENTMSG, k->tid, 0L, &msg) && msg) {
+			struct task *c = task_add(t, (pid_t)msg, (pid_t)msg, 0);
+
+			c->flags |= TASK_DETACHING;
+			ptrace(PTRACE_INTERRUPT, (pid_t)msg, 0L, 0L);
+		}
+		sig = 0;
+	} else if (event != 0) {
+		sig = 0;	/* PTRACE_EVENT_STOP: ours, or a group-stop that detach keeps */
+	}
+	ptrace(PTRACE_DETACH, k->tid, 0L, (long)sig);
+	task_del(t, k);
+}
+
+void tracer__detach_all(struct tracer *t)
+{
+	uint64_t deadline = pf_now_ns() + 2000000000ull;
+
+	for (size_t i = 0; i < t->nslots; i++) {
+		struct task *k = &t->tasks[i];
+
+		if (k->tid <= 0)
+			continue;
+		k->flags |= TASK_DETACHING;
+		if (ptrace(PTRACE_INTERRUPT, k->tid, 0L, 0L) < 0 && errno == ESRCH)
+			task_del(t, k);
+	}
+	while (t->nlive > 0 && pf_now_ns() < deadline) {
+		int status;
+		pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+		struct task *k;
+
+		if (tid < 0)
+			break;		/* ECHILD: nothing is traced any more */
+		if (tid == 0) {
+			struct timespec ts = { 0, 2000000 };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			on_exit_status(t, tid, status);
+			continue;
+		}
+		k = task_find(t, tid);
+		if (!k) {
+			/* a task born during detach: its first stop */
+			k = task_add(t, tid, tid, TASK_DETACHING);
+		}
+		detach_stopped(t, k, status);
+	}
+	/* Whatever is left is detached by the kernel when pyflame exits. */
+}
