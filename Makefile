@@ -78,7 +78,9 @@ san:
 deps:
 	$(Q)scripts/deps.sh build
 
-demo: $(BUILD)/pyflame
+demo:
+	$(Q)scripts/deps.sh build
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh $(BUILD)/pyflame
 
 install: $(BUILD)/pyflame

@@ -43,6 +43,8 @@ static const char usage_run[] =
 "                         keep their innermost frames under a <truncated> frame\n"
 "      --no-follow        profile COMMAND's own process only, not its children\n"
 "      --reader KIND      how to read memory: auto (default), vm, mem, peek\n"
+"      --no-sandbox       do not confine the sampler with seccomp (it is on by default;\n"
+"                         -v says so)\n"
 "\n"
 "Output:\n"
 "  -o, --output FILE      write a profile to FILE; repeatable; the format comes from\n"
@@ -117,6 +119,7 @@ enum {
 	OPT_THREADS,
 	OPT_MERGE,
 	OPT_TITLE,
+	OPT_NO_SANDBOX,
 };
 
 static const struct option run_longopts[] = {
@@ -133,6 +136,7 @@ static const struct option run_longopts[] = {
 	{ "threads", no_argument, NULL, OPT_THREADS },
 	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "title", required_argument, NULL, OPT_TITLE },
+	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -148,6 +152,7 @@ static int cli_run(int argc, char **argv)
 		.mode = PF_MODE_WALL,
 		.follow = 1,
 		.reader = REMOTE_AUTO,
+		.sandbox = 1,
 	};
 	enum pf_format forced = PF_FORMAT_NONE;
 	int c, ret;
@@ -229,6 +234,9 @@ static int cli_run(int argc, char **argv)
 			break;
 		case OPT_TITLE:
 			o.title = optarg;
+			break;
+		case OPT_NO_SANDBOX:
+			o.sandbox = 0;
 			break;
 		case 'q':
 			pf_quiet = 1;

@@ -20,10 +20,12 @@
 #include <unistd.h>
 
 #include "pyflame/cli.h"
+#include "pyflame/privs.h"
 #include "pyflame/profile.h"
 #include "pyflame/pyoffsets.h"
 #include "pyflame/pyprobe.h"
 #include "pyflame/remote.h"
+#include "pyflame/sandbox.h"
 #include "pyflame/tracer.h"
 #include "pyflame/unwind.h"
 #include "pyflame/util.h"
@@ -554,6 +556,42 @@ static void print_drops(const struct run *r)
 	strbuf_release(&sb);
 }
 
+/*
+ * The command is running and every output is open: from here on pyflame needs no
+ * privilege (but CAP_SYS_PTRACE when run by root, see privs.h) and no new files.
+ */
+static void confine(const struct run_opts *o)
+{
+	int ret = privs__drop_all(getuid() == 0);
+
+	if (ret)
+		pf_warn("cannot drop capabilities: %s", strerror(-ret));
+	if (!o->sandbox) {
+		pf_info("sandbox: off (--no-sandbox)");
+		return;
+	}
+	ret = sandbox__apply();
+	if (ret) {
+		pf_warn("cannot install the seccomp sandbox: %s; sampling without it", strerror(-ret));
+		return;
+	}
+	pf_info("sandbox: on (seccomp allow-list; --no-sandbox turns it off)");
+}
+
+static void report_sandbox(void)
+{
+	unsigned long n;
+	int nr = sandbox__denied(&n);
+	char name[64];
+
+	if (nr < 0)
+		return;
+	sandbox__syscall_name(nr, name, sizeof(name));
+	pf_error(0, "the sandbox refused system call '%s' (%lu refused calls in all); "
+		 "this is a bug in pyflame", name, n);
+	pf_hint("run with --no-sandbox to work around it, and report it");
+}
+
 /* Die the way the command died, without leaving a core file of pyflame's own. */
 static void die_like(int sig)
 {
@@ -633,6 +671,7 @@ int cmd_run(struct run_opts *o)
 		free(files[0].final);
 		files[0].final = name;
 	}
+	confine(o);
 	ret = tracer__run(r.tr, &res);
 	if (ret)
 		pf_error(ret, "lost track of the command");
@@ -642,6 +681,7 @@ int cmd_run(struct run_opts *o)
 	for (int i = 0; i < UNWIND_DROP__COUNT; i++)
 		r.prof->meta.dropped += r.ustats.drops[i];
 
+	report_sandbox();
 	if (res.exec_errno) {
 		pf_error(-res.exec_errno, "cannot run '%s'", o->argv[0]);
 		if (res.exec_errno == ENOENT && !strchr(o->argv[0], '/'))

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pyflame/privs.h"
 #include "pyflame/util.h"
 
 /* The child's exit code when pyflame gave up before exec (never seen by users). */
@@ -238,6 +239,7 @@ pid_t tracer__spawn(struct tracer *t, char *const argv[])
 		if (go != 2)
 			_exit(PF_EXIT_SPAWN_ABORTED);
 		sigprocmask(SIG_SETMASK, &t->oldmask, NULL);
+		privs__child_drop();
 		execvp(argv[0], argv);
 		e = errno;
 		if (write(err[1], &e, sizeof(e)) < 0) {

@@ -33,6 +33,7 @@ struct run_opts {
 	int follow;
 	enum remote_kind reader;
 	const char *title;
+	int sandbox;			/* confine the sampler with seccomp */
 };
 
 /* Run the command under the profiler; returns pyflame's exit status. */
