@@ -42,6 +42,8 @@ static const char usage_run[] =
 "      --max-depth N      keep at most N frames per stack (default 2048); deeper stacks\n"
 "                         keep their innermost frames under a <truncated> frame\n"
 "      --no-follow        profile COMMAND's own process only, not its children\n"
+"      --blocking         stop each process while its stacks are read (consistent\n"
+"                         samples, at a cost to the program; default: never stop it)\n"
 "      --reader KIND      how to read memory: auto (default), vm, mem, peek\n"
 "      --no-sandbox       do not confine the sampler with seccomp (it is on by default;\n"
 "                         -v says so)\n"
@@ -120,6 +122,7 @@ enum {
 	OPT_MERGE,
 	OPT_TITLE,
 	OPT_NO_SANDBOX,
+	OPT_BLOCKING,
 };
 
 static const struct option run_longopts[] = {
@@ -137,6 +140,7 @@ static const struct option run_longopts[] = {
 	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "title", required_argument, NULL, OPT_TITLE },
 	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+	{ "blocking", no_argument, NULL, OPT_BLOCKING },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -237,6 +241,9 @@ static int cli_run(int argc, char **argv)
 			break;
 		case OPT_NO_SANDBOX:
 			o.sandbox = 0;
+			break;
+		case OPT_BLOCKING:
+			o.blocking = 1;
 			break;
 		case 'q':
 			pf_quiet = 1;

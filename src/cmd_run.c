@@ -182,10 +182,11 @@ static void read_cmdline(pid_t pid, char *buf, size_t size)
 	strbuf_release(&out);
 }
 
+static int probe_memory(struct run *r, struct proc *p, uint64_t now);
+
 static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 {
-	uint64_t probe_addr;
-	int ret;
+	int ret, held;
 
 	if (now < p->next_probe_ns)
 		return;
@@ -209,38 +210,17 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 		p->located = 1;
 		p->backoff_ns = PROBE_BACKOFF_MIN_NS;
 	}
-	if (!p->mem_open) {
-		probe_addr = p->loc.runtime_addr ? p->loc.runtime_addr : p->loc.interp_head_addr;
-		ret = remote__open(&p->mem, p->pid, r->o->reader, probe_addr);
-		if (ret == -ESRCH)
-			return;
-		if (ret) {
-			pf_error(ret, "process %d: cannot read its memory with %s reader",
-				 p->pid, remote_kind__name(r->o->reader));
-			if (r->o->reader != REMOTE_AUTO)
-				pf_hint("try --reader auto");
-			p->state = PROC_FAILED;
-			return;
-		}
-		p->mem_open = 1;
-	}
-	ret = py_offsets__resolve(&p->mem, &p->loc, &p->off);
-	if (ret == -EAGAIN || ret == -EFAULT) {
-		/* not initialised yet: the interpreter is still starting */
-		p->next_probe_ns = now + p->backoff_ns;
-		if (p->backoff_ns < PROBE_BACKOFF_MAX_NS / 8)
-			p->backoff_ns *= 2;
+	/* The peek reader (a fallback of auto) can only read a stopped task. */
+	held = r->o->reader == REMOTE_AUTO || r->o->reader == REMOTE_PEEK;
+	if (held && tracer__hold(r->tr, p->pid, 0)) {
+		tracer__release(r->tr);
 		return;
 	}
-	if (ret) {
-		char v[32];
-
-		pyprobe__version_str(&p->loc, v, sizeof(v));
-		pf_warn("process %d ('%s'): cannot read the layout of CPython %s; not sampling it",
-			p->pid, p->loc.binary, v);
-		p->state = PROC_UNSUPPORTED;
+	ret = probe_memory(r, p, now);
+	if (held)
+		tracer__release(r->tr);
+	if (ret)
 		return;
-	}
 	p->uw = unwinder__new(&p->mem, &p->loc, &p->off, r->prof->strings, r->o->max_depth);
 	if (!p->uw) {
 		p->state = PROC_FAILED;
@@ -263,6 +243,47 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 			pf_warn("process_vm_readv is refused here; reading memory with '%s' instead",
 				p->mem.ops->name);
 	}
+}
+
+/* Open a memory reader and read the layout; 0 when ready to sample. */
+static int probe_memory(struct run *r, struct proc *p, uint64_t now)
+{
+	uint64_t probe_addr;
+	int ret;
+
+	if (!p->mem_open) {
+		probe_addr = p->loc.runtime_addr ? p->loc.runtime_addr : p->loc.interp_head_addr;
+		ret = remote__open(&p->mem, p->pid, r->o->reader, probe_addr);
+		if (ret == -ESRCH)
+			return -1;
+		if (ret) {
+			pf_error(ret, "process %d: cannot read its memory with %s reader",
+				 p->pid, remote_kind__name(r->o->reader));
+			if (r->o->reader != REMOTE_AUTO)
+				pf_hint("try --reader auto");
+			p->state = PROC_FAILED;
+			return -1;
+		}
+		p->mem_open = 1;
+	}
+	ret = py_offsets__resolve(&p->mem, &p->loc, &p->off);
+	if (ret == -EAGAIN || ret == -EFAULT) {
+		/* not initialised yet: the interpreter is still starting */
+		p->next_probe_ns = now + p->backoff_ns;
+		if (p->backoff_ns < PROBE_BACKOFF_MAX_NS / 8)
+			p->backoff_ns *= 2;
+		return -1;
+	}
+	if (ret) {
+		char v[32];
+
+		pyprobe__version_str(&p->loc, v, sizeof(v));
+		pf_warn("process %d ('%s'): cannot read the layout of CPython %s; not sampling it",
+			p->pid, p->loc.binary, v);
+		p->state = PROC_UNSUPPORTED;
+		return -1;
+	}
+	return 0;
 }
 
 /* --- threads --------------------------------------------------------------------------- */
@@ -387,6 +408,7 @@ static void cb_process_exit(void *arg, pid_t pid)
 static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 {
 	struct run *r = arg;
+	int hold;
 
 	r->ticks++;
 	r->tick_no++;
@@ -399,7 +421,14 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 			proc_probe(r, p, now);
 		if (p->state != PROC_PYTHON)
 			continue;
+		hold = r->o->blocking || !strcmp(p->mem.ops->name, "peek");
+		if (hold && tracer__hold(r->tr, p->pid, r->o->blocking)) {
+			tracer__release(r->tr);
+			continue;
+		}
 		unwinder__sample(p->uw, on_thread, &e, &r->ustats);
+		if (hold)
+			tracer__release(r->tr);
 		if ((r->tick_no & 63) == 0)
 			thread_prune(r, p);
 	}

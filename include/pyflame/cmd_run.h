@@ -34,6 +34,7 @@ struct run_opts {
 	enum remote_kind reader;
 	const char *title;
 	int sandbox;			/* confine the sampler with seccomp */
+	int blocking;			/* stop the process for every sample */
 };
 
 /* Run the command under the profiler; returns pyflame's exit status. */

@@ -63,6 +63,16 @@ int tracer__run(struct tracer *t, struct tracer_result *res);
 /* Detach every remaining task (also called by tracer__run); safe to call more than once. */
 void tracer__detach_all(struct tracer *t);
 
+/*
+ * Stop a traced process for reading: its leader only (PTRACE_PEEKDATA needs a stopped
+ * task), or with all_threads every traced thread (a consistent snapshot, --blocking).
+ * Events that arrive meanwhile are handled, and their callbacks are deferred until the
+ * current tick returns.  0 when stopped, -ESRCH when the process is gone or not traced.
+ * Always pair with tracer__release(), which resumes exactly what was held.
+ */
+int tracer__hold(struct tracer *t, pid_t pid, int all_threads);
+void tracer__release(struct tracer *t);
+
 /* Stop sampling ticks (e.g. --duration reached); the command runs on. */
 void tracer__stop_ticks(struct tracer *t);
 
