@@ -266,7 +266,7 @@ static void elf_open__not_elf__enoexec(void **state)
 static void elf_symbol__stripped_binary__finds_dynsym(void **state)
 {
 	struct elf *e = elf__open("/usr/bin/python3");
-	uint64_t v, sz, sec, secsz, first;
+	uint64_t v = 0, sz = 0, sec, secsz, first;
 	uint32_t hex;
 	(void)state;
 
@@ -418,7 +418,7 @@ static void elf_symbol__gnu_hash_and_linear_scan__agree(void **state)
 
 static void elf_symbol__gnu_hash_libpython__agrees_with_scan(void **state)
 {
-	char ver[32], *path;
+	char ver[32], *path = NULL;
 	(void)state;
 
 	if (!find_pyenv_version("3.12", ver, sizeof(ver)) ||
