@@ -135,43 +135,36 @@ static int parse_line(const char *s, const char *end, struct procmaps_entry *e,
 struct procmaps *procmaps__parse(const char *text, size_t len)
 {
 	struct procmaps *m = xcalloc(1, sizeof(*m));
-	size_t alloc = 0, soff = 0, i;
 	const char *p = text, *end = text + len;
-	size_t *path_off;
+	size_t alloc = 0, soff = 1, i;
+	size_t *path_off = NULL;	/* offsets into m->strings, turned into pointers at the end */
 
-	/* Path bytes never exceed the text, so one buffer of len + one NUL per line suffices. */
+	/*
+	 * Each path and its NUL fit in the bytes of its own line (which has the address range
+	 * in front), so len + 1 bytes hold them all after the shared "" at offset 0.
+	 */
 	m->strings = xmalloc(len + 1);
 	m->strings[0] = '\0';
-	soff = 1;		/* offset 0 is the shared empty string */
-	path_off = NULL;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *line = p, *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
 		struct procmaps_entry e;
 		const char *path;
-		size_t plen;
+		size_t plen, old = alloc;
 
-		if (!parse_line(p, le, &e, &path, &plen)) {
-			size_t old = alloc;
-
-			xgrow((void **)&m->v, &alloc, m->n + 1, sizeof(*m->v));
-			if (alloc != old)
-				path_off = xrealloc(path_off, alloc * sizeof(*path_off));
-			m->v[m->n] = e;
-			if (plen) {
-				path_off[m->n] = soff;
-				memcpy(m->strings + soff, path, plen);
-				soff += plen;
-				m->strings[soff++] = '\0';
-			} else {
-				path_off[m->n] = 0;
-			}
-			m->n++;
-		}
 		p = nl ? nl + 1 : end;
+		if (parse_line(line, le, &e, &path, &plen))
+			continue;
+		xgrow((void **)&m->v, &alloc, m->n + 1, sizeof(*m->v));
+		if (alloc != old)
+			path_off = xrealloc(path_off, alloc * sizeof(*path_off));
+		path_off[m->n] = plen ? soff : 0;
+		memcpy(m->strings + soff, path, plen);
+		soff += plen;
+		if (plen)
+			m->strings[soff++] = '\0';
+		m->v[m->n++] = e;
 	}
-	/* m->strings may hold len + 1 bytes; soff ≤ 1 + Σ(plen + 1) ≤ len + 1 since each line
-	 * contributes at least its path plus a separator character. */
 	for (i = 0; i < m->n; i++)
 		m->v[i].path = m->strings + path_off[i];
 	free(path_off);
