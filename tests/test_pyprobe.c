@@ -467,6 +467,49 @@ static void pyprobe_inspect_file__unsupported_version__enotsup(void **state)
 	strbuf_release(&sb);
 }
 
+/* 3.13+ with Py_Version unreadable: the _Py_DebugOffsets header in .PyRuntime still tells. */
+static void pyprobe_inspect_file__py_version_zeroed__debug_offsets_tell(void **state)
+{
+	char root[PATH_MAX], pat[PATH_MAX + 64], dir[] = "/tmp/pyflame-probe-XXXXXX";
+	char copy[PATH_MAX];
+	struct pyruntime_loc orig, loc;
+	struct strbuf sb = STRBUF_INIT;
+	struct elf *e;
+	uint64_t v;
+	uint32_t zero = 0;
+	long off;
+	glob_t g;
+	int fd;
+	(void)state;
+
+	pyenv_root(root, sizeof(root));
+	snprintf(pat, sizeof(pat), "%s/versions/3.1[3-9]*/lib/libpython3.1[3-9]*.so.1.0", root);
+	if (glob(pat, 0, NULL, &g))
+		skip();
+	e = elf__open(g.gl_pathv[0]);
+	assert_non_null(e);
+	assert_int_equal(elf__symbol(e, "Py_Version", &v, NULL), 0);
+	elf__free(e);
+	assert_int_equal(pyprobe__inspect_file(g.gl_pathv[0], NULL, &orig), 0);
+	assert_int_equal(pf_read_file(g.gl_pathv[0], &sb, 512u << 20), 0);
+	off = vaddr_to_offset(sb.buf, v);
+	assert_true(off > 0 && (size_t)off + 4 <= sb.len);
+	memcpy(sb.buf + off, &zero, 4);
+	assert_non_null(mkdtemp(dir));
+	snprintf(copy, sizeof(copy), "%s/libpython", dir);
+	fd = open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, sb.buf, sb.len), (ssize_t)sb.len);
+	close(fd);
+	assert_int_equal(pyprobe__inspect_file(copy, NULL, &loc), 0);
+	assert_int_equal(loc.version, orig.version);
+	assert_int_equal(loc.hexversion, orig.hexversion);
+	unlink(copy);
+	rmdir(dir);
+	strbuf_release(&sb);
+	globfree(&g);
+}
+
 static void pyprobe_inspect_file__not_python__enoent(void **state)
 {
 	struct pyruntime_loc loc;
@@ -511,6 +554,7 @@ int main(void)
 		cmocka_unit_test(pyprobe_locate__dead_pid__esrch),
 		cmocka_unit_test(pyprobe_inspect_file__renamed_libpython__same_version),
 		cmocka_unit_test(pyprobe_inspect_file__unsupported_version__enotsup),
+		cmocka_unit_test(pyprobe_inspect_file__py_version_zeroed__debug_offsets_tell),
 		cmocka_unit_test(pyprobe_inspect_file__not_python__enoent),
 		cmocka_unit_test(pyprobe_version_str__hex_and_minor_only),
 	};
