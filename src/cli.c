@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pyflame/cmd_doctor.h"
 #include "pyflame/cmd_run.h"
 #include "pyflame/util.h"
 #include "pyflame/version.h"
@@ -20,6 +21,7 @@
 
 static const char usage_main[] =
 "usage: pyflame run [OPTIONS] [--] COMMAND [ARGS...]\n"
+"       pyflame doctor\n"
 "       pyflame --help | --version\n"
 "\n"
 "Sample the Python stacks of COMMAND and every Python process it starts, and write a\n"
@@ -27,7 +29,8 @@ static const char usage_main[] =
 "input, output, signals and exit status.  No root or CAP_SYS_PTRACE is needed.\n"
 "\n"
 "Commands:\n"
-"  run      launch COMMAND under the profiler (see 'pyflame run --help')\n";
+"  run      launch COMMAND under the profiler (see 'pyflame run --help')\n"
+"  doctor   check what profiling needs on this machine, and say how to fix it\n";
 
 static const char usage_run[] =
 "usage: pyflame run [OPTIONS] [--] COMMAND [ARGS...]\n"
@@ -287,6 +290,13 @@ int cli__main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "run"))
 		return cli_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "doctor")) {
+		if (argc > 2) {
+			pf_error(0, "doctor takes no arguments");
+			return PF_EXIT_USAGE;
+		}
+		return cmd_doctor();
+	}
 	pf_error(0, "unknown command '%s'", cmd);
 	pf_hint("see 'pyflame --help'");
 	return PF_EXIT_USAGE;
