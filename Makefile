@@ -31,6 +31,9 @@ LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 HEADERS   := $(wildcard include/pyflame/*.h)
+# Small programs the CLI tests run (not unit tests).
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 .PHONY: all
 all: $(BUILD)/pyflame
@@ -51,16 +54,21 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libpyflame.a | $(BUILD)/te
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(BUILD)/libpyflame.a $(LDLIBS_TEST) $(LDLIBS_PF)
 
-$(BUILD)/obj $(BUILD)/tests:
+$(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS_PF)
+
+$(BUILD)/obj $(BUILD)/tests $(BUILD)/helpers:
 	$(Q)mkdir -p $@
 
 .PHONY: unit bats check deps demo install uninstall clean san lint help bench-smoke
 unit: $(TEST_BINS)
 	$(Q)scripts/run-unit.sh $(TEST_BINS)
 
-bats: $(BUILD)/pyflame
+bats: $(BUILD)/pyflame $(HELPER_BINS)
 	$(Q)scripts/deps.sh --check-only test >/dev/null || scripts/deps.sh test
-	$(Q)PYFLAME=$(abspath $(BUILD)/pyflame) bats --print-output-on-failure bats/
+	$(Q)PYFLAME=$(abspath $(BUILD)/pyflame) PYFLAME_HELPERS=$(abspath $(BUILD)/helpers) \
+		bats --print-output-on-failure bats/
 
 # Everything a contributor must keep green: unit tests (plain and sanitized) and CLI tests.
 check:
