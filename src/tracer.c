@@ -75,6 +75,9 @@ struct tracer {
 	int done;
 	struct tracer_result res;
 
+	uint64_t grace_deadline_ns;	/* give up on the command at this time (0: never) */
+	int grace_sig;
+
 	int deferring;			/* inside tracer__hold: queue callbacks */
 	struct notify *queue;
 	size_t nqueue, queue_alloc;
@@ -530,6 +533,10 @@ static void forward_signal(struct tracer *t, const struct signalfd_siginfo *si)
 
 	if (t->done || si->ssi_code == SI_KERNEL)
 		return;
+	if (t->opts.grace_ns && !t->grace_deadline_ns) {
+		t->grace_deadline_ns = pf_now_ns() + t->opts.grace_ns;
+		t->grace_sig = sig;
+	}
 	drain_waits(t);
 	if (t->done)
 		return;
@@ -590,14 +597,22 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 			{ .fd = t->sigfd, .events = POLLIN },
 			{ .fd = t->ticking ? t->timerfd : -1, .events = POLLIN },
 		};
+		int timeout = -1;
 
 		drain_waits(t);
 		flush_notifications(t);
 		if (t->done)
 			break;
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+		if (t->grace_deadline_ns) {
+			uint64_t now = pf_now_ns();
+
+			if (now >= t->grace_deadline_ns) {
+				t->res.abandoned_sig = t->grace_sig;
+				break;
+			}
+			timeout = (int)((t->grace_deadline_ns - now) / 1000000ull) + 1;
+		}
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
 			int e = -errno;
 
 			tracer__detach_all(t);

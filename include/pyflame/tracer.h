@@ -29,6 +29,8 @@ struct tracer_opts {
 	int follow;		/* follow forks, vforks and clones of new processes */
 	uint64_t period_ns;	/* sampling period; 0 = no ticks */
 	uint64_t duration_ns;	/* stop ticking after this long; 0 = until the command exits */
+	uint64_t grace_ns;	/* after forwarding SIGTERM/INT/HUP/QUIT sent to pyflame, wait this
+				 * long for the command to end, then give up on it (0 = forever) */
 };
 
 /* How the command ended. */
@@ -39,6 +41,8 @@ struct tracer_result {
 	int signaled;		/* 1: term_sig killed it */
 	int term_sig;
 	int core_dumped;
+	int abandoned_sig;	/* nonzero: the command outlived the grace period after pyflame
+				 * got this signal; it was detached and runs on */
 };
 
 struct tracer;
