@@ -26,6 +26,7 @@ struct run_opts {
 	enum pf_format default_format;	/* -f without -o */
 	int line_numbers;
 	double duration_s;		/* 0 = until the command exits */
+	double grace_s;			/* wait after forwarding SIGTERM & co. (0 = forever) */
 	unsigned max_depth;
 	int threads;
 	int merge;
