@@ -102,6 +102,9 @@ struct code_entry {
 	uint64_t addr;			/* 0 = empty slot */
 	uint64_t name_addr, qualname_addr, file_addr, table_addr;
 	int32_t firstlineno;
+	int32_t firsttraceable;		/* 3.11+ */
+	uint64_t tlbc;			/* 3.14t: _PyCodeArray * */
+	uint64_t checked;		/* sample number of the last fingerprint check */
 	uint32_t name, file;		/* strtab ids */
 	uint8_t *table;
 	uint32_t table_len;
@@ -156,6 +159,7 @@ struct unwinder {
 	struct tid_entry tids[TID_CACHE];
 
 	enum unwind_drop cause;		/* why the current thread is being dropped */
+	uint64_t sample_no;
 };
 
 static uint64_t ld_u64(const uint8_t *p)
@@ -570,6 +574,12 @@ static int code_get(struct unwinder *u, uint64_t addr, struct code_entry **out)
 	struct code_entry *e, fresh;
 	int err;
 
+	/* Already checked in this sample (recursion, shared frames): no read needed. */
+	e = code_slot(u, addr);
+	if (e->addr == addr && e->checked == u->sample_no) {
+		*out = e;
+		return 0;
+	}
 	err = rd(u, addr, u->cobuf, u->colen);
 	if (err)
 		return err;
@@ -581,10 +591,14 @@ static int code_get(struct unwinder *u, uint64_t addr, struct code_entry **out)
 	table_addr = ld_u64(u->cobuf + o->code.linetable);
 	first = ld_i32(u->cobuf + o->code.firstlineno);
 
-	e = code_slot(u, addr);
 	if (e->addr == addr && e->name_addr == name_addr && e->qualname_addr == qual_addr &&
 	    e->file_addr == file_addr && e->table_addr == table_addr &&
 	    e->firstlineno == first) {
+		e->checked = u->sample_no;
+		if (o->code.firsttraceable != N)
+			e->firsttraceable = ld_i32(u->cobuf + o->code.firsttraceable);
+		if (o->code.tlbc != N)
+			e->tlbc = ld_u64(u->cobuf + o->code.tlbc);
 		*out = e;
 		return 0;
 	}
@@ -597,6 +611,11 @@ static int code_get(struct unwinder *u, uint64_t addr, struct code_entry **out)
 	fresh.table_addr = table_addr;
 	fresh.firstlineno = first;
 	fresh.memo_addrq = INT64_MIN;
+	fresh.checked = u->sample_no;
+	if (o->code.firsttraceable != N)
+		fresh.firsttraceable = ld_i32(u->cobuf + o->code.firsttraceable);
+	if (o->code.tlbc != N)
+		fresh.tlbc = ld_u64(u->cobuf + o->code.tlbc);
 	err = read_str(u, qual_addr ? qual_addr : name_addr, &fresh.name);
 	if (!err)
 		err = read_str(u, file_addr, &fresh.file);
@@ -832,7 +851,8 @@ static int frame_decode(struct unwinder *u, struct chunk_window *w, uint64_t f,
 }
 
 /* Start of the bytecode instr points into: co_code_adaptive, or 3.14t's private copy. */
-static int bytecode_base(struct unwinder *u, uint64_t code, uint64_t *base)
+static int bytecode_base(struct unwinder *u, uint64_t code, const struct code_entry *e,
+			 uint64_t *base)
 {
 	const struct py_offsets *o = &u->off;
 	uint64_t arr, size, entry;
@@ -843,7 +863,7 @@ static int bytecode_base(struct unwinder *u, uint64_t code, uint64_t *base)
 	if (o->code.tlbc == N || o->iframe.tlbc_index == N)
 		return 0;
 	idx = ld_i32(u->fbuf + o->iframe.tlbc_index);
-	arr = ld_u64(u->cobuf + o->code.tlbc);
+	arr = e->tlbc;
 	if (!arr || idx <= 0)
 		return 0;	/* entries[0] is co_code_adaptive itself */
 	err = rd_u64(u, arr, &size);
@@ -902,12 +922,12 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, unsigned 
 		} else {
 			uint64_t base;
 
-			err = bytecode_base(u, fi.code, &base);
+			err = bytecode_base(u, fi.code, e, &base);
 			if (err)
 				return err;
 			addrq = (int64_t)(fi.instr - base);
 			if (o->code.firsttraceable != N && fi.owner != o->iframe.owner_generator &&
-			    addrq < 2 * (int64_t)ld_i32(u->cobuf + o->code.firsttraceable)) {
+			    addrq < 2 * (int64_t)e->firsttraceable) {
 				f = fi.next;	/* incomplete: hidden from tracebacks */
 				continue;
 			}
@@ -924,38 +944,37 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, unsigned 
 
 /* --- threads and interpreters ----------------------------------------------------- */
 
-/* Read the offsets in offs of base, in one read when they are close together. */
+/* Read the u64s at base + offs[i], one read per cluster of offsets that lie close together. */
 static int read_fields(struct unwinder *u, uint64_t base, const int64_t *offs, uint64_t *vals,
 		       size_t n)
 {
-	int64_t lo = INT64_MAX, hi = -1;
 	uint8_t buf[UNWIND_SPAN_MAX + 8];
+	unsigned done = 0;
 	int err;
 
 	for (size_t i = 0; i < n; i++) {
 		vals[i] = 0;
 		if (offs[i] == N)
-			continue;
-		lo = offs[i] < lo ? offs[i] : lo;
-		hi = offs[i] > hi ? offs[i] : hi;
+			done |= 1u << i;
 	}
-	if (hi < 0)
-		return 0;
-	if (hi - lo <= UNWIND_SPAN_MAX) {
+	while (done != (1u << n) - 1) {
+		int64_t lo = INT64_MAX, hi = -1;
+
+		for (size_t i = 0; i < n; i++)
+			if (!(done & (1u << i)) && offs[i] < lo)
+				lo = offs[i];
+		for (size_t i = 0; i < n; i++)
+			if (!(done & (1u << i)) && offs[i] - lo <= UNWIND_SPAN_MAX && offs[i] > hi)
+				hi = offs[i];
 		err = rd(u, base + (uint64_t)lo, buf, (size_t)(hi - lo) + 8);
 		if (err)
 			return err;
-		for (size_t i = 0; i < n; i++)
-			if (offs[i] != N)
+		for (size_t i = 0; i < n; i++) {
+			if (!(done & (1u << i)) && offs[i] >= lo && offs[i] <= hi) {
 				vals[i] = ld_u64(buf + (offs[i] - lo));
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (offs[i] == N)
-			continue;
-		err = rd_u64(u, base + (uint64_t)offs[i], &vals[i]);
-		if (err)
-			return err;
+				done |= 1u << i;
+			}
+		}
 	}
 	return 0;
 }
@@ -1077,6 +1096,7 @@ int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct 
 		head_addr = u->loc.runtime_addr + (uint64_t)o->runtime.interpreters_head;
 	else
 		head_addr = u->loc.interp_head_addr;
+	u->sample_no++;
 	err = rd_u64(u, head_addr, &interp);
 	if (err)
 		return err == -ESRCH ? -ESRCH : -EFAULT;
