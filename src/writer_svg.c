@@ -233,7 +233,7 @@ static void add_clipped(struct strbuf *sb, const char *s, size_t n, double width
 static const char *frame_colour(const struct profile *p, const struct pf_paths *pp,
 				uint32_t label, char buf[8])
 {
-	uint64_t h;
+	uint64_t h, v;
 
 	if (label == UINT32_MAX)
 		return "#bcc4cf";
@@ -248,15 +248,20 @@ static const char *frame_colour(const struct profile *p, const struct pf_paths *
 	default:
 		break;
 	}
-	if (pp->file[label] == UINT32_MAX)
+	if (pp->file[label] != UINT32_MAX) {
+		const char *file = pf_short_file(strtab__get(p->strings, pp->file[label]));
+
+		h = pf_hash64(file, strlen(file), 0xf1a);
+	} else {
 		h = 0;
-	else
-		h = pf_hash64(pf_short_file(strtab__get(p->strings, pp->file[label])),
-			      strlen(pf_short_file(strtab__get(p->strings, pp->file[label]))),
-			      0xf1a);
-	/* A warm palette: red high, green anywhere from orange to yellow, little blue. */
-	snprintf(buf, 8, "#%02x%02x%02x", (unsigned)(205 + h % 50),
-		 (unsigned)(70 + (h >> 8) % 150), (unsigned)(20 + (h >> 16) % 45));
+	}
+	/*
+	 * A warm palette: the file picks red and green (orange to yellow), so a module keeps
+	 * its colour across graphs; the label nudges the shade so neighbours stay apart.
+	 */
+	v = pf_hash64(strtab__get(pp->labels, label), strtab__len(pp->labels, label), 3) % 24;
+	snprintf(buf, 8, "#%02x%02x%02x", (unsigned)(205 + h % 45),
+		 (unsigned)(70 + (h >> 8) % 130 + v), (unsigned)(20 + (h >> 16) % 40));
 	return buf;
 }
 
@@ -452,7 +457,7 @@ int writer_svg__write(const struct profile *p, const struct output_opts *opts, F
 		if ((double)t.nodes[i].count * scale >= min_w) {
 			if (t.nodes[i].depth > max_depth)
 				max_depth = t.nodes[i].depth;
-		} else if (t.nodes[t.nodes[i].parent].count * scale >= min_w) {
+		} else if (i && t.nodes[t.nodes[i].parent].count * scale >= min_w) {
 			pruned += t.nodes[i].subtree;
 		}
 	}

@@ -7,36 +7,7 @@
 
 #include "pyflame/profile.h"
 #include "pyflame/util.h"
-
-/* Add count samples of a stack given as "name@file:line" strings, root first. */
-static void add(struct profile *p, uint32_t thread, uint32_t flags, uint64_t count,
-		const char *const *spec, size_t n)
-{
-	uint32_t frames[64];
-
-	assert_true(n <= 64);
-	for (size_t i = 0; i < n; i++) {
-		const char *at = strchr(spec[i], '@'), *colon = strrchr(spec[i], ':');
-		struct pf_frame f;
-
-		assert_non_null(at);
-		f.name = strtab__intern(p->strings, spec[i], (size_t)(at - spec[i]));
-		if (colon && colon > at) {
-			f.file = strtab__intern(p->strings, at + 1, (size_t)(colon - at - 1));
-			f.line = atoi(colon + 1);
-		} else {
-			f.file = strtab__intern_str(p->strings, at + 1);
-			f.line = -1;
-		}
-		frames[i] = profile__frame(p, &f);
-	}
-	profile__add(p, thread, profile__stack(p, frames, n), flags, count);
-}
-
-#define ADD(p, t, fl, c, ...) do { \
-	static const char *const s_[] = { __VA_ARGS__ }; \
-	add(p, t, fl, c, s_, ARRAY_SIZE(s_)); \
-} while (0)
+#include "profile_build.h"
 
 static char *fold_text(const struct profile *p, const struct output_opts *o)
 {
@@ -104,10 +75,10 @@ static void profile_add__same_key__sums_rows_and_totals(void **state)
 	uint32_t t2 = profile__thread(p, pr, 11, "worker");
 
 	(void)state;
-	ADD(p, t1, 0, 2, "main@a.py:1", "f@a.py:2");
-	ADD(p, t1, 0, 3, "main@a.py:1", "f@a.py:2");
-	ADD(p, t1, PF_SAMPLE_GIL, 4, "main@a.py:1", "f@a.py:2");
-	ADD(p, t2, 0, 5, "main@a.py:1", "f@a.py:2");
+	PB_ADD(p, t1, 0, 2, "main@a.py:1", "f@a.py:2");
+	PB_ADD(p, t1, 0, 3, "main@a.py:1", "f@a.py:2");
+	PB_ADD(p, t1, PF_SAMPLE_GIL, 4, "main@a.py:1", "f@a.py:2");
+	PB_ADD(p, t2, 0, 5, "main@a.py:1", "f@a.py:2");
 	assert_int_equal(p->nrows, 3);
 	assert_int_equal(p->rows[0].count, 5);
 	assert_int_equal(p->rows[1].count, 4);
@@ -209,10 +180,10 @@ static struct profile *two_threads(void)
 	uint32_t main_t = profile__thread(p, pr, 4242, "MainThread");
 	uint32_t work_t = profile__thread(p, pr, 4243, "worker");
 
-	ADD(p, main_t, 0, 5, "<module>@app.py:30", "main@app.py:20", "compute@app.py:10");
-	ADD(p, main_t, PF_SAMPLE_GIL, 2, "<module>@app.py:30", "main@app.py:20", "compute@app.py:10");
-	ADD(p, main_t, 0, 1, "<module>@app.py:30", "main@app.py:21");
-	ADD(p, work_t, PF_SAMPLE_IDLE, 7, "run@/usr/lib/python3.12/threading.py:1010",
+	PB_ADD(p, main_t, 0, 5, "<module>@app.py:30", "main@app.py:20", "compute@app.py:10");
+	PB_ADD(p, main_t, PF_SAMPLE_GIL, 2, "<module>@app.py:30", "main@app.py:20", "compute@app.py:10");
+	PB_ADD(p, main_t, 0, 1, "<module>@app.py:30", "main@app.py:21");
+	PB_ADD(p, work_t, PF_SAMPLE_IDLE, 7, "run@/usr/lib/python3.12/threading.py:1010",
 	    "sleep@app.py:40");
 	return p;
 }
@@ -271,7 +242,7 @@ static void profile_fold__truncated__marker_after_thread_frame(void **state)
 	char *s;
 
 	(void)state;
-	ADD(p, t, PF_SAMPLE_TRUNCATED | PF_SAMPLE_IDLE, 3, "rec@deep.py:4", "rec@deep.py:4");
+	PB_ADD(p, t, PF_SAMPLE_TRUNCATED | PF_SAMPLE_IDLE, 3, "rec@deep.py:4", "rec@deep.py:4");
 	s = fold_text(p, &o);
 	assert_string_equal(s,
 		"python3 deep.py [pid 7];thread 8;<truncated>;rec (deep.py:4);rec (deep.py:4);<idle> 3\n");
@@ -290,9 +261,9 @@ static void profile_fold__merge_processes__equal_cmdlines_sum(void **state)
 	char *s;
 
 	(void)state;
-	ADD(p, a, 0, 2, "job@w.py:1");
-	ADD(p, b, 0, 3, "job@w.py:1");
-	ADD(p, c, 0, 1, "job@w.py:1");
+	PB_ADD(p, a, 0, 2, "job@w.py:1");
+	PB_ADD(p, b, 0, 3, "job@w.py:1");
+	PB_ADD(p, c, 0, 1, "job@w.py:1");
 	s = fold_text(p, &split);
 	assert_string_equal(s,
 		"python3 other.py [pid 300];job (w.py:1) 1\n"
@@ -315,7 +286,7 @@ static void profile_fold__separators_in_names__replaced(void **state)
 	char *s;
 
 	(void)state;
-	ADD(p, t, 0, 1, "a;b\nc@we;ird.py:2");
+	PB_ADD(p, t, 0, 1, "a;b\nc@we;ird.py:2");
 	s = fold_text(p, &o);
 	assert_string_equal(s, "sh -c a:b [pid 1];thread 1 (we:ird name);a:b c (we:ird.py:2) 1\n");
 	free(s);
