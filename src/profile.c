@@ -356,7 +356,7 @@ void profile__frame_label_sb(const struct profile *p, uint32_t frame, int line_n
 			     struct strbuf *sb)
 {
 	const struct pf_frame *f;
-	const char *name;
+	const char *name, *file;
 
 	if (frame >= p->nframes) {
 		strbuf_addstr(sb, "<bad frame>");
@@ -364,9 +364,12 @@ void profile__frame_label_sb(const struct profile *p, uint32_t frame, int line_n
 	}
 	f = &p->frames[frame];
 	name = strtab__get(p->strings, f->name);
+	file = strtab__get(p->strings, f->file);
 	add_clean(sb, *name ? name : "<unknown>");
+	if (!*file)
+		return;		/* nothing to point at: "name" alone */
 	strbuf_addstr(sb, " (");
-	add_clean(sb, pf_short_file(strtab__get(p->strings, f->file)));
+	add_clean(sb, pf_short_file(file));
 	if (line_numbers && f->line >= 0)
 		strbuf_addf(sb, ":%d", (int)f->line);
 	strbuf_addch(sb, ')');

@@ -118,9 +118,11 @@ static void print_table(const struct profile *p, struct func **order, size_t n,
 			break;
 		strbuf_reset(&sb);
 		add_printable(&sb, strtab__get(p->strings, f->name));
-		strbuf_addstr(&sb, " (");
-		add_printable(&sb, pf_short_file(strtab__get(p->strings, f->file)));
-		strbuf_addch(&sb, ')');
+		if (strtab__len(p->strings, f->file)) {
+			strbuf_addstr(&sb, " (");
+			add_printable(&sb, pf_short_file(strtab__get(p->strings, f->file)));
+			strbuf_addch(&sb, ')');
+		}
 		fprintf(out, "  %*" PRIu64 " %5.1f%%  %*" PRIu64 " %5.1f%%  %s\n",
 			w, a, pct(a, p->total), w, b, pct(b, p->total), sb.buf);
 	}

@@ -483,10 +483,10 @@ int writer_svg__write(const struct profile *p, const struct output_opts *opts, F
 	strbuf_addf(&o.sb, "<text id=\"reset\" class=\"ctl hide\" x=\"%d\" y=\"64\">Reset Zoom</text>\n"
 		    "<text id=\"search\" class=\"ctl\" x=\"%d\" y=\"64\" text-anchor=\"end\">Search</text>\n"
 		    "<text id=\"clear\" class=\"ctl hide\" x=\"%d\" y=\"64\" text-anchor=\"end\">Clear</text>\n"
-		    "<text id=\"matched\" x=\"%d\" y=\"%.0f\" text-anchor=\"end\"></text>\n"
+		    "<text id=\"matched\" x=\"%d\" y=\"64\" text-anchor=\"end\"></text>\n"
 		    "<text id=\"details\" x=\"%d\" y=\"%.0f\"> </text>\n",
 		    SVG_PAD, SVG_WIDTH - SVG_PAD, SVG_WIDTH - SVG_PAD - 70,
-		    SVG_WIDTH - SVG_PAD, height - 22, SVG_PAD, height - 22);
+		    SVG_WIDTH - SVG_PAD - 120, SVG_PAD, height - 22);
 	if (pruned)
 		strbuf_addf(&o.sb, "<text id=\"pruned\" x=\"%d\" y=\"%.0f\" text-anchor=\"end\" "
 			    "fill=\"#777\">%" PRIu64 " frame%s narrower than %.2f px not shown</text>\n",

@@ -170,6 +170,10 @@ static void profile_frame_label__lines_and_truncation(void **state)
 	assert_string_equal(buf, "mod (x.py)");
 	profile__frame_label(p, i, 1, buf, 9);
 	assert_string_equal(buf, "Cls.meth");
+	g.file = strtab__intern_str(p->strings, "");
+	j = profile__frame(p, &g);
+	profile__frame_label(p, j, 1, buf, sizeof(buf));
+	assert_string_equal(buf, "mod");
 	profile__free(p);
 }
 

@@ -108,8 +108,12 @@ struct output_opts {
 
 /*
  * Fold the profile into labelled stacks, the way every text format sees it: each path is
- * "process;[thread;]frame;...;frame[;<idle>]" root first, with counts summed over rows that
- * fold to the same path, sorted by path (deterministic).  Labels are freshly built strings.
+ * "process;[thread;][<truncated>;]frame;...;frame[;<idle>]" root first, with counts summed
+ * over rows that fold to the same path (rows differing only in flags such as GIL, lines
+ * under line_numbers = 0, equal command lines under merge_processes), sorted bytewise by
+ * path (deterministic).  The process frame is "cmdline [pid N]" ("cmdline" when merged),
+ * the thread frame "thread TID (name)".  Labels are freshly built strings.  o may be NULL
+ * (line numbers on, nothing else).
  */
 struct pf_folded {
 	char *path;		/* frames joined by ';' */
