@@ -153,7 +153,27 @@ static void proc_del(struct run *r, pid_t pid)
 	}
 }
 
-/* "python3 app.py --flag" from /proc/PID/cmdline, argv[0] shortened to its basename. */
+/* Append s with every run of white space or control characters folded to one space. */
+static void add_folded(struct strbuf *out, const char *s)
+{
+	int space = 0;
+
+	for (; *s; s++) {
+		if ((unsigned char)*s <= ' ') {
+			space = 1;
+			continue;
+		}
+		if (space && out->len && out->buf[out->len - 1] != ' ')
+			strbuf_addch(out, ' ');
+		space = 0;
+		strbuf_addch(out, *s);
+	}
+}
+
+/*
+ * "python3 app.py --flag" from /proc/PID/cmdline: argv[0] shortened to its basename,
+ * white space folded (a `python -c` program is many lines), at most about 80 bytes.
+ */
 static void read_cmdline(pid_t pid, char *buf, size_t size)
 {
 	char path[64];
@@ -163,10 +183,10 @@ static void read_cmdline(pid_t pid, char *buf, size_t size)
 	if (!pf_read_file(path, &sb, 4096) && sb.len) {
 		const char *a0 = sb.buf, *slash = strrchr(a0, '/');
 
-		strbuf_addstr(&out, slash ? slash + 1 : a0);
+		add_folded(&out, slash ? slash + 1 : a0);
 		for (size_t i = strlen(a0) + 1; i < sb.len; i += strlen(sb.buf + i) + 1) {
 			strbuf_addch(&out, ' ');
-			strbuf_addstr(&out, sb.buf + i);
+			add_folded(&out, sb.buf + i);
 			if (out.len > 80)
 				break;
 		}
@@ -373,6 +393,8 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 	uint32_t stack;
 
 	s->last_tick = r->tick_no;
+	if (!t->depth)
+		return;		/* no Python on this thread right now (starting, in C, exiting) */
 	if (thread_idle(s) && !(flags & PF_SAMPLE_GIL))
 		flags |= PF_SAMPLE_IDLE;
 	if (r->o->mode == PF_MODE_CPU && (flags & PF_SAMPLE_IDLE))

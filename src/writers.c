@@ -13,6 +13,7 @@ static const struct {
 	{ "collapsed", PF_FORMAT_COLLAPSED },
 	{ "folded", PF_FORMAT_COLLAPSED },
 	{ "txt", PF_FORMAT_COLLAPSED },
+	{ "raw", PF_FORMAT_RAW },
 };
 
 enum pf_format pf_format__from_name(const char *name)
@@ -45,6 +46,8 @@ const char *pf_format__name(enum pf_format f)
 		return "svg";
 	case PF_FORMAT_COLLAPSED:
 		return "collapsed";
+	case PF_FORMAT_RAW:
+		return "raw";
 	case PF_FORMAT_NONE:
 		break;
 	}
@@ -58,6 +61,7 @@ int pf_write(enum pf_format f, const struct profile *p, const struct output_opts
 		return writer_svg__write(p, o, out);
 	case PF_FORMAT_COLLAPSED:
 		return writer_collapsed__write(p, o, out);
+	case PF_FORMAT_RAW:
 	case PF_FORMAT_NONE:
 		break;
 	}
