@@ -131,8 +131,10 @@ static int add(scmp_filter_ctx ctx, const char *name, unsigned n, const struct s
 
 static int build(scmp_filter_ctx ctx)
 {
-	/* flags that would make an open create or write a file */
-	const scmp_datum_t wflags = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_TMPFILE;
+	/* flags that would make an open create or write a file (O_TMPFILE includes the
+	 * O_DIRECTORY bit, which opendir() sets: only its own bit counts) */
+	const scmp_datum_t wflags = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND |
+				    (O_TMPFILE & ~O_DIRECTORY);
 	int ret = 0;
 
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && !ret; i++)
