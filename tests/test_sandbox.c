@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -23,6 +24,8 @@
 #define R_VMREAD_WORKS     0x10
 #define R_EXECMEM_REFUSED  0x20
 #define R_DENIED_NAMED     0x40
+#define R_OPENDIR_WORKS    0x80
+#define R_SETUP_FAILED     0x100
 
 static int child_body(void)
 {
@@ -34,7 +37,7 @@ static int child_body(void)
 	void *p;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0 || sandbox__apply() < 0)
-		return 0x80;
+		return R_SETUP_FAILED;
 	if (execve(argv[0], argv, NULL) < 0 && errno == EPERM)
 		r |= R_EXECVE_REFUSED;
 	sandbox__syscall_name(sandbox__denied(NULL), name, sizeof(name));
@@ -51,6 +54,14 @@ static int child_body(void)
 	if (process_vm_readv(getpid(), &l, 1, &rv, 1, 0) == (ssize_t)sizeof(buf) &&
 	    !strcmp(buf, "sandboxed"))
 		r |= R_VMREAD_WORKS;
+	{
+		DIR *d = opendir("/proc/self/task");	/* O_DIRECTORY: read-only */
+
+		if (d && readdir(d))
+			r |= R_OPENDIR_WORKS;
+		if (d)
+			closedir(d);
+	}
 	p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED && errno == EPERM)
 		r |= R_EXECMEM_REFUSED;
@@ -59,25 +70,32 @@ static int child_body(void)
 
 static void sandbox_apply__forbidden_calls_fail__allowed_calls_work(void **state)
 {
-	int status;
+	int status, fds[2], r = 0;
 	pid_t pid;
 
 	(void)state;
+	assert_int_equal(pipe(fds), 0);
 	fflush(NULL);
 	pid = fork();
 	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(child_body());
+	if (pid == 0) {
+		r = child_body();
+		_exit(write(fds[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &r, sizeof(r)), sizeof(r));
+	close(fds[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status) & 0x80, 0);
-	assert_true(WEXITSTATUS(status) & R_EXECVE_REFUSED);
-	assert_true(WEXITSTATUS(status) & R_DENIED_NAMED);
-	assert_true(WEXITSTATUS(status) & R_SOCKET_REFUSED);
-	assert_true(WEXITSTATUS(status) & R_WRONLY_REFUSED);
-	assert_true(WEXITSTATUS(status) & R_RDONLY_WORKS);
-	assert_true(WEXITSTATUS(status) & R_VMREAD_WORKS);
-	assert_true(WEXITSTATUS(status) & R_EXECMEM_REFUSED);
+	assert_int_equal(r & R_SETUP_FAILED, 0);
+	assert_true(r & R_EXECVE_REFUSED);
+	assert_true(r & R_DENIED_NAMED);
+	assert_true(r & R_SOCKET_REFUSED);
+	assert_true(r & R_WRONLY_REFUSED);
+	assert_true(r & R_RDONLY_WORKS);
+	assert_true(r & R_VMREAD_WORKS);
+	assert_true(r & R_EXECMEM_REFUSED);
+	assert_true(r & R_OPENDIR_WORKS);
 	assert_int_equal(access("/tmp/pyflame-sandbox-test", F_OK), -1);
 }
 
