@@ -65,6 +65,14 @@ static const char usage_run[] =
 "      --threads          add a frame per thread (TID and name) under each process\n"
 "      --merge            merge processes that run the same command line\n"
 "      --title TEXT       flame graph title (default: the command line)\n"
+"\n"
+"Stacks on demand:\n"
+"      --dump-on-timeout SECS  if COMMAND still runs after SECS, print every Python\n"
+"                         stack to standard error once (for hung CI jobs)\n"
+"      --no-crash-stacks  do not print the Python stack of a process that is killed by\n"
+"                         SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT (printed by default)\n"
+"  kill -USR1 <pyflame's pid> prints every Python stack to standard error at once;\n"
+"  recording goes on.\n"
 "  -q, --quiet            no summary on standard error\n"
 "  -v, --verbose          say what pyflame is doing\n"
 "  -h, --help             this help\n"
@@ -172,6 +180,8 @@ enum {
 	OPT_NO_SANDBOX,
 	OPT_BLOCKING,
 	OPT_GRACE,
+	OPT_NO_CRASH_STACKS,
+	OPT_DUMP_ON_TIMEOUT,
 };
 
 static const struct option run_longopts[] = {
@@ -191,6 +201,8 @@ static const struct option run_longopts[] = {
 	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 	{ "blocking", no_argument, NULL, OPT_BLOCKING },
 	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "no-crash-stacks", no_argument, NULL, OPT_NO_CRASH_STACKS },
+	{ "dump-on-timeout", required_argument, NULL, OPT_DUMP_ON_TIMEOUT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -208,6 +220,7 @@ static int cli_run(int argc, char **argv)
 		.reader = REMOTE_AUTO,
 		.sandbox = 1,
 		.grace_s = GRACE_DEFAULT_S,
+		.crash_stacks = 1,
 	};
 	enum pf_format forced = PF_FORMAT_NONE;
 	int c, ret;
@@ -285,6 +298,16 @@ static int cli_run(int argc, char **argv)
 			break;
 		case OPT_BLOCKING:
 			o.blocking = 1;
+			break;
+		case OPT_NO_CRASH_STACKS:
+			o.crash_stacks = 0;
+			break;
+		case OPT_DUMP_ON_TIMEOUT:
+			errno = 0;
+			o.dump_timeout_s = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !isfinite(o.dump_timeout_s) ||
+			    o.dump_timeout_s <= 0 || o.dump_timeout_s > 1e7)
+				return usage_error("invalid timeout '%s' (want seconds > 0)", optarg);
 			break;
 		case OPT_GRACE:
 			errno = 0;

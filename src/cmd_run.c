@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include "pyflame/rawlog.h"
 #include "pyflame/remote.h"
 #include "pyflame/sandbox.h"
+#include "pyflame/stackdump.h"
 #include "pyflame/tracer.h"
 #include "pyflame/unwind.h"
 #include "pyflame/util.h"
@@ -65,6 +67,7 @@ struct proc {
 	char version[32];
 	struct thread_slot *threads;
 	size_t nthreads_alloc;
+	int crash_dumped;
 };
 
 struct run {
@@ -206,8 +209,10 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 {
 	int ret, held;
 
-	if (now < p->next_probe_ns)
+	if (now != UINT64_MAX && now < p->next_probe_ns)
 		return;
+	if (now == UINT64_MAX)
+		now = pf_now_ns();	/* asked for now, whatever the back-off says */
 	if (!p->located) {
 		ret = pyprobe__locate(p->pid, &p->loc);
 		if (ret == -ENOTSUP) {
@@ -459,7 +464,105 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 		rawlog__flush(r->raw, now, 0);
 }
 
+/* --- stacks on demand ------------------------------------------------------------------- */
+
+static int dump_process(struct run *r, struct proc *p, const struct stackdump_opts *so)
+{
+	int hold = r->o->blocking || !strcmp(p->mem.ops->name, "peek");
+	const struct pf_process *pp = &r->prof->procs[p->prof_proc];
+	int ret;
+
+	if (hold && tracer__hold(r->tr, p->pid, 0)) {
+		tracer__release(r->tr);
+		return -ESRCH;
+	}
+	ret = stackdump__print(p->uw, r->prof->strings, p->pid,
+			       strtab__get(r->prof->strings, pp->cmdline), p->version, so, stderr);
+	if (hold)
+		tracer__release(r->tr);
+	return ret;
+}
+
+static void dump_all(struct run *r, const char *why)
+{
+	struct stackdump_opts so = { 0 };
+	char heading[160];
+	size_t n = 0;
+
+	snprintf(heading, sizeof(heading), "pyflame: Python stacks at %.1f s (%s):",
+		 (double)(pf_now_ns() - r->start_ns) / 1e9, why);
+	so.heading = heading;
+	for (size_t i = 0; i < r->nprocs; i++) {
+		struct proc *p = r->procs[i];
+
+		if (p->state == PROC_PROBING)
+			proc_probe(r, p, UINT64_MAX);
+		if (p->state == PROC_PYTHON && !dump_process(r, p, &so)) {
+			n++;
+			so.heading = NULL;
+		}
+	}
+	if (!n)
+		fprintf(stderr, "pyflame: no Python process to show (%s)\n", why);
+}
+
+static void cb_signal(void *arg, const struct signalfd_siginfo *si)
+{
+	struct run *r = arg;
+
+	if (si->ssi_signo == SIGUSR1)
+		dump_all(r, "SIGUSR1");
+	else if (si->ssi_signo == SIGALRM && r->o->dump_timeout_s > 0)
+		dump_all(r, "--dump-on-timeout");
+}
+
+/* Will sig kill pid (default disposition), rather than run a handler or be ignored? */
+static int signal_is_fatal_for(pid_t pid, int sig)
+{
+	char path[64];
+	struct strbuf sb = STRBUF_INIT;
+	static const char *const keys[] = { "\nSigCgt:", "\nSigIgn:" };
+	int fatal = 1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (pf_read_file(path, &sb, 8192) || !sb.buf)
+		goto out;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *p = strstr(sb.buf, keys[i]);
+		unsigned long long mask;
+
+		if (p && sscanf(p + strlen(keys[i]), "%llx", &mask) == 1 && (mask >> (sig - 1)) & 1)
+			fatal = 0;
+	}
+out:
+	strbuf_release(&sb);
+	return fatal;
+}
+
+static void cb_fatal_signal(void *arg, pid_t pid, pid_t tid, int sig)
+{
+	struct run *r = arg;
+	struct proc *p = proc_find(r, pid);
+	struct stackdump_opts so = { .first_tid = tid, .others_brief = 1 };
+	char heading[160];
+
+	if (!r->o->crash_stacks || !p || p->crash_dumped || !signal_is_fatal_for(pid, sig))
+		return;
+	if (p->state == PROC_PROBING)
+		proc_probe(r, p, UINT64_MAX);
+	if (p->state != PROC_PYTHON)
+		return;
+	p->crash_dumped = 1;
+	snprintf(heading, sizeof(heading), "pyflame: process %d received SIG%s in thread %d; "
+		 "its Python stacks:", (int)pid, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
+		 (int)tid);
+	so.heading = heading;
+	dump_process(r, p, &so);
+}
+
 static const struct tracer_ops run_tracer_ops = {
+	.signal = cb_signal,
+	.fatal_signal = cb_fatal_signal,
 	.process_new = cb_process_new,
 	.process_exec = cb_process_exec,
 	.process_exit = cb_process_exit,
@@ -708,6 +811,12 @@ int cmd_run(struct run_opts *o)
 	}
 	if (open_rawlog(&r, files, nfiles, pid))
 		pf_warn("running without a raw log: a run cut short will leave no profile");
+	if (o->dump_timeout_s > 0) {
+		struct itimerval it = { { 0, 0 }, { (time_t)o->dump_timeout_s,
+			(suseconds_t)((o->dump_timeout_s - (double)(time_t)o->dump_timeout_s) * 1e6) } };
+
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
 	confine(o);
 	ret = tracer__run(r.tr, &res);
 	if (ret)

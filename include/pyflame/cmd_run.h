@@ -36,6 +36,8 @@ struct run_opts {
 	const char *title;
 	int sandbox;			/* confine the sampler with seccomp */
 	int blocking;			/* stop the process for every sample */
+	int crash_stacks;		/* print the Python stack of a process that crashes */
+	double dump_timeout_s;		/* print every stack once after this long (0: never) */
 };
 
 /* Run the command under the profiler; returns pyflame's exit status. */
