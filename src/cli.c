@@ -23,6 +23,8 @@
 
 static const char usage_main[] =
 "usage: pyflame run [OPTIONS] [--] COMMAND [ARGS...]\n"
+"       pyflame attach -p PID [OPTIONS]\n"
+"       pyflame dump -p PID [--json]\n"
 "       pyflame report [OPTIONS] RAW\n"
 "       pyflame doctor\n"
 "       pyflame --help | --version\n"
@@ -33,6 +35,8 @@ static const char usage_main[] =
 "\n"
 "Commands:\n"
 "  run      launch COMMAND under the profiler (see 'pyflame run --help')\n"
+"  attach   sample a running process for a while (see 'pyflame attach --help')\n"
+"  dump     print a running process's Python stacks once (see 'pyflame dump --help')\n"
 "  report   turn a raw log into profiles (see 'pyflame report --help')\n"
 "  doctor   check what profiling needs on this machine, and say how to fix it\n";
 
@@ -205,11 +209,38 @@ static const struct option run_longopts[] = {
 	{ "dump-on-timeout", required_argument, NULL, OPT_DUMP_ON_TIMEOUT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "pid", required_argument, NULL, 'p' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
-static int cli_run(int argc, char **argv)
+static const char usage_attach[] =
+"usage: pyflame attach -p PID [OPTIONS]\n"
+"\n"
+"Attach to a running Python process with PTRACE_SEIZE, sample it until it exits,\n"
+"--duration ends or Ctrl-C, then detach, leaving it exactly as it was (never stopped,\n"
+"never killed).  Takes the sampling and output options of 'pyflame run' (see\n"
+"'pyflame run --help'); --follow-style tracing of its threads and future children is\n"
+"on unless --no-follow.\n"
+"\n"
+"  -p, --pid PID          the process\n"
+"\n"
+"Attaching needs permission: the same user and Yama ptrace_scope 0, or CAP_SYS_PTRACE\n"
+"(sudo setcap cap_sys_ptrace+ep $(command -v pyflame)); pyflame keeps that capability\n"
+"only until it has attached.  When refused, pyflame says exactly why.\n";
+
+static int parse_pid(const char *s, pid_t *out)
+{
+	unsigned long v;
+
+	if (parse_uint(s, 0x3fffffff, &v) || v == 0)
+		return usage_error("invalid process id '%s'", s);
+	*out = (pid_t)v;
+	return 0;
+}
+
+/* run and attach share their options; attach takes -p PID instead of a command. */
+static int cli_run(int argc, char **argv, int attach)
 {
 	struct run_opts o = {
 		.rate_hz = 100,
@@ -227,7 +258,8 @@ static int cli_run(int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:r:xo:f:nqvh", run_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, attach ? ":p:r:xo:f:nqvh" : "+:r:xo:f:nqvh",
+				run_longopts, NULL)) != -1) {
 		unsigned long ul;
 		char *end;
 
@@ -322,8 +354,12 @@ static int cli_run(int argc, char **argv)
 		case 'v':
 			pf_verbose++;
 			break;
+		case 'p':
+			if (parse_pid(optarg, &o.attach_pid))
+				return PF_EXIT_USAGE;
+			break;
 		case 'h':
-			fputs(usage_run, stdout);
+			fputs(attach ? usage_attach : usage_run, stdout);
 			return 0;
 		case ':':
 			return usage_error("option '%s' needs an argument", argv[optind - 1]);
@@ -331,12 +367,80 @@ static int cli_run(int argc, char **argv)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (attach) {
+		if (!o.attach_pid)
+			return usage_error("%s", "no process given: pyflame attach -p PID [OPTIONS]");
+		if (optind < argc)
+			return usage_error("unexpected argument '%s' (attach takes -p PID)", argv[optind]);
+		ret = cmd_attach(&o);
+		free(o.outputs);
+		return ret;
+	}
 	if (optind >= argc)
 		return usage_error("%s", "no command given: pyflame run [OPTIONS] -- COMMAND [ARGS...]");
 	o.argv = argv + optind;
 	ret = cmd_run(&o);
 	free(o.outputs);
 	return ret;
+}
+
+static const char usage_dump[] =
+"usage: pyflame dump -p PID [--json]\n"
+"\n"
+"Print every thread's current Python stack once, most recent call last, with its\n"
+"thread id and name, the GIL holder and idle threads marked.  The process is stopped\n"
+"for a moment for a consistent snapshot and then let go.\n"
+"\n"
+"  -p, --pid PID          the process\n"
+"      --json             one JSON object: pid, command, python, threads[] with tid,\n"
+"                         name, gil, idle, truncated and frames[] (outermost first)\n";
+
+static const struct option dump_longopts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "reader", required_argument, NULL, OPT_READER },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cli_dump(int argc, char **argv)
+{
+	struct run_opts o = { .max_depth = DEPTH_DEFAULT, .reader = REMOTE_AUTO, .rate_hz = 1 };
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":p:vh", dump_longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_pid(optarg, &o.attach_pid))
+				return PF_EXIT_USAGE;
+			break;
+		case 'j':
+			o.json = 1;
+			break;
+		case OPT_READER:
+			if (remote_kind__parse(optarg, &o.reader))
+				return usage_error("unknown reader '%s' (want auto, vm, mem or peek)", optarg);
+			break;
+		case 'v':
+			pf_verbose++;
+			break;
+		case 'h':
+			fputs(usage_dump, stdout);
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!o.attach_pid)
+		return usage_error("%s", "no process given: pyflame dump -p PID");
+	if (optind < argc)
+		return usage_error("unexpected argument '%s' (dump takes -p PID)", argv[optind]);
+	return cmd_dump(&o);
 }
 
 static const struct option report_longopts[] = {
@@ -428,7 +532,15 @@ int cli__main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(cmd, "run"))
-		return cli_run(argc - 1, argv + 1);
+		return cli_run(argc - 1, argv + 1, 0);
+	if (!strcmp(cmd, "attach")) {
+		subcommand = "attach";
+		return cli_run(argc - 1, argv + 1, 1);
+	}
+	if (!strcmp(cmd, "dump")) {
+		subcommand = "dump";
+		return cli_dump(argc - 1, argv + 1);
+	}
 	if (!strcmp(cmd, "report")) {
 		subcommand = "report";
 		return cli_report(argc - 1, argv + 1);

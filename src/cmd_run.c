@@ -5,6 +5,7 @@
  */
 #include "pyflame/cmd_run.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -260,7 +261,7 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 	r->python_procs++;
 	pf_info("process %d: CPython %s in '%s', reading memory with %s", p->pid,
 		p->version, p->loc.binary, p->mem.ops->name);
-	if (!r->reader_said && strcmp(p->mem.ops->name, "vm")) {
+	if (!r->reader_said && r->o->reader == REMOTE_AUTO && strcmp(p->mem.ops->name, "vm")) {
 		r->reader_said = 1;
 		if (!pf_quiet)
 			pf_warn("process_vm_readv is refused here; reading memory with '%s' instead",
@@ -693,7 +694,8 @@ static char *raw_path_for(const struct out_file *first, char *const argv[], pid_
  * (SIGKILL, a crash of pyflame) can still be reported.  Removed once the profiles are
  * written, unless it was asked for (-o FILE.raw).
  */
-static int open_rawlog(struct run *r, struct out_file *files, size_t nfiles, pid_t pid)
+static int open_rawlog(struct run *r, struct out_file *files, size_t nfiles,
+		       char *const name_argv[], pid_t pid)
 {
 	char *path = NULL;
 	int fd;
@@ -712,7 +714,7 @@ static int open_rawlog(struct run *r, struct out_file *files, size_t nfiles, pid
 		}
 	}
 	if (!path)
-		path = raw_path_for(nfiles ? &files[0] : NULL, r->o->argv, pid);
+		path = raw_path_for(nfiles ? &files[0] : NULL, name_argv, pid);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		int e = -errno;
@@ -747,7 +749,31 @@ static void fill_meta(struct run *r)
 		m->dropped += r->ustats.drops[i];
 }
 
-int cmd_run(struct run_opts *o)
+/* The command line of a running process, as typed (NUL separators become spaces). */
+static char *proc_cmdline(pid_t pid)
+{
+	char path[64];
+	struct strbuf sb = STRBUF_INIT;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if (pf_read_file(path, &sb, 4096) || !sb.len) {
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "process %d", (int)pid);
+	}
+	for (size_t i = 0; i < sb.len; i++)
+		if (sb.buf[i] == '\0')
+			sb.buf[i] = ' ';
+	while (sb.len && sb.buf[sb.len - 1] == ' ')
+		sb.buf[--sb.len] = '\0';
+	return strbuf_detach(&sb, NULL);
+}
+
+/*
+ * A profiling session, launched (run) or attached: outputs checked first, then the
+ * tracer, privileges dropped and the sandbox installed, sampling until the end, profiles
+ * written, and pyflame's exit status.
+ */
+static int session(struct run_opts *o)
 {
 	struct run r = { .o = o };
 	size_t nfiles = o->noutputs ? o->noutputs : 1;
@@ -765,6 +791,8 @@ int cmd_run(struct run_opts *o)
 		.merge_processes = o->merge,
 	};
 	struct tracer_result res = { 0 };
+	char *attach_argv[2] = { NULL, NULL };
+	char *const *name_argv = o->argv;
 	size_t nwritten = 0;
 	int status = PF_EXIT_FAILURE;
 	struct timespec ts;
@@ -789,7 +817,24 @@ int cmd_run(struct run_opts *o)
 	}
 
 	r.prof = profile__new();
-	r.prof->meta.command = join_argv(o->argv);
+	if (o->attach_pid) {
+		char path[64];
+		struct strbuf sb = STRBUF_INIT;
+
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)o->attach_pid);
+		if (pf_read_file(path, &sb, 64) || !sb.len) {
+			pf_error(0, "no process %d", (int)o->attach_pid);
+			strbuf_release(&sb);
+			status = PF_EXIT_USAGE;
+			goto out_tracer;
+		}
+		sb.buf[strcspn(sb.buf, "\n")] = '\0';
+		attach_argv[0] = strbuf_detach(&sb, NULL);
+		name_argv = attach_argv;
+		r.prof->meta.command = proc_cmdline(o->attach_pid);
+	} else {
+		r.prof->meta.command = join_argv(o->argv);
+	}
 	r.prof->meta.mode = xstrdup(pf_mode__name(o->mode));
 	r.prof->meta.rate_hz = o->rate_hz;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -797,19 +842,39 @@ int cmd_run(struct run_opts *o)
 	r.stackbuf = xcalloc(o->max_depth + 1, sizeof(*r.stackbuf));
 	r.tr = tracer__new(&to, &run_tracer_ops, &r);
 	r.start_ns = pf_now_ns();
-	pid = tracer__spawn(r.tr, o->argv);
-	if (pid < 0) {
-		pf_error(pid, "cannot start '%s'", o->argv[0]);
-		goto out_tracer;
+	if (o->attach_pid) {
+		/* a file capability (setcap cap_sys_ptrace+ep) is kept only until attached */
+		if (privs__any())
+			privs__drop_all(1);
+		pid = o->attach_pid;
+		ret = tracer__attach(r.tr, pid);
+		if (ret == -EPERM) {
+			tracer__explain_eperm(pid);
+			goto out_tracer;
+		}
+		if (ret) {
+			pf_error(ret, "cannot attach to process %d", (int)pid);
+			goto out_tracer;
+		}
+		/* memory readers opened now keep working once the capability is gone */
+		if (o->reader == REMOTE_AUTO && privs__any())
+			o->reader = REMOTE_MEM;
+		proc_probe(&r, proc_add(&r, pid), UINT64_MAX);
+	} else {
+		pid = tracer__spawn(r.tr, o->argv);
+		if (pid < 0) {
+			pf_error(pid, "cannot start '%s'", o->argv[0]);
+			goto out_tracer;
+		}
+		proc_add(&r, pid);
 	}
-	proc_add(&r, pid);
 	if (!o->noutputs) {
-		char *name = default_output(o->argv, pid, files[0].format);
+		char *name = default_output(name_argv, pid, files[0].format);
 
 		outputs__retarget(&files[0], name);
 		free(name);
 	}
-	if (open_rawlog(&r, files, nfiles, pid))
+	if (open_rawlog(&r, files, nfiles, name_argv, pid))
 		pf_warn("running without a raw log: a run cut short will leave no profile");
 	if (o->dump_timeout_s > 0) {
 		struct itimerval it = { { 0, 0 }, { (time_t)o->dump_timeout_s,
@@ -864,7 +929,10 @@ int cmd_run(struct run_opts *o)
 					r.raw_path);
 		}
 	}
-	if (res.abandoned_sig) {
+	if (o->attach_pid) {
+		/* the process was never ours: its fate is not pyflame's exit status */
+		status = 0;
+	} else if (res.abandoned_sig) {
 		status = 128 + res.abandoned_sig;
 		res.signaled = 1;
 		res.term_sig = res.abandoned_sig;
@@ -878,6 +946,7 @@ out_tracer:
 	if (r.raw_path && !r.raw_keep)
 		unlink(r.raw_path);
 	free(r.raw_path);
+	free(attach_argv[0]);
 	tracer__free(r.tr);
 	for (size_t i = 0; i < r.nprocs; i++) {
 		proc_reset(r.procs[i]);
@@ -891,7 +960,119 @@ out_files:
 		outputs__discard(&files[i]);
 	free(files);
 	free(written);
-	if (res.signaled && !res.exec_errno)
+	if (!o->attach_pid && res.signaled && !res.exec_errno)
 		die_like(res.term_sig);
+	return status;
+}
+
+int cmd_run(struct run_opts *o)
+{
+	o->attach_pid = 0;
+	return session(o);
+}
+
+int cmd_attach(struct run_opts *o)
+{
+	return session(o);
+}
+
+/* The threads of pid that are not running now (before we stop them). */
+static pid_t *idle_threads(pid_t pid, size_t *n)
+{
+	char path[96];
+	pid_t *v = NULL;
+	size_t alloc = 0;
+	DIR *d;
+	struct dirent *de;
+
+	*n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return xcalloc(1, sizeof(*v));
+	while ((de = readdir(d)) && *n < 65536) {
+		struct thread_slot s = { .stat_fd = -1 };
+		pid_t tid = (pid_t)strtol(de->d_name, NULL, 10);
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+		s.stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (thread_idle(&s)) {
+			xgrow((void **)&v, &alloc, *n + 1, sizeof(*v));
+			v[(*n)++] = tid;
+		}
+		if (s.stat_fd >= 0)
+			close(s.stat_fd);
+	}
+	closedir(d);
+	return v ? v : xcalloc(1, sizeof(*v));
+}
+
+/*
+ * `pyflame dump -p PID`: seize every thread, stop them for a consistent snapshot, print,
+ * and let go.  The process is never left stopped and never killed.
+ */
+int cmd_dump(struct run_opts *o)
+{
+	struct run r = { .o = o };
+	struct tracer_opts to = { .follow = 1 };
+	struct stackdump_opts so = { .json = o->json };
+	pid_t pid = o->attach_pid;
+	pid_t *idle = NULL;
+	size_t nidle = 0;
+	struct proc *p;
+	int status = 1, ret;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH) {
+		pf_error(0, "no process %d", (int)pid);
+		return PF_EXIT_USAGE;
+	}
+	r.prof = profile__new();
+	r.tr = tracer__new(&to, &run_tracer_ops, &r);
+	if (privs__any())
+		privs__drop_all(1);
+	ret = tracer__attach(r.tr, pid);
+	if (ret) {
+		if (ret == -EPERM)
+			tracer__explain_eperm(pid);
+		else
+			pf_error(ret, "cannot attach to process %d", (int)pid);
+		goto out;
+	}
+	if (o->reader == REMOTE_AUTO && privs__any())
+		o->reader = REMOTE_MEM;
+	p = proc_add(&r, pid);
+	idle = idle_threads(pid, &nidle);
+	so.idle_tids = idle;
+	so.nidle_tids = nidle;
+	if (tracer__hold(r.tr, pid, 1)) {
+		pf_error(0, "process %d went away", (int)pid);
+		goto out_release;
+	}
+	proc_probe(&r, p, UINT64_MAX);
+	if (p->state != PROC_PYTHON) {
+		if (p->state == PROC_PROBING)
+			pf_error(0, "process %d is not running Python (no CPython runtime in its "
+				 "executable or libraries, or not initialised yet)", (int)pid);
+		goto out_release;
+	}
+	status = stackdump__print(p->uw, r.prof->strings, pid,
+				  strtab__get(r.prof->strings, r.prof->procs[p->prof_proc].cmdline),
+				  p->version, &so, stdout) ? 1 : 0;
+	if (status)
+		pf_error(0, "could not read the stacks of process %d", (int)pid);
+out_release:
+	tracer__release(r.tr);
+	tracer__detach_all(r.tr);
+out:
+	tracer__free(r.tr);
+	for (size_t i = 0; i < r.nprocs; i++) {
+		proc_reset(r.procs[i]);
+		free(r.procs[i]);
+	}
+	free(r.procs);
+	free(idle);
+	profile__free(r.prof);
 	return status;
 }

@@ -24,6 +24,7 @@ struct dumped_thread {
 
 struct collect {
 	pid_t pid;
+	const struct stackdump_opts *o;
 	struct dumped_thread *v;
 	size_t n, alloc;
 };
@@ -74,6 +75,12 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 	d->frames = xcalloc(t->depth + 1, sizeof(*d->frames));
 	memcpy(d->frames, t->frames, t->depth * sizeof(*d->frames));
 	thread_info(c->pid, d);
+	if (c->o->idle_tids) {
+		d->idle = 0;
+		for (size_t i = 0; i < c->o->nidle_tids; i++)
+			if (c->o->idle_tids[i] == d->tid)
+				d->idle = 1;
+	}
 }
 
 static void print_text_thread(const struct dumped_thread *d, const struct strtab *s, int brief,
@@ -146,9 +153,14 @@ int stackdump__print(struct unwinder *u, const struct strtab *strings, pid_t pid
 		     const char *cmdline, const char *version, const struct stackdump_opts *o,
 		     FILE *out)
 {
-	struct collect c = { .pid = pid };
+	struct collect c = { .pid = pid, .o = o };
 	struct unwind_stats st = { 0 };
-	int ret = unwinder__sample(u, on_thread, &c, &st);
+	int ret;
+
+	/* sampling interns new strings, which may move what strtab__get() returned */
+	cmdline = cmdline ? xstrdup(cmdline) : NULL;
+	version = version ? xstrdup(version) : NULL;
+	ret = unwinder__sample(u, on_thread, &c, &st);
 
 	if (ret)
 		goto out;
@@ -173,5 +185,7 @@ out:
 	for (size_t i = 0; i < c.n; i++)
 		free(c.v[i].frames);
 	free(c.v);
+	free((char *)cmdline);
+	free((char *)version);
 	return ret;
 }

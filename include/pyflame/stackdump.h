@@ -13,6 +13,12 @@ struct stackdump_opts {
 	pid_t first_tid;	/* print this thread first, in full (the one that crashed) */
 	int others_brief;	/* other threads: their innermost frame only */
 	const char *heading;	/* text mode: the line before the stacks */
+	/*
+	 * Threads known to be idle, read before the process was stopped for the dump (a
+	 * stopped thread reads as stopped, not as running or sleeping); NULL: read now.
+	 */
+	const pid_t *idle_tids;
+	size_t nidle_tids;
 };
 
 /*
