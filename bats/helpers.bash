@@ -8,9 +8,25 @@ TARGETS="$BATS_DIR/targets"
 : "${PYFLAME:=$BATS_DIR/../build/pyflame}"
 export PYFLAME
 
+if type -t bats_require_minimum_version >/dev/null; then
+	bats_require_minimum_version 1.5.0	# run --separate-stderr
+fi
+
 # Run pyflame under bats' `run`, never longer than two minutes.
 run_pyflame() {
 	run timeout -k 5 120 "$PYFLAME" "$@"
+}
+
+# The same with stderr apart: $output is stdout, $stderr is stderr.
+# A first argument like -127 is passed to `run` (the expected status, see BW01).
+run_pyflame_split() {
+	local expect=()
+
+	if [[ "${1:-}" =~ ^-[0-9]+$ ]]; then
+		expect=("$1")
+		shift
+	fi
+	run "${expect[@]}" --separate-stderr timeout -k 5 120 "$PYFLAME" "$@"
 }
 
 # --- interpreters ------------------------------------------------------------------------

@@ -1,10 +1,10 @@
-"""Count the deliveries of SIGTERM, SIGHUP and SIGINT, then exit with a known code.
+"""Count the deliveries of SIGTERM, SIGHUP, SIGINT and SIGQUIT, then exit with a known code.
 
 usage: sigcount.py READYFILE COUNTFILE EXITCODE
 Writes its pid to READYFILE once its handlers are installed.  Each C-level delivery of a
 signal writes one byte to the wakeup fd, so deliveries are counted exactly (Python-level
 handlers may coalesce).  After the first signal it keeps counting for a grace second,
-then writes {"TERM": n, "HUP": n, "INT": n} to COUNTFILE and exits with EXITCODE.  Without
+then writes {"HUP": n, "INT": n, "QUIT": n, "TERM": n} to COUNTFILE and exits with EXITCODE.  Without
 any signal it gives up after 60 s with status 99.
 """
 import json
@@ -14,7 +14,8 @@ import signal
 import sys
 import time
 
-SIGS = {signal.SIGTERM: "TERM", signal.SIGHUP: "HUP", signal.SIGINT: "INT"}
+SIGS = {signal.SIGTERM: "TERM", signal.SIGHUP: "HUP", signal.SIGINT: "INT",
+        signal.SIGQUIT: "QUIT"}
 GRACE = 1.0
 
 r, w = os.pipe()
