@@ -17,6 +17,8 @@ Subcommands (exit 0 when the assertion holds, 1 with an explanation when not):
     path FILE LABEL...           some stack contains LABEL... as a contiguous run
     absent FILE LABEL            no stack contains LABEL
     process FILE REGEX           every process frame matches REGEX (full match)
+    threads FILE                 print the number of distinct thread frames (--threads)
+    roots FILE N [ROOT]          exactly N distinct process frames (and all equal ROOT)
     thread FILE TID NAME LABEL   some stack has the frame "thread TID (NAME)" and LABEL in it
     recursion FILE PREFIX MIN    some stack has >= MIN consecutive frames starting with PREFIX
     truncated FILE N             '<truncated>' appears, every truncated stack has exactly
@@ -206,6 +208,19 @@ def cmd_process(stacks, args, opts):
     print("process frames: %s" % ", ".join(sorted(set(s.process for s in stacks))))
 
 
+def cmd_threads(stacks, args, opts):
+    print(len(set((s.process, s.thread) for s in stacks if s.python)))
+
+
+def cmd_roots(stacks, args, opts):
+    roots = sorted(set(s.process for s in stacks))
+    print("process frames: %s" % roots)
+    if len(roots) != int(args[0]):
+        raise Fail("want %s distinct process frames, got %d: %s" % (args[0], len(roots), roots))
+    if len(args) > 1 and roots != [args[1]]:
+        raise Fail("want the process frame %r, got %s" % (args[1], roots))
+
+
 def cmd_thread(stacks, args, opts):
     want = "thread %s (%s)" % (args[0], args[1])
     for s in stacks:
@@ -267,6 +282,8 @@ COMMANDS = {
     "path": (cmd_path, -1),
     "absent": (cmd_absent, 1),
     "process": (cmd_process, 1),
+    "roots": (cmd_roots, -1),
+    "threads": (cmd_threads, 0),
     "thread": (cmd_thread, 3),
     "recursion": (cmd_recursion, 2),
     "truncated": (cmd_truncated, 1),

@@ -224,3 +224,21 @@ require_pyflame() {
 		return 1
 	}
 }
+
+# check_svg SUBCOMMAND ARGS...: bats/check_svg.py with the checker Python.
+check_svg() {
+	"$(checker_python)" "$BATS_DIR/check_svg.py" "$@"
+}
+
+# The SVG is well-formed XML: xmllint when installed, else Python's parser.
+assert_svg_wellformed() {
+	if command -v xmllint >/dev/null; then
+		xmllint --noout "$1"
+	fi
+	check_svg wellformed "$1"
+}
+
+# A fresh directory under the test's temporary directory.
+fresh_dir() {
+	mktemp -d "$BATS_TEST_TMPDIR/${1:-d}.XXXXXX"
+}
