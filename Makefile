@@ -15,7 +15,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS) \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS_PF   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lseccomp -lcap -lz)
+LDLIBS_PF   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lseccomp -lcap -lz) -lm
 LDLIBS_TEST = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ifeq ($(V),1)
@@ -31,6 +31,9 @@ LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 HEADERS   := $(wildcard include/pyflame/*.h)
+# Small programs the CLI tests run (not unit tests).
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 .PHONY: all
 all: $(BUILD)/pyflame
@@ -51,16 +54,21 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libpyflame.a | $(BUILD)/te
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(BUILD)/libpyflame.a $(LDLIBS_TEST) $(LDLIBS_PF)
 
-$(BUILD)/obj $(BUILD)/tests:
+$(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS_PF)
+
+$(BUILD)/obj $(BUILD)/tests $(BUILD)/helpers:
 	$(Q)mkdir -p $@
 
 .PHONY: unit bats check deps demo install uninstall clean san lint help bench-smoke
 unit: $(TEST_BINS)
 	$(Q)scripts/run-unit.sh $(TEST_BINS)
 
-bats: $(BUILD)/pyflame
+bats: $(BUILD)/pyflame $(HELPER_BINS)
 	$(Q)scripts/deps.sh --check-only test >/dev/null || scripts/deps.sh test
-	$(Q)PYFLAME=$(abspath $(BUILD)/pyflame) bats --print-output-on-failure bats/
+	$(Q)PYFLAME=$(abspath $(BUILD)/pyflame) PYFLAME_HELPERS=$(abspath $(BUILD)/helpers) \
+		bats --print-output-on-failure bats/
 
 # Everything a contributor must keep green: unit tests (plain and sanitized) and CLI tests.
 check:
@@ -78,7 +86,9 @@ san:
 deps:
 	$(Q)scripts/deps.sh build
 
-demo: $(BUILD)/pyflame
+demo:
+	$(Q)scripts/deps.sh build
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh $(BUILD)/pyflame
 
 install: $(BUILD)/pyflame

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pyflame/cmd_doctor.h"
+#include "pyflame/cmd_report.h"
 #include "pyflame/cmd_run.h"
 #include "pyflame/util.h"
 #include "pyflame/version.h"
@@ -17,9 +19,12 @@
 #define RATE_MAX_HZ 100000.0
 #define DEPTH_DEFAULT 2048u
 #define DEPTH_MAX 65536u
+#define GRACE_DEFAULT_S 5.0
 
 static const char usage_main[] =
 "usage: pyflame run [OPTIONS] [--] COMMAND [ARGS...]\n"
+"       pyflame report [OPTIONS] RAW\n"
+"       pyflame doctor\n"
 "       pyflame --help | --version\n"
 "\n"
 "Sample the Python stacks of COMMAND and every Python process it starts, and write a\n"
@@ -27,7 +32,9 @@ static const char usage_main[] =
 "input, output, signals and exit status.  No root or CAP_SYS_PTRACE is needed.\n"
 "\n"
 "Commands:\n"
-"  run      launch COMMAND under the profiler (see 'pyflame run --help')\n";
+"  run      launch COMMAND under the profiler (see 'pyflame run --help')\n"
+"  report   turn a raw log into profiles (see 'pyflame report --help')\n"
+"  doctor   check what profiling needs on this machine, and say how to fix it\n";
 
 static const char usage_run[] =
 "usage: pyflame run [OPTIONS] [--] COMMAND [ARGS...]\n"
@@ -42,7 +49,11 @@ static const char usage_run[] =
 "      --max-depth N      keep at most N frames per stack (default 2048); deeper stacks\n"
 "                         keep their innermost frames under a <truncated> frame\n"
 "      --no-follow        profile COMMAND's own process only, not its children\n"
+"      --blocking         stop each process while its stacks are read (consistent\n"
+"                         samples, at a cost to the program; default: never stop it)\n"
 "      --reader KIND      how to read memory: auto (default), vm, mem, peek\n"
+"      --no-sandbox       do not confine the sampler with seccomp (it is on by default;\n"
+"                         -v says so)\n"
 "\n"
 "Output:\n"
 "  -o, --output FILE      write a profile to FILE; repeatable; the format comes from\n"
@@ -63,7 +74,14 @@ static const char usage_run[] =
 "  2 usage error, 125 pyflame failed, 126 COMMAND not executable, 127 COMMAND not found.\n"
 "\n"
 "Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to pyflame are forwarded to COMMAND\n"
-"(once: signals from the terminal already reach it).  Ctrl-Z and fg work as usual.\n";
+"(once: signals from the terminal already reach it).  Ctrl-Z and fg work as usual.\n"
+"If COMMAND has not ended --grace SECS (default 5; 0 = wait forever) after such a\n"
+"signal, pyflame writes what it has, leaves COMMAND running, and dies by the signal.\n"
+"Samples are streamed to a raw log (prof.svg -> prof.raw) while pyflame runs; it is\n"
+"removed when the profiles are written, so a run killed with SIGKILL leaves it behind:\n"
+"'pyflame report prof.raw -o prof.svg' turns it into any format.\n";
+
+static const char *subcommand = "run";	/* for the hint after a usage error */
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -71,7 +89,7 @@ static int usage_error(const char *fmt, const char *arg)
 
 	strbuf_addf(&sb, fmt, arg);
 	pf_error(0, "%s", sb.buf);
-	pf_hint("see 'pyflame run --help'");
+	pf_hint("see 'pyflame %s --help'", subcommand);
 	strbuf_release(&sb);
 	return PF_EXIT_USAGE;
 }
@@ -108,6 +126,40 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
+/* One -o: the format from -f if given, else from the extension. */
+static int add_output(struct run_output **v, size_t *n, const char *path, enum pf_format forced)
+{
+	enum pf_format f = forced;
+
+	if (f == PF_FORMAT_NONE && strcmp(path, "-")) {
+		f = pf_format__from_path(path);
+		if (f == PF_FORMAT_NONE)
+			return usage_error("cannot tell the format of '%s' from its extension "
+					   "(use .svg, .txt, .folded, .collapsed, .raw, or -f)", path);
+	}
+	if (f == PF_FORMAT_NONE)
+		f = PF_FORMAT_COLLAPSED;	/* '-': text is what a terminal or pipe wants */
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[*n].path = (char *)path;
+	(*v)[*n].format = f;
+	(*n)++;
+	return 0;
+}
+
+static const char usage_report[] =
+"usage: pyflame report [OPTIONS] RAW\n"
+"\n"
+"Turn a raw log (written by every pyflame run, kept when the run was cut short or\n"
+"when asked for with -o FILE.raw) into profiles.\n"
+"\n"
+"  -o, --output FILE      as for run (default: RAW with .svg for .raw); repeatable\n"
+"  -f, --format FMT       force the format of the outputs that follow\n"
+"  -n, --no-line-numbers  aggregate by function, not by line\n"
+"      --threads          a frame per thread under each process\n"
+"      --merge            merge processes that run the same command line\n"
+"      --title TEXT       flame graph title (default: the recorded command line)\n"
+"  -q, --quiet            no summary on standard error\n";
+
 enum {
 	OPT_DURATION = 256,
 	OPT_MODE,
@@ -117,6 +169,9 @@ enum {
 	OPT_THREADS,
 	OPT_MERGE,
 	OPT_TITLE,
+	OPT_NO_SANDBOX,
+	OPT_BLOCKING,
+	OPT_GRACE,
 };
 
 static const struct option run_longopts[] = {
@@ -133,6 +188,9 @@ static const struct option run_longopts[] = {
 	{ "threads", no_argument, NULL, OPT_THREADS },
 	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "title", required_argument, NULL, OPT_TITLE },
+	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+	{ "blocking", no_argument, NULL, OPT_BLOCKING },
+	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -148,6 +206,8 @@ static int cli_run(int argc, char **argv)
 		.mode = PF_MODE_WALL,
 		.follow = 1,
 		.reader = REMOTE_AUTO,
+		.sandbox = 1,
+		.grace_s = GRACE_DEFAULT_S,
 	};
 	enum pf_format forced = PF_FORMAT_NONE;
 	int c, ret;
@@ -199,18 +259,8 @@ static int cli_run(int argc, char **argv)
 				return usage_error("unknown reader '%s' (want auto, vm, mem or peek)", optarg);
 			break;
 		case 'o':
-			o.outputs = xrealloc(o.outputs, (o.noutputs + 1) * sizeof(*o.outputs));
-			o.outputs[o.noutputs].path = optarg;
-			o.outputs[o.noutputs].format = forced;
-			if (forced == PF_FORMAT_NONE && strcmp(optarg, "-")) {
-				o.outputs[o.noutputs].format = pf_format__from_path(optarg);
-				if (o.outputs[o.noutputs].format == PF_FORMAT_NONE)
-					return usage_error("cannot tell the format of '%s' from its extension "
-							   "(use .svg, .txt, .folded, .collapsed, or -f)", optarg);
-			}
-			if (o.outputs[o.noutputs].format == PF_FORMAT_NONE)
-				o.outputs[o.noutputs].format = PF_FORMAT_COLLAPSED;
-			o.noutputs++;
+			if (add_output(&o.outputs, &o.noutputs, optarg, forced))
+				return PF_EXIT_USAGE;
 			break;
 		case 'f':
 			forced = pf_format__from_name(optarg);
@@ -229,6 +279,19 @@ static int cli_run(int argc, char **argv)
 			break;
 		case OPT_TITLE:
 			o.title = optarg;
+			break;
+		case OPT_NO_SANDBOX:
+			o.sandbox = 0;
+			break;
+		case OPT_BLOCKING:
+			o.blocking = 1;
+			break;
+		case OPT_GRACE:
+			errno = 0;
+			o.grace_s = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !isfinite(o.grace_s) || o.grace_s < 0 ||
+			    o.grace_s > 1e6)
+				return usage_error("invalid grace period '%s' (want seconds >= 0)", optarg);
 			break;
 		case 'q':
 			pf_quiet = 1;
@@ -253,6 +316,77 @@ static int cli_run(int argc, char **argv)
 	return ret;
 }
 
+static const struct option report_longopts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "no-line-numbers", no_argument, NULL, 'n' },
+	{ "threads", no_argument, NULL, OPT_THREADS },
+	{ "merge", no_argument, NULL, OPT_MERGE },
+	{ "title", required_argument, NULL, OPT_TITLE },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cli_report(int argc, char **argv)
+{
+	struct report_opts o = { .line_numbers = 1 };
+	enum pf_format forced = PF_FORMAT_NONE;
+	int c, ret;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:f:nqvh", report_longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (add_output(&o.outputs, &o.noutputs, optarg, forced))
+				return PF_EXIT_USAGE;
+			break;
+		case 'f':
+			forced = pf_format__from_name(optarg);
+			if (forced == PF_FORMAT_NONE || forced == PF_FORMAT_RAW)
+				return usage_error("unknown format '%s' (want svg or collapsed)", optarg);
+			o.default_format = forced;
+			break;
+		case 'n':
+			o.line_numbers = 0;
+			break;
+		case OPT_THREADS:
+			o.threads = 1;
+			break;
+		case OPT_MERGE:
+			o.merge = 1;
+			break;
+		case OPT_TITLE:
+			o.title = optarg;
+			break;
+		case 'q':
+			pf_quiet = 1;
+			break;
+		case 'v':
+			pf_verbose++;
+			break;
+		case 'h':
+			fputs(usage_report, stdout);
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("%s", "want one raw log: pyflame report [OPTIONS] RAW");
+	for (size_t i = 0; i < o.noutputs; i++)
+		if (o.outputs[i].format == PF_FORMAT_RAW)
+			return usage_error("'%s': report writes profiles, not raw logs", o.outputs[i].path);
+	o.raw = argv[optind];
+	ret = cmd_report(&o);
+	free(o.outputs);
+	return ret;
+}
+
 int cli__main(int argc, char **argv)
 {
 	const char *cmd;
@@ -272,6 +406,17 @@ int cli__main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "run"))
 		return cli_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report")) {
+		subcommand = "report";
+		return cli_report(argc - 1, argv + 1);
+	}
+	if (!strcmp(cmd, "doctor")) {
+		if (argc > 2) {
+			pf_error(0, "doctor takes no arguments");
+			return PF_EXIT_USAGE;
+		}
+		return cmd_doctor();
+	}
 	pf_error(0, "unknown command '%s'", cmd);
 	pf_hint("see 'pyflame --help'");
 	return PF_EXIT_USAGE;

@@ -20,10 +20,14 @@
 #include <unistd.h>
 
 #include "pyflame/cli.h"
+#include "pyflame/outputs.h"
+#include "pyflame/privs.h"
 #include "pyflame/profile.h"
 #include "pyflame/pyoffsets.h"
 #include "pyflame/pyprobe.h"
+#include "pyflame/rawlog.h"
 #include "pyflame/remote.h"
+#include "pyflame/sandbox.h"
 #include "pyflame/tracer.h"
 #include "pyflame/unwind.h"
 #include "pyflame/util.h"
@@ -71,17 +75,13 @@ struct run {
 	size_t nprocs, procs_alloc;
 	struct unwind_stats ustats;
 	uint64_t ticks, missed, tick_no;
-	uint64_t start_ns;
+	uint64_t start_ns, now_ns;
 	size_t python_procs, python_threads;
 	uint32_t *stackbuf;
 	int reader_said;
-};
-
-struct out_file {
-	struct run_output *out;
-	char *final;		/* where it ends up; NULL for stdout */
-	char *tmp;		/* written here first, renamed at the end */
-	int fd;
+	struct rawlog *raw;
+	char *raw_path;
+	int raw_keep;
 };
 
 const char *pf_mode__name(enum pf_mode m)
@@ -153,7 +153,27 @@ static void proc_del(struct run *r, pid_t pid)
 	}
 }
 
-/* "python3 app.py --flag" from /proc/PID/cmdline, argv[0] shortened to its basename. */
+/* Append s with every run of white space or control characters folded to one space. */
+static void add_folded(struct strbuf *out, const char *s)
+{
+	int space = 0;
+
+	for (; *s; s++) {
+		if ((unsigned char)*s <= ' ') {
+			space = 1;
+			continue;
+		}
+		if (space && out->len && out->buf[out->len - 1] != ' ')
+			strbuf_addch(out, ' ');
+		space = 0;
+		strbuf_addch(out, *s);
+	}
+}
+
+/*
+ * "python3 app.py --flag" from /proc/PID/cmdline: argv[0] shortened to its basename,
+ * white space folded (a `python -c` program is many lines), at most about 80 bytes.
+ */
 static void read_cmdline(pid_t pid, char *buf, size_t size)
 {
 	char path[64];
@@ -163,10 +183,10 @@ static void read_cmdline(pid_t pid, char *buf, size_t size)
 	if (!pf_read_file(path, &sb, 4096) && sb.len) {
 		const char *a0 = sb.buf, *slash = strrchr(a0, '/');
 
-		strbuf_addstr(&out, slash ? slash + 1 : a0);
+		add_folded(&out, slash ? slash + 1 : a0);
 		for (size_t i = strlen(a0) + 1; i < sb.len; i += strlen(sb.buf + i) + 1) {
 			strbuf_addch(&out, ' ');
-			strbuf_addstr(&out, sb.buf + i);
+			add_folded(&out, sb.buf + i);
 			if (out.len > 80)
 				break;
 		}
@@ -180,10 +200,11 @@ static void read_cmdline(pid_t pid, char *buf, size_t size)
 	strbuf_release(&out);
 }
 
+static int probe_memory(struct run *r, struct proc *p, uint64_t now);
+
 static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 {
-	uint64_t probe_addr;
-	int ret;
+	int ret, held;
 
 	if (now < p->next_probe_ns)
 		return;
@@ -207,38 +228,17 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 		p->located = 1;
 		p->backoff_ns = PROBE_BACKOFF_MIN_NS;
 	}
-	if (!p->mem_open) {
-		probe_addr = p->loc.runtime_addr ? p->loc.runtime_addr : p->loc.interp_head_addr;
-		ret = remote__open(&p->mem, p->pid, r->o->reader, probe_addr);
-		if (ret == -ESRCH)
-			return;
-		if (ret) {
-			pf_error(ret, "process %d: cannot read its memory with %s reader",
-				 p->pid, remote_kind__name(r->o->reader));
-			if (r->o->reader != REMOTE_AUTO)
-				pf_hint("try --reader auto");
-			p->state = PROC_FAILED;
-			return;
-		}
-		p->mem_open = 1;
-	}
-	ret = py_offsets__resolve(&p->mem, &p->loc, &p->off);
-	if (ret == -EAGAIN || ret == -EFAULT) {
-		/* not initialised yet: the interpreter is still starting */
-		p->next_probe_ns = now + p->backoff_ns;
-		if (p->backoff_ns < PROBE_BACKOFF_MAX_NS / 8)
-			p->backoff_ns *= 2;
+	/* The peek reader (a fallback of auto) can only read a stopped task. */
+	held = r->o->reader == REMOTE_AUTO || r->o->reader == REMOTE_PEEK;
+	if (held && tracer__hold(r->tr, p->pid, 0)) {
+		tracer__release(r->tr);
 		return;
 	}
-	if (ret) {
-		char v[32];
-
-		pyprobe__version_str(&p->loc, v, sizeof(v));
-		pf_warn("process %d ('%s'): cannot read the layout of CPython %s; not sampling it",
-			p->pid, p->loc.binary, v);
-		p->state = PROC_UNSUPPORTED;
+	ret = probe_memory(r, p, now);
+	if (held)
+		tracer__release(r->tr);
+	if (ret)
 		return;
-	}
 	p->uw = unwinder__new(&p->mem, &p->loc, &p->off, r->prof->strings, r->o->max_depth);
 	if (!p->uw) {
 		p->state = PROC_FAILED;
@@ -261,6 +261,47 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 			pf_warn("process_vm_readv is refused here; reading memory with '%s' instead",
 				p->mem.ops->name);
 	}
+}
+
+/* Open a memory reader and read the layout; 0 when ready to sample. */
+static int probe_memory(struct run *r, struct proc *p, uint64_t now)
+{
+	uint64_t probe_addr;
+	int ret;
+
+	if (!p->mem_open) {
+		probe_addr = p->loc.runtime_addr ? p->loc.runtime_addr : p->loc.interp_head_addr;
+		ret = remote__open(&p->mem, p->pid, r->o->reader, probe_addr);
+		if (ret == -ESRCH)
+			return -1;
+		if (ret) {
+			pf_error(ret, "process %d: cannot read its memory with %s reader",
+				 p->pid, remote_kind__name(r->o->reader));
+			if (r->o->reader != REMOTE_AUTO)
+				pf_hint("try --reader auto");
+			p->state = PROC_FAILED;
+			return -1;
+		}
+		p->mem_open = 1;
+	}
+	ret = py_offsets__resolve(&p->mem, &p->loc, &p->off);
+	if (ret == -EAGAIN || ret == -EFAULT) {
+		/* not initialised yet: the interpreter is still starting */
+		p->next_probe_ns = now + p->backoff_ns;
+		if (p->backoff_ns < PROBE_BACKOFF_MAX_NS / 8)
+			p->backoff_ns *= 2;
+		return -1;
+	}
+	if (ret) {
+		char v[32];
+
+		pyprobe__version_str(&p->loc, v, sizeof(v));
+		pf_warn("process %d ('%s'): cannot read the layout of CPython %s; not sampling it",
+			p->pid, p->loc.binary, v);
+		p->state = PROC_UNSUPPORTED;
+		return -1;
+	}
+	return 0;
 }
 
 /* --- threads --------------------------------------------------------------------------- */
@@ -352,6 +393,8 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 	uint32_t stack;
 
 	s->last_tick = r->tick_no;
+	if (!t->depth)
+		return;		/* no Python on this thread right now (starting, in C, exiting) */
 	if (thread_idle(s) && !(flags & PF_SAMPLE_GIL))
 		flags |= PF_SAMPLE_IDLE;
 	if (r->o->mode == PF_MODE_CPU && (flags & PF_SAMPLE_IDLE))
@@ -362,6 +405,8 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 		r->stackbuf[i] = profile__frame(r->prof, &t->frames[t->depth - 1 - i]);
 	stack = profile__stack(r->prof, r->stackbuf, t->depth);
 	profile__add(r->prof, s->prof_thread, stack, flags, 1);
+	if (r->raw)
+		rawlog__sample(r->raw, r->prof, r->now_ns, s->prof_thread, stack, flags);
 }
 
 /* --- tracer callbacks ------------------------------------------------------------------ */
@@ -385,9 +430,11 @@ static void cb_process_exit(void *arg, pid_t pid)
 static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 {
 	struct run *r = arg;
+	int hold;
 
 	r->ticks++;
 	r->tick_no++;
+	r->now_ns = now;
 	r->missed += missed;
 	for (size_t i = 0; i < r->nprocs; i++) {
 		struct proc *p = r->procs[i];
@@ -397,10 +444,19 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 			proc_probe(r, p, now);
 		if (p->state != PROC_PYTHON)
 			continue;
+		hold = r->o->blocking || !strcmp(p->mem.ops->name, "peek");
+		if (hold && tracer__hold(r->tr, p->pid, r->o->blocking)) {
+			tracer__release(r->tr);
+			continue;
+		}
 		unwinder__sample(p->uw, on_thread, &e, &r->ustats);
+		if (hold)
+			tracer__release(r->tr);
 		if ((r->tick_no & 63) == 0)
 			thread_prune(r, p);
 	}
+	if (r->raw)
+		rawlog__flush(r->raw, now, 0);
 }
 
 static const struct tracer_ops run_tracer_ops = {
@@ -411,44 +467,6 @@ static const struct tracer_ops run_tracer_ops = {
 };
 
 /* --- outputs --------------------------------------------------------------------------- */
-
-static int out_open(struct out_file *f, const char *final)
-{
-	char *dup = xstrdup(final);
-	const char *dir = dirname(dup);
-	const char *base;
-	struct strbuf sb = STRBUF_INIT;
-	struct stat st;
-
-	if (!stat(final, &st) && S_ISDIR(st.st_mode)) {
-		free(dup);
-		return pf_error(0, "cannot write '%s': it is a directory", final);
-	}
-	base = strrchr(final, '/') ? strrchr(final, '/') + 1 : final;
-	strbuf_addf(&sb, "%s/.%s.pyflame-XXXXXX", dir, base);
-	free(dup);
-	f->fd = mkostemp(sb.buf, O_CLOEXEC);
-	if (f->fd < 0) {
-		int e = -errno;
-
-		strbuf_release(&sb);
-		return pf_error(e, "cannot write '%s'", final);
-	}
-	f->tmp = strbuf_detach(&sb, NULL);
-	f->final = xstrdup(final);
-	return 0;
-}
-
-static void out_discard(struct out_file *f)
-{
-	if (f->tmp) {
-		unlink(f->tmp);
-		close(f->fd);
-	}
-	free(f->tmp);
-	free(f->final);
-	f->tmp = f->final = NULL;
-}
 
 static char *default_output(char *const argv[], pid_t pid, enum pf_format fmt)
 {
@@ -477,65 +495,6 @@ static char *join_argv(char *const argv[])
 }
 
 
-/* Apply the user's umask to a file created by mkostemp (which uses 0600). */
-static void apply_umask(int fd)
-{
-	mode_t m = umask(0);
-
-	umask(m);
-	fchmod(fd, 0666 & ~m);
-}
-
-static int write_outputs(struct run *r, struct out_file *files, size_t n, const char **written,
-			 size_t *nwritten)
-{
-	struct output_opts oo = {
-		.line_numbers = r->o->line_numbers,
-		.threads = r->o->threads,
-		.merge_processes = r->o->merge,
-		.title = r->o->title ? r->o->title : r->prof->meta.command,
-	};
-	int ret = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct out_file *f = &files[i];
-		FILE *fp;
-		int err;
-
-		if (!f->tmp) {
-			fflush(stdout);
-			err = pf_write(f->out->format, r->prof, &oo, stdout);
-			if (fflush(stdout) && !err)
-				err = -errno;
-			if (err)
-				ret = pf_error(err, "cannot write the profile to standard output");
-			continue;
-		}
-		apply_umask(f->fd);
-		fp = fdopen(f->fd, "w");
-		if (!fp) {
-			ret = pf_error(-errno, "cannot write '%s'", f->final);
-			out_discard(f);
-			continue;
-		}
-		err = pf_write(f->out->format, r->prof, &oo, fp);
-		if (fclose(fp) && !err)
-			err = -errno;
-		f->fd = -1;
-		if (!err && rename(f->tmp, f->final) < 0)
-			err = -errno;
-		if (err) {
-			ret = pf_error(err, "cannot write '%s'", f->final);
-			unlink(f->tmp);
-		} else {
-			written[(*nwritten)++] = f->final;
-		}
-		free(f->tmp);
-		f->tmp = NULL;
-	}
-	return ret;
-}
-
 static void print_drops(const struct run *r)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -554,6 +513,42 @@ static void print_drops(const struct run *r)
 	strbuf_release(&sb);
 }
 
+/*
+ * The command is running and every output is open: from here on pyflame needs no
+ * privilege (but CAP_SYS_PTRACE when run by root, see privs.h) and no new files.
+ */
+static void confine(const struct run_opts *o)
+{
+	int ret = privs__drop_all(getuid() == 0);
+
+	if (ret)
+		pf_warn("cannot drop capabilities: %s", strerror(-ret));
+	if (!o->sandbox) {
+		pf_info("sandbox: off (--no-sandbox)");
+		return;
+	}
+	ret = sandbox__apply();
+	if (ret) {
+		pf_warn("cannot install the seccomp sandbox: %s; sampling without it", strerror(-ret));
+		return;
+	}
+	pf_info("sandbox: on (seccomp allow-list; --no-sandbox turns it off)");
+}
+
+static void report_sandbox(void)
+{
+	unsigned long n;
+	int nr = sandbox__denied(&n);
+	char name[64];
+
+	if (nr < 0)
+		return;
+	sandbox__syscall_name(nr, name, sizeof(name));
+	pf_error(0, "the sandbox refused system call '%s' (%lu refused calls in all); "
+		 "this is a bug in pyflame", name, n);
+	pf_hint("run with --no-sandbox to work around it, and report it");
+}
+
 /* Die the way the command died, without leaving a core file of pyflame's own. */
 static void die_like(int sig)
 {
@@ -568,56 +563,134 @@ static void die_like(int sig)
 	raise(sig);
 }
 
+/* prof.svg -> prof.raw; "-" or no output -> pyflame-CMD-PID.raw */
+static char *raw_path_for(const struct out_file *first, char *const argv[], pid_t pid)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *slash, *dot;
+
+	if (!first || !first->final) {
+		char *def = default_output(argv, pid, PF_FORMAT_SVG);
+
+		strbuf_addstr(&sb, def);
+		free(def);
+	} else {
+		strbuf_addstr(&sb, first->final);
+	}
+	slash = strrchr(sb.buf, '/');
+	dot = strrchr(sb.buf, '.');
+	if (dot && (!slash || dot > slash + 1))
+		sb.len = (size_t)(dot - sb.buf);
+	strbuf_addstr(&sb, ".raw");
+	return strbuf_detach(&sb, NULL);
+}
+
+/*
+ * The raw log: every sample as it is taken, flushed each second, so that a run cut short
+ * (SIGKILL, a crash of pyflame) can still be reported.  Removed once the profiles are
+ * written, unless it was asked for (-o FILE.raw).
+ */
+static int open_rawlog(struct run *r, struct out_file *files, size_t nfiles, pid_t pid)
+{
+	char *path = NULL;
+	int fd;
+
+	for (size_t i = 0; i < nfiles; i++) {
+		if (files[i].format == PF_FORMAT_RAW) {
+			if (!files[i].final) {
+				return pf_error(0, "the raw log cannot go to standard output");
+			}
+			path = xstrdup(files[i].final);
+			r->raw_keep = 1;
+			outputs__discard(&files[i]);
+			files[i].final = xstrdup(path);	/* reported as written */
+			files[i].format = PF_FORMAT_NONE;
+			break;
+		}
+	}
+	if (!path)
+		path = raw_path_for(nfiles ? &files[0] : NULL, r->o->argv, pid);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		int e = -errno;
+
+		pf_error(e, "cannot write the raw log '%s'", path);
+		free(path);
+		return e;
+	}
+	r->raw = rawlog__new(fd, r->start_ns);
+	if (!r->raw) {
+		int e = -errno;
+
+		close(fd);
+		unlink(path);
+		free(path);
+		return pf_error(e, "cannot write the raw log");
+	}
+	r->raw_path = path;
+	rawlog__meta(r->raw, &r->prof->meta);
+	return 0;
+}
+
+static void fill_meta(struct run *r)
+{
+	struct pf_meta *m = &r->prof->meta;
+
+	m->duration_ns = pf_now_ns() - r->start_ns;
+	m->ticks = r->ticks;
+	m->ticks_missed = r->missed;
+	m->dropped = 0;
+	for (int i = 0; i < UNWIND_DROP__COUNT; i++)
+		m->dropped += r->ustats.drops[i];
+}
+
 int cmd_run(struct run_opts *o)
 {
 	struct run r = { .o = o };
-	struct out_file *files;
 	size_t nfiles = o->noutputs ? o->noutputs : 1;
-	struct run_output def_out = { NULL, o->default_format ? o->default_format : PF_FORMAT_SVG };
+	struct out_file *files = xcalloc(nfiles, sizeof(*files));
+	const char **written = xcalloc(nfiles + 1, sizeof(*written));
 	struct tracer_opts to = {
 		.follow = o->follow,
 		.period_ns = (uint64_t)llround(1e9 / o->rate_hz),
 		.duration_ns = (uint64_t)llround(o->duration_s * 1e9),
+		.grace_ns = (uint64_t)llround(o->grace_s * 1e9),
+	};
+	struct output_opts oo = {
+		.line_numbers = o->line_numbers,
+		.threads = o->threads,
+		.merge_processes = o->merge,
 	};
 	struct tracer_result res = { 0 };
-	const char **written;
 	size_t nwritten = 0;
 	int status = PF_EXIT_FAILURE;
+	struct timespec ts;
 	pid_t pid;
 	int ret;
 
-	files = xcalloc(nfiles, sizeof(*files));
-	written = xcalloc(nfiles, sizeof(*written));
+	for (size_t i = 0; i < nfiles; i++)
+		files[i].fd = -1;
 	/* Outputs are checked before the command starts: a typo must not cost a long run. */
 	for (size_t i = 0; i < o->noutputs; i++) {
-		files[i].out = &o->outputs[i];
-		files[i].fd = -1;
-		if (!strcmp(o->outputs[i].path, "-"))
-			continue;
-		if (out_open(&files[i], o->outputs[i].path)) {
+		if (outputs__open(&files[i], o->outputs[i].path, o->outputs[i].format)) {
 			status = PF_EXIT_USAGE;
 			goto out_files;
 		}
 	}
-	if (!o->noutputs) {
-		files[0].out = &def_out;
-		if (out_open(&files[0], "pyflame-output.svg")) {
-			pf_hint("run pyflame in a writable directory, or name the output with -o");
-			status = PF_EXIT_USAGE;
-			goto out_files;
-		}
+	if (!o->noutputs &&
+	    outputs__open(&files[0], "pyflame-output.svg",
+			  o->default_format ? o->default_format : PF_FORMAT_SVG)) {
+		pf_hint("run pyflame in a writable directory, or name the output with -o");
+		status = PF_EXIT_USAGE;
+		goto out_files;
 	}
 
 	r.prof = profile__new();
 	r.prof->meta.command = join_argv(o->argv);
 	r.prof->meta.mode = xstrdup(pf_mode__name(o->mode));
 	r.prof->meta.rate_hz = o->rate_hz;
-	{
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		r.prof->meta.start_unix_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r.prof->meta.start_unix_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	r.stackbuf = xcalloc(o->max_depth + 1, sizeof(*r.stackbuf));
 	r.tr = tracer__new(&to, &run_tracer_ops, &r);
 	r.start_ns = pf_now_ns();
@@ -628,20 +701,19 @@ int cmd_run(struct run_opts *o)
 	}
 	proc_add(&r, pid);
 	if (!o->noutputs) {
-		char *name = default_output(o->argv, pid, def_out.format);
+		char *name = default_output(o->argv, pid, files[0].format);
 
-		free(files[0].final);
-		files[0].final = name;
+		outputs__retarget(&files[0], name);
+		free(name);
 	}
+	if (open_rawlog(&r, files, nfiles, pid))
+		pf_warn("running without a raw log: a run cut short will leave no profile");
+	confine(o);
 	ret = tracer__run(r.tr, &res);
 	if (ret)
 		pf_error(ret, "lost track of the command");
-	r.prof->meta.duration_ns = pf_now_ns() - r.start_ns;
-	r.prof->meta.ticks = r.ticks;
-	r.prof->meta.ticks_missed = r.missed;
-	for (int i = 0; i < UNWIND_DROP__COUNT; i++)
-		r.prof->meta.dropped += r.ustats.drops[i];
-
+	fill_meta(&r);
+	report_sandbox();
 	if (res.exec_errno) {
 		pf_error(-res.exec_errno, "cannot run '%s'", o->argv[0]);
 		if (res.exec_errno == ENOENT && !strchr(o->argv[0], '/'))
@@ -650,25 +722,53 @@ int cmd_run(struct run_opts *o)
 			 PF_EXIT_NOTFOUND : PF_EXIT_NOEXEC;
 		goto out_tracer;
 	}
-	if (r.prof->total == 0) {
-		if (!pf_quiet) {
-			if (!r.python_procs)
-				pf_warn("no Python process was seen; no profile written");
-			else
-				pf_warn("no samples were taken; no profile written");
+	if (res.abandoned_sig && !pf_quiet)
+		pf_warn("the command did not end within %g s of %s; writing the profile and leaving "
+			"it running", o->grace_s, strsignal(res.abandoned_sig));
+	if (r.raw) {
+		ret = rawlog__close(r.raw, &r.prof->meta);
+		r.raw = NULL;
+		if (ret) {
+			pf_error(ret, "cannot write the raw log '%s'", r.raw_path);
+			r.raw_keep = 0;
 		}
+	}
+	if (r.prof->total == 0) {
+		if (!pf_quiet)
+			pf_warn(r.python_procs ? "no samples were taken; no profile written" :
+				"no Python process was seen; no profile written");
+		r.raw_keep = 0;
 	} else {
-		write_outputs(&r, files, nfiles, written, &nwritten);
+		oo.title = o->title ? o->title : r.prof->meta.command;
+		ret = outputs__write(files, nfiles, r.prof, &oo, written, &nwritten);
+		if (r.raw_keep)
+			written[nwritten++] = r.raw_path;
+		else if (ret && r.raw_path)
+			r.raw_keep = 1;		/* keep the samples: pyflame report can retry */
 		if (!pf_quiet) {
 			struct pf_summary_extra x = { written, nwritten };
 
 			summary__print(r.prof, &x, stderr);
 			print_drops(&r);
+			if (ret && r.raw_path)
+				pf_hint("the samples are in '%s': pyflame report %s -o FILE", r.raw_path,
+					r.raw_path);
 		}
 	}
-	status = res.exited ? res.exit_code : 128 + res.term_sig;
+	if (res.abandoned_sig) {
+		status = 128 + res.abandoned_sig;
+		res.signaled = 1;
+		res.term_sig = res.abandoned_sig;
+	} else {
+		status = res.exited ? res.exit_code : 128 + res.term_sig;
+	}
 
 out_tracer:
+	if (r.raw)
+		rawlog__close(r.raw, NULL);
+	if (r.raw_path && !r.raw_keep)
+		unlink(r.raw_path);
+	free(r.raw_path);
 	tracer__free(r.tr);
 	for (size_t i = 0; i < r.nprocs; i++) {
 		proc_reset(r.procs[i]);
@@ -676,15 +776,10 @@ out_tracer:
 	}
 	free(r.procs);
 	free(r.stackbuf);
-	if (r.prof) {
-		free(r.prof->meta.command);
-		free(r.prof->meta.mode);
-		r.prof->meta.command = r.prof->meta.mode = NULL;
-	}
 	profile__free(r.prof);
 out_files:
 	for (size_t i = 0; i < nfiles; i++)
-		out_discard(&files[i]);
+		outputs__discard(&files[i]);
 	free(files);
 	free(written);
 	if (res.signaled && !res.exec_errno)

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pyflame/privs.h"
 #include "pyflame/util.h"
 
 /* The child's exit code when pyflame gave up before exec (never seen by users). */
@@ -36,6 +37,20 @@ struct task {
 	pid_t tid;		/* 0 empty, -1 deleted */
 	pid_t tgid;
 	unsigned flags;
+};
+
+enum notify_kind { NOTIFY_NEW, NOTIFY_EXEC, NOTIFY_EXIT };
+
+struct notify {
+	enum notify_kind kind;
+	pid_t pid, parent;
+};
+
+/* A task stopped by tracer__hold() and how to resume it. */
+struct held {
+	pid_t tid;
+	int sig;		/* signal to deliver on resume */
+	int listen;		/* it is in a group-stop: PTRACE_LISTEN, not CONT */
 };
 
 struct tracer {
@@ -59,7 +74,46 @@ struct tracer {
 
 	int done;
 	struct tracer_result res;
+
+	uint64_t grace_deadline_ns;	/* give up on the command at this time (0: never) */
+	int grace_sig;
+
+	int deferring;			/* inside tracer__hold: queue callbacks */
+	struct notify *queue;
+	size_t nqueue, queue_alloc;
+	struct held *held;
+	size_t nheld, held_alloc;
 };
+
+static void notify(struct tracer *t, enum notify_kind kind, pid_t pid, pid_t parent)
+{
+	if (t->deferring) {
+		xgrow((void **)&t->queue, &t->queue_alloc, t->nqueue + 1, sizeof(*t->queue));
+		t->queue[t->nqueue++] = (struct notify){ kind, pid, parent };
+		return;
+	}
+	switch (kind) {
+	case NOTIFY_NEW:
+		if (t->ops->process_new)
+			t->ops->process_new(t->arg, pid, parent);
+		break;
+	case NOTIFY_EXEC:
+		if (t->ops->process_exec)
+			t->ops->process_exec(t->arg, pid);
+		break;
+	case NOTIFY_EXIT:
+		if (t->ops->process_exit)
+			t->ops->process_exit(t->arg, pid);
+		break;
+	}
+}
+
+static void flush_notifications(struct tracer *t)
+{
+	for (size_t i = 0; i < t->nqueue; i++)
+		notify(t, t->queue[i].kind, t->queue[i].pid, t->queue[i].parent);
+	t->nqueue = 0;
+}
 
 /* --- the task table: open addressing on tid ------------------------------------------ */
 
@@ -162,6 +216,8 @@ void tracer__free(struct tracer *t)
 	if (t->mask_saved)
 		sigprocmask(SIG_SETMASK, &t->oldmask, NULL);
 	free(t->tasks);
+	free(t->queue);
+	free(t->held);
 	free(t);
 }
 
@@ -238,6 +294,7 @@ pid_t tracer__spawn(struct tracer *t, char *const argv[])
 		if (go != 2)
 			_exit(PF_EXIT_SPAWN_ABORTED);
 		sigprocmask(SIG_SETMASK, &t->oldmask, NULL);
+		privs__child_drop();
 		execvp(argv[0], argv);
 		e = errno;
 		if (write(err[1], &e, sizeof(e)) < 0) {
@@ -347,8 +404,8 @@ static void on_exit_status(struct tracer *t, pid_t tid, int status)
 				t->res.exec_errno = e;
 		}
 	}
-	if (tid == tgid && t->ops->process_exit)
-		t->ops->process_exit(t->arg, tid);
+	if (tid == tgid)
+		notify(t, NOTIFY_EXIT, tid, 0);
 }
 
 static void on_new_task(struct tracer *t, struct task *parent, int event)
@@ -363,8 +420,8 @@ static void on_new_task(struct tracer *t, struct task *parent, int event)
 	tgid = event == PTRACE_EVENT_CLONE ? read_tgid(child) : child;
 	k = task_add(t, child, tgid, 0);
 	k->tgid = tgid;
-	if (tgid == child && t->ops->process_new)
-		t->ops->process_new(t->arg, child, parent->tgid);
+	if (tgid == child)
+		notify(t, NOTIFY_NEW, child, parent->tgid);
 }
 
 static void on_stop(struct tracer *t, pid_t tid, int status)
@@ -408,8 +465,7 @@ static void on_stop(struct tracer *t, pid_t tid, int status)
 				task_del(t, f);
 		}
 		k->tgid = tid;
-		if (t->ops->process_exec)
-			t->ops->process_exec(t->arg, tid);
+		notify(t, NOTIFY_EXEC, tid, 0);
 		resume(tid, 0);
 		break;
 	}
@@ -477,6 +533,10 @@ static void forward_signal(struct tracer *t, const struct signalfd_siginfo *si)
 
 	if (t->done || si->ssi_code == SI_KERNEL)
 		return;
+	if (t->opts.grace_ns && !t->grace_deadline_ns) {
+		t->grace_deadline_ns = pf_now_ns() + t->opts.grace_ns;
+		t->grace_sig = sig;
+	}
 	drain_waits(t);
 	if (t->done)
 		return;
@@ -537,13 +597,22 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 			{ .fd = t->sigfd, .events = POLLIN },
 			{ .fd = t->ticking ? t->timerfd : -1, .events = POLLIN },
 		};
+		int timeout = -1;
 
 		drain_waits(t);
+		flush_notifications(t);
 		if (t->done)
 			break;
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+		if (t->grace_deadline_ns) {
+			uint64_t now = pf_now_ns();
+
+			if (now >= t->grace_deadline_ns) {
+				t->res.abandoned_sig = t->grace_sig;
+				break;
+			}
+			timeout = (int)((t->grace_deadline_ns - now) / 1000000ull) + 1;
+		}
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
 			int e = -errno;
 
 			tracer__detach_all(t);
@@ -554,11 +623,125 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 		drain_waits(t);
 		if (!t->done && t->ticking && (pfd[1].revents & POLLIN))
 			read_timer(t);
+		flush_notifications(t);
 	}
 	tracer__stop_ticks(t);
 	tracer__detach_all(t);
 	*res = t->res;
 	return 0;
+}
+
+/* --- holding a process still for a read ----------------------------------------------- */
+
+static void hold_push(struct tracer *t, pid_t tid, int sig, int listen)
+{
+	xgrow((void **)&t->held, &t->held_alloc, t->nheld + 1, sizeof(*t->held));
+	t->held[t->nheld++] = (struct held){ tid, sig, listen };
+}
+
+/*
+ * Wait for tid's next stop after PTRACE_INTERRUPT.  Whatever stop comes first holds it
+ * still: our interrupt, a signal (delivered on release), a fork or exec event (handled
+ * now, callbacks deferred).  An interrupt that is still pending surfaces later as a plain
+ * PTRACE_EVENT_STOP, which on_stop() resumes.
+ */
+static int hold_wait(struct tracer *t, pid_t tid)
+{
+	for (;;) {
+		int status, sig, event;
+		pid_t w = waitpid(tid, &status, __WALL);
+		struct task *k;
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			on_exit_status(t, tid, status);
+			return -ESRCH;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		sig = WSTOPSIG(status);
+		event = (unsigned)status >> 16;
+		k = task_find(t, tid);
+		if (!k)
+			k = task_add(t, tid, read_tgid(tid), 0);
+		switch (event) {
+		case PTRACE_EVENT_STOP:
+			if (!(k->flags & TASK_STARTED)) {
+				k->flags |= TASK_STARTED;
+				hold_push(t, tid, 0, 0);
+			} else {
+				hold_push(t, tid, 0, is_stop_signal(sig));
+			}
+			return 0;
+		case PTRACE_EVENT_FORK:
+		case PTRACE_EVENT_VFORK:
+		case PTRACE_EVENT_CLONE:
+			on_new_task(t, k, event);
+			hold_push(t, tid, 0, 0);
+			return 0;
+		case PTRACE_EVENT_EXEC:
+			/* a new image: nothing to read from the old one */
+			on_stop(t, tid, status);
+			return -ESRCH;
+		case 0:
+			if (k->tgid == t->child && sig > 0 && sig < NSIG)
+				t->sig_seen_ns[sig] = pf_now_ns();
+			hold_push(t, tid, sig, 0);
+			return 0;
+		default:
+			hold_push(t, tid, 0, 0);
+			return 0;
+		}
+	}
+}
+
+int tracer__hold(struct tracer *t, pid_t pid, int all_threads)
+{
+	struct task *leader = task_find(t, pid);
+	pid_t *tids;
+	size_t n = 0;
+	int ret = 0;
+
+	if (!leader || !(leader->flags & TASK_STARTED))
+		return -ESRCH;
+	t->deferring = 1;
+	/* The table can grow while we wait (a fork event), so collect the tids first. */
+	tids = xcalloc(t->nlive + 1, sizeof(*tids));
+	for (size_t i = 0; i < t->nslots && n <= t->nlive; i++) {
+		struct task *k = &t->tasks[i];
+
+		if (k->tid <= 0 || k->tgid != pid || !(k->flags & TASK_STARTED))
+			continue;
+		if (!all_threads && k->tid != pid)
+			continue;
+		if (ptrace(PTRACE_INTERRUPT, k->tid, 0L, 0L) == 0)
+			tids[n++] = k->tid;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (hold_wait(t, tids[i]) && tids[i] == pid)
+			ret = -ESRCH;
+	free(tids);
+	if (!t->nheld)
+		ret = -ESRCH;
+	return ret;
+}
+
+void tracer__release(struct tracer *t)
+{
+	for (size_t i = 0; i < t->nheld; i++) {
+		struct held *h = &t->held[i];
+
+		if (h->listen)
+			ptrace(PTRACE_LISTEN, h->tid, 0L, 0L);
+		else
+			resume(h->tid, h->sig);
+	}
+	t->nheld = 0;
+	t->deferring = 0;
 }
 
 /* --- detaching ------------------------------------------------------------------------- */

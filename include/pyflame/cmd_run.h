@@ -26,6 +26,7 @@ struct run_opts {
 	enum pf_format default_format;	/* -f without -o */
 	int line_numbers;
 	double duration_s;		/* 0 = until the command exits */
+	double grace_s;			/* wait after forwarding SIGTERM & co. (0 = forever) */
 	unsigned max_depth;
 	int threads;
 	int merge;
@@ -33,6 +34,8 @@ struct run_opts {
 	int follow;
 	enum remote_kind reader;
 	const char *title;
+	int sandbox;			/* confine the sampler with seccomp */
+	int blocking;			/* stop the process for every sample */
 };
 
 /* Run the command under the profiler; returns pyflame's exit status. */

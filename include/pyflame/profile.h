@@ -42,7 +42,11 @@ struct pf_row {
 	uint64_t count;
 };
 
-/* Facts about the run that writers print where their format has room. */
+/*
+ * Facts about the run that writers print where their format has room.  Zero / NULL means
+ * "not known" and is left out.  The strings belong to the profile (set them with xstrdup);
+ * profile__free() frees them.
+ */
 struct pf_meta {
 	char *command;		/* the command line as the user typed it */
 	char *mode;		/* "wall", "cpu", "gil" */
@@ -99,13 +103,17 @@ struct output_opts {
 	int threads;		/* a frame per thread under each process */
 	int merge_processes;	/* one root per distinct command line instead of per pid */
 	const char *title;	/* e.g. the command line */
-	int min_width_px;	/* svg: prune frames narrower than this (default 1 px of 1200) */
+	double min_width_px;	/* svg: prune frames narrower than this; <= 0 means 0.1 px */
 };
 
 /*
  * Fold the profile into labelled stacks, the way every text format sees it: each path is
- * "process;[thread;]frame;...;frame[;<idle>]" root first, with counts summed over rows that
- * fold to the same path, sorted by path (deterministic).  Labels are freshly built strings.
+ * "process;[thread;][<truncated>;]frame;...;frame[;<idle>]" root first, with counts summed
+ * over rows that fold to the same path (rows differing only in flags such as GIL, lines
+ * under line_numbers = 0, equal command lines under merge_processes), sorted bytewise by
+ * path (deterministic).  The process frame is "cmdline [pid N]" ("cmdline" when merged),
+ * the thread frame "thread TID (name)".  Labels are freshly built strings.  o may be NULL
+ * (line numbers on, nothing else).
  */
 struct pf_folded {
 	char *path;		/* frames joined by ';' */
@@ -114,8 +122,51 @@ struct pf_folded {
 struct pf_folded *profile__fold(const struct profile *p, const struct output_opts *o, size_t *n);
 void pf_folded__free(struct pf_folded *f, size_t n);
 
-/* "name (file:line)" or "name (file)"; file shortened to what follows site-packages/ etc. */
+/*
+ * "name (file:line)" or "name (file)"; file shortened to what follows site-packages/ etc.
+ * ';' becomes ':' and control characters become ' ', so a label is safe in every format.
+ * The buffer form truncates to size - 1 bytes.
+ */
 void profile__frame_label(const struct profile *p, uint32_t frame, int line_numbers,
 			  char *buf, size_t size);
+struct strbuf;
+void profile__frame_label_sb(const struct profile *p, uint32_t frame, int line_numbers,
+			     struct strbuf *sb);
+/* The part of a source path worth showing: "json/decoder.py", "requests/api.py", "app.py". */
+const char *pf_short_file(const char *path);
+
+/*
+ * The labelled paths before they are joined into strings: what the SVG writer merges into
+ * a tree.  Labels are interned (paths->labels), each with its kind and, for Python frames,
+ * the profile string id of its file (for colouring).  Equal paths are merged; the order
+ * of paths is unspecified.
+ */
+enum pf_label_kind {
+	PF_LABEL_FRAME = 0,
+	PF_LABEL_PROCESS,
+	PF_LABEL_THREAD,
+	PF_LABEL_TRUNCATED,
+	PF_LABEL_IDLE,
+};
+
+#define PF_LABEL_IDLE_TEXT      "<idle>"
+#define PF_LABEL_TRUNCATED_TEXT "<truncated>"
+
+struct pf_paths {
+	struct strtab *labels;
+	uint8_t *kind;			/* per label: enum pf_label_kind */
+	uint32_t *file;			/* per label: profile string id, UINT32_MAX if none */
+	size_t labels_alloc;
+
+	uint32_t *data;			/* label ids, root first */
+	size_t data_len, data_alloc;
+	size_t *off;			/* per path: start in data */
+	uint32_t *len;			/* per path: number of labels */
+	uint64_t *count;		/* per path: samples */
+	size_t n, alloc;
+	uint64_t total;
+};
+struct pf_paths *profile__paths(const struct profile *p, const struct output_opts *o);
+void pf_paths__free(struct pf_paths *pp);
 
 #endif

@@ -59,6 +59,7 @@ struct py_offsets {
 		int64_t current_frame;		/* 3.13+: _PyInterpreterFrame * */
 		int64_t thread_id;		/* pthread_self() */
 		int64_t native_thread_id;	/* 3.11+: gettid() */
+		int64_t datastack_chunk;	/* 3.11+: _PyStackChunk * (frames live in it) */
 		int64_t status;			/* 3.12+: _status bitfield */
 		int64_t holds_gil;		/* 3.14+: int */
 		int holds_gil_bit;		/* 3.13: bit in _status; -1 none */
@@ -75,6 +76,7 @@ struct py_offsets {
 		int64_t previous;
 		int64_t instr_ptr;		/* prev_instr (3.11/3.12) / instr_ptr (3.13+) */
 		int64_t owner;
+		int64_t tlbc_index;		/* 3.14t: int32 index into code.tlbc */
 		uint64_t tag_mask;		/* bits to clear from executable: 3 on 3.14+, else 0 */
 		int shim_owner_min;		/* skip owner >= this (3.12+: 3); 0 disables */
 		int owner_generator;		/* owner value of generator frames (1) */
@@ -88,6 +90,7 @@ struct py_offsets {
 		int64_t linetable;		/* co_lnotab / co_linetable */
 		int64_t firsttraceable;		/* 3.11+ */
 		int64_t code_adaptive;		/* 3.11+ */
+		int64_t tlbc;			/* 3.14t: _PyCodeArray * (bytecode copies) */
 	} code;
 	struct {				/* object headers, str and bytes */
 		int64_t ob_type;

@@ -33,6 +33,14 @@ struct pyruntime_loc {
  */
 int pyprobe__locate(pid_t pid, struct pyruntime_loc *loc);
 
+/*
+ * What pyprobe__locate() would conclude from one ELF file alone, as if loaded at bias 0:
+ * addresses are the file's own vaddrs.  name is the file name to take a version from
+ * (NULL: path).  0, -ENOENT (no runtime in it), -ENOTSUP, or -errno from opening it.
+ * For tests and diagnostics.
+ */
+int pyprobe__inspect_file(const char *path, const char *name, struct pyruntime_loc *loc);
+
 /* "3.12.1" style text for loc (from hexversion, else major.minor). */
 void pyprobe__version_str(const struct pyruntime_loc *loc, char *buf, size_t size);
 

@@ -29,6 +29,8 @@ struct tracer_opts {
 	int follow;		/* follow forks, vforks and clones of new processes */
 	uint64_t period_ns;	/* sampling period; 0 = no ticks */
 	uint64_t duration_ns;	/* stop ticking after this long; 0 = until the command exits */
+	uint64_t grace_ns;	/* after forwarding SIGTERM/INT/HUP/QUIT sent to pyflame, wait this
+				 * long for the command to end, then give up on it (0 = forever) */
 };
 
 /* How the command ended. */
@@ -39,6 +41,8 @@ struct tracer_result {
 	int signaled;		/* 1: term_sig killed it */
 	int term_sig;
 	int core_dumped;
+	int abandoned_sig;	/* nonzero: the command outlived the grace period after pyflame
+				 * got this signal; it was detached and runs on */
 };
 
 struct tracer;
@@ -62,6 +66,16 @@ int tracer__run(struct tracer *t, struct tracer_result *res);
 
 /* Detach every remaining task (also called by tracer__run); safe to call more than once. */
 void tracer__detach_all(struct tracer *t);
+
+/*
+ * Stop a traced process for reading: its leader only (PTRACE_PEEKDATA needs a stopped
+ * task), or with all_threads every traced thread (a consistent snapshot, --blocking).
+ * Events that arrive meanwhile are handled, and their callbacks are deferred until the
+ * current tick returns.  0 when stopped, -ESRCH when the process is gone or not traced.
+ * Always pair with tracer__release(), which resumes exactly what was held.
+ */
+int tracer__hold(struct tracer *t, pid_t pid, int all_threads);
+void tracer__release(struct tracer *t);
 
 /* Stop sampling ticks (e.g. --duration reached); the command runs on. */
 void tracer__stop_ticks(struct tracer *t);

@@ -10,9 +10,10 @@ enum pf_format {
 	PF_FORMAT_NONE = 0,
 	PF_FORMAT_SVG,
 	PF_FORMAT_COLLAPSED,
+	PF_FORMAT_RAW,		/* the raw sample log (rawlog.h): kept, not rendered */
 };
 
-/* Format from a file name's extension (.svg, .txt/.folded/.collapsed); NONE if unknown. */
+/* Format from a file name's extension (.svg, .txt/.folded/.collapsed, .raw); NONE if unknown. */
 enum pf_format pf_format__from_path(const char *path);
 /* From a -f argument ("svg", "collapsed", "folded", "txt"); NONE if unknown. */
 enum pf_format pf_format__from_name(const char *name);

@@ -1,0 +1,21 @@
+/* sandbox.h - the sampler's seccomp allow-list. */
+#ifndef PYFLAME_SANDBOX_H
+#define PYFLAME_SANDBOX_H
+
+#include <stddef.h>
+
+/*
+ * Confine the calling (single-threaded) process to the system calls the sampling loop
+ * needs.  Call it once every output is open and the command is running.  A call outside
+ * the list does not kill pyflame: it fails with EPERM and is remembered, so the caller can
+ * name it in one line.  Needs no-new-privs (privs__drop_all sets it).  0 or -errno.
+ */
+int sandbox__apply(void);
+
+/* The first system call the sandbox refused, or -1; and how many were refused. */
+int sandbox__denied(unsigned long *count);
+
+/* The name of system call nr ("execve"), or "syscall N". */
+void sandbox__syscall_name(int nr, char *buf, size_t size);
+
+#endif

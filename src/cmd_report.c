@@ -1,0 +1,96 @@
+/* cmd_report.c - `pyflame report`: replay a raw log into any output format. */
+#include "pyflame/cmd_report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pyflame/cli.h"
+#include "pyflame/outputs.h"
+#include "pyflame/profile.h"
+#include "pyflame/rawlog.h"
+#include "pyflame/util.h"
+#include "pyflame/writers.h"
+
+/* run.raw -> run.svg */
+static char *default_output(const char *raw, enum pf_format fmt)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *slash = strrchr(raw, '/'), *dot = strrchr(raw, '.');
+
+	strbuf_addstr(&sb, raw);
+	if (dot && (!slash || dot > slash + 1))
+		sb.len = (size_t)(dot - raw);
+	strbuf_addf(&sb, ".%s", fmt == PF_FORMAT_COLLAPSED ? "txt" : "svg");
+	return strbuf_detach(&sb, NULL);
+}
+
+int cmd_report(const struct report_opts *o)
+{
+	size_t nfiles = o->noutputs ? o->noutputs : 1;
+	struct out_file *files = xcalloc(nfiles, sizeof(*files));
+	const char **written = xcalloc(nfiles, sizeof(*written));
+	struct output_opts oo = {
+		.line_numbers = o->line_numbers,
+		.threads = o->threads,
+		.merge_processes = o->merge,
+	};
+	struct rawlog_info info;
+	struct profile *p = NULL;
+	size_t nwritten = 0;
+	int status = PF_EXIT_USAGE;
+	FILE *in;
+	int ret;
+
+	for (size_t i = 0; i < nfiles; i++)
+		files[i].fd = -1;
+	in = fopen(o->raw, "rb");
+	if (!in) {
+		pf_error(-errno, "cannot read '%s'", o->raw);
+		goto out;
+	}
+	for (size_t i = 0; i < o->noutputs; i++)
+		if (outputs__open(&files[i], o->outputs[i].path, o->outputs[i].format))
+			goto out_close;
+	if (!o->noutputs) {
+		enum pf_format fmt = o->default_format ? o->default_format : PF_FORMAT_SVG;
+		char *name = default_output(o->raw, fmt);
+
+		ret = outputs__open(&files[0], name, fmt);
+		free(name);
+		if (ret)
+			goto out_close;
+	}
+	p = profile__new();
+	ret = rawlog__read(in, p, NULL, NULL, &info);
+	if (ret == -EINVAL) {
+		pf_error(0, "'%s' is not a pyflame raw log", o->raw);
+		goto out_close;
+	}
+	if (info.truncated && !pf_quiet)
+		pf_warn("'%s' was cut short (pyflame did not finish); using the %llu complete samples",
+			o->raw, (unsigned long long)info.samples);
+	if (!p->total) {
+		pf_error(0, "'%s' holds no samples; no profile written", o->raw);
+		status = PF_EXIT_FAILURE;
+		goto out_close;
+	}
+	oo.title = o->title ? o->title : p->meta.command ? p->meta.command : o->raw;
+	status = outputs__write(files, nfiles, p, &oo, written, &nwritten) ? PF_EXIT_FAILURE : 0;
+	if (!pf_quiet) {
+		struct pf_summary_extra x = { written, nwritten };
+
+		summary__print(p, &x, stderr);
+	}
+out_close:
+	if (in)
+		fclose(in);
+out:
+	for (size_t i = 0; i < nfiles; i++)
+		outputs__discard(&files[i]);
+	profile__free(p);
+	free(files);
+	free(written);
+	return status;
+}

@@ -1,0 +1,553 @@
+/* pyoffsets.c - CPython layouts per minor version (tables) and from _Py_DebugOffsets (3.13+). */
+#include "pyflame/pyoffsets.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "pyflame/pyprobe.h"
+#include "pyflame/remote.h"
+#include "pyflame/util.h"
+
+#define N PYOFF_NONE
+
+/* Fields every table sets to "absent" unless the version has them. */
+#define NO_RUNTIME { .interpreters_head = N, .finalizing = N, .gil_locked = N, \
+		     .gil_last_holder = N, .tstate_current = N }
+#define NO_GIL { .last_holder = N, .locked = N }
+#define NO_FRAMEOBJ { .back = N, .code = N, .lasti = N, .lasti_unit = 1 }
+#define NO_IFRAME { .size = N, .executable = N, .previous = N, .instr_ptr = N, .owner = N, \
+		    .tlbc_index = N, .tag_mask = 0, .shim_owner_min = 0, .owner_generator = 1 }
+
+/* PEP 393 strings, 3.6-3.11: PyASCIIObject 48 bytes, PyCompactUnicodeObject 72. */
+#define STR_36 .ob_type = 8, .str_length = 16, .str_state = 32, .str_ascii_data = 48, \
+	.str_compact_data = 72, .str_legacy_data = 72, .str_kind_shift = 2, \
+	.str_compact_bit = 5, .str_ascii_bit = 6, .bytes_size = 16, .bytes_data = 32
+/* 3.12+: wstr gone, 40 and 56. */
+#define STR_312 .ob_type = 8, .str_length = 16, .str_state = 32, .str_ascii_data = 40, \
+	.str_compact_data = 56, .str_legacy_data = 56, .str_kind_shift = 2, \
+	.str_compact_bit = 5, .str_ascii_bit = 6, .bytes_size = 16, .bytes_data = 32
+
+static const struct py_offsets py_offsets_2_7 = {
+	.version = PY_VER(2, 7),
+	.frames = PY_FRAMES_OBJECT,
+	.strings = PY_STR_27,
+	.linetable = LINETABLE_LNOTAB27,
+	.runtime = NO_RUNTIME,
+	.interp = { .next = 0, .threads_head = 8, .id = N, .ceval_gil = N,
+		    .code_object_generation = N },
+	.gil = NO_GIL,
+	.tstate = { .size = 168, .next = 0, .interp = 8, .frame = 16, .cframe = N,
+		    .cframe_current_frame = N, .current_frame = N, .thread_id = 144,
+		    .native_thread_id = N, .datastack_chunk = N, .status = N, .holds_gil = N,
+		    .holds_gil_bit = -1 },
+	.frame = { .back = 24, .code = 32, .lasti = 120, .lasti_unit = 1 },
+	.iframe = NO_IFRAME,
+	.code = { .size = 128, .firstlineno = 96, .filename = 80, .name = 88, .qualname = N,
+		  .linetable = 104, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	/* PyStringObject: ob_size 16, ob_sval 36 (str and bytes are the same type). */
+	.obj = { .ob_type = 8, .str_length = 16, .str_state = N, .str_ascii_data = 36,
+		 .str_compact_data = N, .str_legacy_data = N, .bytes_size = 16,
+		 .bytes_data = 36 },
+};
+
+static const struct py_offsets py_offsets_3_6 = {
+	.version = PY_VER(3, 6),
+	.frames = PY_FRAMES_OBJECT,
+	.strings = PY_STR_PEP393,
+	.linetable = LINETABLE_LNOTAB36,
+	.runtime = NO_RUNTIME,
+	.interp = { .next = 0, .threads_head = 8, .id = N, .ceval_gil = N,
+		    .code_object_generation = N },
+	.gil = NO_GIL,
+	.tstate = { .size = 2272, .next = 8, .interp = 16, .frame = 24, .cframe = N,
+		    .cframe_current_frame = N, .current_frame = N, .thread_id = 152,
+		    .native_thread_id = N, .datastack_chunk = N, .status = N, .holds_gil = N,
+		    .holds_gil_bit = -1 },
+	.frame = { .back = 24, .code = 32, .lasti = 120, .lasti_unit = 1 },
+	.iframe = NO_IFRAME,
+	.code = { .size = 144, .firstlineno = 36, .filename = 96, .name = 104, .qualname = N,
+		  .linetable = 112, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.obj = { STR_36 },
+};
+
+static const struct py_offsets py_offsets_3_7 = {
+	.version = PY_VER(3, 7),
+	.frames = PY_FRAMES_OBJECT,
+	.strings = PY_STR_PEP393,
+	.linetable = LINETABLE_LNOTAB36,
+	.runtime = { .interpreters_head = 24, .finalizing = 8, .gil_locked = 1280,
+		     .gil_last_holder = 1272, .tstate_current = 1480 },
+	.interp = { .next = 0, .threads_head = 8, .id = 16, .ceval_gil = N,
+		    .code_object_generation = N },
+	.gil = NO_GIL,
+	.tstate = { .size = 280, .next = 8, .interp = 16, .frame = 24, .cframe = N,
+		    .cframe_current_frame = N, .current_frame = N, .thread_id = 176,
+		    .native_thread_id = N, .datastack_chunk = N, .status = N, .holds_gil = N,
+		    .holds_gil_bit = -1 },
+	.frame = { .back = 24, .code = 32, .lasti = 104, .lasti_unit = 1 },
+	.iframe = NO_IFRAME,
+	.code = { .size = 144, .firstlineno = 36, .filename = 96, .name = 104, .qualname = N,
+		  .linetable = 112, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.obj = { STR_36 },
+};
+
+static const struct py_offsets py_offsets_3_8 = {
+	.version = PY_VER(3, 8),
+	.frames = PY_FRAMES_OBJECT,
+	.strings = PY_STR_PEP393,
+	.linetable = LINETABLE_LNOTAB36,
+	.runtime = { .interpreters_head = 32, .finalizing = 16, .gil_locked = 1168,
+		     .gil_last_holder = 1160, .tstate_current = 1368 },
+	.interp = { .next = 0, .threads_head = 8, .id = 16, .ceval_gil = N,
+		    .code_object_generation = N },
+	.gil = NO_GIL,
+	.tstate = { .size = 264, .next = 8, .interp = 16, .frame = 24, .cframe = N,
+		    .cframe_current_frame = N, .current_frame = N, .thread_id = 176,
+		    .native_thread_id = N, .datastack_chunk = N, .status = N, .holds_gil = N,
+		    .holds_gil_bit = -1 },
+	.frame = { .back = 24, .code = 32, .lasti = 104, .lasti_unit = 1 },
+	.iframe = NO_IFRAME,
+	.code = { .size = 176, .firstlineno = 40, .filename = 104, .name = 112, .qualname = N,
+		  .linetable = 120, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.obj = { STR_36 },
+};
+
+static const struct py_offsets py_offsets_3_9 = {
+	.version = PY_VER(3, 9),
+	.frames = PY_FRAMES_OBJECT,
+	.strings = PY_STR_PEP393,
+	.linetable = LINETABLE_LNOTAB36,
+	.runtime = { .interpreters_head = 32, .finalizing = 16, .gil_locked = 368,
+		     .gil_last_holder = 360, .tstate_current = 568 },
+	.interp = { .next = 0, .threads_head = 8, .id = 24, .ceval_gil = N,
+		    .code_object_generation = N },
+	.gil = NO_GIL,
+	.tstate = { .size = 264, .next = 8, .interp = 16, .frame = 24, .cframe = N,
+		    .cframe_current_frame = N, .current_frame = N, .thread_id = 176,
+		    .native_thread_id = N, .datastack_chunk = N, .status = N, .holds_gil = N,
+		    .holds_gil_bit = -1 },
+	.frame = { .back = 24, .code = 32, .lasti = 104, .lasti_unit = 1 },
+	.iframe = NO_IFRAME,
+	.code = { .size = 176, .firstlineno = 40, .filename = 104, .name = 112, .qualname = N,
+		  .linetable = 120, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.obj = { STR_36 },
+};
+
+static const struct py_offsets py_offsets_3_10 = {
+	.version = PY_VER(3, 10),
+	.frames = PY_FRAMES_OBJECT,
+	.strings = PY_STR_PEP393,
+	.linetable = LINETABLE_310,
+	.runtime = { .interpreters_head = 32, .finalizing = 16, .gil_locked = 368,
+		     .gil_last_holder = 360, .tstate_current = 568 },
+	.interp = { .next = 0, .threads_head = 8, .id = 24, .ceval_gil = N,
+		    .code_object_generation = N },
+	.gil = NO_GIL,
+	/* 3.10 has tstate->cframe (48) but frames are still found through tstate->frame. */
+	.tstate = { .size = 280, .next = 8, .interp = 16, .frame = 24, .cframe = N,
+		    .cframe_current_frame = N, .current_frame = N, .thread_id = 176,
+		    .native_thread_id = N, .datastack_chunk = N, .status = N, .holds_gil = N,
+		    .holds_gil_bit = -1 },
+	.frame = { .back = 24, .code = 32, .lasti = 96, .lasti_unit = 2 },
+	.iframe = NO_IFRAME,
+	.code = { .size = 176, .firstlineno = 40, .filename = 104, .name = 112, .qualname = N,
+		  .linetable = 120, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.obj = { STR_36 },
+};
+
+static const struct py_offsets py_offsets_3_11 = {
+	.version = PY_VER(3, 11),
+	.frames = PY_FRAMES_INTERP,
+	.strings = PY_STR_PEP393,
+	.linetable = LINETABLE_311,
+	.runtime = { .interpreters_head = 40, .finalizing = 24, .gil_locked = 376,
+		     .gil_last_holder = 368, .tstate_current = 576 },
+	.interp = { .next = 0, .threads_head = 16, .id = 48, .ceval_gil = N,
+		    .code_object_generation = N },
+	.gil = NO_GIL,
+	.tstate = { .size = 360, .next = 8, .interp = 16, .frame = N, .cframe = 56,
+		    .cframe_current_frame = 8, .current_frame = N, .thread_id = 152,
+		    .native_thread_id = 160, .datastack_chunk = 296, .status = N,
+		    .holds_gil = N, .holds_gil_bit = -1 },
+	.frame = NO_FRAMEOBJ,
+	/* No shim frames in 3.11 (is_entry marks entry frames instead). */
+	.iframe = { .size = 80, .executable = 32, .previous = 48, .instr_ptr = 56, .owner = 69,
+		    .tlbc_index = N, .tag_mask = 0, .shim_owner_min = 0, .owner_generator = 1 },
+	.code = { .size = 192, .firstlineno = 72, .filename = 112, .name = 120, .qualname = 128,
+		  .linetable = 136, .firsttraceable = 168, .code_adaptive = 184, .tlbc = N },
+	.obj = { STR_36 },
+};
+
+static const struct py_offsets py_offsets_3_12 = {
+	.version = PY_VER(3, 12),
+	.frames = PY_FRAMES_INTERP,
+	.strings = PY_STR_PEP393,
+	.linetable = LINETABLE_311,
+	.runtime = { .interpreters_head = 40, .finalizing = 24, .gil_locked = N,
+		     .gil_last_holder = N, .tstate_current = N },
+	.interp = { .next = 0, .threads_head = 72, .id = 8, .ceval_gil = 384,
+		    .code_object_generation = N },
+	.gil = { .last_holder = 8, .locked = 16 },
+	.tstate = { .size = 288, .next = 8, .interp = 16, .frame = N, .cframe = 56,
+		    .cframe_current_frame = 0, .current_frame = N, .thread_id = 136,
+		    .native_thread_id = 144, .datastack_chunk = 232, .status = 24,
+		    .holds_gil = N, .holds_gil_bit = -1 },
+	.frame = NO_FRAMEOBJ,
+	.iframe = { .size = 80, .executable = 0, .previous = 8, .instr_ptr = 56, .owner = 70,
+		    .tlbc_index = N, .tag_mask = 0, .shim_owner_min = 3, .owner_generator = 1 },
+	.code = { .size = 200, .firstlineno = 68, .filename = 112, .name = 120, .qualname = 128,
+		  .linetable = 136, .firsttraceable = 176, .code_adaptive = 192, .tlbc = N },
+	.obj = { STR_312 },
+};
+
+static const struct py_offsets *const tables[] = {
+	&py_offsets_2_7, &py_offsets_3_6, &py_offsets_3_7, &py_offsets_3_8, &py_offsets_3_9,
+	&py_offsets_3_10, &py_offsets_3_11, &py_offsets_3_12,
+};
+
+const struct py_offsets *py_offsets__table(unsigned version)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tables); i++)
+		if (tables[i]->version == version)
+			return tables[i];
+	return NULL;
+}
+
+/* --- _Py_DebugOffsets ------------------------------------------------------------ */
+
+/*
+ * The fields we use, by name; each variant gives the byte offset of the field inside
+ * _Py_DebugOffsets (all u64 after the 8-byte cookie), or 0 when the variant lacks it.
+ */
+enum dbg_field {
+	D_VERSION, D_FREE_THREADED,
+	D_RT_SIZE, D_RT_FINALIZING, D_RT_INTERPRETERS_HEAD,
+	D_IS_SIZE, D_IS_ID, D_IS_NEXT, D_IS_THREADS_HEAD, D_IS_CEVAL_GIL, D_IS_GIL_STATE,
+	D_IS_GIL_ENABLED, D_IS_GIL_LOCKED, D_IS_GIL_HOLDER, D_IS_CODE_GEN,
+	D_TS_SIZE, D_TS_NEXT, D_TS_INTERP, D_TS_CURRENT_FRAME, D_TS_THREAD_ID,
+	D_TS_NATIVE_THREAD_ID, D_TS_DATASTACK_CHUNK, D_TS_STATUS,
+	D_IF_SIZE, D_IF_PREVIOUS, D_IF_EXECUTABLE, D_IF_INSTR_PTR, D_IF_OWNER, D_IF_TLBC_INDEX,
+	D_CO_SIZE, D_CO_FILENAME, D_CO_NAME, D_CO_QUALNAME, D_CO_LINETABLE, D_CO_FIRSTLINENO,
+	D_CO_CODE_ADAPTIVE, D_CO_TLBC,
+	D_OB_SIZE, D_OB_TYPE,
+	D_BYTES_SIZE, D_BYTES_OB_SIZE, D_BYTES_OB_SVAL,
+	D_STR_SIZE, D_STR_STATE, D_STR_LENGTH, D_STR_ASCIIOBJECT_SIZE,
+	D__COUNT,
+};
+
+struct dbg_layout {
+	unsigned minor;
+	size_t struct_size;
+	uint16_t at[D__COUNT];
+};
+
+static const struct dbg_layout dbg_layouts[] = {
+	{
+		.minor = 13, .struct_size = 584,
+		.at = {
+			[D_VERSION] = 8, [D_FREE_THREADED] = 16,
+			[D_RT_SIZE] = 24, [D_RT_FINALIZING] = 32, [D_RT_INTERPRETERS_HEAD] = 40,
+			[D_IS_SIZE] = 48, [D_IS_ID] = 56, [D_IS_NEXT] = 64,
+			[D_IS_THREADS_HEAD] = 72, [D_IS_CEVAL_GIL] = 112, [D_IS_GIL_STATE] = 120,
+			[D_IS_GIL_ENABLED] = 128, [D_IS_GIL_LOCKED] = 136,
+			[D_IS_GIL_HOLDER] = 144, [D_IS_CODE_GEN] = 0,
+			[D_TS_SIZE] = 152, [D_TS_NEXT] = 168, [D_TS_INTERP] = 176,
+			[D_TS_CURRENT_FRAME] = 184, [D_TS_THREAD_ID] = 192,
+			[D_TS_NATIVE_THREAD_ID] = 200, [D_TS_DATASTACK_CHUNK] = 208,
+			[D_TS_STATUS] = 216,
+			[D_IF_SIZE] = 224, [D_IF_PREVIOUS] = 232, [D_IF_EXECUTABLE] = 240,
+			[D_IF_INSTR_PTR] = 248, [D_IF_OWNER] = 264, [D_IF_TLBC_INDEX] = 0,
+			[D_CO_SIZE] = 272, [D_CO_FILENAME] = 280, [D_CO_NAME] = 288,
+			[D_CO_QUALNAME] = 296, [D_CO_LINETABLE] = 304, [D_CO_FIRSTLINENO] = 312,
+			[D_CO_CODE_ADAPTIVE] = 344, [D_CO_TLBC] = 0,
+			[D_OB_SIZE] = 352, [D_OB_TYPE] = 360,
+			[D_BYTES_SIZE] = 512, [D_BYTES_OB_SIZE] = 520, [D_BYTES_OB_SVAL] = 528,
+			[D_STR_SIZE] = 536, [D_STR_STATE] = 544, [D_STR_LENGTH] = 552,
+			[D_STR_ASCIIOBJECT_SIZE] = 560,
+		},
+	},
+	{
+		.minor = 14, .struct_size = 760,
+		.at = {
+			[D_VERSION] = 8, [D_FREE_THREADED] = 16,
+			[D_RT_SIZE] = 24, [D_RT_FINALIZING] = 32, [D_RT_INTERPRETERS_HEAD] = 40,
+			[D_IS_SIZE] = 48, [D_IS_ID] = 56, [D_IS_NEXT] = 64,
+			[D_IS_THREADS_HEAD] = 72, [D_IS_CEVAL_GIL] = 120, [D_IS_GIL_STATE] = 128,
+			[D_IS_GIL_ENABLED] = 136, [D_IS_GIL_LOCKED] = 144,
+			[D_IS_GIL_HOLDER] = 152, [D_IS_CODE_GEN] = 160,
+			[D_TS_SIZE] = 176, [D_TS_NEXT] = 192, [D_TS_INTERP] = 200,
+			[D_TS_CURRENT_FRAME] = 208, [D_TS_THREAD_ID] = 216,
+			[D_TS_NATIVE_THREAD_ID] = 224, [D_TS_DATASTACK_CHUNK] = 232,
+			[D_TS_STATUS] = 240,
+			[D_IF_SIZE] = 248, [D_IF_PREVIOUS] = 256, [D_IF_EXECUTABLE] = 264,
+			[D_IF_INSTR_PTR] = 272, [D_IF_OWNER] = 288, [D_IF_TLBC_INDEX] = 304,
+			[D_CO_SIZE] = 312, [D_CO_FILENAME] = 320, [D_CO_NAME] = 328,
+			[D_CO_QUALNAME] = 336, [D_CO_LINETABLE] = 344, [D_CO_FIRSTLINENO] = 352,
+			[D_CO_CODE_ADAPTIVE] = 384, [D_CO_TLBC] = 392,
+			[D_OB_SIZE] = 400, [D_OB_TYPE] = 408,
+			[D_BYTES_SIZE] = 592, [D_BYTES_OB_SIZE] = 600, [D_BYTES_OB_SVAL] = 608,
+			[D_STR_SIZE] = 616, [D_STR_STATE] = 624, [D_STR_LENGTH] = 632,
+			[D_STR_ASCIIOBJECT_SIZE] = 640,
+		},
+	},
+};
+
+/* Plausibility bounds for struct sizes read from the target. */
+#define DBG_MAX_RUNTIME_SIZE	(16u << 20)
+#define DBG_MAX_INTERP_SIZE	(16u << 20)
+#define DBG_MAX_SMALL_SIZE	(64u << 10)	/* tstate */
+#define DBG_MAX_OBJ_SIZE	4096u		/* frame, code, str, bytes headers */
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Is field f of layout l an offset below size (and so usable)? */
+static int dbg_in(const uint64_t *v, enum dbg_field f, uint64_t size)
+{
+	return v[f] < size;
+}
+
+int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *out)
+{
+	const struct dbg_layout *l = NULL;
+	uint64_t v[D__COUNT];
+	uint64_t version;
+	unsigned major, minor;
+	struct py_offsets o;
+
+	if (!dbg || len < 16 || memcmp(dbg, "xdebugpy", 8) != 0)
+		return -EINVAL;
+	version = get_u64(dbg + 8);
+	major = (version >> 24) & 0xff;
+	minor = (version >> 16) & 0xff;
+	if (major != 3 || minor < 13)
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(dbg_layouts); i++)
+		if (dbg_layouts[i].minor == minor)
+			l = &dbg_layouts[i];
+	if (!l)
+		return -ENOTSUP;	/* 3.15+: layout unknown to us */
+	if (len < l->struct_size)
+		return -EINVAL;
+	for (int f = 0; f < D__COUNT; f++)
+		v[f] = l->at[f] ? get_u64(dbg + l->at[f]) : (uint64_t)PYOFF_NONE;
+	if (v[D_FREE_THREADED] > 1)
+		return -EINVAL;
+
+	/* Sizes must be sane and every offset inside its struct. */
+	if (v[D_RT_SIZE] == 0 || v[D_RT_SIZE] > DBG_MAX_RUNTIME_SIZE ||
+	    v[D_IS_SIZE] == 0 || v[D_IS_SIZE] > DBG_MAX_INTERP_SIZE ||
+	    v[D_TS_SIZE] == 0 || v[D_TS_SIZE] > DBG_MAX_SMALL_SIZE ||
+	    v[D_IF_SIZE] == 0 || v[D_IF_SIZE] > DBG_MAX_OBJ_SIZE ||
+	    v[D_CO_SIZE] == 0 || v[D_CO_SIZE] > DBG_MAX_OBJ_SIZE ||
+	    v[D_OB_SIZE] == 0 || v[D_OB_SIZE] > DBG_MAX_OBJ_SIZE ||
+	    v[D_BYTES_SIZE] == 0 || v[D_BYTES_SIZE] > DBG_MAX_OBJ_SIZE ||
+	    v[D_STR_SIZE] == 0 || v[D_STR_SIZE] > DBG_MAX_OBJ_SIZE)
+		return -EINVAL;
+	if (!dbg_in(v, D_RT_INTERPRETERS_HEAD, v[D_RT_SIZE]) ||
+	    !dbg_in(v, D_RT_FINALIZING, v[D_RT_SIZE]) ||
+	    !dbg_in(v, D_IS_ID, v[D_IS_SIZE]) || !dbg_in(v, D_IS_NEXT, v[D_IS_SIZE]) ||
+	    !dbg_in(v, D_IS_THREADS_HEAD, v[D_IS_SIZE]) ||
+	    !dbg_in(v, D_IS_CEVAL_GIL, v[D_IS_SIZE]) ||
+	    !dbg_in(v, D_IS_GIL_STATE, v[D_IS_SIZE]) ||
+	    !dbg_in(v, D_IS_GIL_LOCKED, v[D_IS_SIZE]) ||
+	    !dbg_in(v, D_IS_GIL_HOLDER, v[D_IS_SIZE]) ||
+	    !dbg_in(v, D_TS_NEXT, v[D_TS_SIZE]) || !dbg_in(v, D_TS_INTERP, v[D_TS_SIZE]) ||
+	    !dbg_in(v, D_TS_CURRENT_FRAME, v[D_TS_SIZE]) ||
+	    !dbg_in(v, D_TS_THREAD_ID, v[D_TS_SIZE]) ||
+	    !dbg_in(v, D_TS_NATIVE_THREAD_ID, v[D_TS_SIZE]) ||
+	    !dbg_in(v, D_TS_DATASTACK_CHUNK, v[D_TS_SIZE]) ||
+	    !dbg_in(v, D_TS_STATUS, v[D_TS_SIZE]) ||
+	    !dbg_in(v, D_IF_PREVIOUS, v[D_IF_SIZE]) ||
+	    !dbg_in(v, D_IF_EXECUTABLE, v[D_IF_SIZE]) ||
+	    !dbg_in(v, D_IF_INSTR_PTR, v[D_IF_SIZE]) ||
+	    !dbg_in(v, D_IF_OWNER, v[D_IF_SIZE]) ||
+	    !dbg_in(v, D_CO_FILENAME, v[D_CO_SIZE]) || !dbg_in(v, D_CO_NAME, v[D_CO_SIZE]) ||
+	    !dbg_in(v, D_CO_QUALNAME, v[D_CO_SIZE]) ||
+	    !dbg_in(v, D_CO_LINETABLE, v[D_CO_SIZE]) ||
+	    !dbg_in(v, D_CO_FIRSTLINENO, v[D_CO_SIZE]) ||
+	    v[D_CO_CODE_ADAPTIVE] > v[D_CO_SIZE] || v[D_CO_CODE_ADAPTIVE] < 16 ||
+	    !dbg_in(v, D_OB_TYPE, v[D_OB_SIZE]) ||
+	    !dbg_in(v, D_BYTES_OB_SIZE, v[D_BYTES_SIZE]) ||
+	    v[D_BYTES_OB_SVAL] > v[D_BYTES_SIZE] ||
+	    !dbg_in(v, D_STR_STATE, v[D_STR_SIZE]) ||
+	    !dbg_in(v, D_STR_LENGTH, v[D_STR_SIZE]) ||
+	    v[D_STR_ASCIIOBJECT_SIZE] > v[D_STR_SIZE])
+		return -EINVAL;
+	/* The GIL's fields relative to the _gil_runtime_state inside the interpreter. */
+	if (v[D_IS_GIL_LOCKED] <= v[D_IS_GIL_STATE] || v[D_IS_GIL_HOLDER] <= v[D_IS_GIL_STATE] ||
+	    v[D_IS_GIL_LOCKED] - v[D_IS_GIL_STATE] > 256 ||
+	    v[D_IS_GIL_HOLDER] - v[D_IS_GIL_STATE] > 256)
+		return -EINVAL;
+	/* Free-threaded-only fields are 0 in GIL builds. */
+	if (v[D_CO_TLBC] != (uint64_t)PYOFF_NONE && v[D_CO_TLBC] != 0 &&
+	    v[D_CO_TLBC] >= v[D_CO_SIZE])
+		return -EINVAL;
+	if (v[D_IF_TLBC_INDEX] != (uint64_t)PYOFF_NONE && v[D_IF_TLBC_INDEX] != 0 &&
+	    v[D_IF_TLBC_INDEX] >= v[D_IF_SIZE])
+		return -EINVAL;
+	if (v[D_IS_CODE_GEN] != (uint64_t)PYOFF_NONE && v[D_IS_CODE_GEN] >= v[D_IS_SIZE])
+		return -EINVAL;
+
+	memset(&o, 0, sizeof(o));
+	o.version = PY_VER(3, minor);
+	o.frames = PY_FRAMES_INTERP;
+	o.strings = PY_STR_PEP393;
+	o.linetable = LINETABLE_311;
+	o.free_threaded = (int)v[D_FREE_THREADED];
+
+	o.runtime.interpreters_head = (int64_t)v[D_RT_INTERPRETERS_HEAD];
+	o.runtime.finalizing = (int64_t)v[D_RT_FINALIZING];
+	o.runtime.gil_locked = N;
+	o.runtime.gil_last_holder = N;
+	o.runtime.tstate_current = N;
+
+	o.interp.next = (int64_t)v[D_IS_NEXT];
+	o.interp.threads_head = (int64_t)v[D_IS_THREADS_HEAD];
+	o.interp.id = (int64_t)v[D_IS_ID];
+	o.interp.ceval_gil = (int64_t)v[D_IS_CEVAL_GIL];
+	o.interp.code_object_generation = (int64_t)v[D_IS_CODE_GEN];
+	o.gil.last_holder = (int64_t)(v[D_IS_GIL_HOLDER] - v[D_IS_GIL_STATE]);
+	o.gil.locked = (int64_t)(v[D_IS_GIL_LOCKED] - v[D_IS_GIL_STATE]);
+
+	o.tstate.size = (int64_t)v[D_TS_SIZE];
+	o.tstate.next = (int64_t)v[D_TS_NEXT];
+	o.tstate.interp = (int64_t)v[D_TS_INTERP];
+	o.tstate.frame = N;
+	o.tstate.cframe = N;
+	o.tstate.cframe_current_frame = N;
+	o.tstate.current_frame = (int64_t)v[D_TS_CURRENT_FRAME];
+	o.tstate.thread_id = (int64_t)v[D_TS_THREAD_ID];
+	o.tstate.native_thread_id = (int64_t)v[D_TS_NATIVE_THREAD_ID];
+	o.tstate.datastack_chunk = (int64_t)v[D_TS_DATASTACK_CHUNK];
+	o.tstate.status = (int64_t)v[D_TS_STATUS];
+	/* Facts the struct does not carry (reference §2.3): GIL builds only. */
+	o.tstate.holds_gil = N;
+	o.tstate.holds_gil_bit = -1;
+	if (!o.free_threaded && minor == 13)
+		o.tstate.holds_gil_bit = 5;
+	if (!o.free_threaded && minor == 14 && o.tstate.size > 40)
+		o.tstate.holds_gil = 36;
+
+	o.frame.back = N;
+	o.frame.code = N;
+	o.frame.lasti = N;
+	o.frame.lasti_unit = 1;
+
+	o.iframe.size = (int64_t)v[D_IF_SIZE];
+	o.iframe.executable = (int64_t)v[D_IF_EXECUTABLE];
+	o.iframe.previous = (int64_t)v[D_IF_PREVIOUS];
+	o.iframe.instr_ptr = (int64_t)v[D_IF_INSTR_PTR];
+	o.iframe.owner = (int64_t)v[D_IF_OWNER];
+	o.iframe.tlbc_index = (v[D_IF_TLBC_INDEX] && o.free_threaded) ?
+			      (int64_t)v[D_IF_TLBC_INDEX] : N;
+	/* _PyStackRef tag bits on f_executable: 3.14+ (FT: Py_TAG_DEFERRED only). */
+	o.iframe.tag_mask = minor >= 14 ? (o.free_threaded ? 1 : 3) : 0;
+	o.iframe.shim_owner_min = 3;		/* CSTACK (3.13) / INTERPRETER (3.14) and up */
+	o.iframe.owner_generator = 1;
+
+	o.code.size = (int64_t)v[D_CO_SIZE];
+	o.code.firstlineno = (int64_t)v[D_CO_FIRSTLINENO];
+	o.code.filename = (int64_t)v[D_CO_FILENAME];
+	o.code.name = (int64_t)v[D_CO_NAME];
+	o.code.qualname = (int64_t)v[D_CO_QUALNAME];
+	o.code.linetable = (int64_t)v[D_CO_LINETABLE];
+	o.code.code_adaptive = (int64_t)v[D_CO_CODE_ADAPTIVE];
+	o.code.tlbc = (v[D_CO_TLBC] && o.free_threaded) ? (int64_t)v[D_CO_TLBC] : N;
+	/*
+	 * _co_firsttraceable (int) is followed by co_extra and (3.14t) co_tlbc before
+	 * co_code_adaptive: 3.13 184 = 200 - 16, 3.14 192 = 208 - 16.
+	 */
+	o.code.firsttraceable = (o.code.tlbc != N ? o.code.tlbc : o.code.code_adaptive) - 16;
+
+	o.obj.ob_type = (int64_t)v[D_OB_TYPE];
+	o.obj.str_length = (int64_t)v[D_STR_LENGTH];
+	o.obj.str_state = (int64_t)v[D_STR_STATE];
+	o.obj.str_ascii_data = (int64_t)v[D_STR_ASCIIOBJECT_SIZE];
+	/* PyCompactUnicodeObject adds utf8_length and utf8 (16 bytes) in 3.12+. */
+	o.obj.str_compact_data = o.obj.str_ascii_data + 16;
+	o.obj.str_legacy_data = o.obj.str_compact_data;
+	if (o.free_threaded && minor >= 14) {
+		o.obj.str_kind_shift = 8;	/* interned is a whole byte in 3.14t */
+		o.obj.str_compact_bit = 11;
+		o.obj.str_ascii_bit = 12;
+	} else {
+		o.obj.str_kind_shift = 2;
+		o.obj.str_compact_bit = 5;
+		o.obj.str_ascii_bit = 6;
+	}
+	o.obj.bytes_size = (int64_t)v[D_BYTES_OB_SIZE];
+	o.obj.bytes_data = (int64_t)v[D_BYTES_OB_SVAL];
+
+	*out = o;
+	return 0;
+}
+
+/* Read _Py_DebugOffsets: as much as we want, or up to the end of the page if that fails. */
+static int read_debug_offsets(const struct remote *r, uint64_t addr, uint8_t *buf, size_t *len)
+{
+	size_t want[] = { PY_DEBUG_OFFSETS_MAX, 0, 760, 584 };
+	int err = -EFAULT;
+
+	want[1] = 4096 - (size_t)(addr & 4095);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		if (want[i] > PY_DEBUG_OFFSETS_MAX || want[i] < 16)
+			continue;
+		err = remote__read(r, addr, buf, want[i]);
+		if (err == 0) {
+			*len = want[i];
+			return 0;
+		}
+		if (err == -ESRCH)
+			return err;
+	}
+	return err;
+}
+
+int py_offsets__resolve(const struct remote *r, const struct pyruntime_loc *loc,
+			struct py_offsets *out)
+{
+	uint64_t head_addr, head = 0;
+	int err;
+
+	if (loc->version >= PY_VER(3, 13)) {
+		uint8_t buf[PY_DEBUG_OFFSETS_MAX];
+		size_t len = 0;
+
+		if (!loc->runtime_addr)
+			return -EINVAL;
+		err = read_debug_offsets(r, loc->runtime_addr, buf, &len);
+		if (err)
+			return err;
+		err = py_offsets__from_debug(buf, len, out);
+		if (err)
+			return err;
+		if (PY_VER_MINOR(out->version) != PY_VER_MINOR(loc->version))
+			return -EINVAL;
+	} else {
+		const struct py_offsets *t = py_offsets__table(loc->version);
+
+		if (!t)
+			return -ENOTSUP;
+		*out = *t;
+	}
+
+	if (out->runtime.interpreters_head != PYOFF_NONE) {
+		if (!loc->runtime_addr)
+			return -EINVAL;
+		head_addr = loc->runtime_addr + (uint64_t)out->runtime.interpreters_head;
+	} else {
+		if (!loc->interp_head_addr)
+			return -EINVAL;
+		head_addr = loc->interp_head_addr;
+	}
+	err = remote__read(r, head_addr, &head, sizeof(head));
+	if (err)
+		return err;
+	return head ? 0 : -EAGAIN;
+}

@@ -1,0 +1,378 @@
+/*
+ * pyprobe.c - find the CPython runtime of a process from its ELF files alone.
+ *
+ * Candidates, in order: the executable, then every mapped file whose basename starts with
+ * libpython[23].N (libpython3.12.so.1.0, libpython3.6m.so.1.0, libpython3.13t.so.1.0, ...;
+ * never libpython3.so, the stable-ABI forwarder).  The first candidate that defines a runtime
+ * symbol wins.  Its absolute addresses are load_bias + st_value, where load_bias is the start
+ * of the file's offset-0 mapping minus its first PT_LOAD's aligned vaddr.
+ *
+ * Nothing here reads target memory.  The version comes, most reliable first, from
+ *   1. Py_Version (3.11+): PY_VERSION_HEX as initialised data in the file,
+ *   2. the _Py_DebugOffsets header at the start of .PyRuntime (3.13+), also file bytes,
+ *   3. the file name: libpythonX.Y... or pythonX.Y...,
+ *   4. a scan of .rodata and .data for the library directory name, a string "pythonX.Y" or
+ *      ".../pythonX.Y" (getpath's "lib/python3.6", "python3.9"; 2.7 keeps "lib/python2.7" in
+ *      .data).  The scan is only believed when every such string agrees and the version fits
+ *      the symbols the file defines (see era_fits()).  Not PY_VERSION itself: the linker
+ *      merges "3.9.18" into the tail of the install prefix string.
+ */
+#include "pyflame/pyprobe.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pyflame/elf.h"
+#include "pyflame/procmaps.h"
+#include "pyflame/util.h"
+
+#define SCAN_MAX_BYTES (64u << 20)	/* bound on the .rodata/.data scan */
+
+/* Symbol values (unbiased) and facts about one candidate ELF file. */
+struct pyelf {
+	uint64_t runtime, interp_head, tstate_current;
+	uint64_t code_type, str_type, bytes_type;
+	int has_runtime_sym, has_runtime_section, has_py_version, has_string_type;
+	unsigned version;
+	uint32_t hexversion;
+};
+
+static int sym(const struct elf *e, const char *name, uint64_t *value)
+{
+	return elf__symbol(e, name, value, NULL) == 0;
+}
+
+/* "X.Y" at s (X one digit, Y one or two): PY_VER(X, Y), else 0. */
+static unsigned parse_xy(const char *s)
+{
+	unsigned maj, min;
+
+	if (s[0] < '0' || s[0] > '9' || s[1] != '.' || s[2] < '0' || s[2] > '9')
+		return 0;
+	maj = (unsigned)(s[0] - '0');
+	min = (unsigned)(s[2] - '0');
+	if (s[3] >= '0' && s[3] <= '9') {
+		min = min * 10 + (unsigned)(s[3] - '0');
+		if (s[4] >= '0' && s[4] <= '9')
+			return 0;
+	}
+	return PY_VER(maj, min);
+}
+
+static const char *basename_of(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+/* Is the basename libpython2.N... or libpython3.N...? */
+static int is_libpython(const char *path)
+{
+	const char *b = basename_of(path);
+
+	return !strncmp(b, "libpython", 9) && (b[9] == '2' || b[9] == '3') && b[10] == '.' &&
+	       b[11] >= '0' && b[11] <= '9';
+}
+
+/* Version from a file name: libpythonX.Y... or pythonX.Y...; 0 when it does not say. */
+static unsigned version_from_name(const char *path)
+{
+	const char *b = basename_of(path);
+
+	if (!strncmp(b, "lib", 3))
+		b += 3;
+	if (strncmp(b, "python", 6))
+		return 0;
+	return parse_xy(b + 6);
+}
+
+/* Could a CPython of version v define the symbols p says this file defines? */
+static int era_fits(const struct pyelf *p, unsigned v)
+{
+	int py2 = PY_VER_MAJOR(v) == 2;
+
+	if (py2 != p->has_string_type)
+		return 0;
+	if ((p->has_runtime_sym || p->has_runtime_section) != (v >= PY_VER(3, 7)))
+		return 0;
+	if (p->has_runtime_section && v < PY_VER(3, 10))
+		return 0;
+	return !p->has_py_version || v >= PY_VER(3, 11);
+}
+
+/* Scan one section's file bytes for "pythonX.Y" strings; -1 on disagreement. */
+static int scan_section(const struct elf *e, const char *name, unsigned *found)
+{
+	uint64_t addr, size;
+	char *buf;
+	size_t i, start;
+	int ret = 0;
+
+	if (elf__section(e, name, &addr, &size) || !size || size > SCAN_MAX_BYTES)
+		return 0;
+	buf = xmalloc((size_t)size + 1);
+	if (elf__read_vaddr(e, addr, buf, (size_t)size))
+		goto out_free;
+	buf[size] = '\0';
+	for (start = 0, i = 0; i <= size && ret == 0; i++) {
+		const char *s = buf + start, *b;
+		size_t n = i - start;
+		unsigned v;
+
+		if (buf[i])
+			continue;
+		start = i + 1;
+		if (n < 9 || n > 4096)
+			continue;
+		/* the string is exactly "pythonX.Y" or ends in "/pythonX.Y" */
+		b = strrchr(s, '/');
+		b = b ? b + 1 : s;
+		if (strncmp(b, "python", 6) || !(v = parse_xy(b + 6)) ||
+		    strlen(b) != 6 + 3 + (PY_VER_MINOR(v) >= 10))
+			continue;
+		if (*found && *found != v)
+			ret = -1;
+		*found = v;
+	}
+out_free:
+	free(buf);
+	return ret;
+}
+
+static unsigned version_from_scan(const struct elf *e, const struct pyelf *p)
+{
+	unsigned v = 0;
+
+	if (scan_section(e, ".rodata", &v) || scan_section(e, ".data", &v))
+		return 0;
+	return v && era_fits(p, v) ? v : 0;
+}
+
+/*
+ * Fill *p from e (name: the file name as the process knows it).  0 if e holds a CPython
+ * runtime (version possibly 0 = unknown), -ENOENT if it does not.
+ */
+static int inspect(const struct elf *e, const char *name, struct pyelf *p)
+{
+	uint64_t vaddr, size, hex = 0;
+	unsigned char dbg[16];
+
+	memset(p, 0, sizeof(*p));
+	p->has_runtime_sym = sym(e, "_PyRuntime", &p->runtime);
+	if (!elf__section(e, ".PyRuntime", &vaddr, &size) && size) {
+		p->has_runtime_section = 1;
+		if (!p->has_runtime_sym)
+			p->runtime = vaddr;
+	}
+	if (!p->has_runtime_sym && !p->has_runtime_section) {
+		sym(e, "interp_head", &p->interp_head);
+		sym(e, "_PyThreadState_Current", &p->tstate_current);
+		if (!p->interp_head && !p->tstate_current)
+			return -ENOENT;
+	}
+	sym(e, "PyCode_Type", &p->code_type);
+	p->has_string_type = sym(e, "PyString_Type", &p->str_type);
+	if (p->has_string_type) {
+		p->bytes_type = p->str_type;
+	} else {
+		sym(e, "PyUnicode_Type", &p->str_type);
+		sym(e, "PyBytes_Type", &p->bytes_type);
+	}
+
+	/* 1. Py_Version: a u32 PY_VERSION_HEX (an unsigned long, low half first). */
+	if (!elf__symbol(e, "Py_Version", &vaddr, &size) && size >= 4) {
+		uint32_t v;
+
+		p->has_py_version = 1;
+		if (!elf__read_vaddr(e, vaddr, &v, sizeof(v)))
+			hex = v;
+	}
+	/* 2. _Py_DebugOffsets: "xdebugpy", then u64 PY_VERSION_HEX. */
+	if (!hex && p->runtime && !elf__read_vaddr(e, p->runtime, dbg, sizeof(dbg)) &&
+	    !memcmp(dbg, "xdebugpy", 8)) {
+		memcpy(&hex, dbg + 8, sizeof(hex));
+		if (hex >> 32)
+			hex = 0;
+	}
+	if (hex >> 24 >= 2 && hex >> 24 <= 3) {
+		p->hexversion = (uint32_t)hex;
+		p->version = PY_VER((unsigned)(hex >> 24), (unsigned)(hex >> 16 & 0xff));
+		return 0;
+	}
+	/* 3. The file name, then 4. a verified scan. */
+	p->version = version_from_name(name);
+	if (!p->version)
+		p->version = version_from_scan(e, p);
+	return 0;
+}
+
+static int supported(unsigned v)
+{
+	return v == PY_VER(2, 7) || (v >= PY_VER(3, 6) && v <= PY_VER(3, 15));
+}
+
+static void fill_loc(struct pyruntime_loc *loc, const struct pyelf *p, const char *binary,
+		     uint64_t bias)
+{
+#define BIAS(x) ((x) ? (x) + bias : 0)
+	memset(loc, 0, sizeof(*loc));
+	snprintf(loc->binary, sizeof(loc->binary), "%s", binary);
+	loc->load_bias = bias;
+	loc->version = p->version;
+	loc->hexversion = p->hexversion;
+	loc->runtime_addr = BIAS(p->runtime);
+	loc->interp_head_addr = BIAS(p->interp_head);
+	loc->tstate_current_addr = BIAS(p->tstate_current);
+	loc->code_type_addr = BIAS(p->code_type);
+	loc->str_type_addr = BIAS(p->str_type);
+	loc->bytes_type_addr = BIAS(p->bytes_type);
+#undef BIAS
+}
+
+int pyprobe__inspect_file(const char *path, const char *name, struct pyruntime_loc *loc)
+{
+	struct elf *e = elf__open(path);
+	struct pyelf p;
+	int err;
+
+	if (!e)
+		return -errno;
+	err = inspect(e, name ? name : path, &p);
+	elf__free(e);
+	if (err)
+		return err;
+	fill_loc(loc, &p, path, 0);
+	return supported(p.version) ? 0 : -ENOTSUP;
+}
+
+/*
+ * Open the file that base (a maps entry named path) maps: through /proc/PID/root, then the
+ * plain path, then /proc/PID/map_files.  Prefer a file whose inode matches the mapping
+ * (a replaced or deleted file); fall back to the first that opens.
+ */
+static struct elf *open_mapped(pid_t pid, const char *path, const struct procmaps_entry *base,
+			       const char *extra)
+{
+	char buf[3][PATH_MAX + 64];
+	struct elf *first = NULL, *e;
+	struct stat st;
+	size_t i, n = 0;
+
+	snprintf(buf[n++], sizeof(buf[0]), "/proc/%d/root%s", (int)pid, path);
+	if (!base->deleted)
+		snprintf(buf[n++], sizeof(buf[0]), "%s", path);
+	if (extra)
+		snprintf(buf[n++], sizeof(buf[0]), "%s", extra);
+	else
+		snprintf(buf[n++], sizeof(buf[0]), "/proc/%d/map_files/%llx-%llx", (int)pid,
+			 (unsigned long long)base->start, (unsigned long long)base->end);
+	for (i = 0; i < n; i++) {
+		if (stat(buf[i], &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (base->inode && st.st_ino != base->inode && first)
+			continue;
+		e = elf__open(buf[i]);
+		if (!e)
+			continue;
+		if (!base->inode || st.st_ino == base->inode) {
+			elf__free(first);
+			return e;
+		}
+		first = e;
+	}
+	return first;
+}
+
+/* Try one candidate: 0 and *loc filled, -ENOENT (not python) or -ENOTSUP. */
+static int try_candidate(pid_t pid, const struct procmaps *m, const char *path,
+			 const char *extra, struct pyruntime_loc *loc)
+{
+	const struct procmaps_entry *base = procmaps__find_base(m, path);
+	struct elf *e;
+	struct pyelf p;
+	uint64_t vaddr;
+	int err;
+
+	if (!base)
+		return -ENOENT;
+	e = open_mapped(pid, path, base, extra);
+	if (!e)
+		return -ENOENT;
+	err = elf__first_load_vaddr(e, &vaddr);
+	if (!err)
+		err = inspect(e, path, &p);
+	elf__free(e);
+	if (err)
+		return -ENOENT;
+	fill_loc(loc, &p, path, base->start - vaddr);
+	return supported(p.version) ? 0 : -ENOTSUP;
+}
+
+int pyprobe__locate(pid_t pid, struct pyruntime_loc *loc)
+{
+	char link[64], exe[PATH_MAX];
+	struct procmaps *m;
+	ssize_t n;
+	size_t i, j;
+	int err = -ENOENT, ret;
+
+	memset(loc, 0, sizeof(*loc));
+	m = procmaps__read(pid);
+	if (!m)
+		return errno == ENOENT || errno == ESRCH ? -ESRCH : -errno;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		static const char deleted[] = " (deleted)";
+		size_t dl = sizeof(deleted) - 1;
+
+		exe[n] = '\0';
+		if ((size_t)n > dl && !strcmp(exe + n - dl, deleted))
+			exe[n - dl] = '\0';
+		err = try_candidate(pid, m, exe, link, loc);
+	}
+	for (i = 0; i < m->n && err == -ENOENT; i++) {
+		const char *path = m->v[i].path;
+
+		if (!is_libpython(path))
+			continue;
+		for (j = 0; j < i && strcmp(m->v[j].path, path); j++)
+			;
+		if (j < i)	/* tried already */
+			continue;
+		err = try_candidate(pid, m, path, NULL, loc);
+	}
+	procmaps__free(m);
+	ret = err;
+	if (ret == -ENOENT && kill(pid, 0) < 0 && errno == ESRCH)
+		ret = -ESRCH;
+	if (ret == -ENOENT)
+		memset(loc, 0, sizeof(*loc));
+	return ret;
+}
+
+void pyprobe__version_str(const struct pyruntime_loc *loc, char *buf, size_t size)
+{
+	uint32_t h = loc->hexversion;
+	static const char *const level[16] = { [0xa] = "a", [0xb] = "b", [0xc] = "rc" };
+
+	if (!size)
+		return;
+	if (!h) {
+		snprintf(buf, size, "%u.%u", PY_VER_MAJOR(loc->version),
+			 PY_VER_MINOR(loc->version));
+		return;
+	}
+	if ((h >> 4 & 0xf) != 0xf && level[h >> 4 & 0xf])
+		snprintf(buf, size, "%u.%u.%u%s%u", h >> 24, h >> 16 & 0xff, h >> 8 & 0xff,
+			 level[h >> 4 & 0xf], h & 0xf);
+	else
+		snprintf(buf, size, "%u.%u.%u", h >> 24, h >> 16 & 0xff, h >> 8 & 0xff);
+}

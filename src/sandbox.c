@@ -1,0 +1,200 @@
+/*
+ * sandbox.c - a seccomp allow-list for the sampler, built with libseccomp.
+ *
+ * The sampler parses memory of programs it does not trust; if a bug in that parsing were
+ * ever exploited, the process it runs in can do little: no exec, no sockets, no new
+ * writable files, no ptrace requests that write to a tracee.  Refused calls raise SIGSYS;
+ * our handler records the call and makes it return -EPERM, so pyflame can carry on (the
+ * command is never hurt by a sandbox refusal) and name the call in one line afterwards.
+ */
+#include "pyflame/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <termios.h>
+
+#include "pyflame/arch.h"
+
+static volatile sig_atomic_t denied_nr = -1;
+static volatile unsigned long denied_count;
+
+static void on_sigsys(int sig, siginfo_t *si, void *ctx)
+{
+	(void)sig;
+	if (denied_nr < 0)
+		denied_nr = si->si_syscall;
+	denied_count++;
+	arch__set_syscall_return(ctx, -EPERM);
+}
+
+int sandbox__denied(unsigned long *count)
+{
+	if (count)
+		*count = denied_count;
+	return denied_nr;
+}
+
+void sandbox__syscall_name(int nr, char *buf, size_t size)
+{
+	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+
+	if (name)
+		snprintf(buf, size, "%s", name);
+	else
+		snprintf(buf, size, "syscall %d", nr);
+	free(name);
+}
+
+/* Calls allowed with any arguments, each with the reason it is needed. */
+static const struct {
+	const char *name;
+	const char *why;
+} allowed[] = {
+	{ "read", "signalfd, timerfd and /proc files" },
+	{ "pread64", "/proc/PID/task/TID/stat and /proc/PID/mem, ELF files" },
+	{ "readv", "stdio" },
+	{ "write", "profiles and messages, to descriptors opened before the sandbox" },
+	{ "writev", "stdio" },
+	{ "lseek", "stdio" },
+	{ "close", "descriptors of /proc files" },
+	{ "fstat", "stdio, ELF file sizes" },
+	{ "newfstatat", "fstat via glibc" },
+	{ "statx", "fstat via glibc" },
+	{ "readlink", "/proc/PID/exe" },
+	{ "readlinkat", "/proc/PID/exe" },
+	{ "getdents64", "listing /proc/PID/task" },
+	{ "access", "does /proc/PID/task/TID exist" },
+	{ "faccessat", "does /proc/PID/task/TID exist" },
+	{ "faccessat2", "does /proc/PID/task/TID exist" },
+	{ "fcntl", "descriptor flags (cannot open files)" },
+	{ "process_vm_readv", "reading the target's memory" },
+	{ "wait4", "ptrace stops and exits of the traced tasks" },
+	{ "waitid", "ptrace stops and exits of the traced tasks" },
+	{ "kill", "forwarding signals to the command; ending pyflame like the command" },
+	{ "tgkill", "raise()" },
+	{ "getpid", "raise(), messages" },
+	{ "gettid", "raise()" },
+	{ "getpgrp", "job-control mirroring" },
+	{ "poll", "the event loop" },
+	{ "ppoll", "the event loop" },
+	{ "timerfd_settime", "sampling deadlines, --duration" },
+	{ "timerfd_gettime", "sampling deadlines" },
+	{ "clock_gettime", "timestamps" },
+	{ "clock_nanosleep", "bounded waits while detaching" },
+	{ "nanosleep", "bounded waits while detaching" },
+	{ "gettimeofday", "timestamps" },
+	{ "getrandom", "deadline jitter" },
+	{ "munmap", "memory allocation, ELF files" },
+	{ "mremap", "memory allocation" },
+	{ "brk", "memory allocation" },
+	{ "madvise", "memory allocation" },
+	{ "futex", "stdio locks" },
+	{ "rt_sigaction", "restoring default dispositions before ending like the command" },
+	{ "rt_sigprocmask", "unblocking the command's fatal signal at the end" },
+	{ "rt_sigreturn", "returning from the SIGSYS handler" },
+	{ "restart_syscall", "interrupted sleeps" },
+	{ "sched_yield", "allocator" },
+	{ "rename", "putting a finished profile in place (its temporary file was opened earlier)" },
+	{ "renameat", "putting a finished profile in place" },
+	{ "renameat2", "putting a finished profile in place" },
+	{ "unlink", "removing an unused temporary output" },
+	{ "unlinkat", "removing an unused temporary output" },
+	{ "fchmod", "giving a finished profile the user's umask" },
+	{ "umask", "reading the user's umask" },
+	{ "exit", "exiting" },
+	{ "exit_group", "exiting" },
+};
+
+/* ptrace requests the tracer uses; none of them writes to a tracee. */
+static const long ptrace_requests[] = {
+	PTRACE_PEEKTEXT, PTRACE_PEEKDATA, PTRACE_CONT, PTRACE_DETACH, PTRACE_GETEVENTMSG,
+	PTRACE_GETSIGINFO, PTRACE_GETREGSET, PTRACE_SEIZE, PTRACE_INTERRUPT, PTRACE_LISTEN,
+};
+
+static int add(scmp_filter_ctx ctx, const char *name, unsigned n, const struct scmp_arg_cmp *c)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	if (nr == __NR_SCMP_ERROR)
+		return 0;	/* not on this architecture */
+	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, c);
+}
+
+static int build(scmp_filter_ctx ctx)
+{
+	/* flags that would make an open create or write a file (O_TMPFILE includes the
+	 * O_DIRECTORY bit, which opendir() sets: only its own bit counts) */
+	const scmp_datum_t wflags = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND |
+				    (O_TMPFILE & ~O_DIRECTORY);
+	int ret = 0;
+
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && !ret; i++)
+		ret = add(ctx, allowed[i].name, 0, NULL);
+	for (size_t i = 0; i < sizeof(ptrace_requests) / sizeof(ptrace_requests[0]) && !ret; i++) {
+		struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ptrace_requests[i]);
+
+		ret = add(ctx, "ptrace", 1, &c);
+	}
+	if (!ret) {	/* read-only opens: /proc files and ELF files */
+		struct scmp_arg_cmp c = SCMP_A2(SCMP_CMP_MASKED_EQ, wflags, O_RDONLY);
+
+		ret = add(ctx, "openat", 1, &c);
+	}
+	if (!ret) {
+		struct scmp_arg_cmp c = SCMP_A1(SCMP_CMP_MASKED_EQ, wflags, O_RDONLY);
+
+		ret = add(ctx, "open", 1, &c);
+	}
+	if (!ret) {	/* memory that can never become code */
+		struct scmp_arg_cmp c = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+
+		ret = add(ctx, "mmap", 1, &c);
+		if (!ret)
+			ret = add(ctx, "mprotect", 1, &c);
+	}
+	if (!ret) {	/* isatty() and tcgetpgrp() only */
+		struct scmp_arg_cmp c = SCMP_A1(SCMP_CMP_EQ, TCGETS);
+
+		ret = add(ctx, "ioctl", 1, &c);
+		c = (struct scmp_arg_cmp)SCMP_A1(SCMP_CMP_EQ, TIOCGPGRP);
+		if (!ret)
+			ret = add(ctx, "ioctl", 1, &c);
+	}
+	if (!ret) {	/* only to drop our own core limit before dying like the command */
+		struct scmp_arg_cmp c[2] = { SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A1(SCMP_CMP_EQ, RLIMIT_CORE) };
+
+		ret = add(ctx, "prlimit64", 2, c);
+	}
+	return ret;
+}
+
+int sandbox__apply(void)
+{
+	struct sigaction sa;
+	scmp_filter_ctx ctx;
+	int ret;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL) < 0)
+		return -errno;
+	ctx = seccomp_init(SCMP_ACT_TRAP);
+	if (!ctx)
+		return -ENOMEM;
+	ret = build(ctx);
+	if (!ret)
+		ret = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return ret;
+}

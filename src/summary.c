@@ -1,0 +1,231 @@
+/* summary.c - the end-of-run summary: totals and the functions that took the time. */
+#include "pyflame/writers.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pyflame/util.h"
+
+#define SUMMARY_TOP 10
+
+/* A function is a (name, file) pair: every line of it counts together. */
+struct func {
+	uint32_t name, file;
+	uint64_t own, total;
+	size_t stamp;		/* last row (+1) that counted its total */
+};
+
+struct frame_key {
+	uint32_t name, file, frame;
+};
+
+static int frame_key_cmp(const void *a, const void *b)
+{
+	const struct frame_key *x = a, *y = b;
+
+	if (x->name != y->name)
+		return x->name < y->name ? -1 : 1;
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	return (x->frame > y->frame) - (x->frame < y->frame);
+}
+
+/* Map every frame to a function; returns the functions, *map[frame] = function. */
+static struct func *functions_of(const struct profile *p, uint32_t **map, size_t *nfuncs)
+{
+	struct frame_key *keys = xcalloc(p->nframes + 1, sizeof(*keys));
+	struct func *funcs = xcalloc(p->nframes + 1, sizeof(*funcs));
+	size_t n = 0;
+
+	*map = xcalloc(p->nframes + 1, sizeof(**map));
+	for (size_t i = 0; i < p->nframes; i++) {
+		keys[i].name = p->frames[i].name;
+		keys[i].file = p->frames[i].file;
+		keys[i].frame = (uint32_t)i;
+	}
+	qsort(keys, p->nframes, sizeof(*keys), frame_key_cmp);
+	for (size_t i = 0; i < p->nframes; i++) {
+		if (!n || funcs[n - 1].name != keys[i].name || funcs[n - 1].file != keys[i].file) {
+			funcs[n].name = keys[i].name;
+			funcs[n].file = keys[i].file;
+			n++;
+		}
+		(*map)[keys[i].frame] = (uint32_t)(n - 1);
+	}
+	free(keys);
+	*nfuncs = n;
+	return funcs;
+}
+
+/* Ties are broken by name then file, so the summary is deterministic. */
+static int func_name_cmp(const struct func *x, const struct func *y, const struct profile *p)
+{
+	int c = strcmp(strtab__get(p->strings, x->name), strtab__get(p->strings, y->name));
+
+	if (c)
+		return c;
+	return strcmp(strtab__get(p->strings, x->file), strtab__get(p->strings, y->file));
+}
+
+static int by_own(const void *a, const void *b, void *p)
+{
+	const struct func *x = *(const struct func *const *)a, *y = *(const struct func *const *)b;
+
+	if (x->own != y->own)
+		return x->own > y->own ? -1 : 1;
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	return func_name_cmp(x, y, p);
+}
+
+static int by_total(const void *a, const void *b, void *p)
+{
+	const struct func *x = *(const struct func *const *)a, *y = *(const struct func *const *)b;
+
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	if (x->own != y->own)
+		return x->own > y->own ? -1 : 1;
+	return func_name_cmp(x, y, p);
+}
+
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* Printable: control characters (from a target's strings) become spaces. */
+static void add_printable(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++)
+		strbuf_addch(sb, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+}
+
+static void print_table(const struct profile *p, struct func **order, size_t n,
+			int own_first, int w, FILE *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	fprintf(out, "  %*s %6s  %*s %6s  function\n", w, own_first ? "own" : "total", "%",
+		w, own_first ? "total" : "own", "%");
+	for (size_t i = 0; i < n; i++) {
+		const struct func *f = order[i];
+		uint64_t a = own_first ? f->own : f->total;
+		uint64_t b = own_first ? f->total : f->own;
+
+		if (!a)
+			break;
+		strbuf_reset(&sb);
+		add_printable(&sb, strtab__get(p->strings, f->name));
+		if (strtab__len(p->strings, f->file)) {
+			strbuf_addstr(&sb, " (");
+			add_printable(&sb, pf_short_file(strtab__get(p->strings, f->file)));
+			strbuf_addch(&sb, ')');
+		}
+		fprintf(out, "  %*" PRIu64 " %5.1f%%  %*" PRIu64 " %5.1f%%  %s\n",
+			w, a, pct(a, p->total), w, b, pct(b, p->total), sb.buf);
+	}
+	strbuf_release(&sb);
+}
+
+static void print_facts(const struct profile *p, FILE *out)
+{
+	const struct pf_meta *m = &p->meta;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (m->mode && *m->mode)
+		strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", m->mode);
+	if (m->rate_hz > 0)
+		strbuf_addf(&sb, "%s%g Hz", sb.len ? ", " : "", m->rate_hz);
+	if (m->duration_ns)
+		strbuf_addf(&sb, "%s%.1f s", sb.len ? ", " : "", (double)m->duration_ns / 1e9);
+	if (m->dropped)
+		strbuf_addf(&sb, "%s%" PRIu64 " dropped", sb.len ? ", " : "", m->dropped);
+	if (m->ticks_missed)
+		strbuf_addf(&sb, "%s%" PRIu64 " ticks missed", sb.len ? ", " : "", m->ticks_missed);
+	if (sb.len)
+		fprintf(out, " (%s)", sb.buf);
+	strbuf_release(&sb);
+}
+
+void summary__print(const struct profile *p, const struct pf_summary_extra *x, FILE *out)
+{
+	uint64_t idle = 0, gil = 0, truncated = 0;
+	struct func *funcs, **order;
+	uint32_t *map;
+	size_t nfuncs, ntop;
+	int w = 5;
+
+	fprintf(out, "pyflame: %" PRIu64 " sample%s from %zu process%s, %zu thread%s",
+		p->total, p->total == 1 ? "" : "s", p->nprocs, p->nprocs == 1 ? "" : "es",
+		p->nthreads, p->nthreads == 1 ? "" : "s");
+	print_facts(p, out);
+	fputc('\n', out);
+
+	funcs = functions_of(p, &map, &nfuncs);
+	for (size_t r = 0; r < p->nrows; r++) {
+		const struct pf_row *row = &p->rows[r];
+		const uint32_t *st;
+		uint32_t len;
+
+		if (row->stack >= p->nstacks)
+			continue;
+		if (row->flags & PF_SAMPLE_IDLE)
+			idle += row->count;
+		if (row->flags & PF_SAMPLE_GIL)
+			gil += row->count;
+		if (row->flags & PF_SAMPLE_TRUNCATED)
+			truncated += row->count;
+		st = p->stack_data + p->stack_off[row->stack];
+		len = p->stack_len[row->stack];
+		if (len && st[len - 1] < p->nframes)
+			funcs[map[st[len - 1]]].own += row->count;
+		for (uint32_t i = 0; i < len; i++) {
+			struct func *f;
+
+			if (st[i] >= p->nframes)
+				continue;
+			f = &funcs[map[st[i]]];
+			if (f->stamp == r + 1)
+				continue;	/* recursion: once per stack */
+			f->stamp = r + 1;
+			f->total += row->count;
+		}
+	}
+
+	if (p->total) {
+		fprintf(out, "  idle: %.1f%% of samples (%" PRIu64 ")", pct(idle, p->total), idle);
+		if (gil)
+			fprintf(out, ", GIL held: %.1f%%", pct(gil, p->total));
+		if (truncated)
+			fprintf(out, ", truncated stacks: %.1f%%", pct(truncated, p->total));
+		fputc('\n', out);
+	}
+	for (uint64_t t = p->total; t >= 100000; t /= 10)
+		w++;
+
+	order = xcalloc(nfuncs + 1, sizeof(*order));
+	for (size_t i = 0; i < nfuncs; i++)
+		order[i] = &funcs[i];
+	ntop = nfuncs < SUMMARY_TOP ? nfuncs : SUMMARY_TOP;
+	if (ntop) {
+		qsort_r(order, nfuncs, sizeof(*order), by_own, (void *)p);
+		if (order[0]->own) {
+			fprintf(out, "top functions by own samples:\n");
+			print_table(p, order, ntop, 1, w, out);
+		}
+		qsort_r(order, nfuncs, sizeof(*order), by_total, (void *)p);
+		if (order[0]->total) {
+			fprintf(out, "top functions by total samples:\n");
+			print_table(p, order, ntop, 0, w, out);
+		}
+	}
+
+	for (size_t i = 0; x && i < x->nfiles; i++)
+		fprintf(out, "wrote %s\n", x->files[i]);
+
+	free(order);
+	free(map);
+	free(funcs);
+}

@@ -1,0 +1,1134 @@
+/* unwind.c - walk every thread's Python frames in a remote CPython, version by data. */
+#include "pyflame/unwind.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pyflame/linetable.h"
+#include "pyflame/util.h"
+
+#define N PYOFF_NONE
+
+#define UNWIND_MAX_INTERPS	64
+#define UNWIND_MAX_THREADS	4096
+#define UNWIND_MAX_CHARS	4096		/* names and file names */
+#define UNWIND_MAX_TABLE	(64u << 10)	/* line tables */
+#define UNWIND_CHUNK_WINDOW	(1u << 20)	/* biggest stack-chunk prefix copied at once */
+#define UNWIND_PTHREAD_SCAN	2048		/* bytes of struct pthread searched for the TID */
+#define UNWIND_TID_TRIES	8		/* samples that may try to find the TID offset */
+#define UNWIND_SPAN_MAX		1024		/* read fields in one go when this close */
+#define CODE_CACHE_MAX		(1u << 16)
+#define STR_CACHE_MAX		(1u << 17)
+#define TID_CACHE		256
+
+const char *unwind_drop__name(enum unwind_drop d)
+{
+	static const char *const names[] = {
+		[UNWIND_DROP_READ] = "read",
+		[UNWIND_DROP_BADCODE] = "badcode",
+		[UNWIND_DROP_BADSTR] = "badstr",
+		[UNWIND_DROP_CYCLE] = "cycle",
+		[UNWIND_DROP_THREADS] = "threads",
+	};
+
+	return (unsigned)d < ARRAY_SIZE(names) ? names[d] : "unknown";
+}
+
+/* --- a set of addresses, cleared in O(1) by bumping a generation ------------------ */
+
+struct addrset {
+	uint64_t *keys;
+	uint32_t *gen;
+	size_t mask;
+	uint32_t cur;
+	size_t count, limit;
+};
+
+static void addrset__init(struct addrset *s, size_t limit)
+{
+	size_t cap = 16;
+
+	while (cap < limit * 2)
+		cap <<= 1;
+	s->keys = xcalloc(cap, sizeof(*s->keys));
+	s->gen = xcalloc(cap, sizeof(*s->gen));
+	s->mask = cap - 1;
+	s->cur = 1;
+	s->count = 0;
+	s->limit = limit;
+}
+
+static void addrset__release(struct addrset *s)
+{
+	free(s->keys);
+	free(s->gen);
+}
+
+static void addrset__clear(struct addrset *s)
+{
+	if (++s->cur == 0) {
+		memset(s->gen, 0, (s->mask + 1) * sizeof(*s->gen));
+		s->cur = 1;
+	}
+	s->count = 0;
+}
+
+/* 1 if addr was already there, 0 if added, -1 if the set is full. */
+static int addrset__add(struct addrset *s, uint64_t addr)
+{
+	size_t i = pf_hash64(&addr, sizeof(addr), 7) & s->mask;
+
+	while (s->gen[i] == s->cur) {
+		if (s->keys[i] == addr)
+			return 1;
+		i = (i + 1) & s->mask;
+	}
+	if (s->count >= s->limit)
+		return -1;
+	s->gen[i] = s->cur;
+	s->keys[i] = addr;
+	s->count++;
+	return 0;
+}
+
+/* --- caches ---------------------------------------------------------------------- */
+
+/* What we know about a code object; the fingerprint detects a reused address. */
+struct code_entry {
+	uint64_t addr;			/* 0 = empty slot */
+	uint64_t name_addr, qualname_addr, file_addr, table_addr;
+	int32_t firstlineno;
+	int32_t firsttraceable;		/* 3.11+ */
+	uint64_t tlbc;			/* 3.14t: _PyCodeArray * */
+	uint64_t checked;		/* sample number of the last fingerprint check */
+	uint32_t name, file;		/* strtab ids */
+	uint8_t *table;
+	uint32_t table_len;
+	int64_t memo_addrq;		/* last lookup */
+	int32_t memo_line;
+};
+
+struct str_entry {
+	uint64_t addr;			/* 0 = empty slot */
+	uint64_t type, len;
+	uint32_t state;
+	uint32_t id;
+};
+
+struct tid_entry {
+	uint64_t pthread;
+	pid_t tid;
+};
+
+struct unwinder {
+	const struct remote *r;
+	struct pyruntime_loc loc;
+	struct py_offsets off;
+	struct strtab *strings;
+	unsigned max_depth;
+	unsigned walk_max;		/* frame steps per thread, shims included */
+
+	struct pf_frame *frames;
+
+	struct code_entry *code;
+	size_t code_mask, code_count;
+	struct str_entry *str;
+	size_t str_mask, str_count;
+
+	struct addrset seen_threads, seen_frames;
+
+	/* scratch, sized once */
+	uint8_t *tsbuf;			/* one PyThreadState */
+	size_t tslen;
+	uint8_t *cobuf;			/* one code object header */
+	size_t colen;
+	uint8_t fbuf[512];		/* one frame header */
+	size_t flen;
+	uint8_t *raw;			/* raw string bytes */
+	char *utf8;			/* decoded string */
+	uint8_t *win;			/* copied stack chunk prefix */
+	size_t win_alloc;
+
+	/* <= 3.10: where glibc's struct pthread keeps the TID */
+	int64_t tid_off;		/* -1 unknown */
+	unsigned tid_tries;
+	struct tid_entry tids[TID_CACHE];
+
+	enum unwind_drop cause;		/* why the current thread is being dropped */
+	uint64_t sample_no;
+};
+
+static uint64_t ld_u64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static int32_t ld_i32(const uint8_t *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint32_t ld_u32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static size_t max_end(size_t cur, int64_t off, size_t width)
+{
+	if (off == N)
+		return cur;
+	return (size_t)off + width > cur ? (size_t)off + width : cur;
+}
+
+struct unwinder *unwinder__new(const struct remote *r, const struct pyruntime_loc *loc,
+			       const struct py_offsets *off, struct strtab *strings,
+			       unsigned max_depth)
+{
+	struct unwinder *u;
+
+	if (!r || !loc || !off || !strings || off->tstate.size <= 0 ||
+	    off->tstate.size > (64 << 10) || off->code.size <= 0 || off->code.size > 4096) {
+		errno = EINVAL;
+		return NULL;
+	}
+	u = xcalloc(1, sizeof(*u));
+	u->r = r;
+	u->loc = *loc;
+	u->off = *off;
+	u->strings = strings;
+	u->max_depth = max_depth ? max_depth : 1024;
+	u->walk_max = u->max_depth * 2 + 256;
+	u->frames = xcalloc(u->max_depth, sizeof(*u->frames));
+	u->code_mask = 1023;
+	u->code = xcalloc(u->code_mask + 1, sizeof(*u->code));
+	u->str_mask = 1023;
+	u->str = xcalloc(u->str_mask + 1, sizeof(*u->str));
+	addrset__init(&u->seen_threads, UNWIND_MAX_THREADS);
+	addrset__init(&u->seen_frames, u->walk_max);
+	u->tslen = (size_t)off->tstate.size;
+	u->tsbuf = xmalloc(u->tslen);
+	u->colen = (size_t)off->code.size;
+	u->cobuf = xmalloc(u->colen);
+	if (off->frames == PY_FRAMES_OBJECT) {
+		u->flen = max_end(0, off->frame.back, 8);
+		u->flen = max_end(u->flen, off->frame.code, 8);
+		u->flen = max_end(u->flen, off->frame.lasti, 4);
+	} else {
+		u->flen = off->iframe.size > 0 ? (size_t)off->iframe.size : 0;
+		u->flen = max_end(u->flen, off->iframe.previous, 8);
+		u->flen = max_end(u->flen, off->iframe.executable, 8);
+		u->flen = max_end(u->flen, off->iframe.instr_ptr, 8);
+		u->flen = max_end(u->flen, off->iframe.owner, 1);
+		u->flen = max_end(u->flen, off->iframe.tlbc_index, 4);
+	}
+	if (u->flen == 0 || u->flen > sizeof(u->fbuf)) {
+		unwinder__free(u);
+		errno = EINVAL;
+		return NULL;
+	}
+	u->raw = xmalloc(UNWIND_MAX_CHARS * 4);
+	u->utf8 = xmalloc(UNWIND_MAX_CHARS * 4 + 1);
+	u->tid_off = -1;
+	return u;
+}
+
+static void code_cache__clear(struct unwinder *u)
+{
+	for (size_t i = 0; i <= u->code_mask; i++)
+		free(u->code[i].table);
+	memset(u->code, 0, (u->code_mask + 1) * sizeof(*u->code));
+	u->code_count = 0;
+}
+
+void unwinder__free(struct unwinder *u)
+{
+	if (!u)
+		return;
+	code_cache__clear(u);
+	free(u->code);
+	free(u->str);
+	free(u->frames);
+	addrset__release(&u->seen_threads);
+	addrset__release(&u->seen_frames);
+	free(u->tsbuf);
+	free(u->cobuf);
+	free(u->raw);
+	free(u->utf8);
+	free(u->win);
+	free(u);
+}
+
+/* --- remote reads ----------------------------------------------------------------- */
+
+/* A read for the current thread; on failure remember why. */
+static int rd(struct unwinder *u, uint64_t addr, void *buf, size_t len)
+{
+	int err;
+
+	if (!addr) {
+		u->cause = UNWIND_DROP_READ;
+		return -EFAULT;
+	}
+	err = remote__read(u->r, addr, buf, len);
+	if (err) {
+		u->cause = UNWIND_DROP_READ;
+		return err == -ESRCH ? -ESRCH : -EFAULT;
+	}
+	return 0;
+}
+
+static int rd_u64(struct unwinder *u, uint64_t addr, uint64_t *out)
+{
+	return rd(u, addr, out, sizeof(*out));
+}
+
+static int bad(struct unwinder *u, enum unwind_drop cause)
+{
+	u->cause = cause;
+	return -EINVAL;
+}
+
+/* --- strings ---------------------------------------------------------------------- */
+
+static size_t put_utf8(char *o, uint32_t c)
+{
+	if ((c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		c = 0xfffd;
+	if (c < 0x80) {
+		o[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		o[0] = (char)(0xc0 | (c >> 6));
+		o[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		o[0] = (char)(0xe0 | (c >> 12));
+		o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | (c >> 18));
+	o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	o[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+static int valid_utf8(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint8_t c = s[i];
+		size_t k;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			k = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			k = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		for (size_t j = 1; j <= k; j++) {
+			if (i + j >= n || (s[i + j] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + j] & 0x3f);
+		}
+		if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+/* Convert n characters of the given kind (1, 2, 4 bytes) in u->raw into u->utf8. */
+static size_t to_utf8(struct unwinder *u, size_t n, unsigned kind, int latin1_only)
+{
+	size_t o = 0;
+
+	if (kind == 1 && (latin1_only == 0 && valid_utf8(u->raw, n))) {
+		memcpy(u->utf8, u->raw, n);
+		return n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t c;
+
+		if (kind == 1)
+			c = u->raw[i];
+		else if (kind == 2)
+			c = (uint32_t)u->raw[2 * i] | (uint32_t)u->raw[2 * i + 1] << 8;
+		else
+			c = ld_u32(u->raw + 4 * i);
+		o += put_utf8(u->utf8 + o, c);
+	}
+	return o;
+}
+
+static struct str_entry *str_slot(struct unwinder *u, uint64_t addr)
+{
+	size_t i = pf_hash64(&addr, sizeof(addr), 11) & u->str_mask;
+
+	while (u->str[i].addr && u->str[i].addr != addr)
+		i = (i + 1) & u->str_mask;
+	return &u->str[i];
+}
+
+static void str_cache__grow(struct unwinder *u)
+{
+	struct str_entry *old = u->str;
+	size_t oldn = u->str_mask + 1;
+
+	if (u->str_count >= STR_CACHE_MAX) {
+		memset(u->str, 0, oldn * sizeof(*u->str));
+		u->str_count = 0;
+		return;
+	}
+	u->str_mask = oldn * 2 - 1;
+	u->str = xcalloc(oldn * 2, sizeof(*u->str));
+	for (size_t i = 0; i < oldn; i++)
+		if (old[i].addr)
+			*str_slot(u, old[i].addr) = old[i];
+	free(old);
+}
+
+/* Read the str (3.x) or PyStringObject (2.7) at addr and intern it as UTF-8. */
+static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
+{
+	const struct py_offsets *o = &u->off;
+	uint8_t hdr[128];
+	size_t hlen = 0, n, outlen;
+	uint64_t type, len, data_addr;
+	uint32_t state = 0;
+	unsigned kind = 1;
+	int latin1 = 0, err;
+	struct str_entry *e;
+
+	if (!addr)
+		return bad(u, UNWIND_DROP_BADSTR);
+	hlen = max_end(hlen, o->obj.ob_type, 8);
+	hlen = max_end(hlen, o->obj.str_length, 8);
+	if (o->strings == PY_STR_PEP393)
+		hlen = max_end(hlen, o->obj.str_state, 4);
+	if (hlen > sizeof(hdr))
+		return bad(u, UNWIND_DROP_BADSTR);
+	err = rd(u, addr, hdr, hlen);
+	if (err)
+		return err;
+	type = ld_u64(hdr + o->obj.ob_type);
+	len = ld_u64(hdr + o->obj.str_length);
+	if (o->strings == PY_STR_PEP393)
+		state = ld_u32(hdr + o->obj.str_state);
+	if ((u->loc.str_type_addr && type != u->loc.str_type_addr) || len > UNWIND_MAX_CHARS)
+		return bad(u, UNWIND_DROP_BADSTR);
+
+	e = str_slot(u, addr);
+	if (e->addr == addr && e->type == type && e->len == len && e->state == state) {
+		*id = e->id;
+		return 0;
+	}
+
+	n = (size_t)len;
+	if (o->strings == PY_STR_27) {
+		data_addr = addr + (uint64_t)o->obj.str_ascii_data;
+	} else {
+		int compact = (state >> o->obj.str_compact_bit) & 1;
+		int ascii = (state >> o->obj.str_ascii_bit) & 1;
+
+		kind = (state >> o->obj.str_kind_shift) & 7;
+		if (kind != 1 && kind != 2 && kind != 4)
+			return bad(u, UNWIND_DROP_BADSTR);
+		latin1 = kind == 1 && !ascii;
+		if (compact) {
+			data_addr = addr + (uint64_t)(ascii ? o->obj.str_ascii_data :
+							      o->obj.str_compact_data);
+		} else {
+			err = rd_u64(u, addr + (uint64_t)o->obj.str_legacy_data, &data_addr);
+			if (err)
+				return err;
+			if (!data_addr)
+				return bad(u, UNWIND_DROP_BADSTR);
+		}
+	}
+	if (n) {
+		err = rd(u, data_addr, u->raw, n * kind);
+		if (err)
+			return err;
+	}
+	outlen = to_utf8(u, n, kind, latin1);
+	*id = strtab__intern(u->strings, u->utf8, outlen);
+
+	if ((u->str_count + 1) * 2 > u->str_mask + 1) {
+		str_cache__grow(u);
+		e = str_slot(u, addr);
+	}
+	if (!e->addr)
+		u->str_count++;
+	e->addr = addr;
+	e->type = type;
+	e->len = len;
+	e->state = state;
+	e->id = *id;
+	return 0;
+}
+
+/* Read a bytes object (2.7: str) into a fresh buffer. */
+static int read_bytes(struct unwinder *u, uint64_t addr, uint8_t **out, uint32_t *outlen)
+{
+	const struct py_offsets *o = &u->off;
+	uint8_t hdr[128];
+	size_t hlen = 0;
+	uint64_t type, len;
+	int err;
+
+	*out = NULL;
+	*outlen = 0;
+	if (!addr)
+		return 0;	/* no table: every line is co_firstlineno or -1 */
+	hlen = max_end(hlen, o->obj.ob_type, 8);
+	hlen = max_end(hlen, o->obj.bytes_size, 8);
+	if (hlen > sizeof(hdr))
+		return bad(u, UNWIND_DROP_BADCODE);
+	err = rd(u, addr, hdr, hlen);
+	if (err)
+		return err;
+	type = ld_u64(hdr + o->obj.ob_type);
+	len = ld_u64(hdr + o->obj.bytes_size);
+	if ((u->loc.bytes_type_addr && type != u->loc.bytes_type_addr) || len > UNWIND_MAX_TABLE)
+		return bad(u, UNWIND_DROP_BADCODE);
+	*out = xmalloc(len ? len : 1);
+	if (len) {
+		err = rd(u, addr + (uint64_t)o->obj.bytes_data, *out, len);
+		if (err) {
+			free(*out);
+			*out = NULL;
+			return err;
+		}
+	}
+	*outlen = (uint32_t)len;
+	return 0;
+}
+
+/* --- code objects ----------------------------------------------------------------- */
+
+static struct code_entry *code_slot(struct unwinder *u, uint64_t addr)
+{
+	size_t i = pf_hash64(&addr, sizeof(addr), 13) & u->code_mask;
+
+	while (u->code[i].addr && u->code[i].addr != addr)
+		i = (i + 1) & u->code_mask;
+	return &u->code[i];
+}
+
+static void code_cache__grow(struct unwinder *u)
+{
+	struct code_entry *old = u->code;
+	size_t oldn = u->code_mask + 1;
+
+	if (u->code_count >= CODE_CACHE_MAX) {
+		code_cache__clear(u);
+		return;
+	}
+	u->code_mask = oldn * 2 - 1;
+	u->code = xcalloc(oldn * 2, sizeof(*u->code));
+	for (size_t i = 0; i < oldn; i++)
+		if (old[i].addr)
+			*code_slot(u, old[i].addr) = old[i];
+	free(old);
+}
+
+/*
+ * The code object at addr, read in one go into u->cobuf, checked against the cache
+ * fingerprint and (re)decoded when new or changed.
+ */
+static int code_get(struct unwinder *u, uint64_t addr, struct code_entry **out)
+{
+	const struct py_offsets *o = &u->off;
+	uint64_t name_addr, qual_addr, file_addr, table_addr;
+	int32_t first;
+	struct code_entry *e, fresh;
+	int err;
+
+	/* Already checked in this sample (recursion, shared frames): no read needed. */
+	e = code_slot(u, addr);
+	if (e->addr == addr && e->checked == u->sample_no) {
+		*out = e;
+		return 0;
+	}
+	err = rd(u, addr, u->cobuf, u->colen);
+	if (err)
+		return err;
+	if (u->loc.code_type_addr && ld_u64(u->cobuf + o->obj.ob_type) != u->loc.code_type_addr)
+		return bad(u, UNWIND_DROP_BADCODE);
+	name_addr = ld_u64(u->cobuf + o->code.name);
+	qual_addr = o->code.qualname != N ? ld_u64(u->cobuf + o->code.qualname) : 0;
+	file_addr = ld_u64(u->cobuf + o->code.filename);
+	table_addr = ld_u64(u->cobuf + o->code.linetable);
+	first = ld_i32(u->cobuf + o->code.firstlineno);
+
+	if (e->addr == addr && e->name_addr == name_addr && e->qualname_addr == qual_addr &&
+	    e->file_addr == file_addr && e->table_addr == table_addr &&
+	    e->firstlineno == first) {
+		e->checked = u->sample_no;
+		if (o->code.firsttraceable != N)
+			e->firsttraceable = ld_i32(u->cobuf + o->code.firsttraceable);
+		if (o->code.tlbc != N)
+			e->tlbc = ld_u64(u->cobuf + o->code.tlbc);
+		*out = e;
+		return 0;
+	}
+
+	memset(&fresh, 0, sizeof(fresh));
+	fresh.addr = addr;
+	fresh.name_addr = name_addr;
+	fresh.qualname_addr = qual_addr;
+	fresh.file_addr = file_addr;
+	fresh.table_addr = table_addr;
+	fresh.firstlineno = first;
+	fresh.memo_addrq = INT64_MIN;
+	fresh.checked = u->sample_no;
+	if (o->code.firsttraceable != N)
+		fresh.firsttraceable = ld_i32(u->cobuf + o->code.firsttraceable);
+	if (o->code.tlbc != N)
+		fresh.tlbc = ld_u64(u->cobuf + o->code.tlbc);
+	err = read_str(u, qual_addr ? qual_addr : name_addr, &fresh.name);
+	if (!err)
+		err = read_str(u, file_addr, &fresh.file);
+	if (!err)
+		err = read_bytes(u, table_addr, &fresh.table, &fresh.table_len);
+	if (err)
+		return err;
+
+	if (e->addr != addr && (u->code_count + 1) * 2 > u->code_mask + 1) {
+		code_cache__grow(u);
+		e = code_slot(u, addr);
+	}
+	if (!e->addr)
+		u->code_count++;
+	free(e->table);
+	*e = fresh;
+	*out = e;
+	return 0;
+}
+
+static int32_t code_line(struct unwinder *u, struct code_entry *e, int64_t addrq)
+{
+	if (e->memo_addrq != addrq) {
+		e->memo_line = linetable__line(u->off.linetable, e->table, e->table_len,
+					       e->firstlineno, addrq);
+		e->memo_addrq = addrq;
+	}
+	return e->memo_line;
+}
+
+/* --- thread identity (<= 3.10: TID inside glibc's struct pthread) --------------------- */
+
+static int task_exists(pid_t pid, pid_t tid)
+{
+	char path[64];
+
+	if (tid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, (int)tid);
+	if (access(path, F_OK) == 0)
+		return 1;
+	return errno != ENOENT && errno != ENOTDIR;	/* can't tell (sandbox): trust it */
+}
+
+static int tid_in(const pid_t *v, size_t n, pid_t t)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == t)
+			return 1;
+	return 0;
+}
+
+/*
+ * Find the TID's offset in struct pthread: the one offset where exactly one thread (the
+ * main thread) holds the PID and every other thread holds a distinct live TID.
+ */
+static void find_tid_offset(struct unwinder *u, const uint64_t *pthreads, size_t n)
+{
+	pid_t pid = u->r->pid, *tasks = NULL, *vals;
+	size_t ntasks = 0, tasks_alloc = 0;
+	uint8_t *blob;
+	size_t ok = 0;
+	char path[64];
+	DIR *d;
+
+	if (!n || pid <= 0)
+		return;
+	blob = xmalloc(n * UNWIND_PTHREAD_SCAN);
+	vals = xmalloc(n * sizeof(*vals));
+	for (size_t i = 0; i < n; i++) {
+		if (remote__read(u->r, pthreads[i], blob + i * UNWIND_PTHREAD_SCAN,
+				 UNWIND_PTHREAD_SCAN))
+			goto out;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (d) {
+		struct dirent *de;
+
+		while ((de = readdir(d)) && ntasks < 65536) {
+			long t = strtol(de->d_name, NULL, 10);
+
+			if (t <= 0)
+				continue;
+			xgrow((void **)&tasks, &tasks_alloc, ntasks + 1, sizeof(*tasks));
+			tasks[ntasks++] = (pid_t)t;
+		}
+		closedir(d);
+	}
+	for (size_t off = 0; off + 4 <= UNWIND_PTHREAD_SCAN; off += 4) {
+		size_t mains = 0;
+
+		ok = 1;
+		for (size_t i = 0; i < n; i++) {
+			vals[i] = ld_i32(blob + i * UNWIND_PTHREAD_SCAN + off);
+			if (vals[i] == pid)
+				mains++;
+		}
+		if (mains != 1)
+			continue;
+		for (size_t i = 0; i < n && ok; i++) {
+			if (vals[i] == pid)
+				continue;
+			if (vals[i] <= 0 || vals[i] > (1 << 22) || tid_in(vals, i, vals[i]) ||
+			    (ntasks && !tid_in(tasks, ntasks, vals[i])))
+				ok = 0;
+		}
+		if (ok) {
+			u->tid_off = (int64_t)off;
+			break;
+		}
+	}
+out:
+	free(tasks);
+	free(vals);
+	free(blob);
+}
+
+static pid_t tid_of_pthread(struct unwinder *u, uint64_t pthread)
+{
+	struct tid_entry *e;
+	int32_t tid;
+
+	if (u->tid_off < 0 || !pthread)
+		return 0;
+	if (remote__read(u->r, pthread + (uint64_t)u->tid_off, &tid, sizeof(tid)))
+		return 0;
+	e = &u->tids[pf_hash64(&pthread, sizeof(pthread), 17) % TID_CACHE];
+	if (e->pthread == pthread && e->tid == tid)
+		return tid;
+	if (!task_exists(u->r->pid, tid))
+		return 0;
+	e->pthread = pthread;
+	e->tid = tid;
+	return tid;
+}
+
+/* Before the first sample of a <= 3.10 target: look at the first interpreter's threads. */
+static void discover_tid_offset(struct unwinder *u, uint64_t interp)
+{
+	const struct py_offsets *o = &u->off;
+	uint64_t pthreads[64], ts;
+	size_t n = 0;
+
+	u->tid_tries++;
+	if (rd_u64(u, interp + (uint64_t)o->interp.threads_head, &ts))
+		return;
+	while (ts && n < ARRAY_SIZE(pthreads)) {
+		uint64_t pt, next;
+
+		if (rd_u64(u, ts + (uint64_t)o->tstate.thread_id, &pt) ||
+		    rd_u64(u, ts + (uint64_t)o->tstate.next, &next))
+			return;
+		if (pt)
+			pthreads[n++] = pt;
+		if (next == ts)
+			break;
+		ts = next;
+	}
+	find_tid_offset(u, pthreads, n);
+}
+
+/* --- frames ----------------------------------------------------------------------- */
+
+struct chunk_window {
+	uint64_t chunk;		/* tstate->datastack_chunk, 0 if none */
+	uint64_t lo;		/* copied range [lo, lo + len) in u->win */
+	size_t len;
+	int tried;
+};
+
+/* Copy the frame header at f into u->fbuf, from the chunk copy when it is there. */
+static int frame_read(struct unwinder *u, struct chunk_window *w, uint64_t f)
+{
+	uint64_t end;
+
+	if (pf_add_overflows(f, u->flen, &end))
+		return bad(u, UNWIND_DROP_READ);
+	if (w->len && f >= w->lo && end <= w->lo + w->len) {
+		memcpy(u->fbuf, u->win + (f - w->lo), u->flen);
+		return 0;
+	}
+	if (w->chunk && !w->tried && f > w->chunk && end - w->chunk <= UNWIND_CHUNK_WINDOW) {
+		size_t want = (size_t)(end - w->chunk);
+
+		w->tried = 1;
+		if (want > u->win_alloc)
+			xgrow((void **)&u->win, &u->win_alloc, want, 1);
+		if (remote__read(u->r, w->chunk, u->win, want) == 0) {
+			w->lo = w->chunk;
+			w->len = want;
+			memcpy(u->fbuf, u->win + (f - w->lo), u->flen);
+			return 0;
+		}
+	}
+	return rd(u, f, u->fbuf, u->flen);
+}
+
+/* One step of the walk: where the frame's code is, its offset, and the next frame. */
+struct frame_info {
+	uint64_t code;
+	uint64_t instr;		/* 3.11+ instruction pointer */
+	int64_t lasti;		/* <= 3.10 */
+	int owner;
+	uint64_t next;
+	int skip;		/* shim: no code to look at */
+};
+
+static int frame_decode(struct unwinder *u, struct chunk_window *w, uint64_t f,
+			struct frame_info *fi)
+{
+	const struct py_offsets *o = &u->off;
+	int err = frame_read(u, w, f);
+
+	if (err)
+		return err;
+	memset(fi, 0, sizeof(*fi));
+	if (o->frames == PY_FRAMES_OBJECT) {
+		fi->code = ld_u64(u->fbuf + o->frame.code);
+		fi->lasti = ld_i32(u->fbuf + o->frame.lasti);
+		fi->next = ld_u64(u->fbuf + o->frame.back);
+		return 0;
+	}
+	fi->next = ld_u64(u->fbuf + o->iframe.previous);
+	fi->owner = u->fbuf[o->iframe.owner];
+	if (o->iframe.shim_owner_min && fi->owner >= o->iframe.shim_owner_min) {
+		fi->skip = 1;
+		return 0;
+	}
+	fi->code = ld_u64(u->fbuf + o->iframe.executable) & ~o->iframe.tag_mask;
+	fi->instr = ld_u64(u->fbuf + o->iframe.instr_ptr);
+	return 0;
+}
+
+/* Start of the bytecode instr points into: co_code_adaptive, or 3.14t's private copy. */
+static int bytecode_base(struct unwinder *u, uint64_t code, const struct code_entry *e,
+			 uint64_t *base)
+{
+	const struct py_offsets *o = &u->off;
+	uint64_t arr, size, entry;
+	int32_t idx;
+	int err;
+
+	*base = code + (uint64_t)o->code.code_adaptive;
+	if (o->code.tlbc == N || o->iframe.tlbc_index == N)
+		return 0;
+	idx = ld_i32(u->fbuf + o->iframe.tlbc_index);
+	arr = e->tlbc;
+	if (!arr || idx <= 0)
+		return 0;	/* entries[0] is co_code_adaptive itself */
+	err = rd_u64(u, arr, &size);
+	if (err)
+		return err;
+	if ((uint64_t)idx >= size)
+		return bad(u, UNWIND_DROP_BADCODE);
+	err = rd_u64(u, arr + 8 + 8 * (uint64_t)idx, &entry);
+	if (err)
+		return err;
+	if (entry)
+		*base = entry;
+	return 0;
+}
+
+/* Walk one thread's frames from f into u->frames; *depth and *truncated out. */
+static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, unsigned *depth,
+		       int *truncated)
+{
+	const struct py_offsets *o = &u->off;
+	struct chunk_window w = { .chunk = chunk };
+	unsigned n = 0, steps = 0;
+	int err;
+
+	*truncated = 0;
+	addrset__clear(&u->seen_frames);
+	for (; f; steps++) {
+		struct frame_info fi;
+		struct code_entry *e;
+		int64_t addrq;
+
+		if (steps >= u->walk_max) {
+			*truncated = 1;
+			break;
+		}
+		if (addrset__add(&u->seen_frames, f) != 0)
+			return bad(u, UNWIND_DROP_CYCLE);
+		err = frame_decode(u, &w, f, &fi);
+		if (err)
+			return err;
+		if (fi.skip) {
+			f = fi.next;
+			continue;
+		}
+		if (n == u->max_depth) {
+			*truncated = 1;		/* a real frame beyond the limit */
+			break;
+		}
+		if (!fi.code)
+			return bad(u, UNWIND_DROP_BADCODE);
+		err = code_get(u, fi.code, &e);
+		if (err)
+			return err;
+		if (o->frames == PY_FRAMES_OBJECT) {
+			addrq = fi.lasti * o->frame.lasti_unit;
+		} else {
+			uint64_t base;
+
+			err = bytecode_base(u, fi.code, e, &base);
+			if (err)
+				return err;
+			addrq = (int64_t)(fi.instr - base);
+			if (o->code.firsttraceable != N && fi.owner != o->iframe.owner_generator &&
+			    addrq < 2 * (int64_t)e->firsttraceable) {
+				f = fi.next;	/* incomplete: hidden from tracebacks */
+				continue;
+			}
+		}
+		u->frames[n].name = e->name;
+		u->frames[n].file = e->file;
+		u->frames[n].line = code_line(u, e, addrq);
+		n++;
+		f = fi.next;
+	}
+	*depth = n;
+	return 0;
+}
+
+/* --- threads and interpreters ----------------------------------------------------- */
+
+/* Read the u64s at base + offs[i], one read per cluster of offsets that lie close together. */
+static int read_fields(struct unwinder *u, uint64_t base, const int64_t *offs, uint64_t *vals,
+		       size_t n)
+{
+	uint8_t buf[UNWIND_SPAN_MAX + 8];
+	unsigned done = 0;
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		vals[i] = 0;
+		if (offs[i] == N)
+			done |= 1u << i;
+	}
+	while (done != (1u << n) - 1) {
+		int64_t lo = INT64_MAX, hi = -1;
+
+		for (size_t i = 0; i < n; i++)
+			if (!(done & (1u << i)) && offs[i] < lo)
+				lo = offs[i];
+		for (size_t i = 0; i < n; i++)
+			if (!(done & (1u << i)) && offs[i] - lo <= UNWIND_SPAN_MAX && offs[i] > hi)
+				hi = offs[i];
+		err = rd(u, base + (uint64_t)lo, buf, (size_t)(hi - lo) + 8);
+		if (err)
+			return err;
+		for (size_t i = 0; i < n; i++) {
+			if (!(done & (1u << i)) && offs[i] >= lo && offs[i] <= hi) {
+				vals[i] = ld_u64(buf + (offs[i] - lo));
+				done |= 1u << i;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The tstate holding the GIL this interpreter uses, or 0. */
+static uint64_t gil_holder(struct unwinder *u, uint64_t interp, uint64_t ceval_gil)
+{
+	const struct py_offsets *o = &u->off;
+	uint64_t v[2];
+	int64_t offs[2];
+
+	if (o->runtime.gil_locked != N && u->loc.runtime_addr) {
+		offs[0] = o->runtime.gil_locked;
+		offs[1] = o->runtime.gil_last_holder;
+		if (read_fields(u, u->loc.runtime_addr, offs, v, 2))
+			return 0;
+		return (uint32_t)v[0] ? v[1] : 0;
+	}
+	if (o->interp.ceval_gil != N && o->gil.locked != N) {
+		(void)interp;
+		if (!ceval_gil)
+			return 0;
+		offs[0] = o->gil.locked;
+		offs[1] = o->gil.last_holder;
+		if (read_fields(u, ceval_gil, offs, v, 2))
+			return 0;
+		return (uint32_t)v[0] ? v[1] : 0;
+	}
+	if (u->loc.tstate_current_addr) {
+		if (remote__read(u->r, u->loc.tstate_current_addr, v, 8))
+			return 0;
+		return v[0];
+	}
+	return 0;
+}
+
+static uint64_t top_frame(struct unwinder *u, int *err)
+{
+	const struct py_offsets *o = &u->off;
+	uint64_t cf, f = 0;
+
+	*err = 0;
+	if (o->tstate.frame != N)
+		return ld_u64(u->tsbuf + o->tstate.frame);
+	if (o->tstate.current_frame != N)
+		return ld_u64(u->tsbuf + o->tstate.current_frame);
+	if (o->tstate.cframe == N)
+		return 0;
+	cf = ld_u64(u->tsbuf + o->tstate.cframe);
+	if (cf)
+		*err = rd_u64(u, cf + (uint64_t)o->tstate.cframe_current_frame, &f);
+	return f;
+}
+
+/* Sample the threads of one interpreter.  -ESRCH aborts the whole sample. */
+static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_head,
+			 int64_t interp_id, uint64_t holder, unwind_emit_fn emit, void *arg,
+			 struct unwind_stats *st)
+{
+	const struct py_offsets *o = &u->off;
+	uint64_t ts = threads_head;
+
+	(void)interp;
+	addrset__clear(&u->seen_threads);
+	while (ts) {
+		struct unwind_thread t;
+		uint64_t f, chunk = 0;
+		int truncated, err, seen = addrset__add(&u->seen_threads, ts);
+
+		if (seen != 0) {
+			st->drops[UNWIND_DROP_THREADS]++;
+			break;
+		}
+		err = rd(u, ts, u->tsbuf, u->tslen);
+		if (err == -ESRCH)
+			return err;
+		if (err) {
+			st->drops[UNWIND_DROP_READ]++;
+			break;		/* next pointer unknown */
+		}
+		memset(&t, 0, sizeof(t));
+		t.tstate_addr = ts;
+		t.interp_id = interp_id;
+		if (o->tstate.native_thread_id != N)
+			t.tid = (pid_t)ld_u64(u->tsbuf + o->tstate.native_thread_id);
+		else if (o->tstate.thread_id != N)
+			t.tid = tid_of_pthread(u, ld_u64(u->tsbuf + o->tstate.thread_id));
+		if (holder && holder == ts)
+			t.flags |= PF_SAMPLE_GIL;
+		if (o->tstate.datastack_chunk != N)
+			chunk = ld_u64(u->tsbuf + o->tstate.datastack_chunk);
+		f = top_frame(u, &err);
+		if (!err)
+			err = walk_frames(u, f, chunk, &t.depth, &truncated);
+		if (err == -ESRCH)
+			return err;
+		if (err) {
+			st->drops[u->cause]++;
+		} else {
+			if (truncated)
+				t.flags |= PF_SAMPLE_TRUNCATED;
+			t.frames = u->frames;
+			st->threads++;
+			emit(arg, &t);
+		}
+		ts = ld_u64(u->tsbuf + o->tstate.next);
+	}
+	return 0;
+}
+
+int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct unwind_stats *st)
+{
+	const struct py_offsets *o = &u->off;
+	uint64_t interps[UNWIND_MAX_INTERPS], interp, head_addr;
+	size_t ninterps = 0;
+	int err;
+
+	if (o->runtime.interpreters_head != N)
+		head_addr = u->loc.runtime_addr + (uint64_t)o->runtime.interpreters_head;
+	else
+		head_addr = u->loc.interp_head_addr;
+	u->sample_no++;
+	err = rd_u64(u, head_addr, &interp);
+	if (err)
+		return err == -ESRCH ? -ESRCH : -EFAULT;
+
+	if (interp && u->tid_off < 0 && o->tstate.native_thread_id == N &&
+	    o->tstate.thread_id != N && u->tid_tries < UNWIND_TID_TRIES)
+		discover_tid_offset(u, interp);
+
+	while (interp) {
+		int64_t offs[4] = { o->interp.next, o->interp.threads_head, o->interp.id,
+				    o->interp.ceval_gil };
+		uint64_t v[4], holder;
+
+		for (size_t i = 0; i < ninterps; i++)
+			if (interps[i] == interp)
+				return 0;	/* looping interpreter list */
+		if (ninterps == ARRAY_SIZE(interps))
+			return 0;
+		interps[ninterps++] = interp;
+		err = read_fields(u, interp, offs, v, 4);
+		if (err == -ESRCH)
+			return err;
+		if (err) {
+			st->drops[UNWIND_DROP_READ]++;
+			return 0;
+		}
+		holder = gil_holder(u, interp, v[3]);
+		err = sample_interp(u, interp, v[1], o->interp.id != N ? (int64_t)v[2] : 0,
+				    holder, emit, arg, st);
+		if (err)
+			return err;
+		interp = v[0];
+	}
+	return 0;
+}

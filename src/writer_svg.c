@@ -1,0 +1,548 @@
+/*
+ * writer_svg.c - a self-contained interactive flame graph.
+ *
+ * The labelled paths are merged into a tree (children keyed by label), frames narrower
+ * than min_width_px are pruned with their subtrees, and the rest is laid out root at the
+ * bottom, children sorted by label.  Each frame is a <g data-o data-s> (offset and width in
+ * samples) holding a <title> (label, samples, percent), a <rect> and a <text>; a small
+ * script does hover details, click-to-zoom, reset and regex search (Ctrl-F).
+ */
+#include "pyflame/writers.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pyflame/util.h"
+
+#define SVG_WIDTH	1200
+#define SVG_PAD		10
+#define SVG_FRAME_H	16
+#define SVG_FONT	12
+#define SVG_CHAR_W	(SVG_FONT * 0.6)	/* monospace advance */
+#define SVG_TOP		76		/* title, subtitle, controls */
+#define SVG_BOTTOM	40		/* details line, notes */
+#define SVG_FLUSH	(1u << 16)
+
+struct node {
+	uint32_t label;
+	uint32_t parent;
+	uint32_t depth;
+	uint32_t first_child, next_sibling;	/* node id + 1, 0 = none */
+	uint64_t count;
+	uint64_t subtree;		/* nodes in the subtree, this one included */
+	uint64_t off;			/* offset in samples from the left edge */
+};
+
+struct tree {
+	struct node *nodes;
+	size_t n, alloc;
+	uint64_t *slot_key;		/* (parent << 32 | label) + 1, 0 = empty */
+	uint32_t *slot_id;
+	size_t nslots;
+};
+
+#define NO_NODE UINT32_MAX
+
+static void tree__rehash(struct tree *t, size_t nslots)
+{
+	uint64_t *keys = xcalloc(nslots, sizeof(*keys));
+	uint32_t *ids = xcalloc(nslots, sizeof(*ids));
+
+	for (size_t i = 0; i < t->nslots; i++) {
+		size_t j;
+
+		if (!t->slot_key[i])
+			continue;
+		j = pf_hash64(&t->slot_key[i], sizeof(uint64_t), 7) & (nslots - 1);
+		while (keys[j])
+			j = (j + 1) & (nslots - 1);
+		keys[j] = t->slot_key[i];
+		ids[j] = t->slot_id[i];
+	}
+	free(t->slot_key);
+	free(t->slot_id);
+	t->slot_key = keys;
+	t->slot_id = ids;
+	t->nslots = nslots;
+}
+
+static uint32_t tree__child(struct tree *t, uint32_t parent, uint32_t label)
+{
+	uint64_t key = (((uint64_t)parent << 32) | label) + 1;
+	size_t i = pf_hash64(&key, sizeof(key), 7) & (t->nslots - 1);
+	struct node *nd;
+	uint32_t id;
+
+	for (; t->slot_key[i]; i = (i + 1) & (t->nslots - 1))
+		if (t->slot_key[i] == key)
+			return t->slot_id[i];
+	xgrow((void **)&t->nodes, &t->alloc, t->n + 1, sizeof(*t->nodes));
+	id = (uint32_t)t->n++;
+	nd = &t->nodes[id];
+	memset(nd, 0, sizeof(*nd));
+	nd->label = label;
+	nd->parent = parent;
+	nd->depth = t->nodes[parent].depth + 1;
+	nd->next_sibling = t->nodes[parent].first_child;
+	t->nodes[parent].first_child = id + 1;
+	t->slot_key[i] = key;
+	t->slot_id[i] = id;
+	if (t->n * 2 > t->nslots)
+		tree__rehash(t, t->nslots * 2);
+	return id;
+}
+
+/* Node 0 is the "all" root; its label is UINT32_MAX. */
+static void tree__build(struct tree *t, const struct pf_paths *pp)
+{
+	memset(t, 0, sizeof(*t));
+	t->nslots = 1024;
+	t->slot_key = xcalloc(t->nslots, sizeof(*t->slot_key));
+	t->slot_id = xcalloc(t->nslots, sizeof(*t->slot_id));
+	xgrow((void **)&t->nodes, &t->alloc, 1, sizeof(*t->nodes));
+	memset(&t->nodes[0], 0, sizeof(t->nodes[0]));
+	t->nodes[0].label = UINT32_MAX;
+	t->nodes[0].parent = NO_NODE;
+	t->n = 1;
+
+	for (size_t i = 0; i < pp->n; i++) {
+		const uint32_t *lab = pp->data + pp->off[i];
+		uint32_t cur = 0;
+
+		t->nodes[0].count += pp->count[i];
+		for (uint32_t j = 0; j < pp->len[i]; j++) {
+			cur = tree__child(t, cur, lab[j]);
+			t->nodes[cur].count += pp->count[i];
+		}
+	}
+	/* Children are created after their parent, so one backward pass sums subtrees. */
+	for (size_t i = t->n; i-- > 0;) {
+		t->nodes[i].subtree += 1;
+		if (i)
+			t->nodes[t->nodes[i].parent].subtree += t->nodes[i].subtree;
+	}
+}
+
+static void tree__release(struct tree *t)
+{
+	free(t->nodes);
+	free(t->slot_key);
+	free(t->slot_id);
+}
+
+/* --- output helpers --------------------------------------------------------------- */
+
+struct svg_out {
+	struct strbuf sb;
+	FILE *f;
+	int err;
+};
+
+static void out__flush(struct svg_out *o)
+{
+	if (o->sb.len && !o->err && fwrite(o->sb.buf, 1, o->sb.len, o->f) != o->sb.len)
+		o->err = errno ? -errno : -EIO;
+	strbuf_reset(&o->sb);
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid or not XML-legal. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	if ((cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
+		return 0;
+	return len;
+}
+
+/* XML-escape a string from the target: invalid UTF-8 becomes '?'. */
+static void add_text(struct strbuf *sb, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t start = i, len;
+
+		while (i < n && (len = utf8_len(u + i, n - i)))
+			i += len;
+		strbuf_add_xml(sb, s + start, i - start);
+		if (i < n) {
+			strbuf_addch(sb, '?');
+			i++;
+		}
+	}
+}
+
+static void add_text_str(struct strbuf *sb, const char *s)
+{
+	add_text(sb, s, strlen(s));
+}
+
+/* Clip a label to what fits in width px: whole, cut with "..", or nothing. */
+static void add_clipped(struct strbuf *sb, const char *s, size_t n, double width)
+{
+	double fit = (width - 6) / SVG_CHAR_W;
+	size_t keep, chars = 0, i;
+
+	if (fit < 3)
+		return;
+	/* Count characters, not bytes, so multi-byte names are not cut mid-sequence. */
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			chars++;
+	if ((double)chars <= fit) {
+		add_text(sb, s, n);
+		return;
+	}
+	keep = (size_t)fit - 2;
+	for (i = 0, chars = 0; i < n; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && chars++ == keep)
+			break;
+	}
+	add_text(sb, s, i);
+	strbuf_addstr(sb, "..");
+}
+
+static const char *frame_colour(const struct profile *p, const struct pf_paths *pp,
+				uint32_t label, char buf[8])
+{
+	uint64_t h, v;
+
+	if (label == UINT32_MAX)
+		return "#bcc4cf";
+	switch (pp->kind[label]) {
+	case PF_LABEL_PROCESS:
+	case PF_LABEL_THREAD:
+		return "#a9b8c8";
+	case PF_LABEL_IDLE:
+		return "#b8b8b8";
+	case PF_LABEL_TRUNCATED:
+		return "#c9b3d6";
+	default:
+		break;
+	}
+	if (pp->file[label] != UINT32_MAX) {
+		const char *file = pf_short_file(strtab__get(p->strings, pp->file[label]));
+
+		h = pf_hash64(file, strlen(file), 0xf1a);
+	} else {
+		h = 0;
+	}
+	/*
+	 * A warm palette: the file picks red and green (orange to yellow), so a module keeps
+	 * its colour across graphs; the label nudges the shade so neighbours stay apart.
+	 */
+	v = pf_hash64(strtab__get(pp->labels, label), strtab__len(pp->labels, label), 3) % 24;
+	snprintf(buf, 8, "#%02x%02x%02x", (unsigned)(205 + h % 45),
+		 (unsigned)(70 + (h >> 8) % 130 + v), (unsigned)(20 + (h >> 16) % 40));
+	return buf;
+}
+
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* --- the document ----------------------------------------------------------------- */
+
+static const char svg_style[] =
+	"<style type=\"text/css\"><![CDATA[\n"
+	"text { font-family: monospace; font-size: " "12" "px; fill: #000; }\n"
+	"#frames text { pointer-events: none; }\n"
+	"#frames g { cursor: pointer; }\n"
+	"#frames g:hover rect { stroke: #000; stroke-width: 0.5; }\n"
+	".title { font-size: 17px; text-anchor: middle; }\n"
+	".sub { fill: #555; text-anchor: middle; }\n"
+	".ctl { cursor: pointer; fill: #226; text-decoration: underline; }\n"
+	".hide { display: none; }\n"
+	"]]></style>\n";
+
+static const char svg_script[] =
+	"<script type=\"text/ecmascript\"><![CDATA[\n"
+	"(function () {\n"
+	"'use strict';\n"
+	"var W = " "1200" ", PAD = " "10" ", CW = " "7.2" ";\n"
+	"var svg = document.documentElement, frames = [], zoomed = null;\n"
+	"var total = +svg.getAttribute('data-total');\n"
+	"var details = document.getElementById('details');\n"
+	"var matched = document.getElementById('matched');\n"
+	"var reset = document.getElementById('reset');\n"
+	"var clear = document.getElementById('clear');\n"
+	"function fit(f, w) {\n"
+	"	var n = Math.floor((w - 6) / CW), s = f.label;\n"
+	"	if (n < 3) return '';\n"
+	"	if (s.length <= n) return s;\n"
+	"	return s.slice(0, n - 2) + '..';\n"
+	"}\n"
+	"function place(f, x, w) {\n"
+	"	f.g.classList.remove('hide');\n"
+	"	f.r.setAttribute('x', x.toFixed(1));\n"
+	"	f.r.setAttribute('width', w.toFixed(1));\n"
+	"	f.t.setAttribute('x', (x + 3).toFixed(1));\n"
+	"	f.t.textContent = fit(f, w);\n"
+	"}\n"
+	"function zoom(z) {\n"
+	"	var scale = (W - 2 * PAD) / z.s;\n"
+	"	zoomed = z;\n"
+	"	frames.forEach(function (f) {\n"
+	"		if (f.d <= z.d && f.o <= z.o && f.o + f.s >= z.o + z.s)\n"
+	"			place(f, PAD, W - 2 * PAD);\n"
+	"		else if (f.d > z.d && f.o >= z.o && f.o + f.s <= z.o + z.s)\n"
+	"			place(f, PAD + (f.o - z.o) * scale, f.s * scale);\n"
+	"		else\n"
+	"			f.g.classList.add('hide');\n"
+	"	});\n"
+	"	reset.classList.remove('hide');\n"
+	"}\n"
+	"function unzoom() {\n"
+	"	zoomed = null;\n"
+	"	frames.forEach(function (f) { place(f, f.x, f.w); });\n"
+	"	reset.classList.add('hide');\n"
+	"}\n"
+	"function search(term) {\n"
+	"	var re, hits = [], end = -1, sum = 0;\n"
+	"	if (term === undefined) {\n"
+	"		term = window.prompt('Search frames (regular expression):', '');\n"
+	"		if (term === null || term === '') return;\n"
+	"	}\n"
+	"	try { re = new RegExp(term); } catch (e) { window.alert('Bad expression: ' + e.message); return; }\n"
+	"	frames.forEach(function (f) {\n"
+	"		if (re.test(f.label)) { f.r.setAttribute('fill', '#e040e0'); hits.push(f); }\n"
+	"		else f.r.setAttribute('fill', f.fill);\n"
+	"	});\n"
+	"	hits.sort(function (a, b) { return a.o - b.o || b.s - a.s; });\n"
+	"	hits.forEach(function (f) { if (f.o >= end) { sum += f.s; end = f.o + f.s; } });\n"
+	"	matched.textContent = 'Matched: ' + (total ? 100 * sum / total : 0).toFixed(1) + '% (' + hits.length + ' frames)';\n"
+	"	clear.classList.remove('hide');\n"
+	"}\n"
+	"function unsearch() {\n"
+	"	frames.forEach(function (f) { f.r.setAttribute('fill', f.fill); });\n"
+	"	matched.textContent = '';\n"
+	"	clear.classList.add('hide');\n"
+	"}\n"
+	"Array.prototype.forEach.call(document.querySelectorAll('#frames > g'), function (g) {\n"
+	"	var r = g.querySelector('rect'), title = g.querySelector('title').textContent;\n"
+	"	var f = { g: g, r: r, t: g.querySelector('text'), info: title.replace(/\\n/g, ' - '),\n"
+	"		label: title.split('\\n')[0], o: +g.getAttribute('data-o'),\n"
+	"		s: +g.getAttribute('data-s'), d: +g.getAttribute('data-d'),\n"
+	"		x: +r.getAttribute('x'), w: +r.getAttribute('width'), fill: r.getAttribute('fill') };\n"
+	"	frames.push(f);\n"
+	"	g.addEventListener('mouseover', function () { details.textContent = f.info; });\n"
+	"	g.addEventListener('mouseout', function () { details.textContent = ' '; });\n"
+	"	g.addEventListener('click', function () { zoom(f); });\n"
+	"});\n"
+	"reset.addEventListener('click', unzoom);\n"
+	"clear.addEventListener('click', unsearch);\n"
+	"document.getElementById('search').addEventListener('click', function () { search(); });\n"
+	"window.addEventListener('keydown', function (e) {\n"
+	"	if ((e.ctrlKey || e.metaKey) && (e.key === 'f' || e.key === 'F')) { e.preventDefault(); search(); }\n"
+	"	else if (e.key === 'Escape') { unsearch(); if (zoomed) unzoom(); }\n"
+	"});\n"
+	"})();\n"
+	"]]></script>\n";
+
+static void add_subtitle(struct strbuf *sb, const struct profile *p)
+{
+	const struct pf_meta *m = &p->meta;
+	size_t start = sb->len;
+
+#define SEP (sb->len > start ? ", " : "")
+	if (m->mode && *m->mode) {
+		strbuf_addf(sb, "%smode ", SEP);
+		add_text_str(sb, m->mode);
+	}
+	if (m->rate_hz > 0)
+		strbuf_addf(sb, "%s%g Hz", SEP, m->rate_hz);
+	strbuf_addf(sb, "%s%" PRIu64 " samples", SEP, p->total);
+	if (m->dropped)
+		strbuf_addf(sb, "%s%" PRIu64 " dropped", SEP, m->dropped);
+	if (m->ticks_missed)
+		strbuf_addf(sb, "%s%" PRIu64 " ticks missed", SEP, m->ticks_missed);
+	if (m->duration_ns)
+		strbuf_addf(sb, "%s%.1f s", SEP, (double)m->duration_ns / 1e9);
+	strbuf_addf(sb, "%s%zu process%s, %zu thread%s", SEP, p->nprocs,
+		    p->nprocs == 1 ? "" : "es", p->nthreads, p->nthreads == 1 ? "" : "s");
+#undef SEP
+}
+
+static int children_cmp(const void *a, const void *b, void *arg)
+{
+	const struct pf_paths *pp = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return strcmp(strtab__get(pp->labels, x), strtab__get(pp->labels, y));
+}
+
+struct child_ref {
+	uint32_t label;		/* first, so children_cmp can read it */
+	uint32_t node;
+};
+
+static void emit_frame(struct svg_out *o, const struct profile *p, const struct pf_paths *pp,
+		       const struct node *nd, uint64_t total, double x, double w, double y)
+{
+	const char *label = nd->label == UINT32_MAX ? "all" : strtab__get(pp->labels, nd->label);
+	size_t len = nd->label == UINT32_MAX ? 3 : strtab__len(pp->labels, nd->label);
+	char colour[8];
+
+	strbuf_addf(&o->sb, "<g data-o=\"%" PRIu64 "\" data-s=\"%" PRIu64 "\" data-d=\"%u\"><title>",
+		    nd->off, nd->count, nd->depth);
+	add_text(&o->sb, label, len);
+	strbuf_addf(&o->sb, "\n%" PRIu64 " sample%s, %.2f%%</title>", nd->count,
+		    nd->count == 1 ? "" : "s", pct(nd->count, total));
+	strbuf_addf(&o->sb, "<rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%d\" "
+		    "fill=\"%s\"/><text x=\"%.1f\" y=\"%.0f\">", x, y, w, SVG_FRAME_H - 1,
+		    frame_colour(p, pp, nd->label, colour), x + 3, y + SVG_FRAME_H - 4);
+	add_clipped(&o->sb, label, len, w);
+	strbuf_addstr(&o->sb, "</text></g>\n");
+	if (o->sb.len > SVG_FLUSH)
+		out__flush(o);
+}
+
+int writer_svg__write(const struct profile *p, const struct output_opts *opts, FILE *f)
+{
+	static const struct output_opts defaults = { .line_numbers = 1 };
+	struct svg_out o = { STRBUF_INIT, f, 0 };
+	struct pf_paths *pp;
+	struct tree t;
+	uint32_t *todo = NULL;
+	size_t ntodo = 0, todo_alloc = 0;
+	struct child_ref *kids = NULL;
+	size_t kids_alloc = 0;
+	uint64_t total, pruned = 0, shown = 0;
+	uint32_t max_depth = 0;
+	double min_w, scale, height, base;
+	const char *title;
+
+	if (!opts)
+		opts = &defaults;
+	min_w = opts->min_width_px > 0 ? opts->min_width_px : 0.1;
+	title = opts->title && *opts->title ? opts->title :
+		p->meta.command && *p->meta.command ? p->meta.command : "pyflame";
+	errno = 0;
+	pp = profile__paths(p, opts);
+	tree__build(&t, pp);
+	total = t.nodes[0].count;
+	scale = total ? (double)(SVG_WIDTH - 2 * SVG_PAD) / (double)total : 0;
+
+	/* Widths only shrink towards the leaves, so visibility is a per-node test. */
+	for (size_t i = 0; i < t.n; i++) {
+		if ((double)t.nodes[i].count * scale >= min_w) {
+			if (t.nodes[i].depth > max_depth)
+				max_depth = t.nodes[i].depth;
+		} else if (i && t.nodes[t.nodes[i].parent].count * scale >= min_w) {
+			pruned += t.nodes[i].subtree;
+		}
+	}
+	height = SVG_TOP + (double)(max_depth + 1) * SVG_FRAME_H + SVG_BOTTOM;
+	base = SVG_TOP + (double)max_depth * SVG_FRAME_H;	/* y of the root frame */
+
+	strbuf_addstr(&o.sb, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n");
+	strbuf_addf(&o.sb, "<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" "
+		    "width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" data-total=\"%" PRIu64
+		    "\">\n", SVG_WIDTH, height, SVG_WIDTH, height, total);
+	strbuf_addf(&o.sb, "<!-- pyflame flame graph: %" PRIu64 " frames pruned "
+		    "(narrower than %.2f px) -->\n", pruned, min_w);
+	strbuf_addstr(&o.sb, svg_style);
+	strbuf_addf(&o.sb, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%.0f\" fill=\"#f8f6f2\"/>\n",
+		    SVG_WIDTH, height);
+	strbuf_addf(&o.sb, "<text id=\"title\" class=\"title\" x=\"%d\" y=\"24\">",
+		    SVG_WIDTH / 2);
+	add_text_str(&o.sb, title);
+	strbuf_addf(&o.sb, "</text>\n<text id=\"subtitle\" class=\"sub\" x=\"%d\" y=\"44\">",
+		    SVG_WIDTH / 2);
+	add_subtitle(&o.sb, p);
+	strbuf_addstr(&o.sb, "</text>\n");
+	strbuf_addf(&o.sb, "<text id=\"reset\" class=\"ctl hide\" x=\"%d\" y=\"64\">Reset Zoom</text>\n"
+		    "<text id=\"search\" class=\"ctl\" x=\"%d\" y=\"64\" text-anchor=\"end\">Search</text>\n"
+		    "<text id=\"clear\" class=\"ctl hide\" x=\"%d\" y=\"64\" text-anchor=\"end\">Clear</text>\n"
+		    "<text id=\"matched\" x=\"%d\" y=\"64\" text-anchor=\"end\"></text>\n"
+		    "<text id=\"details\" x=\"%d\" y=\"%.0f\"> </text>\n",
+		    SVG_PAD, SVG_WIDTH - SVG_PAD, SVG_WIDTH - SVG_PAD - 70,
+		    SVG_WIDTH - SVG_PAD - 120, SVG_PAD, height - 22);
+	if (pruned)
+		strbuf_addf(&o.sb, "<text id=\"pruned\" x=\"%d\" y=\"%.0f\" text-anchor=\"end\" "
+			    "fill=\"#777\">%" PRIu64 " frame%s narrower than %.2f px not shown</text>\n",
+			    SVG_WIDTH - SVG_PAD, height - 6, pruned, pruned == 1 ? "" : "s", min_w);
+	if (!total)
+		strbuf_addf(&o.sb, "<text x=\"%d\" y=\"%.0f\" class=\"sub\">no samples</text>\n",
+			    SVG_WIDTH / 2, base + SVG_FRAME_H / 2.0);
+	strbuf_addstr(&o.sb, "<g id=\"frames\">\n");
+
+	/* Pre-order walk; children sorted by label, each placed at its parent's offset. */
+	if (total) {
+		xgrow((void **)&todo, &todo_alloc, 1, sizeof(*todo));
+		todo[ntodo++] = 0;
+	}
+	while (ntodo) {
+		struct node *nd = &t.nodes[todo[--ntodo]];
+		size_t nk = 0;
+		uint64_t off;
+
+		emit_frame(&o, p, pp, nd, total, SVG_PAD + (double)nd->off * scale,
+			   (double)nd->count * scale, base - (double)nd->depth * SVG_FRAME_H);
+		shown++;
+		for (uint32_t c = nd->first_child; c; c = t.nodes[c - 1].next_sibling) {
+			if ((double)t.nodes[c - 1].count * scale < min_w)
+				continue;
+			xgrow((void **)&kids, &kids_alloc, nk + 1, sizeof(*kids));
+			kids[nk].label = t.nodes[c - 1].label;
+			kids[nk].node = c - 1;
+			nk++;
+		}
+		if (!nk)
+			continue;
+		qsort_r(kids, nk, sizeof(*kids), children_cmp, pp);
+		/* Pruned children leave their share as a gap at the right end. */
+		off = nd->off;
+		for (size_t k = 0; k < nk; k++) {
+			t.nodes[kids[k].node].off = off;
+			off += t.nodes[kids[k].node].count;
+		}
+		xgrow((void **)&todo, &todo_alloc, ntodo + nk, sizeof(*todo));
+		for (size_t k = nk; k-- > 0;)
+			todo[ntodo++] = kids[k].node;
+	}
+	strbuf_addstr(&o.sb, "</g>\n");
+	strbuf_addf(&o.sb, "<!-- frames shown: %" PRIu64 ", pruned: %" PRIu64 " -->\n",
+		    shown, pruned);
+	strbuf_addstr(&o.sb, svg_script);
+	strbuf_addstr(&o.sb, "</svg>\n");
+	out__flush(&o);
+	if (!o.err && (fflush(f) == EOF || ferror(f)))
+		o.err = errno ? -errno : -EIO;
+
+	strbuf_release(&o.sb);
+	free(kids);
+	free(todo);
+	tree__release(&t);
+	pf_paths__free(pp);
+	return o.err;
+}

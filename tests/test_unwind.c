@@ -1,0 +1,1040 @@
+/* test_unwind.c - the walker against fake process images laid out from each version's offsets. */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "fakemem.h"
+#include "pyflame/pyoffsets.h"
+#include "pyflame/pyprobe.h"
+#include "pyflame/strtab.h"
+#include "pyflame/unwind.h"
+#include "pyflame/util.h"
+
+#define N PYOFF_NONE
+
+/* --- a real second thread, so its TID exists under /proc/self/task ------------------ */
+
+static pid_t helper_tid;
+static int helper_pipe[2];
+static pthread_t helper;
+
+static void *helper_main(void *arg)
+{
+	char c;
+
+	(void)arg;
+	__atomic_store_n(&helper_tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
+	while (read(helper_pipe[0], &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+static int start_helper(void **state)
+{
+	(void)state;
+	if (pipe(helper_pipe) || pthread_create(&helper, NULL, helper_main, NULL))
+		return -1;
+	while (!__atomic_load_n(&helper_tid, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	return 0;
+}
+
+static int stop_helper(void **state)
+{
+	(void)state;
+	if (write(helper_pipe[1], "x", 1) != 1)
+		return -1;
+	pthread_join(helper, NULL);
+	close(helper_pipe[0]);
+	close(helper_pipe[1]);
+	return 0;
+}
+
+/* --- _Py_DebugOffsets blobs ---------------------------------------------------------- */
+
+struct kv {
+	uint16_t at;
+	uint64_t v;
+};
+
+/* 3.13.0 values as decoded from the real libpython3.13 (reference debugoffsets_313_from_elf.json). */
+static const struct kv dbg313[] = {
+	{ 8, 0x030d00f0 }, { 16, 0 }, { 24, 283320 }, { 32, 608 }, { 40, 632 },
+	{ 48, 194968 }, { 56, 7272 }, { 64, 7264 }, { 72, 7344 }, { 80, 7400 }, { 88, 7656 },
+	{ 96, 7640 }, { 104, 7648 }, { 112, 16 }, { 120, 7752 }, { 128, 0 }, { 136, 7768 },
+	{ 144, 7760 }, { 152, 304 }, { 160, 0 }, { 168, 8 }, { 176, 16 }, { 184, 72 },
+	{ 192, 152 }, { 200, 160 }, { 208, 232 }, { 216, 32 }, { 224, 80 }, { 232, 8 },
+	{ 240, 0 }, { 248, 56 }, { 256, 72 }, { 264, 70 }, { 272, 208 }, { 280, 112 },
+	{ 288, 120 }, { 296, 128 }, { 304, 136 }, { 312, 68 }, { 320, 52 }, { 328, 96 },
+	{ 336, 104 }, { 344, 200 }, { 352, 16 }, { 360, 8 }, { 368, 416 }, { 376, 24 },
+	{ 384, 88 }, { 392, 168 }, { 400, 32 }, { 408, 24 }, { 416, 16 }, { 424, 40 },
+	{ 432, 24 }, { 440, 16 }, { 448, 48 }, { 456, 32 }, { 464, 40 }, { 472, 24 },
+	{ 480, 16 }, { 488, 32 }, { 496, 16 }, { 504, 24 }, { 512, 40 }, { 520, 16 },
+	{ 528, 32 }, { 536, 64 }, { 544, 32 }, { 552, 16 }, { 560, 40 }, { 568, 240 },
+	{ 576, 200 },
+};
+
+/* 3.14.0 default build (reference §7.3, computed from py-spy's bindings). */
+static const struct kv dbg314[] = {
+	{ 8, 0x030e00f0 }, { 16, 0 }, { 24, 316536 }, { 32, 784 }, { 40, 808 },
+	{ 48, 225808 }, { 56, 7280 }, { 64, 7272 }, { 72, 7344 }, { 80, 7360 }, { 88, 7408 },
+	{ 96, 7664 }, { 104, 7648 }, { 112, 7656 }, { 120, 16 }, { 128, 7760 }, { 136, 0 },
+	{ 144, 7776 }, { 152, 7768 }, { 160, 7968 }, { 168, 0 }, { 176, 824 }, { 184, 0 },
+	{ 192, 8 }, { 200, 16 }, { 208, 72 }, { 216, 152 }, { 224, 160 }, { 232, 232 },
+	{ 240, 32 }, { 248, 88 }, { 256, 8 }, { 264, 0 }, { 272, 56 }, { 280, 80 },
+	{ 288, 74 }, { 296, 64 }, { 304, 0 }, { 312, 216 }, { 320, 112 }, { 328, 120 },
+	{ 336, 128 }, { 344, 136 }, { 352, 68 }, { 360, 52 }, { 368, 96 }, { 376, 104 },
+	{ 384, 208 }, { 392, 0 }, { 400, 16 }, { 408, 8 }, { 416, 416 }, { 424, 24 },
+	{ 432, 88 }, { 440, 168 }, { 448, 40 }, { 456, 32 }, { 464, 16 }, { 472, 40 },
+	{ 480, 24 }, { 488, 16 }, { 528, 48 }, { 536, 32 }, { 544, 40 }, { 552, 24 },
+	{ 560, 16 }, { 568, 32 }, { 576, 16 }, { 584, 24 }, { 592, 40 }, { 600, 16 },
+	{ 608, 32 }, { 616, 64 }, { 624, 32 }, { 632, 16 }, { 640, 40 }, { 648, 240 },
+	{ 656, 192 }, { 696, 0 }, { 704, 8 }, { 712, 24 }, { 720, 304 }, { 728, 8052 },
+	{ 736, 0 }, { 744, 4 }, { 752, 512 },
+};
+
+static void make_blob(uint8_t *buf, size_t len, const struct kv *kv, size_t n)
+{
+	memset(buf, 0, len);
+	memcpy(buf, "xdebugpy", 8);
+	for (size_t i = 0; i < n; i++)
+		memcpy(buf + kv[i].at, &kv[i].v, 8);
+}
+
+static void blob_set(uint8_t *buf, uint16_t at, uint64_t v)
+{
+	memcpy(buf + at, &v, 8);
+}
+
+/* --- building a process image ---------------------------------------------------------- */
+
+struct img {
+	struct fakemem m;
+	struct remote r;
+	struct pyruntime_loc loc;
+	struct py_offsets o;
+	uint8_t blob[PY_DEBUG_OFFSETS_MAX];
+	int has_blob;
+	uint64_t interp, ts_worker, ts_main;
+	uint64_t worker_frames[16];	/* root first, every frame incl. shims */
+	size_t nworker_frames;
+	uint64_t code_of[16];		/* worker frame -> code object (0 for shims) */
+	uint64_t chunk;
+	size_t chunk_used;
+};
+
+static int is27(const struct img *im)
+{
+	return im->o.strings == PY_STR_27;
+}
+
+/* A tiny UTF-8 decoder for the test's own literals. */
+static size_t utf8_decode(const char *s, uint32_t *out, size_t max)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t n = 0;
+
+	while (*p && n < max) {
+		uint32_t c = *p;
+		int k = 0;
+
+		if (c >= 0xf0) {
+			c &= 0x07;
+			k = 3;
+		} else if (c >= 0xe0) {
+			c &= 0x0f;
+			k = 2;
+		} else if (c >= 0xc0) {
+			c &= 0x1f;
+			k = 1;
+		}
+		p++;
+		while (k-- > 0)
+			c = (c << 6) | (*p++ & 0x3f);
+		out[n++] = c;
+	}
+	return n;
+}
+
+static uint64_t make_str(struct img *im, const char *s, int legacy)
+{
+	const struct py_offsets *o = &im->o;
+	uint32_t cps[256], maxc = 0;
+	size_t n, kind, i;
+	uint64_t a, data;
+	uint32_t state;
+	int ascii;
+
+	if (is27(im)) {
+		n = strlen(s);
+		a = fakemem_alloc(&im->m, 40 + n);
+		fakemem_w64(&im->m, a + o->obj.ob_type, im->loc.str_type_addr);
+		fakemem_w64(&im->m, a + o->obj.str_length, n);
+		fakemem_wbytes(&im->m, a + o->obj.str_ascii_data, s, n);
+		return a;
+	}
+	n = utf8_decode(s, cps, ARRAY_SIZE(cps));
+	for (i = 0; i < n; i++)
+		maxc = cps[i] > maxc ? cps[i] : maxc;
+	ascii = maxc < 0x80;
+	kind = maxc < 0x100 ? 1 : maxc < 0x10000 ? 2 : 4;
+	state = (uint32_t)kind << o->obj.str_kind_shift | (uint32_t)!legacy << o->obj.str_compact_bit |
+		(uint32_t)ascii << o->obj.str_ascii_bit;
+	if (legacy) {
+		a = fakemem_alloc(&im->m, (size_t)o->obj.str_legacy_data + 8);
+		data = fakemem_alloc(&im->m, (n + 1) * kind);
+		fakemem_w64(&im->m, a + o->obj.str_legacy_data, data);
+	} else {
+		size_t hdr = (size_t)(ascii ? o->obj.str_ascii_data : o->obj.str_compact_data);
+
+		a = fakemem_alloc(&im->m, hdr + (n + 1) * kind);
+		data = a + hdr;
+	}
+	fakemem_w64(&im->m, a + o->obj.ob_type, im->loc.str_type_addr);
+	fakemem_w64(&im->m, a + o->obj.str_length, n);
+	fakemem_w32(&im->m, a + o->obj.str_state, state);
+	for (i = 0; i < n; i++) {
+		if (kind == 1)
+			fakemem_w8(&im->m, data + i, (uint8_t)cps[i]);
+		else if (kind == 2) {
+			fakemem_w8(&im->m, data + 2 * i, (uint8_t)cps[i]);
+			fakemem_w8(&im->m, data + 2 * i + 1, (uint8_t)(cps[i] >> 8));
+		} else {
+			fakemem_w32(&im->m, data + 4 * i, cps[i]);
+		}
+	}
+	return a;
+}
+
+/* A line table of the version's kind where line(addrq) = first + addrq / 4. */
+static uint64_t make_linetable(struct img *im, unsigned entries)
+{
+	uint8_t t[512];
+	size_t n = 0;
+	uint64_t a;
+
+	for (unsigned i = 0; i < entries && n + 2 <= sizeof(t); i++) {
+		switch (im->o.linetable) {
+		case LINETABLE_LNOTAB27:
+		case LINETABLE_LNOTAB36:
+			/* (addr +4, line +1): the increment applies from offset 4 on */
+			t[n++] = 4;
+			t[n++] = 1;
+			break;
+		case LINETABLE_310:
+			t[n++] = 4;
+			t[n++] = i ? 1 : 0;
+			break;
+		case LINETABLE_311:
+			t[n++] = 0x80 | (13 << 3) | 1;	/* no columns, 2 code units */
+			t[n++] = i ? 2 : 0;		/* svarint +1 / 0 */
+			break;
+		}
+	}
+	a = fakemem_alloc(&im->m, (size_t)im->o.obj.bytes_data + n + 1);
+	fakemem_w64(&im->m, a + im->o.obj.ob_type, im->loc.bytes_type_addr);
+	fakemem_w64(&im->m, a + im->o.obj.bytes_size, n);
+	fakemem_wbytes(&im->m, a + im->o.obj.bytes_data, t, n);
+	return a;
+}
+
+static uint64_t make_code(struct img *im, const char *name, const char *qual, const char *file,
+			  int legacy_file, int first, int firsttraceable)
+{
+	const struct py_offsets *o = &im->o;
+	uint64_t c = fakemem_alloc(&im->m, (size_t)o->code.size + 64);
+
+	fakemem_w64(&im->m, c + o->obj.ob_type, im->loc.code_type_addr);
+	fakemem_w64(&im->m, c + o->code.name, make_str(im, name, 0));
+	if (o->code.qualname != N)
+		fakemem_w64(&im->m, c + o->code.qualname, make_str(im, qual, 0));
+	fakemem_w64(&im->m, c + o->code.filename, make_str(im, file, legacy_file));
+	fakemem_w64(&im->m, c + o->code.linetable, make_linetable(im, 32));
+	fakemem_w32(&im->m, c + o->code.firstlineno, (uint32_t)first);
+	if (o->code.firsttraceable != N)
+		fakemem_w32(&im->m, c + o->code.firsttraceable, (uint32_t)firsttraceable);
+	return c;
+}
+
+struct fspec {
+	const char *name, *qual, *file;
+	int legacy_file;
+	int first, addrq;
+	int shim_owner;		/* non-zero: a shim frame with this owner */
+	int gen;		/* generator frame (owner 1), outside the stack chunk */
+	int firsttraceable;
+};
+
+/* Frames root first; returns the innermost frame's address. */
+static uint64_t make_frames(struct img *im, const struct fspec *fs, size_t n, uint64_t *addrs,
+			    uint64_t *codes)
+{
+	const struct py_offsets *o = &im->o;
+	uint64_t prev = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t f, c = 0;
+
+		if (fs[i].shim_owner && (o->frames == PY_FRAMES_OBJECT || !o->iframe.shim_owner_min))
+			continue;	/* no shims in this version */
+		if (!fs[i].shim_owner)
+			c = make_code(im, fs[i].name, fs[i].qual, fs[i].file, fs[i].legacy_file,
+				      fs[i].first, fs[i].firsttraceable);
+		if (o->frames == PY_FRAMES_OBJECT) {
+			f = fakemem_alloc(&im->m, 400);
+			fakemem_w64(&im->m, f + o->frame.back, prev);
+			fakemem_w64(&im->m, f + o->frame.code, c);
+			fakemem_w32(&im->m, f + o->frame.lasti,
+				    (uint32_t)(fs[i].addrq / o->frame.lasti_unit));
+		} else {
+			size_t fsz = (size_t)o->iframe.size + 32;
+
+			if (fs[i].gen) {
+				f = fakemem_alloc(&im->m, fsz);
+			} else {
+				f = im->chunk + 24 + im->chunk_used;
+				im->chunk_used += fsz;
+				assert_true(im->chunk_used < 4000);
+			}
+			fakemem_w64(&im->m, f + o->iframe.previous, prev);
+			if (fs[i].shim_owner) {
+				/* never dereferenced: points nowhere */
+				fakemem_w64(&im->m, f + o->iframe.executable, 0xdead0000ULL);
+				fakemem_w8(&im->m, f + o->iframe.owner, (uint8_t)fs[i].shim_owner);
+			} else {
+				/* 3.14: a tagged (borrowed) reference */
+				fakemem_w64(&im->m, f + o->iframe.executable,
+					    c | (o->iframe.tag_mask & 1));
+				fakemem_w64(&im->m, f + o->iframe.instr_ptr,
+					    c + (uint64_t)o->code.code_adaptive +
+					    (uint64_t)(int64_t)fs[i].addrq);
+				fakemem_w8(&im->m, f + o->iframe.owner, fs[i].gen ? 1 : 0);
+			}
+		}
+		if (addrs) {
+			addrs[im->nworker_frames] = f;
+			codes[im->nworker_frames++] = c;
+		}
+		prev = f;
+	}
+	return prev;
+}
+
+static uint64_t make_pthread(struct img *im, pid_t tid, pid_t pid)
+{
+	uint64_t p = fakemem_alloc(&im->m, 2304);
+
+	fakemem_w32(&im->m, p + 0x2d0, (uint32_t)tid);
+	fakemem_w32(&im->m, p + 0x100, (uint32_t)pid);	/* old glibc's pid field: a decoy */
+	if (tid == pid)
+		fakemem_w32(&im->m, p + 0x80, (uint32_t)pid);	/* another decoy */
+	return p;
+}
+
+static uint64_t make_tstate(struct img *im, uint64_t top, pid_t tid)
+{
+	const struct py_offsets *o = &im->o;
+	uint64_t ts = fakemem_alloc(&im->m, (size_t)o->tstate.size);
+
+	fakemem_w64(&im->m, ts + o->tstate.interp, im->interp);
+	if (o->tstate.native_thread_id != N) {
+		fakemem_w64(&im->m, ts + o->tstate.native_thread_id, (uint64_t)tid);
+		fakemem_w64(&im->m, ts + o->tstate.thread_id, 0x7f0000001000ULL + (uint64_t)tid);
+	} else {
+		fakemem_w64(&im->m, ts + o->tstate.thread_id, make_pthread(im, tid, getpid()));
+	}
+	if (o->tstate.frame != N) {
+		fakemem_w64(&im->m, ts + o->tstate.frame, top);
+	} else if (o->tstate.current_frame != N) {
+		fakemem_w64(&im->m, ts + o->tstate.current_frame, top);
+	} else {
+		uint64_t cf = fakemem_alloc(&im->m, 32);
+
+		fakemem_w64(&im->m, cf + o->tstate.cframe_current_frame, top);
+		fakemem_w64(&im->m, ts + o->tstate.cframe, cf);
+	}
+	if (o->tstate.datastack_chunk != N)
+		fakemem_w64(&im->m, ts + o->tstate.datastack_chunk, im->chunk);
+	return ts;
+}
+
+static size_t max_off(size_t cur, int64_t off)
+{
+	return off != N && (size_t)off + 8 > cur ? (size_t)off + 8 : cur;
+}
+
+#define SHIM3 { .shim_owner = 3 }
+#define SHIM4 { .shim_owner = 4 }
+
+static const char *file2(const struct img *im)
+{
+	return is27(im) ? "/tmp/caf\xe9.py" : "/tmp/日本語.py";	/* 2.7: raw latin-1 bytes */
+}
+
+/* Lay out a runtime, an interpreter, a worker thread and the main thread. */
+static void build(struct img *im, unsigned version)
+{
+	const struct py_offsets *o;
+	size_t isz = 64, rsz = 64;
+	uint64_t rt = 0, top;
+
+	memset(im, 0, sizeof(*im));
+	fakemem_init(&im->m, 1 << 20);
+	fakemem_remote(&im->m, &im->r, getpid());
+	im->loc.version = version;
+	if (version >= PY_VER(3, 13)) {
+		make_blob(im->blob, sizeof(im->blob), version == PY_VER(3, 13) ? dbg313 : dbg314,
+			  version == PY_VER(3, 13) ? ARRAY_SIZE(dbg313) : ARRAY_SIZE(dbg314));
+		im->has_blob = 1;
+		assert_int_equal(py_offsets__from_debug(im->blob, sizeof(im->blob), &im->o), 0);
+	} else {
+		assert_non_null(py_offsets__table(version));
+		im->o = *py_offsets__table(version);
+	}
+	o = &im->o;
+	im->loc.code_type_addr = fakemem_alloc(&im->m, 64);
+	im->loc.str_type_addr = fakemem_alloc(&im->m, 64);
+	im->loc.bytes_type_addr = is27(im) ? im->loc.str_type_addr : fakemem_alloc(&im->m, 64);
+
+	/* runtime and interpreter */
+	isz = max_off(isz, o->interp.next);
+	isz = max_off(isz, o->interp.threads_head);
+	isz = max_off(isz, o->interp.id);
+	isz = max_off(isz, o->interp.ceval_gil);
+	isz = max_off(isz, o->interp.code_object_generation);
+	im->interp = fakemem_alloc(&im->m, isz);
+	if (o->interp.id != N)
+		fakemem_w64(&im->m, im->interp + o->interp.id, 0);
+	if (o->runtime.interpreters_head != N) {
+		rsz = max_off(rsz, o->runtime.interpreters_head);
+		rsz = max_off(rsz, o->runtime.gil_locked);
+		rsz = max_off(rsz, o->runtime.gil_last_holder);
+		rsz = max_off(rsz, o->runtime.tstate_current);
+		rsz = rsz < sizeof(im->blob) ? sizeof(im->blob) : rsz;
+		rt = fakemem_alloc(&im->m, rsz);
+		im->loc.runtime_addr = rt;
+		if (im->has_blob)
+			fakemem_wbytes(&im->m, rt, im->blob, sizeof(im->blob));
+		fakemem_w64(&im->m, rt + o->runtime.interpreters_head, im->interp);
+	} else {
+		im->loc.interp_head_addr = fakemem_alloc(&im->m, 8);
+		fakemem_w64(&im->m, im->loc.interp_head_addr, im->interp);
+		im->loc.tstate_current_addr = fakemem_alloc(&im->m, 8);
+	}
+	if (o->frames == PY_FRAMES_INTERP) {
+		im->chunk = fakemem_alloc(&im->m, 4096);
+		fakemem_w64(&im->m, im->chunk + 8, 4096);
+	}
+
+	/* the worker: every kind of name, a generator, shims in between */
+	{
+		const struct fspec w[] = {
+			SHIM3,
+			{ "main", "main", "app.py", 1, 10, 8, 0, 0, 0 },
+			SHIM3,
+			{ "gen", "Klass.gen", "app.py", 1, 20, 4, 0, 1, 0 },
+			{ "日本語", "Klass.日本語", file2(im), 0, 30, 0, 0, 0, 0 },
+			SHIM4,
+			{ "f_𠀀", "f_𠀀", file2(im), 0, 40, 12, 0, 0, 0 },
+			{ "naïve_f", "Klass.naïve_f", "app.py", 1, 50, 16, 0, 0, 0 },
+		};
+
+		top = make_frames(im, w, ARRAY_SIZE(w), im->worker_frames, im->code_of);
+		im->ts_worker = make_tstate(im, top, helper_tid);
+	}
+	/* the main thread: holds the GIL; an incomplete frame on top (3.11+) */
+	{
+		const struct fspec mf[] = {
+			SHIM3,
+			{ "run", "run", "app.py", 1, 60, 4, 0, 0, 0 },
+			{ "spin", "Spin.spin", "app.py", 1, 70, 8, 0, 0, 0 },
+		};
+		const struct fspec inc[] = {
+			{ "__init__", "__init__", "__init__", 0, 80, 2, 0, 0, 4 },
+		};
+
+		top = make_frames(im, mf, ARRAY_SIZE(mf), NULL, NULL);
+		if (o->code.firsttraceable != N) {
+			uint64_t below = top;
+
+			top = make_frames(im, inc, 1, NULL, NULL);
+			fakemem_w64(&im->m, top + o->iframe.previous, below);
+		}
+		im->ts_main = make_tstate(im, top, getpid());
+	}
+	/* newest thread first, the main thread last */
+	fakemem_w64(&im->m, im->interp + o->interp.threads_head, im->ts_worker);
+	fakemem_w64(&im->m, im->ts_worker + o->tstate.next, im->ts_main);
+	fakemem_w64(&im->m, im->ts_main + o->tstate.next, 0);
+
+	/* the GIL: held by the main thread */
+	if (o->runtime.gil_locked != N) {
+		fakemem_w32(&im->m, rt + o->runtime.gil_locked, 1);
+		fakemem_w64(&im->m, rt + o->runtime.gil_last_holder, im->ts_main);
+	} else if (o->interp.ceval_gil != N) {
+		uint64_t g = fakemem_alloc(&im->m, 208);
+
+		fakemem_w64(&im->m, im->interp + o->interp.ceval_gil, g);
+		fakemem_w32(&im->m, g + o->gil.locked, 1);
+		fakemem_w64(&im->m, g + o->gil.last_holder, im->ts_main);
+	} else {
+		fakemem_w64(&im->m, im->loc.tstate_current_addr, im->ts_main);
+	}
+}
+
+static void release(struct img *im)
+{
+	fakemem_release(&im->m);
+}
+
+/* --- collecting what the unwinder emits -------------------------------------------- */
+
+struct got_frame {
+	char name[64], file[64];
+	int line;
+};
+
+struct got_thread {
+	pid_t tid;
+	unsigned flags, depth;
+	struct got_frame f[16];
+};
+
+struct got {
+	struct strtab *st;
+	size_t n;
+	struct got_thread t[8];
+};
+
+static void collect(void *arg, const struct unwind_thread *t)
+{
+	struct got *g = arg;
+	struct got_thread *gt;
+
+	assert_true(g->n < ARRAY_SIZE(g->t));
+	gt = &g->t[g->n++];
+	gt->tid = t->tid;
+	gt->flags = t->flags;
+	gt->depth = t->depth;
+	for (unsigned i = 0; i < t->depth && i < ARRAY_SIZE(gt->f); i++) {
+		snprintf(gt->f[i].name, sizeof(gt->f[i].name), "%s",
+			 strtab__get(g->st, t->frames[i].name));
+		snprintf(gt->f[i].file, sizeof(gt->f[i].file), "%s",
+			 strtab__get(g->st, t->frames[i].file));
+		gt->f[i].line = t->frames[i].line;
+	}
+}
+
+static void expect_frame(const struct got_frame *f, const char *name, const char *file, int line)
+{
+	assert_string_equal(f->name, name);
+	assert_string_equal(f->file, file);
+	assert_int_equal(f->line, line);
+}
+
+static int sample(struct img *im, unsigned max_depth, struct got *g, struct unwind_stats *st)
+{
+	struct unwinder *u;
+	int err;
+
+	memset(g, 0, sizeof(*g));
+	memset(st, 0, sizeof(*st));
+	g->st = strtab__new();
+	u = unwinder__new(&im->r, &im->loc, &im->o, g->st, max_depth);
+	assert_non_null(u);
+	err = unwinder__sample(u, collect, g, st);
+	unwinder__free(u);
+	return err;
+}
+
+static void got_release(struct got *g)
+{
+	strtab__free(g->st);
+}
+
+/* Names as the version reports them: qualified from 3.11. */
+#define Q(im, plain, qual) ((im)->o.code.qualname != N ? (qual) : (plain))
+
+static void check_full_sample(struct img *im, struct got *g)
+{
+	const char *f2 = is27(im) ? "/tmp/café.py" : "/tmp/日本語.py";
+	struct got_thread *w, *m;
+
+	assert_int_equal(g->n, 2);
+	w = &g->t[0];
+	m = &g->t[1];
+	assert_int_equal(w->depth, 5);
+	expect_frame(&w->f[0], Q(im, "naïve_f", "Klass.naïve_f"), "app.py", 54);
+	expect_frame(&w->f[1], "f_𠀀", f2, 43);
+	expect_frame(&w->f[2], Q(im, "日本語", "Klass.日本語"), f2, 30);
+	expect_frame(&w->f[3], Q(im, "gen", "Klass.gen"), "app.py", 21);
+	expect_frame(&w->f[4], "main", "app.py", 12);
+	assert_int_equal(w->flags, 0);
+	assert_int_equal(w->tid, helper_tid);
+
+	assert_int_equal(m->depth, 2);
+	expect_frame(&m->f[0], Q(im, "spin", "Spin.spin"), "app.py", 72);
+	expect_frame(&m->f[1], "run", "app.py", 61);
+	assert_int_equal(m->flags, PF_SAMPLE_GIL);
+	assert_int_equal(m->tid, getpid());
+}
+
+static unsigned versions[] = {
+	PY_VER(2, 7), PY_VER(3, 6), PY_VER(3, 7), PY_VER(3, 8), PY_VER(3, 9), PY_VER(3, 10),
+	PY_VER(3, 11), PY_VER(3, 12), PY_VER(3, 13), PY_VER(3, 14),
+};
+
+static void unwind_sample__every_version__exact_frames_gil_and_tids(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+
+		print_message("  %u.%u\n", PY_VER_MAJOR(versions[i]), PY_VER_MINOR(versions[i]));
+		build(&im, versions[i]);
+		assert_int_equal(sample(&im, 64, &g, &st), 0);
+		check_full_sample(&im, &g);
+		assert_int_equal(st.threads, 2);
+		for (int d = 0; d < UNWIND_DROP__COUNT; d++)
+			assert_int_equal(st.drops[d], 0);
+		got_release(&g);
+		release(&im);
+	}
+}
+
+static void unwind_sample__max_depth__keeps_innermost_and_flags_truncated(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+
+		build(&im, versions[i]);
+		assert_int_equal(sample(&im, 2, &g, &st), 0);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.t[0].depth, 2);
+		assert_int_equal(g.t[0].flags, PF_SAMPLE_TRUNCATED);
+		expect_frame(&g.t[0].f[0], Q(&im, "naïve_f", "Klass.naïve_f"), "app.py", 54);
+		assert_string_equal(g.t[0].f[1].name, "f_𠀀");
+		/* exactly max_depth frames (then only a shim): not truncated */
+		assert_int_equal(g.t[1].depth, 2);
+		assert_int_equal(g.t[1].flags, PF_SAMPLE_GIL);
+		got_release(&g);
+		release(&im);
+	}
+}
+
+static void unwind_sample__frame_cycle__drops_thread_as_cycle(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		uint64_t root, inner;
+		int64_t back;
+
+		build(&im, versions[i]);
+		root = im.worker_frames[0];
+		inner = im.worker_frames[im.nworker_frames - 1];
+		back = im.o.frames == PY_FRAMES_OBJECT ? im.o.frame.back : im.o.iframe.previous;
+		fakemem_w64(&im.m, root + (uint64_t)back, inner);
+		assert_int_equal(sample(&im, 1000, &g, &st), 0);
+		assert_int_equal(st.drops[UNWIND_DROP_CYCLE], 1);
+		assert_int_equal(g.n, 1);	/* the main thread is still there */
+		assert_int_equal(g.t[0].tid, getpid());
+		got_release(&g);
+		release(&im);
+	}
+}
+
+static void unwind_sample__wrong_code_type__drops_thread_as_badcode(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		size_t k;
+
+		build(&im, versions[i]);
+		k = im.nworker_frames - 2;	/* f_𠀀 */
+		fakemem_w64(&im.m, im.code_of[k] + im.o.obj.ob_type, im.loc.str_type_addr);
+		assert_int_equal(sample(&im, 64, &g, &st), 0);
+		assert_int_equal(st.drops[UNWIND_DROP_BADCODE], 1);
+		assert_int_equal(st.threads, 1);
+		got_release(&g);
+		release(&im);
+	}
+}
+
+static void unwind_sample__bad_string__drops_thread_as_badstr(void **state)
+{
+	struct img im;
+	struct got g;
+	struct unwind_stats st;
+	uint64_t c, s;
+
+	(void)state;
+	build(&im, PY_VER(3, 12));
+	c = im.code_of[im.nworker_frames - 1];
+	memcpy(&s, fakemem_ptr(&im.m, c + im.o.code.qualname, 8), 8);
+	fakemem_w64(&im.m, s + im.o.obj.str_length, 1u << 20);	/* absurd length */
+	assert_int_equal(sample(&im, 64, &g, &st), 0);
+	assert_int_equal(st.drops[UNWIND_DROP_BADSTR], 1);
+	assert_int_equal(g.n, 1);
+	got_release(&g);
+	release(&im);
+}
+
+static void unwind_sample__code_address_reused__sees_new_name(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		struct unwinder *u;
+		uint64_t c;
+		unsigned long cold, warm;
+
+		build(&im, versions[i]);
+		memset(&g, 0, sizeof(g));
+		memset(&st, 0, sizeof(st));
+		g.st = strtab__new();
+		u = unwinder__new(&im.r, &im.loc, &im.o, g.st, 64);
+		assert_non_null(u);
+		im.m.reads = 0;
+		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+		cold = im.m.reads;
+		g.n = 0;
+		im.m.reads = 0;
+		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+		warm = im.m.reads;
+		check_full_sample(&im, &g);
+		assert_true(warm < cold);
+
+		/* a different function now lives at the innermost code object's address */
+		c = im.code_of[im.nworker_frames - 1];
+		fakemem_w64(&im.m, c + im.o.code.name, make_str(&im, "other", 0));
+		if (im.o.code.qualname != N)
+			fakemem_w64(&im.m, c + im.o.code.qualname, make_str(&im, "Other.other", 0));
+		g.n = 0;
+		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+		assert_string_equal(g.t[0].f[0].name, Q(&im, "other", "Other.other"));
+		unwinder__free(u);
+		got_release(&g);
+		release(&im);
+	}
+}
+
+static void unwind_sample__process_gone__returns_esrch(void **state)
+{
+	struct img im;
+	struct got g;
+	struct unwind_stats st;
+
+	(void)state;
+	build(&im, PY_VER(3, 11));
+	im.m.gone = 1;
+	assert_int_equal(sample(&im, 64, &g, &st), -ESRCH);
+	got_release(&g);
+	release(&im);
+}
+
+static void unwind_sample__thread_list_loop__counts_threads_drop(void **state)
+{
+	struct img im;
+	struct got g;
+	struct unwind_stats st;
+
+	(void)state;
+	build(&im, PY_VER(3, 9));
+	fakemem_w64(&im.m, im.ts_main + im.o.tstate.next, im.ts_worker);
+	assert_int_equal(sample(&im, 64, &g, &st), 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(st.drops[UNWIND_DROP_THREADS], 1);
+	got_release(&g);
+	release(&im);
+}
+
+static void unwind_drop__name__names_every_cause(void **state)
+{
+	(void)state;
+	assert_string_equal(unwind_drop__name(UNWIND_DROP_CYCLE), "cycle");
+	assert_string_equal(unwind_drop__name(UNWIND_DROP_BADCODE), "badcode");
+	for (int d = 0; d < UNWIND_DROP__COUNT; d++)
+		assert_string_not_equal(unwind_drop__name((enum unwind_drop)d), "unknown");
+}
+
+/* --- py_offsets ----------------------------------------------------------------------- */
+
+static void py_offsets_table__every_builtin_version__present(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i + 2 < ARRAY_SIZE(versions); i++) {
+		const struct py_offsets *o = py_offsets__table(versions[i]);
+
+		assert_non_null(o);
+		assert_int_equal(o->version, versions[i]);
+	}
+	assert_null(py_offsets__table(PY_VER(3, 13)));
+	assert_null(py_offsets__table(PY_VER(3, 5)));
+	assert_int_equal(py_offsets__table(PY_VER(3, 10))->frame.lasti_unit, 2);
+	assert_int_equal(py_offsets__table(PY_VER(3, 12))->iframe.shim_owner_min, 3);
+}
+
+static void py_offsets_from_debug__314_blob__tags_and_owners(void **state)
+{
+	uint8_t b[PY_DEBUG_OFFSETS_MAX];
+	struct py_offsets o;
+
+	(void)state;
+	make_blob(b, sizeof(b), dbg314, ARRAY_SIZE(dbg314));
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), 0);
+	assert_int_equal(o.version, PY_VER(3, 14));
+	assert_int_equal(o.iframe.tag_mask, 3);
+	assert_int_equal(o.iframe.owner, 74);
+	assert_int_equal(o.iframe.size, 88);
+	assert_int_equal(o.code.code_adaptive, 208);
+	assert_int_equal(o.code.firsttraceable, 192);
+	assert_int_equal(o.runtime.interpreters_head, 808);
+	assert_int_equal(o.interp.next, 7272);
+	assert_int_equal(o.interp.code_object_generation, 7968);
+	assert_int_equal(o.gil.locked, 16);
+	assert_int_equal(o.gil.last_holder, 8);
+	assert_int_equal(o.tstate.holds_gil, 36);
+	assert_int_equal(o.obj.str_compact_data, 56);
+	assert_int_equal(o.obj.str_kind_shift, 2);
+	assert_int_equal(o.iframe.tlbc_index, N);
+
+	/* 3.14t: tag bit 0 only, moved str state bits, thread-local bytecode */
+	blob_set(b, 16, 1);
+	blob_set(b, 304, 72);
+	blob_set(b, 392, 224);
+	blob_set(b, 384, 232);
+	blob_set(b, 312, 240);
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), 0);
+	assert_int_equal(o.free_threaded, 1);
+	assert_int_equal(o.iframe.tag_mask, 1);
+	assert_int_equal(o.obj.str_kind_shift, 8);
+	assert_int_equal(o.obj.str_compact_bit, 11);
+	assert_int_equal(o.obj.str_ascii_bit, 12);
+	assert_int_equal(o.iframe.tlbc_index, 72);
+	assert_int_equal(o.code.tlbc, 224);
+	assert_int_equal(o.code.firsttraceable, 208);
+}
+
+static void py_offsets_from_debug__bad_input__rejected(void **state)
+{
+	uint8_t b[PY_DEBUG_OFFSETS_MAX];
+	struct py_offsets o;
+
+	(void)state;
+	make_blob(b, sizeof(b), dbg313, ARRAY_SIZE(dbg313));
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), 0);
+	assert_int_equal(py_offsets__from_debug(b, 300, &o), -EINVAL);	/* short */
+	b[0] = 'y';
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
+	b[0] = 'x';
+	blob_set(b, 264, 5000);		/* owner beyond the frame */
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
+	blob_set(b, 264, 70);
+	blob_set(b, 152, 1ULL << 40);	/* absurd tstate size */
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
+	blob_set(b, 152, 304);
+	blob_set(b, 8, 0x030f00a0);	/* 3.15: layout unknown */
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -ENOTSUP);
+	blob_set(b, 8, 0x020700f0);
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
+}
+
+/* Minimal ELF64 reading: find section name's file bytes. */
+static int elf_section_bytes(const char *path, const char *name, uint8_t *out, size_t len)
+{
+	int fd = open(path, O_RDONLY), ret = -1;
+	uint8_t eh[64], sh[64];
+	uint64_t shoff, stroff;
+	uint16_t shentsize, shnum, shstrndx;
+
+	if (fd < 0)
+		return -1;
+	if (pread(fd, eh, 64, 0) != 64 || memcmp(eh, "\177ELF", 4) || eh[4] != 2)
+		goto out;
+	memcpy(&shoff, eh + 40, 8);
+	memcpy(&shentsize, eh + 58, 2);
+	memcpy(&shnum, eh + 60, 2);
+	memcpy(&shstrndx, eh + 62, 2);
+	if (shentsize != 64 || pread(fd, sh, 64, (off_t)(shoff + 64ULL * shstrndx)) != 64)
+		goto out;
+	memcpy(&stroff, sh + 24, 8);
+	for (unsigned i = 0; i < shnum; i++) {
+		uint32_t nameoff;
+		uint64_t off;
+		char nm[32] = "";
+
+		if (pread(fd, sh, 64, (off_t)(shoff + 64ULL * i)) != 64)
+			goto out;
+		memcpy(&nameoff, sh, 4);
+		if (pread(fd, nm, sizeof(nm) - 1, (off_t)(stroff + nameoff)) <= 0)
+			continue;
+		if (strcmp(nm, name))
+			continue;
+		memcpy(&off, sh + 24, 8);
+		ret = pread(fd, out, len, (off_t)off) == (ssize_t)len ? 0 : -1;
+		break;
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+static void py_offsets_from_debug__real_libpython313__matches_reference(void **state)
+{
+	char pat[4200], root[4096] = "";
+	uint8_t b[584];
+	struct py_offsets o;
+	glob_t g;
+	FILE *p = popen("pyenv root 2>/dev/null", "r");
+	int found = 0;
+
+	(void)state;
+	if (p) {
+		if (fgets(root, sizeof(root), p))
+			root[strcspn(root, "\n")] = 0;
+		pclose(p);
+	}
+	if (!root[0] && getenv("HOME"))
+		snprintf(root, sizeof(root), "%s/.pyenv", getenv("HOME"));
+	snprintf(pat, sizeof(pat), "%s/versions/3.13*/lib/libpython3.13.so.1.0", root);
+	if (glob(pat, 0, NULL, &g) == 0 && g.gl_pathc &&
+	    elf_section_bytes(g.gl_pathv[0], ".PyRuntime", b, sizeof(b)) == 0)
+		found = 1;
+	globfree(&g);
+	if (!found)
+		skip();
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), 0);
+	/* the reference's values (debugoffsets_313_from_elf.json) */
+	assert_int_equal(o.version, PY_VER(3, 13));
+	assert_int_equal(o.free_threaded, 0);
+	assert_int_equal(o.runtime.interpreters_head, 632);
+	assert_int_equal(o.runtime.finalizing, 608);
+	assert_int_equal(o.interp.next, 7264);
+	assert_int_equal(o.interp.threads_head, 7344);
+	assert_int_equal(o.interp.id, 7272);
+	assert_int_equal(o.interp.ceval_gil, 16);
+	assert_int_equal(o.gil.last_holder, 7760 - 7752);
+	assert_int_equal(o.gil.locked, 7768 - 7752);
+	assert_int_equal(o.tstate.size, 304);
+	assert_int_equal(o.tstate.next, 8);
+	assert_int_equal(o.tstate.current_frame, 72);
+	assert_int_equal(o.tstate.thread_id, 152);
+	assert_int_equal(o.tstate.native_thread_id, 160);
+	assert_int_equal(o.tstate.datastack_chunk, 232);
+	assert_int_equal(o.tstate.status, 32);
+	assert_int_equal(o.tstate.holds_gil_bit, 5);
+	assert_int_equal(o.iframe.size, 80);
+	assert_int_equal(o.iframe.previous, 8);
+	assert_int_equal(o.iframe.executable, 0);
+	assert_int_equal(o.iframe.instr_ptr, 56);
+	assert_int_equal(o.iframe.owner, 70);
+	assert_int_equal(o.iframe.tag_mask, 0);
+	assert_int_equal(o.code.size, 208);
+	assert_int_equal(o.code.filename, 112);
+	assert_int_equal(o.code.name, 120);
+	assert_int_equal(o.code.qualname, 128);
+	assert_int_equal(o.code.linetable, 136);
+	assert_int_equal(o.code.firstlineno, 68);
+	assert_int_equal(o.code.code_adaptive, 200);
+	assert_int_equal(o.code.firsttraceable, 184);
+	assert_int_equal(o.obj.ob_type, 8);
+	assert_int_equal(o.obj.bytes_size, 16);
+	assert_int_equal(o.obj.bytes_data, 32);
+	assert_int_equal(o.obj.str_state, 32);
+	assert_int_equal(o.obj.str_length, 16);
+	assert_int_equal(o.obj.str_ascii_data, 40);
+	assert_int_equal(o.obj.str_compact_data, 56);
+}
+
+static void py_offsets_resolve__debug_offsets_in_memory__decoded(void **state)
+{
+	unsigned vs[] = { PY_VER(3, 13), PY_VER(3, 14) };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(vs); i++) {
+		struct img im;
+		struct py_offsets o;
+
+		build(&im, vs[i]);
+		assert_int_equal(py_offsets__resolve(&im.r, &im.loc, &o), 0);
+		assert_memory_equal(&o, &im.o, sizeof(o));
+		/* no interpreter yet */
+		fakemem_w64(&im.m, im.loc.runtime_addr + (uint64_t)o.runtime.interpreters_head, 0);
+		assert_int_equal(py_offsets__resolve(&im.r, &im.loc, &o), -EAGAIN);
+		release(&im);
+	}
+}
+
+static void py_offsets_resolve__table_versions__check_interpreter(void **state)
+{
+	unsigned vs[] = { PY_VER(2, 7), PY_VER(3, 9), PY_VER(3, 12) };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(vs); i++) {
+		struct img im;
+		struct py_offsets o;
+
+		build(&im, vs[i]);
+		assert_int_equal(py_offsets__resolve(&im.r, &im.loc, &o), 0);
+		assert_int_equal(o.version, vs[i]);
+		if (im.loc.interp_head_addr)
+			fakemem_w64(&im.m, im.loc.interp_head_addr, 0);
+		else
+			fakemem_w64(&im.m, im.loc.runtime_addr +
+				    (uint64_t)o.runtime.interpreters_head, 0);
+		assert_int_equal(py_offsets__resolve(&im.r, &im.loc, &o), -EAGAIN);
+		release(&im);
+	}
+	{
+		struct img im;
+		struct py_offsets o;
+
+		build(&im, PY_VER(3, 9));
+		im.loc.version = PY_VER(3, 5);
+		assert_int_equal(py_offsets__resolve(&im.r, &im.loc, &o), -ENOTSUP);
+		release(&im);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(unwind_sample__every_version__exact_frames_gil_and_tids),
+		cmocka_unit_test(unwind_sample__max_depth__keeps_innermost_and_flags_truncated),
+		cmocka_unit_test(unwind_sample__frame_cycle__drops_thread_as_cycle),
+		cmocka_unit_test(unwind_sample__wrong_code_type__drops_thread_as_badcode),
+		cmocka_unit_test(unwind_sample__bad_string__drops_thread_as_badstr),
+		cmocka_unit_test(unwind_sample__code_address_reused__sees_new_name),
+		cmocka_unit_test(unwind_sample__process_gone__returns_esrch),
+		cmocka_unit_test(unwind_sample__thread_list_loop__counts_threads_drop),
+		cmocka_unit_test(unwind_drop__name__names_every_cause),
+		cmocka_unit_test(py_offsets_table__every_builtin_version__present),
+		cmocka_unit_test(py_offsets_from_debug__314_blob__tags_and_owners),
+		cmocka_unit_test(py_offsets_from_debug__bad_input__rejected),
+		cmocka_unit_test(py_offsets_from_debug__real_libpython313__matches_reference),
+		cmocka_unit_test(py_offsets_resolve__debug_offsets_in_memory__decoded),
+		cmocka_unit_test(py_offsets_resolve__table_versions__check_interpreter),
+	};
+
+	return cmocka_run_group_tests(tests, start_helper, stop_helper);
+}
