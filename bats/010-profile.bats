@@ -1,0 +1,307 @@
+#!/usr/bin/env bats
+# Profile content, on every Python 3.11+ found: hot spots, proportions, deep stacks,
+# names of every kind of frame, output formats and options.
+
+load helpers
+
+setup() {
+	require_pyflame
+	require_python3
+}
+
+# pf ARGS...: pyflame with a two-minute bound; prints its stderr on failure.
+pf() {
+	timeout -k 5 120 "$PYFLAME" "$@"
+}
+
+# --- hot function, hot line ---------------------------------------------------------------
+
+hot_line() {
+	local d t=$TARGETS/hot.py pid
+
+	d=$(fresh_dir)
+	pf run -q -o "$d/p.txt" -- "$2" "$t" 1.5 "$d/pid"
+	pid=$(cat "$d/pid")
+	check_collapsed format "$d/p.txt"
+	check_collapsed process "$d/p.txt" "$(basename "$2") .*\\[pid $pid\\]"
+	check_collapsed share "$d/p.txt" "hot ($t:$(line_of "$t" '# HOT'))" 0.9
+	check_collapsed tail "$d/p.txt" "<module> ($t:$(line_of "$t" '# CALL_MAIN'))" \
+		"main ($t:$(line_of "$t" '# CALL_HOT'))" "hot ($t:$(line_of "$t" '# HOT'))"
+}
+
+@test "profile: the hot function and line hold >= 90% of samples, under the right process frame" {
+	for_each_python 3.11 hot_line
+}
+
+split_3_1() {
+	local d t=$TARGETS/split.py
+
+	d=$(fresh_dir)
+	pf run -q -r 500 -o "$d/p.txt" -- "$2" "$t" 3
+	check_collapsed format "$d/p.txt"
+	check_collapsed ratio "$d/p.txt" "a ($t:$(line_of "$t" '# A'))" "b ($t:$(line_of "$t" '# B'))" 0.75 0.05
+}
+
+@test "profile: a 3:1 split of time between two functions at 500 Hz is measured within 5 points" {
+	for_each_python 3.11 split_3_1
+}
+
+# --- deep stacks ----------------------------------------------------------------------------
+
+recursion_1200() {
+	local d t=$TARGETS/recurse.py
+
+	d=$(fresh_dir)
+	pf run -q -o "$d/p.txt" -- "$2" "$t" 1200 1.5
+	check_collapsed format "$d/p.txt"
+	check_collapsed recursion "$d/p.txt" "rec ($t:" 1000
+	check_collapsed path "$d/p.txt" "main ($t:$(line_of "$t" '# CALL_REC'))" \
+		"rec ($t:$(line_of "$t" '# RECURSE'))" "rec ($t:$(line_of "$t" '# RECURSE'))"
+	check_collapsed tail "$d/p.txt" "rec ($t:$(line_of "$t" '# RECURSE'))" \
+		"rec ($t:$(line_of "$t" '# BOTTOM'))"
+	check_collapsed absent "$d/p.txt" "<truncated>"
+}
+
+@test "profile: a recursion 1200 deep is sampled whole (>= 1000 rec frames in a stack)" {
+	for_each_python 3.11 recursion_1200
+}
+
+max_depth_100() {
+	local d t=$TARGETS/recurse.py
+
+	d=$(fresh_dir)
+	pf run -q --max-depth 100 -o "$d/p.txt" -- "$2" "$t" 1200 1.5
+	check_collapsed format "$d/p.txt"
+	check_collapsed truncated "$d/p.txt" 100
+	# the innermost frames are the ones kept
+	check_collapsed tail "$d/p.txt" "rec ($t:$(line_of "$t" '# RECURSE'))" \
+		"rec ($t:$(line_of "$t" '# BOTTOM'))"
+	check_collapsed path "$d/p.txt" "re:.* \\[pid [0-9]+\\]" "<truncated>" "rec ($t:$(line_of "$t" '# RECURSE'))"
+}
+
+@test "profile: --max-depth 100 keeps the 100 innermost frames under a <truncated> frame" {
+	for_each_python 3.11 max_depth_100
+}
+
+# --- every kind of frame ----------------------------------------------------------------------
+
+features() {
+	local d t v=$1 out
+
+	d=$(fresh_dir)/données_测试
+	mkdir "$d"
+	cp "$TARGETS/features.py" "$d/features.py"
+	t=$d/features.py
+	out=$d/p.txt
+	pf run -q -r 200 -o "$out" -- "$2" "$t" 0.3
+	check_collapsed format "$out"
+	L() { echo "$1 ($t:$(line_of "$t" "# $2"))"; }
+
+	echo "# generator"
+	check_collapsed tail "$out" "$(L drive_gen DRIVE_GEN)" "$(L gen_body GEN)"
+	echo "# coroutine"
+	check_collapsed tail "$out" "$(L coro_outer CORO_OUTER)" "$(L coro_inner CORO_INNER)"
+	echo "# method"
+	check_collapsed tail "$out" "$(L main CALL_METHOD)" "$(L Klass.method METHOD)"
+	echo "# lambda"
+	check_collapsed tail "$out" "$(L '<lambda>' LAMBDA)" "$(L spin_until SPIN)"
+	echo "# comprehension"
+	if [ "$v" = 3.11 ]; then
+		check_collapsed tail "$out" "$(L use_comp COMP)" "$(L 'use_comp.<locals>.<listcomp>' COMP)" "$(L spin_until SPIN)"
+	else
+		# 3.12+ inlines comprehensions (PEP 709): no frame of their own
+		check_collapsed tail "$out" "$(L use_comp COMP)" "$(L spin_until SPIN)"
+		check_collapsed absent "$out" "re:.*<listcomp>.*"
+	fi
+	echo "# non-ASCII function name in a non-ASCII path"
+	check_collapsed tail "$out" "$(L main CALL_NAIVE)" "$(L naïve_日本 NAIVE)"
+}
+
+@test "profile: generator, coroutine, method, lambda, comprehension and non-ASCII names and paths" {
+	for_each_python 3.11 features
+}
+
+no_line_numbers() {
+	local d t=$TARGETS/hot.py
+
+	d=$(fresh_dir)
+	pf run -q -n -o "$d/p.txt" -- "$2" "$t" 1
+	check_collapsed format "$d/p.txt"
+	check_collapsed no-lineno "$d/p.txt"
+	check_collapsed share "$d/p.txt" "hot ($t)" 0.9
+	check_collapsed tail "$d/p.txt" "<module> ($t)" "main ($t)" "hot ($t)"
+}
+
+@test "profile: -n labels frames 'NAME (FILE)' without line numbers" {
+	for_each_python 3.11 no_line_numbers
+}
+
+idle_marker() {
+	local d
+
+	d=$(fresh_dir)
+	printf 'import time\ntime.sleep(1)\n' >"$d/sleeper.py"
+	pf run -q -o "$d/wall.txt" -- "$2" "$d/sleeper.py"
+	check_collapsed format "$d/wall.txt"
+	check_collapsed share "$d/wall.txt" "<idle>" 0.8
+	check_collapsed path "$d/wall.txt" "<module> ($d/sleeper.py:2)" "<idle>"
+	pf run -q --mode cpu -o "$d/cpu.txt" -- "$2" "$d/sleeper.py" || true
+	if [ -e "$d/cpu.txt" ]; then
+		check_collapsed absent "$d/cpu.txt" "<idle>"
+	fi
+}
+
+@test "profile: a sleeping thread is sampled with a trailing <idle> frame in wall mode only" {
+	for_each_python 3.11 idle_marker
+}
+
+# --- outputs ------------------------------------------------------------------------------
+
+svg_and_txt() {
+	local d t=$TARGETS/hot.py n_svg n_txt
+
+	d=$(fresh_dir)
+	pf run -q -o "$d/a.svg" -o "$d/b.txt" -- "$2" "$t" 1
+	assert_svg_wellformed "$d/a.svg"
+	check_collapsed format "$d/b.txt"
+	n_svg=$(check_svg total "$d/a.svg")
+	n_txt=$(check_collapsed total "$d/b.txt")
+	echo "# svg $n_svg samples, collapsed $n_txt samples"
+	[ "$n_txt" -gt 0 ]
+	[ "$n_svg" -eq "$n_txt" ]
+	check_svg frame "$d/a.svg" "hot ($t:$(line_of "$t" '# HOT'))"
+	check_svg text "$d/a.svg" "$2 $t 1"
+}
+
+@test "profile: -o a.svg -o b.txt write both from the same samples; the SVG is well-formed" {
+	for_each_python 3.11 svg_and_txt
+}
+
+title_and_format() {
+	local d t=$TARGETS/hot.py
+
+	d=$(fresh_dir)
+	pf run -q --title 'My <profile> & "title"' -f svg -o "$d/graph.txt" -- "$2" "$t" 0.5
+	assert_svg_wellformed "$d/graph.txt"
+	check_svg text "$d/graph.txt" 'My <profile> & "title"'
+	check_svg frame "$d/graph.txt" "hot ($t:$(line_of "$t" '# HOT'))"
+}
+
+@test "profile: --title sets the flame graph title (escaped); -f svg overrides the extension" {
+	for_each_python 3.11 title_and_format
+}
+
+duration_cut() {
+	local d t=$TARGETS/hot.py full short
+
+	d=$(fresh_dir)
+	pf run -q -r 200 -o "$d/full.txt" -- "$2" "$t" 2
+	pf run -q -r 200 --duration 0.5 -o "$d/short.txt" -- "$2" "$t" 2
+	full=$(check_collapsed total "$d/full.txt")
+	short=$(check_collapsed total "$d/short.txt")
+	echo "# full run $full samples, --duration 0.5 run $short samples"
+	[ "$short" -gt 0 ]
+	[ "$((short * 10))" -lt "$((full * 6))" ]
+}
+
+@test "profile: --duration 0.5 stops sampling early while the command runs on" {
+	for_each_python 3.11 duration_cut
+}
+
+default_name() {
+	local d t=$TARGETS/hot.py pid name left
+
+	d=$(fresh_dir)
+	(cd "$d" && pf run -q -- "$2" "$t" 0.5 "$d/pid")
+	pid=$(cat "$d/pid")
+	name="pyflame-$(basename "$2")-$pid.svg"
+	[ -s "$d/$name" ] || { echo "no $name in $d:"; ls -la "$d"; false; }
+	left=$(cd "$d" && ls -A | grep -v -x -e pid -e "$name" || true)
+	[ -z "$left" ] || { echo "unexpected files: $left"; false; }
+	assert_svg_wellformed "$d/$name"
+	check_svg frame "$d/$name" "hot ($t:$(line_of "$t" '# HOT'))"
+}
+
+@test "profile: without -o the flame graph is pyflame-<command>-<pid>.svg in the current directory" {
+	for_each_python 3.11 default_name
+}
+
+# --- threads and processes ------------------------------------------------------------------
+
+threads_plain() {
+	local d t=$TARGETS/threads.py
+
+	d=$(fresh_dir)
+	pf run -q -o "$d/p.txt" -- "$2" "$t" "$d/tids.json" 1.5
+	check_collapsed format "$d/p.txt"
+	check_collapsed tail "$d/p.txt" "worker ($t:$(grep -n 'fn(end)' "$t" | cut -d: -f1))" "alpha_spin ($t:$(line_of "$t" '# ALPHA'))"
+	check_collapsed tail "$d/p.txt" "worker ($t:$(grep -n 'fn(end)' "$t" | cut -d: -f1))" "beta_spin ($t:$(line_of "$t" '# BETA'))"
+}
+
+@test "profile: two threads spinning in different functions are both sampled" {
+	for_each_python 3.11 threads_plain
+}
+
+threads_frames() {
+	local d t=$TARGETS/threads.py alpha beta
+
+	d=$(fresh_dir)
+	pf run -q --threads -o "$d/p.txt" -- "$2" "$t" "$d/tids.json" 1.5
+	check_collapsed --threads format "$d/p.txt"
+	alpha=$("$(checker_python)" -c 'import json,sys; print(json.load(open(sys.argv[1]))["alpha"])' "$d/tids.json")
+	beta=$("$(checker_python)" -c 'import json,sys; print(json.load(open(sys.argv[1]))["beta"])' "$d/tids.json")
+	check_collapsed --threads thread "$d/p.txt" "$alpha" alpha-thr "alpha_spin ($t:$(line_of "$t" '# ALPHA'))"
+	check_collapsed --threads thread "$d/p.txt" "$beta" beta-thr "beta_spin ($t:$(line_of "$t" '# BETA'))"
+}
+
+@test "profile: --threads adds a 'thread TID (NAME)' frame under the process" {
+	for_each_python 3.11 threads_frames
+}
+
+cpu_mode() {
+	local d t=$TARGETS/threads.py
+
+	d=$(fresh_dir)
+	# the main thread waits in join(): idle, so absent in cpu mode
+	pf run -q -x -o "$d/p.txt" -- "$2" "$t" "$d/tids.json" 1
+	check_collapsed format "$d/p.txt"
+	check_collapsed absent "$d/p.txt" "<idle>"
+	check_collapsed share "$d/p.txt" "re:(alpha|beta)_spin \\(.*" 0.85
+}
+
+@test "profile: -x (cpu mode) leaves out threads that are not running" {
+	for_each_python 3.11 cpu_mode
+}
+
+children_and_merge() {
+	local d t=$TARGETS/hot.py
+
+	d=$(fresh_dir)
+	# two Python children of a shell, with the same command line
+	pf run -q -o "$d/split.txt" -- sh -c "'$2' '$t' 0.7 & '$2' '$t' 0.7; wait"
+	check_collapsed format "$d/split.txt"
+	check_collapsed roots "$d/split.txt" 2
+	check_collapsed share "$d/split.txt" "hot ($t:$(line_of "$t" '# HOT'))" 0.8
+	pf run -q --merge -o "$d/merged.txt" -- sh -c "'$2' '$t' 0.7 & '$2' '$t' 0.7; wait"
+	check_collapsed --merge format "$d/merged.txt"
+	check_collapsed --merge roots "$d/merged.txt" 1 "$(basename "$2") $t 0.7"
+	check_collapsed share "$d/merged.txt" "hot ($t:$(line_of "$t" '# HOT'))" 0.8
+}
+
+@test "profile: child processes are followed; --merge joins processes with the same command line" {
+	for_each_python 3.11 children_and_merge
+}
+
+no_follow() {
+	local d t=$TARGETS/hot.py
+
+	d=$(fresh_dir)
+	run --separate-stderr timeout -k 5 120 "$PYFLAME" run --no-follow -o "$d/p.txt" -- sh -c "'$2' '$t' 0.5; true"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"no Python process was seen"* ]]
+	[ ! -e "$d/p.txt" ]
+}
+
+@test "profile: --no-follow profiles the command's own process only" {
+	for_each_python 3.11 no_follow
+}
