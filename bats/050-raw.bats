@@ -78,8 +78,9 @@ teardown() {
 	wait_for_file "$D/pid"
 	sleep 1
 	kill -TERM "$pf"
-	run wait "$pf"
-	[ "$status" -eq 143 ]	# the command died of the SIGTERM; pyflame mirrors it
+	st=0
+	wait "$pf" || st=$?
+	[ "$st" -eq 143 ]	# the command died of the SIGTERM; pyflame mirrors it
 	check_collapsed share "$D/t.txt" "re:hot \(.*\)" 0.8
 	assert_svg_wellformed "$D/t.svg"
 	[ ! -e "/proc/$(cat "$D/pid")" ] || [ "$(proc_state "$(cat "$D/pid")")" = Z ]
@@ -91,9 +92,10 @@ teardown() {
 	wait_for_file "$D/pid"
 	sleep 1
 	kill -TERM "$pf"
-	run wait "$pf"
+	st=0
+	wait "$pf" || st=$?
 	cat "$D/err"
-	[ "$status" -eq 143 ]
+	[ "$st" -eq 143 ]
 	grep -q "did not end within 1 s" "$D/err"
 	check_collapsed share "$D/g.txt" "re:refuse_to_stop \(.*\)" 0.8
 	cmd=$(cat "$D/pid")

@@ -6,7 +6,9 @@ load helpers
 setup() {
 	require_pyflame
 	require_python3
-	D=$(fresh_dir privs)
+	# not under bats' temporary directory: user nobody must be able to reach it
+	D=$(mktemp -d /tmp/pyflame-privs.XXXXXX)
+	chmod 755 "$D"
 	HELPERS=${PYFLAME_HELPERS:-$BATS_DIR/../build/helpers}
 }
 
@@ -17,6 +19,10 @@ nobody_python() {
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$p" -c pass 2>/dev/null && { echo "$p"; return 0; }
 	done
 	return 1
+}
+
+teardown() {
+	[ -n "${D:-}" ] && rm -rf "$D"
 }
 
 as_nobody() {
@@ -58,8 +64,7 @@ require_root_and_setpriv() {
 	pf=$!
 	wait_for_file "$D/pid"
 	sleep 0.5
-	# $pf is timeout(1); pyflame is its child
-	pyf=$(pgrep -P "$pf" pyflame)
+	pyf=$(pgrep -n -x -u nobody pyflame)
 	grep Cap /proc/"$pyf"/status
 	grep -q "^CapEff:[[:space:]]*0*$" /proc/"$pyf"/status
 	grep -q "^CapPrm:[[:space:]]*0*$" /proc/"$pyf"/status
@@ -72,6 +77,7 @@ require_root_and_setpriv() {
 	require_root_and_setpriv
 	command -v setcap >/dev/null || skip "setcap not installed"
 	setcap cap_sys_ptrace+ep "$D/pyflame" || skip "this file system does not keep file capabilities"
+	cd "$D"	# the default output goes here: nobody must be able to write it
 	run --separate-stderr as_nobody timeout 60 "$D/pyflame" run -q -- "$NPY" -c '
 import sys
 for line in open("/proc/self/status"):

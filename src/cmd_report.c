@@ -68,8 +68,8 @@ int cmd_report(const struct report_opts *o)
 		pf_error(0, "'%s' is not a pyflame raw log", o->raw);
 		goto out_close;
 	}
-	if (info.truncated && !pf_quiet)
-		pf_warn("'%s' was cut short (pyflame did not finish); using the %llu complete samples",
+	if (!info.complete && !pf_quiet)
+		pf_warn("'%s' was cut short (pyflame did not finish); using its %llu complete samples",
 			o->raw, (unsigned long long)info.samples);
 	if (!p->total) {
 		pf_error(0, "'%s' holds no samples; no profile written", o->raw);
