@@ -113,9 +113,12 @@ assert any(t["gil"] for t in d["threads"] if t["name"] == "worker-a") or True
 	command -v setpriv >/dev/null || skip "setpriv not installed"
 	[ "$(id -u)" = 0 ] || skip "needs root to run a process as another user"
 	start_service "$PY3"
-	chmod 777 "$D"
+	out=$(mktemp -d /tmp/pyflame-nobody.XXXXXX)
+	chmod 777 "$out"
+	cp "$PYFLAME" "$out/pyflame"
 	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		timeout 30 "$PYFLAME" attach -p "$SVC" --duration 1 -o "$D/nobody.txt"
+		timeout 30 "$out/pyflame" attach -p "$SVC" --duration 1 -o "$out/nobody.txt"
+	rm -rf "$out"
 	echo "$stderr"
 	[ "$status" -ne 0 ]
 	assert_one_error_line "$stderr"

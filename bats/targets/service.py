@@ -18,14 +18,17 @@ def set_comm(name):
     libc.prctl(15, ctypes.c_char_p(name.encode()), 0, 0, 0)
 
 
+STOP = [False]     # a plain flag: checking it calls no Python function
+
+
 def crunch_numbers(stop):
     x = 0
-    while not stop.is_set(): x += 1  # CRUNCH
+    while not STOP[0]: x += 1  # CRUNCH
 
 
 def wait_for_jobs(stop):
-    while not stop.is_set():
-        time.sleep(0.05)  # WAIT
+    while not STOP[0]:
+        time.sleep(0.2)  # WAIT
 
 
 def start(name, fn, stop):
@@ -45,6 +48,7 @@ def handle_pings(d, stop):
                 f.write("pong\n")
             os.rename(os.path.join(d, "pong.tmp"), os.path.join(d, "pong"))
         time.sleep(0.02)  # SERVE
+    STOP[0] = True
     stop.set()
 
 
