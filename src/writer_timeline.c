@@ -8,10 +8,18 @@
  * (name, file), from the root, carry on; the rest are closed at the new sample's time and
  * the new ones opened there.  So a function on the stack for 100 consecutive samples is one
  * complete event ("ph":"X") of 100 sample intervals, and the events of a thread nest
- * properly.  A thread's sample that comes more than two intervals after its previous one
- * (it was not running, in cpu mode, or samples were dropped) first closes everything one
- * interval after that previous sample; the last sample of a thread lasts one interval.
- * The interval is the achieved tick interval (pf_meta__period_ns), 10 ms if unknown.
+ * properly.
+ *
+ * When does a thread's stack end?  The samples of one tick share a time, so a tick is a
+ * time with samples.  A thread absent from a tick that sampled other threads was not
+ * running (cpu and gil modes) or lost its sample (a torn read): its events end at that
+ * tick - in wall mode, where every thread is sampled at every tick, only after two ticks
+ * in a row, so one dropped sample does not cut a long call in two.  In cpu and gil modes a
+ * thread that comes back more than two sample intervals after its previous sample was not
+ * running in between (ticks that found nothing running leave no trace in the log); its
+ * events end one interval after that previous sample.  In wall mode a time gap is a tick
+ * pyflame missed, and the events go on.  A thread's last sample lasts one interval.  The
+ * interval is the achieved tick interval (pf_meta__period_ns), 10 ms if unknown.
  *
  * Event names are function names; args hold the file and the line when the event began.
  * The "<idle>" and "<truncated>" markers are events too, as in the other formats.  Times
@@ -47,7 +55,9 @@ struct tl_level {
 struct tl_thread {
 	struct tl_level *open;
 	size_t n, alloc;
-	uint64_t last_ns;
+	uint64_t last_ns;	/* time of its last sample */
+	uint64_t last_tick;	/* index of the tick of its last sample */
+	uint64_t absent_ns;	/* time of the first tick after that it missed; 0 = none yet */
 	int seen;
 };
 
@@ -61,6 +71,9 @@ struct tl_event {
 struct tl {
 	const struct profile *p;	/* the scratch profile being replayed */
 	uint64_t period_ns;
+	int wall;			/* every thread is sampled at every tick */
+	uint64_t tick, tick_ns;		/* the current tick: index and time */
+	int have_tick;
 	struct tl_thread *threads;
 	size_t nthreads_alloc;
 	struct tl_event *ev;
@@ -87,6 +100,23 @@ static void tl_close(struct tl *tl, uint32_t thread, size_t keep, uint64_t end_n
 	}
 }
 
+/* Tick tick (at tick_ns) is complete: end the stacks of the threads it did not see. */
+static void tl_tick_done(struct tl *tl)
+{
+	uint64_t tolerance = tl->wall ? 1 : 0;
+
+	for (size_t i = 0; i < tl->nthreads_alloc; i++) {
+		struct tl_thread *t = &tl->threads[i];
+
+		if (!t->n || t->last_tick >= tl->tick)
+			continue;
+		if (!t->absent_ns)
+			t->absent_ns = tl->tick_ns;
+		if (tl->tick - t->last_tick > tolerance)
+			tl_close(tl, (uint32_t)i, 0, t->absent_ns);
+	}
+}
+
 static void tl_sample(void *arg, uint64_t t_ns, uint32_t thread, uint32_t stack, uint32_t flags)
 {
 	struct tl *tl = arg;
@@ -102,6 +132,14 @@ static void tl_sample(void *arg, uint64_t t_ns, uint32_t thread, uint32_t stack,
 		xgrow((void **)&tl->threads, &tl->nthreads_alloc, (size_t)thread + 1,
 		      sizeof(*tl->threads));
 		memset(tl->threads + old, 0, (tl->nthreads_alloc - old) * sizeof(*tl->threads));
+	}
+	if (!tl->have_tick || t_ns != tl->tick_ns) {
+		if (tl->have_tick) {
+			tl_tick_done(tl);
+			tl->tick++;
+		}
+		tl->have_tick = 1;
+		tl->tick_ns = t_ns;
 	}
 	t = &tl->threads[thread];
 	if (len > TL_MAX_DEPTH)
@@ -120,8 +158,8 @@ static void tl_sample(void *arg, uint64_t t_ns, uint32_t thread, uint32_t stack,
 	if (flags & PF_SAMPLE_IDLE)
 		tl->cur[n++] = (struct tl_level){ TL_IDLE, TL_IDLE, t_ns };
 
-	if (t->seen && t_ns - t->last_ns > 2 * tl->period_ns)
-		tl_close(tl, thread, 0, t->last_ns + tl->period_ns);	/* a gap */
+	if (t->seen && !tl->wall && t_ns - t->last_ns > 2 * tl->period_ns)
+		tl_close(tl, thread, 0, t->last_ns + tl->period_ns);	/* it was not running */
 	while (k < t->n && k < n && t->open[k].key == tl->cur[k].key)
 		k++;
 	tl_close(tl, thread, k, t_ns);
@@ -129,6 +167,8 @@ static void tl_sample(void *arg, uint64_t t_ns, uint32_t thread, uint32_t stack,
 	for (; k < n; k++)
 		t->open[t->n++] = tl->cur[k];
 	t->last_ns = t_ns;
+	t->last_tick = tl->tick;
+	t->absent_ns = 0;
 	t->seen = 1;
 }
 
@@ -304,6 +344,7 @@ int writer_timeline__write(const struct profile *p, const struct output_opts *o,
 	struct profile *scratch;
 	const struct profile *facts;
 	struct strbuf sb = STRBUF_INIT;
+	const char *mode;
 	double period;
 	FILE *in;
 	int ret;
@@ -316,24 +357,34 @@ int writer_timeline__write(const struct profile *p, const struct output_opts *o,
 	scratch = profile__new();
 	tl.p = scratch;
 	period = pf_meta__period_ns(&p->meta);
-	if (period < 1) {
+	mode = p->meta.mode;
+	if (period < 1 || !mode) {
 		/* The log's own facts are at its end: a first pass for them. */
 		ret = rawlog__read(in, scratch, NULL, NULL, &info);
 		if (ret)
 			goto out_close;
-		period = pf_meta__period_ns(&scratch->meta);
+		if (period < 1)
+			period = pf_meta__period_ns(&scratch->meta);
+		if (!mode && scratch->meta.mode)
+			tl.wall = !strcmp(scratch->meta.mode, "wall");
 		profile__free(scratch);
 		scratch = profile__new();
 		tl.p = scratch;
 		rewind(in);
 	}
 	tl.period_ns = period >= 1 ? (uint64_t)period : TL_DEFAULT_PERIOD_NS;
+	if (mode)
+		tl.wall = !strcmp(mode, "wall");
 	ret = rawlog__read(in, scratch, tl_sample, &tl, &info);
 	if (ret)
 		goto out_close;
-	for (size_t i = 0; i < tl.nthreads_alloc; i++)
-		if (tl.threads[i].seen)
-			tl_close(&tl, (uint32_t)i, 0, tl.threads[i].last_ns + tl.period_ns);
+	for (size_t i = 0; i < tl.nthreads_alloc; i++) {
+		struct tl_thread *t = &tl.threads[i];
+
+		if (t->n)
+			tl_close(&tl, (uint32_t)i, 0, t->absent_ns ? t->absent_ns :
+				 t->last_ns + tl.period_ns);
+	}
 	qsort(tl.ev, tl.nev, sizeof(*tl.ev), tl_event_cmp);
 
 	/* Facts from the profile being written, or from the log if that one has none. */
