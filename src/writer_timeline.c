@@ -59,6 +59,7 @@ struct tl_thread {
 	uint64_t last_tick;	/* index of the tick of its last sample */
 	uint64_t absent_ns;	/* time of the first tick after that it missed; 0 = none yet */
 	int seen;
+	int live;		/* listed in tl->live */
 };
 
 struct tl_event {
@@ -76,6 +77,8 @@ struct tl {
 	int have_tick;
 	struct tl_thread *threads;
 	size_t nthreads_alloc;
+	uint32_t *live;			/* threads that may have open events */
+	size_t nlive, live_alloc;
 	struct tl_event *ev;
 	size_t nev, ev_alloc;
 	struct tl_level *cur;		/* the sample being added */
@@ -104,17 +107,24 @@ static void tl_close(struct tl *tl, uint32_t thread, size_t keep, uint64_t end_n
 static void tl_tick_done(struct tl *tl)
 {
 	uint64_t tolerance = tl->wall ? 1 : 0;
+	size_t k = 0;
 
-	for (size_t i = 0; i < tl->nthreads_alloc; i++) {
+	for (size_t j = 0; j < tl->nlive; j++) {
+		uint32_t i = tl->live[j];
 		struct tl_thread *t = &tl->threads[i];
 
-		if (!t->n || t->last_tick >= tl->tick)
-			continue;
-		if (!t->absent_ns)
-			t->absent_ns = tl->tick_ns;
-		if (tl->tick - t->last_tick > tolerance)
-			tl_close(tl, (uint32_t)i, 0, t->absent_ns);
+		if (t->n && t->last_tick < tl->tick) {
+			if (!t->absent_ns)
+				t->absent_ns = tl->tick_ns;
+			if (tl->tick - t->last_tick > tolerance)
+				tl_close(tl, i, 0, t->absent_ns);
+		}
+		if (t->n)
+			tl->live[k++] = i;
+		else
+			t->live = 0;
 	}
+	tl->nlive = k;
 }
 
 static void tl_sample(void *arg, uint64_t t_ns, uint32_t thread, uint32_t stack, uint32_t flags)
@@ -166,6 +176,11 @@ static void tl_sample(void *arg, uint64_t t_ns, uint32_t thread, uint32_t stack,
 	xgrow((void **)&t->open, &t->alloc, n + 1, sizeof(*t->open));
 	for (; k < n; k++)
 		t->open[t->n++] = tl->cur[k];
+	if (t->n && !t->live) {
+		xgrow((void **)&tl->live, &tl->live_alloc, tl->nlive + 1, sizeof(*tl->live));
+		tl->live[tl->nlive++] = thread;
+		t->live = 1;
+	}
 	t->last_ns = t_ns;
 	t->last_tick = tl->tick;
 	t->absent_ns = 0;
@@ -411,6 +426,7 @@ out_close:
 	for (size_t i = 0; i < tl.nthreads_alloc; i++)
 		free(tl.threads[i].open);
 	free(tl.threads);
+	free(tl.live);
 	free(tl.ev);
 	free(tl.cur);
 	strbuf_release(&sb);
