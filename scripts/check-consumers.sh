@@ -8,14 +8,16 @@
 #   pprof       go tool pprof -top (Debian's golang-go) lists burn() first; pprof-format
 #               (npm, an independent decoder) decodes it, every reference resolves, and it
 #               re-encodes to the same profile
-#   speedscope  valid against the JSON schema that the speedscope npm package ships (ajv)
+#   speedscope  valid against the JSON schema that the speedscope npm package ships (ajv);
+#               and, where chromium is installed, speedscope's own app (from that package,
+#               served on 127.0.0.1) loads it in headless chromium and shows its profile
 #   timeline    every sampled thread is named, complete events nest, and Chrome DevTools'
 #               trace engine (@paulirish/trace_engine) builds a call tree for each thread;
 #               the threads are the ones the speedscope file has
 #
 # Installs what it lacks: golang-go with apt-get (as root), the npm packages under
-# $BUILD/npm.  Environment: BUILD (default build), PYFLAME (default $BUILD/pyflame),
-# PYTHON (default python3).
+# $BUILD/npm; chromium only with CHECK_CONSUMERS_BROWSER=1 (it is large).  Environment:
+# BUILD (default build), PYFLAME (default $BUILD/pyflame), PYTHON (default python3).
 set -u
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,6 +48,9 @@ apt_install() {
 command -v "$python" >/dev/null 2>&1 || die "no $python"
 command -v go >/dev/null 2>&1 || apt_install golang-go
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+if [ "${CHECK_CONSUMERS_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+	apt_install chromium
+fi
 
 # The npm packages, pinned; installed once into $BUILD/npm.
 need_npm=0
@@ -68,7 +73,8 @@ schema=$npmdir/node_modules/speedscope/dist/release/file-format-schema.json
 [ -f "$schema" ] || die "the speedscope package ships no file-format-schema.json"
 
 work=$(mktemp -d /tmp/pyflame-consumers.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+srv=
+trap '[ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$work"' EXIT
 cat >"$work/app.py" <<'EOF'
 import threading, time
 
@@ -121,6 +127,36 @@ if node "$root/tests/consumers/speedscope_validate.js" "$schema" "$x.speedscope.
 	ok "speedscope file matches $(basename "$schema") from speedscope $(node -e "console.log(require('$npmdir/node_modules/speedscope/package.json').version)")"
 else
 	bad "speedscope schema"
+fi
+
+# speedscope's app itself, in a headless browser: it shows the active profile's name.
+if command -v chromium >/dev/null 2>&1; then
+	web=$work/web
+	mkdir -p "$web"
+	cp -r "$(dirname "$schema")"/. "$web"/
+	cp "$x.speedscope.json" "$web/p.json"
+	port=$((20000 + RANDOM % 20000))
+	"$python" -m http.server "$port" --bind 127.0.0.1 --directory "$web" >/dev/null 2>&1 &
+	srv=$!
+	for _ in $(seq 50); do
+		"$python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/p.json')" \
+			2>/dev/null && break
+		sleep 0.1
+	done
+	want=$(node -e "const d=require('$x.speedscope.json'); console.log(d.profiles[d.activeProfileIndex].name)")
+	dom=$(timeout 120 chromium --headless --no-sandbox --disable-gpu --virtual-time-budget=10000 \
+		--dump-dom "http://127.0.0.1:$port/index.html#profileURL=http://127.0.0.1:$port/p.json" \
+		2>/dev/null)
+	kill "$srv" 2>/dev/null
+	wait "$srv" 2>/dev/null
+	srv=
+	if printf '%s' "$dom" | grep -qF "$want"; then
+		ok "speedscope's app loads the file in chromium and shows '$want'"
+	else
+		bad "speedscope's app in chromium does not show '$want'"
+	fi
+else
+	echo "skip: speedscope's app in a browser (no chromium; CHECK_CONSUMERS_BROWSER=1 installs it)"
 fi
 
 # timeline: structure and DevTools' trace engine.
