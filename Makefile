@@ -108,3 +108,7 @@ help:
 	@echo 'make check      install test deps, run unit tests (plain + ASan/UBSan) and bats tests'
 	@echo 'make unit|san|bats  one part of check'
 	@echo 'make install    install to $$(DESTDIR)$$(PREFIX) (default /usr/local)'
+
+.PHONY: check-consumers
+check-consumers: $(BUILD)/pyflame
+	$(Q)BUILD=$(BUILD) scripts/check-consumers.sh

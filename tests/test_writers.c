@@ -151,7 +151,7 @@ static void pf_format__names_and_extensions__map_to_formats(void **state)
 	assert_int_equal(pf_format__from_path("p.txt"), PF_FORMAT_COLLAPSED);
 	assert_int_equal(pf_format__from_path("p.folded"), PF_FORMAT_COLLAPSED);
 	assert_int_equal(pf_format__from_path("p.collapsed"), PF_FORMAT_COLLAPSED);
-	assert_int_equal(pf_format__from_path("p.json"), PF_FORMAT_NONE);
+	assert_int_equal(pf_format__from_path("p.json"), PF_FORMAT_SPEEDSCOPE);
 	assert_int_equal(pf_format__from_path("svg"), PF_FORMAT_NONE);
 	assert_int_equal(pf_format__from_path("/tmp/.svg"), PF_FORMAT_NONE);
 	assert_int_equal(pf_format__from_path("dir.svg/out"), PF_FORMAT_NONE);
@@ -160,7 +160,7 @@ static void pf_format__names_and_extensions__map_to_formats(void **state)
 	assert_int_equal(pf_format__from_name("collapsed"), PF_FORMAT_COLLAPSED);
 	assert_int_equal(pf_format__from_name("folded"), PF_FORMAT_COLLAPSED);
 	assert_int_equal(pf_format__from_name("txt"), PF_FORMAT_COLLAPSED);
-	assert_int_equal(pf_format__from_name("speedscope"), PF_FORMAT_NONE);
+	assert_int_equal(pf_format__from_name("flamegraph"), PF_FORMAT_NONE);
 	assert_string_equal(pf_format__name(PF_FORMAT_SVG), "svg");
 	assert_string_equal(pf_format__name(PF_FORMAT_COLLAPSED), "collapsed");
 }
