@@ -581,7 +581,7 @@ static char *default_output(char *const argv[], pid_t pid, enum pf_format fmt)
 	strbuf_addstr(&sb, "pyflame-");
 	for (const char *c = base; *c; c++)
 		strbuf_addch(&sb, (*c == '/' || *c == ' ') ? '_' : *c);
-	strbuf_addf(&sb, "-%d.%s", (int)pid, fmt == PF_FORMAT_COLLAPSED ? "txt" : "svg");
+	strbuf_addf(&sb, "-%d.%s", (int)pid, pf_format__extension(fmt));
 	return strbuf_detach(&sb, NULL);
 }
 
@@ -914,6 +914,7 @@ static int session(struct run_opts *o)
 		r.raw_keep = 0;
 	} else {
 		oo.title = o->title ? o->title : r.prof->meta.command;
+		oo.rawlog_path = r.raw_path;	/* the timeline replays it for sample times */
 		ret = outputs__write(files, nfiles, r.prof, &oo, written, &nwritten);
 		if (r.raw_keep)
 			written[nwritten++] = r.raw_path;
