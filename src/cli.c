@@ -60,11 +60,15 @@ static const char usage_run[] =
 "                         -v says so)\n"
 "\n"
 "Output:\n"
-"  -o, --output FILE      write a profile to FILE; repeatable; the format comes from\n"
-"                         the extension: .svg flame graph, .txt .folded .collapsed\n"
-"                         collapsed stacks; '-' writes to standard output (default:\n"
-"                         pyflame-COMMAND-PID.svg in the current directory)\n"
-"  -f, --format FMT       force the format of the outputs that follow (svg, collapsed)\n"
+"  -o, --output FILE      write a profile to FILE; repeatable, all from the same\n"
+"                         samples; the format comes from the extension: .svg flame\n"
+"                         graph, .txt .folded .collapsed collapsed stacks,\n"
+"                         .speedscope.json speedscope, .pb.gz .pprof pprof,\n"
+"                         .trace.json .perfetto.json timeline (Perfetto, Firefox\n"
+"                         Profiler), .raw the raw sample log; '-' writes to standard\n"
+"                         output (default: pyflame-COMMAND-PID.svg here)\n"
+"  -f, --format FMT       force the format of the outputs that follow: svg, collapsed,\n"
+"                         speedscope, pprof, timeline\n"
 "  -n, --no-line-numbers  aggregate by function, not by line\n"
 "      --threads          add a frame per thread (TID and name) under each process\n"
 "      --merge            merge processes that run the same command line\n"
@@ -77,7 +81,16 @@ static const char usage_run[] =
 "                         SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT (printed by default)\n"
 "  kill -USR1 <pyflame's pid> prints every Python stack to standard error at once;\n"
 "  recording goes on.\n"
+"\n"
+"Ending:\n"
+"      --grace SECS       after forwarding SIGTERM & co., wait this long for COMMAND to\n"
+"                         end (default 5; 0 = forever), then write the profiles, leave\n"
+"                         COMMAND running and die by that signal\n"
+"\n"
+"Other:\n"
 "  -q, --quiet            no summary on standard error\n"
+"      --no-step-summary  do not append the summary, as Markdown, to the file named by\n"
+"                         $GITHUB_STEP_SUMMARY (GitHub Actions' job summary)\n"
 "  -v, --verbose          say what pyflame is doing\n"
 "  -h, --help             this help\n"
 "\n"
@@ -87,8 +100,6 @@ static const char usage_run[] =
 "\n"
 "Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to pyflame are forwarded to COMMAND\n"
 "(once: signals from the terminal already reach it).  Ctrl-Z and fg work as usual.\n"
-"If COMMAND has not ended --grace SECS (default 5; 0 = wait forever) after such a\n"
-"signal, pyflame writes what it has, leaves COMMAND running, and dies by the signal.\n"
 "Samples are streamed to a raw log (prof.svg -> prof.raw) while pyflame runs; it is\n"
 "removed when the profiles are written, so a run killed with SIGKILL leaves it behind:\n"
 "'pyflame report prof.raw -o prof.svg' turns it into any format.\n";
@@ -147,7 +158,7 @@ static int add_output(struct run_output **v, size_t *n, const char *path, enum p
 		f = pf_format__from_path(path);
 		if (f == PF_FORMAT_NONE)
 			return usage_error("cannot tell the format of '%s' from its extension "
-					   "(use .svg, .txt, .folded, .collapsed, .raw, or -f)", path);
+					   "(use .svg, .txt, .speedscope.json, .pb.gz, .trace.json, .raw, or -f)", path);
 	}
 	if (f == PF_FORMAT_NONE)
 		f = PF_FORMAT_COLLAPSED;	/* '-': text is what a terminal or pipe wants */
@@ -186,6 +197,7 @@ enum {
 	OPT_GRACE,
 	OPT_NO_CRASH_STACKS,
 	OPT_DUMP_ON_TIMEOUT,
+	OPT_NO_STEP_SUMMARY,
 };
 
 static const struct option run_longopts[] = {
@@ -207,6 +219,7 @@ static const struct option run_longopts[] = {
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "no-crash-stacks", no_argument, NULL, OPT_NO_CRASH_STACKS },
 	{ "dump-on-timeout", required_argument, NULL, OPT_DUMP_ON_TIMEOUT },
+	{ "no-step-summary", no_argument, NULL, OPT_NO_STEP_SUMMARY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "pid", required_argument, NULL, 'p' },
@@ -252,6 +265,7 @@ static int cli_run(int argc, char **argv, int attach)
 		.sandbox = 1,
 		.grace_s = GRACE_DEFAULT_S,
 		.crash_stacks = 1,
+		.step_summary = 1,
 	};
 	enum pf_format forced = PF_FORMAT_NONE;
 	int c, ret;
@@ -310,7 +324,7 @@ static int cli_run(int argc, char **argv, int attach)
 		case 'f':
 			forced = pf_format__from_name(optarg);
 			if (forced == PF_FORMAT_NONE)
-				return usage_error("unknown format '%s' (want svg or collapsed)", optarg);
+				return usage_error("unknown format '%s' (want svg, collapsed, speedscope, pprof or timeline)", optarg);
 			o.default_format = forced;
 			break;
 		case 'n':
@@ -330,6 +344,9 @@ static int cli_run(int argc, char **argv, int attach)
 			break;
 		case OPT_BLOCKING:
 			o.blocking = 1;
+			break;
+		case OPT_NO_STEP_SUMMARY:
+			o.step_summary = 0;
 			break;
 		case OPT_NO_CRASH_STACKS:
 			o.crash_stacks = 0;
@@ -473,7 +490,7 @@ static int cli_report(int argc, char **argv)
 		case 'f':
 			forced = pf_format__from_name(optarg);
 			if (forced == PF_FORMAT_NONE || forced == PF_FORMAT_RAW)
-				return usage_error("unknown format '%s' (want svg or collapsed)", optarg);
+				return usage_error("unknown format '%s' (want svg, collapsed, speedscope, pprof or timeline)", optarg);
 			o.default_format = forced;
 			break;
 		case 'n':

@@ -86,6 +86,7 @@ struct run {
 	struct rawlog *raw;
 	char *raw_path;
 	int raw_keep;
+	FILE *step_summary;	/* $GITHUB_STEP_SUMMARY, opened before the sandbox */
 };
 
 const char *pf_mode__name(enum pf_mode m)
@@ -876,6 +877,12 @@ static int session(struct run_opts *o)
 	}
 	if (open_rawlog(&r, files, nfiles, name_argv, pid))
 		pf_warn("running without a raw log: a run cut short will leave no profile");
+	if (o->step_summary && getenv("GITHUB_STEP_SUMMARY") && *getenv("GITHUB_STEP_SUMMARY")) {
+		r.step_summary = fopen(getenv("GITHUB_STEP_SUMMARY"), "ae");
+		if (!r.step_summary)
+			pf_warn("cannot append to $GITHUB_STEP_SUMMARY ('%s'): %s",
+				getenv("GITHUB_STEP_SUMMARY"), strerror(errno));
+	}
 	if (o->dump_timeout_s > 0) {
 		struct itimerval it = { { 0, 0 }, { (time_t)o->dump_timeout_s,
 			(suseconds_t)((o->dump_timeout_s - (double)(time_t)o->dump_timeout_s) * 1e6) } };
@@ -920,6 +927,11 @@ static int session(struct run_opts *o)
 			written[nwritten++] = r.raw_path;
 		else if (ret && r.raw_path)
 			r.raw_keep = 1;		/* keep the samples: pyflame report can retry */
+		if (r.step_summary) {
+			struct pf_summary_extra x = { written, nwritten };
+
+			summary__print_markdown(r.prof, &x, r.step_summary);
+		}
 		if (!pf_quiet) {
 			struct pf_summary_extra x = { written, nwritten };
 
@@ -942,6 +954,8 @@ static int session(struct run_opts *o)
 	}
 
 out_tracer:
+	if (r.step_summary)
+		fclose(r.step_summary);
 	if (r.raw)
 		rawlog__close(r.raw, NULL);
 	if (r.raw_path && !r.raw_keep)

@@ -65,5 +65,8 @@ struct pf_summary_extra {
 	size_t nfiles;
 };
 void summary__print(const struct profile *p, const struct pf_summary_extra *x, FILE *out);
+/* The same as GitHub-flavoured Markdown (for $GITHUB_STEP_SUMMARY). */
+void summary__print_markdown(const struct profile *p, const struct pf_summary_extra *x,
+			     FILE *out);
 
 #endif
