@@ -46,10 +46,13 @@ PY
 }
 
 @test "-o - writes the profile on stdout after the command's own output" {
-	run_pyflame_split run -q -f collapsed -o - -- "$PY3" -c 'print("from the command")'
+	run_pyflame_split run -q -f collapsed -o - -- "$PY3" "$TARGETS/hot.py" 0.5
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"hot"* ]] || [[ "$output" == *"<module> (<string>:1)"* ]]
+	grep -q "^.*hot\.py.*;hot (.*hot\.py:[0-9]*) [0-9][0-9]*$" <<<"$output"
+	run_pyflame_split run -q -o - -- "$PY3" -c 'import sys; sys.stdout.write("from the command\n"); sys.stdout.flush(); exec("import time\ne = time.time() + 0.5\nwhile time.time() < e: pass")'
+	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "from the command" ]
+	[ "${#lines[@]}" -gt 1 ]
 }
 
 @test "GITHUB_STEP_SUMMARY gets the summary in Markdown, unless --no-step-summary" {
