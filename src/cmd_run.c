@@ -221,8 +221,12 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 			char v[32];
 
 			pyprobe__version_str(&p->loc, v, sizeof(v));
-			pf_warn("process %d ('%s'): CPython %s is not supported; not sampling it",
-				p->pid, p->loc.binary, v);
+			if (p->loc.debug_build)
+				pf_warn("process %d ('%s'): CPython %s debug build (Py_DEBUG) is not "
+					"supported; not sampling it", p->pid, p->loc.binary, v);
+			else
+				pf_warn("process %d ('%s'): CPython %s is not supported; not sampling it",
+					p->pid, p->loc.binary, v);
 			p->state = PROC_UNSUPPORTED;
 			return;
 		}
