@@ -115,10 +115,12 @@ assert_counts() {
 	assert_counts 1 0 0 0
 }
 
-@test "signals: SIGTERM sent to the whole process group reaches the command exactly once" {
-	local pgid sig
+# The command gets a group signal straight from the kernel; pyflame gets it too and must
+# not forward it again.  Repeated: a race here shows up only now and then.
+@test "signals: SIGTERM/SIGINT sent to the whole process group reach the command exactly once" {
+	local pgid sig mode
 
-	for mode in plain pyflame; do
+	for mode in plain pyflame pyflame pyflame; do
 		for sig in TERM INT; do
 			rm -f ready counts.json
 			start_sigcount "$mode"

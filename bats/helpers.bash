@@ -2,6 +2,7 @@
 #
 # PYFLAME          the binary under test (default: build/pyflame next to bats/)
 # PYFLAME_TEST_PYTHONS  extra interpreters, colon-separated
+# PYFLAME_TEST_ONLY_LISTED=1  use only $PYFLAME_TEST_PYTHONS (no pyenv, no /usr/bin)
 
 BATS_DIR=$(cd "$BATS_TEST_DIRNAME" && pwd -P)
 TARGETS="$BATS_DIR/targets"
@@ -36,13 +37,13 @@ run_pyflame_split() {
 _discover_pythons() {
 	local cands=() c root v real seen=" "
 
-	for root in "$(pyenv root 2>/dev/null)" "${PYENV_ROOT:-}" "$HOME/.pyenv" /root/.pyenv; do
+	[ "${PYFLAME_TEST_ONLY_LISTED:-0}" = 1 ] || for root in "$(pyenv root 2>/dev/null)" "${PYENV_ROOT:-}" "$HOME/.pyenv" /root/.pyenv; do
 		[ -n "$root" ] && [ -d "$root/versions" ] || continue
 		for c in "$root"/versions/*/bin/python2.7 "$root"/versions/*/bin/python3.*; do
 			cands+=("$c")
 		done
 	done
-	for c in /usr/bin/python3 /usr/bin/python3.* /usr/local/bin/python3.*; do
+	[ "${PYFLAME_TEST_ONLY_LISTED:-0}" = 1 ] || for c in /usr/bin/python3 /usr/bin/python3.* /usr/local/bin/python3.*; do
 		cands+=("$c")
 	done
 	if [ -n "${PYFLAME_TEST_PYTHONS:-}" ]; then
