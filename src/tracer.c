@@ -31,6 +31,9 @@
 /* The child's exit code when pyflame gave up before exec (never seen by users). */
 #define PF_EXIT_SPAWN_ABORTED 125
 
+/* How long to wait before passing a signal on, to see whether the command got it too. */
+#define FORWARD_DELAY_NS 50000000ull
+
 #define TASK_STARTED   0x1u	/* initial auto-attach stop seen (or not expected) */
 #define TASK_DETACHING 0x2u
 
@@ -73,6 +76,8 @@ struct tracer {
 	int ticking;
 	uint64_t start_ns;
 	uint64_t sig_seen_ns[NSIG];	/* when the command last had each signal delivered */
+	uint64_t forward_at_ns[NSIG];	/* a signal to pass on to the command at this time */
+	uint64_t forward_since_ns[NSIG];	/* ... unless it had it delivered since then */
 
 	int done;
 	struct tracer_result res;
@@ -675,14 +680,45 @@ static void forward_signal(struct tracer *t, const struct signalfd_siginfo *si)
 		t->grace_deadline_ns = pf_now_ns() + t->opts.grace_ns;
 		t->grace_sig = sig;
 	}
-	drain_waits(t);
-	if (t->done)
-		return;
-	if (signal_pending_for(t->child, sig))
-		return;
-	if (t->sig_seen_ns[sig] && pf_now_ns() - t->sig_seen_ns[sig] < 200000000ull)
-		return;
-	kill(t->child, sig);
+	/*
+	 * Decide a little later: a signal sent to the whole group was queued to the command
+	 * in the same kill(2), but between the command dequeuing it and its signal-delivery
+	 * stop reaching us it is neither pending nor seen.
+	 */
+	if (!t->forward_at_ns[sig]) {
+		t->forward_at_ns[sig] = pf_now_ns() + FORWARD_DELAY_NS;
+		t->forward_since_ns[sig] = pf_now_ns() - FORWARD_DELAY_NS;
+	}
+}
+
+/* Forward what is due, unless the command already has it or had it delivered since. */
+static void forward_due(struct tracer *t, uint64_t now)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (!t->forward_at_ns[sig] || t->forward_at_ns[sig] > now)
+			continue;
+		t->forward_at_ns[sig] = 0;
+		drain_waits(t);
+		if (t->done)
+			return;
+		if (signal_pending_for(t->child, sig) ||
+		    t->sig_seen_ns[sig] >= t->forward_since_ns[sig])
+			continue;
+		kill(t->child, sig);
+	}
+}
+
+/* Milliseconds until the next forward is due, or -1. */
+static int forward_timeout(const struct tracer *t, uint64_t now)
+{
+	uint64_t next = 0;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (t->forward_at_ns[sig] && (!next || t->forward_at_ns[sig] < next))
+			next = t->forward_at_ns[sig];
+	if (!next)
+		return -1;
+	return next <= now ? 0 : (int)((next - now) / 1000000ull) + 1;
 }
 
 static void read_signals(struct tracer *t)
@@ -737,21 +773,27 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 			{ .fd = t->sigfd, .events = POLLIN },
 			{ .fd = t->ticking ? t->timerfd : -1, .events = POLLIN },
 		};
-		int timeout = -1;
+		int timeout = -1, fwd;
+		uint64_t now;
 
 		drain_waits(t);
 		flush_notifications(t);
 		if (t->done)
 			break;
+		now = pf_now_ns();
+		forward_due(t, now);
+		if (t->done)
+			break;
 		if (t->grace_deadline_ns) {
-			uint64_t now = pf_now_ns();
-
 			if (now >= t->grace_deadline_ns) {
 				t->res.abandoned_sig = t->grace_sig;
 				break;
 			}
 			timeout = (int)((t->grace_deadline_ns - now) / 1000000ull) + 1;
 		}
+		fwd = forward_timeout(t, now);
+		if (fwd >= 0 && (timeout < 0 || fwd < timeout))
+			timeout = fwd;
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
 			int e = -errno;
 
