@@ -253,8 +253,12 @@ async function run(page, svgText, txt, command) {
 	const alphaS = alphas.reduce((a, f) => a + f.s, 0);
 	const betaS = betas.reduce((a, f) => a + f.s, 0);
 	const alphaPct = 100 * alphaS / total;
-	check(near(alphaPct, 75, 10) && near(100 * betaS / total, 25, 10),
-		`the profile is as run: alpha ${alphaPct.toFixed(1)}%, beta ${(100 * betaS / total).toFixed(1)}%`);
+	// Relative to each other, so a slow interpreter start-up on a loaded machine does not
+	// matter; the search below must then show alpha's exact share of all samples.
+	const alphaRel = 100 * alphaS / (alphaS + betaS);
+	check(near(alphaRel, 75, 10) && alphaPct >= 50,
+		`the profile is as run: alpha ${alphaPct.toFixed(1)}%, beta ${(100 * betaS / total).toFixed(1)}% ` +
+		`(alpha ${alphaRel.toFixed(1)}% of the two)`);
 	const beta = betas.reduce((a, f) => (f.s > a.s ? f : a));
 	check(near(beta.w, drawn(beta.s * FULL / total), 0.1), `beta's width is its share (${beta.w} px)`);
 	check(beta.text.length > 0 && beta.label.startsWith(beta.text.replace(/\.\.$/, '')),
@@ -307,7 +311,7 @@ async function run(page, svgText, txt, command) {
 	let got = matchedPct(await textOf(page, 'matched'));
 	check(prompted.length === 1 && prompted[0] === 'prompt', 'the Search control prompts for a regex',
 		JSON.stringify(prompted));
-	check(got && near(got.pct, 75, 10) && near(got.pct, alphaPct, 0.051) && got.n === alphas.length,
+	check(got && near(got.pct, alphaPct, 0.051) && got.n === alphas.length,
 		`searching ^alpha shows alpha's share (${JSON.stringify(await textOf(page, 'matched'))}, alpha is ${alphaPct.toFixed(1)}%)`);
 	now = await frames(page);
 	const lit = now.filter((f) => f.fill === HIGHLIGHT).map((f) => f.i);
