@@ -112,3 +112,9 @@ help:
 .PHONY: check-consumers
 check-consumers: $(BUILD)/pyflame
 	$(Q)BUILD=$(BUILD) scripts/check-consumers.sh
+
+# The SVG flame graph in headless chromium (zoom, search, no console errors); skips, saying
+# why, where chromium cannot be installed or started.
+.PHONY: check-browser
+check-browser: $(BUILD)/pyflame
+	$(Q)BUILD=$(BUILD) scripts/check-browser.sh

@@ -265,6 +265,15 @@ static const char *frame_colour(const struct profile *p, const struct pf_paths *
 	return buf;
 }
 
+/*
+ * The width a frame of w px is drawn with: a 1 px gap on its right (less when it is
+ * narrower than 2 px) keeps neighbours of the same colour apart.  The script does the same.
+ */
+static double drawn_width(double w)
+{
+	return w >= 2 ? w - 1 : w / 2;
+}
+
 static double pct(uint64_t part, uint64_t whole)
 {
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
@@ -301,12 +310,13 @@ static const char svg_script[] =
 	"	if (s.length <= n) return s;\n"
 	"	return s.slice(0, n - 2) + '..';\n"
 	"}\n"
+	"function drawn(w) { return w >= 2 ? w - 1 : w / 2; }\n"
 	"function place(f, x, w) {\n"
 	"	f.g.classList.remove('hide');\n"
 	"	f.r.setAttribute('x', x.toFixed(1));\n"
-	"	f.r.setAttribute('width', w.toFixed(1));\n"
+	"	f.r.setAttribute('width', drawn(w).toFixed(1));\n"
 	"	f.t.setAttribute('x', (x + 3).toFixed(1));\n"
-	"	f.t.textContent = fit(f, w);\n"
+	"	f.t.textContent = fit(f, drawn(w));\n"
 	"}\n"
 	"function zoom(z) {\n"
 	"	var scale = (W - 2 * PAD) / z.s;\n"
@@ -323,7 +333,13 @@ static const char svg_script[] =
 	"}\n"
 	"function unzoom() {\n"
 	"	zoomed = null;\n"
-	"	frames.forEach(function (f) { place(f, f.x, f.w); });\n"
+	"	frames.forEach(function (f) {\n"
+	"		f.g.classList.remove('hide');\n"
+	"		f.r.setAttribute('x', f.x);\n"
+	"		f.r.setAttribute('width', f.w);\n"
+	"		f.t.setAttribute('x', f.tx);\n"
+	"		f.t.textContent = f.text;\n"
+	"	});\n"
 	"	reset.classList.add('hide');\n"
 	"}\n"
 	"function search(term) {\n"
@@ -339,7 +355,8 @@ static const char svg_script[] =
 	"	});\n"
 	"	hits.sort(function (a, b) { return a.o - b.o || b.s - a.s; });\n"
 	"	hits.forEach(function (f) { if (f.o >= end) { sum += f.s; end = f.o + f.s; } });\n"
-	"	matched.textContent = 'Matched: ' + (total ? 100 * sum / total : 0).toFixed(1) + '% (' + hits.length + ' frames)';\n"
+	"	matched.textContent = 'Matched: ' + (total ? 100 * sum / total : 0).toFixed(1) + '% (' +\n"
+	"		hits.length + (hits.length === 1 ? ' frame)' : ' frames)');\n"
 	"	clear.classList.remove('hide');\n"
 	"}\n"
 	"function unsearch() {\n"
@@ -348,11 +365,13 @@ static const char svg_script[] =
 	"	clear.classList.add('hide');\n"
 	"}\n"
 	"Array.prototype.forEach.call(document.querySelectorAll('#frames > g'), function (g) {\n"
-	"	var r = g.querySelector('rect'), title = g.querySelector('title').textContent;\n"
-	"	var f = { g: g, r: r, t: g.querySelector('text'), info: title.replace(/\\n/g, ' - '),\n"
+	"	var r = g.querySelector('rect'), t = g.querySelector('text');\n"
+	"	var title = g.querySelector('title').textContent;\n"
+	"	var f = { g: g, r: r, t: t, info: title.replace(/\\n/g, ' - '),\n"
 	"		label: title.split('\\n')[0], o: +g.getAttribute('data-o'),\n"
 	"		s: +g.getAttribute('data-s'), d: +g.getAttribute('data-d'),\n"
-	"		x: +r.getAttribute('x'), w: +r.getAttribute('width'), fill: r.getAttribute('fill') };\n"
+	"		x: r.getAttribute('x'), w: r.getAttribute('width'), fill: r.getAttribute('fill'),\n"
+	"		tx: t.getAttribute('x'), text: t.textContent };\n"
 	"	frames.push(f);\n"
 	"	g.addEventListener('mouseover', function () { details.textContent = f.info; });\n"
 	"	g.addEventListener('mouseout', function () { details.textContent = ' '; });\n"
@@ -384,7 +403,8 @@ static void add_subtitle(struct strbuf *sb, const struct profile *p)
 	if (m->dropped)
 		strbuf_addf(sb, "%s%" PRIu64 " dropped", SEP, m->dropped);
 	if (m->ticks_missed)
-		strbuf_addf(sb, "%s%" PRIu64 " ticks missed", SEP, m->ticks_missed);
+		strbuf_addf(sb, "%s%" PRIu64 " tick%s missed", SEP, m->ticks_missed,
+			    m->ticks_missed == 1 ? "" : "s");
 	if (m->duration_ns)
 		strbuf_addf(sb, "%s%.1f s", SEP, (double)m->duration_ns / 1e9);
 	strbuf_addf(sb, "%s%zu process%s, %zu thread%s", SEP, p->nprocs,
@@ -418,9 +438,9 @@ static void emit_frame(struct svg_out *o, const struct profile *p, const struct 
 	strbuf_addf(&o->sb, "\n%" PRIu64 " sample%s, %.2f%%</title>", nd->count,
 		    nd->count == 1 ? "" : "s", pct(nd->count, total));
 	strbuf_addf(&o->sb, "<rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%d\" "
-		    "fill=\"%s\"/><text x=\"%.1f\" y=\"%.0f\">", x, y, w, SVG_FRAME_H - 1,
+		    "fill=\"%s\"/><text x=\"%.1f\" y=\"%.0f\">", x, y, drawn_width(w), SVG_FRAME_H - 1,
 		    frame_colour(p, pp, nd->label, colour), x + 3, y + SVG_FRAME_H - 4);
-	add_clipped(&o->sb, label, len, w);
+	add_clipped(&o->sb, label, len, drawn_width(w));
 	strbuf_addstr(&o->sb, "</text></g>\n");
 	if (o->sb.len > SVG_FLUSH)
 		out__flush(o);
