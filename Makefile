@@ -61,7 +61,9 @@ $(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
 $(BUILD)/obj $(BUILD)/tests $(BUILD)/helpers:
 	$(Q)mkdir -p $@
 
-.PHONY: unit bats check deps demo install uninstall clean san lint help bench-smoke
+.PHONY: unit tests bats check deps demo install uninstall clean san lint help clang
+tests: $(TEST_BINS) $(HELPER_BINS)
+
 unit: $(TEST_BINS)
 	$(Q)scripts/run-unit.sh $(TEST_BINS)
 
@@ -70,12 +72,20 @@ bats: $(BUILD)/pyflame $(HELPER_BINS)
 	$(Q)PYFLAME=$(abspath $(BUILD)/pyflame) PYFLAME_HELPERS=$(abspath $(BUILD)/helpers) \
 		bats --print-output-on-failure bats/
 
-# Everything a contributor must keep green: unit tests (plain and sanitized) and CLI tests.
+# Everything a contributor must keep green: unit tests (plain and sanitized), a clang
+# build with warnings as errors, and the CLI tests.
 check:
 	$(Q)scripts/deps.sh test
 	$(Q)$(MAKE) --no-print-directory all unit
 	$(Q)$(MAKE) --no-print-directory san
+	$(Q)$(MAKE) --no-print-directory clang
 	$(Q)$(MAKE) --no-print-directory bats
+
+# Every source with clang too (C11, -Werror): skipped, saying so, where clang is missing.
+clang:
+	$(Q)if command -v clang >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory CC=clang BUILD=build/clang all tests; \
+	else echo "clang: not installed, skipped"; fi
 
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer, in their own build tree.
 san:
