@@ -20,6 +20,10 @@
 
 int main(int argc, char **argv)
 {
+	/* every field set: libseccomp's SCMP_A3() leaves datum_b out, which clang rejects */
+	const struct scmp_arg_cmp high_offset = {
+		.arg = 3, .op = SCMP_CMP_GE, .datum_a = MEM_OFFSET_MIN, .datum_b = 0,
+	};
 	scmp_filter_ctx ctx;
 	int mem = 0, i = 1;
 
@@ -36,10 +40,10 @@ int main(int argc, char **argv)
 	ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx || prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(process_vm_readv), 0) < 0 ||
-	    (mem && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(pread64), 1,
-				     SCMP_A3(SCMP_CMP_GE, MEM_OFFSET_MIN)) < 0) ||
-	    (mem && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(preadv), 1,
-				     SCMP_A3(SCMP_CMP_GE, MEM_OFFSET_MIN)) < 0) ||
+	    (mem && seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(pread64), 1,
+					   &high_offset) < 0) ||
+	    (mem && seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(preadv), 1,
+					   &high_offset) < 0) ||
 	    seccomp_load(ctx) < 0) {
 		perror("deny_vmread: seccomp");
 		return 125;
