@@ -162,3 +162,15 @@ PY
 	check_collapsed absent "$D/g.txt" "re:sleepy_two .*"
 	check_collapsed share "$D/g.txt" "re:busy_(one|two) .*" 0.8
 }
+
+@test "a tree of 200 processes at once: no crash, nothing left stopped, most of them sampled" {
+	run_pyflame_split run -o "$D/many.txt" -- "$PY3" "$TARGETS/many.py" 200
+	echo "$stderr" | head -3
+	[ "$status" -eq 0 ]
+	check_collapsed format "$D/many.txt"
+	n=$(procs_with "$D/many.txt" 'many_child \(.*many\.py:[0-9]+\)')
+	echo "# processes sampled in many_child: $n"
+	# 200 children spin for 1 s each on 2 cores: each gets ~1% of a core, yet every one
+	# that lives a sample period should be seen; allow for the slowest to be missed
+	[ "$n" -ge 180 ]
+}
