@@ -239,8 +239,24 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 		p->located = 1;
 		p->backoff_ns = PROBE_BACKOFF_MIN_NS;
 	}
-	/* The peek reader (a fallback of auto) can only read a stopped task. */
-	held = r->o->reader == REMOTE_AUTO || r->o->reader == REMOTE_PEEK;
+	/*
+	 * Only the peek reader needs a stopped task, and stopping one is not free: on a busy
+	 * machine the task may wait long to be scheduled and take the stop.  So auto tries
+	 * the readers that work on a running task first.
+	 */
+	held = r->o->reader == REMOTE_PEEK ||
+	       (p->mem_open && !strcmp(p->mem.ops->name, "peek"));
+	if (!p->mem_open && r->o->reader == REMOTE_AUTO) {
+		uint64_t addr = p->loc.runtime_addr ? p->loc.runtime_addr : p->loc.interp_head_addr;
+
+		ret = remote__open(&p->mem, p->pid, REMOTE_VM, addr);
+		if (ret && ret != -ESRCH)
+			ret = remote__open(&p->mem, p->pid, REMOTE_MEM, addr);
+		if (ret == -ESRCH)
+			return;
+		p->mem_open = !ret;
+		held = ret != 0;	/* auto falls back to peek */
+	}
 	if (held && tracer__hold(r->tr, p->pid, 0)) {
 		tracer__release(r->tr);
 		return;
@@ -339,11 +355,17 @@ static struct thread_slot *thread_slot(struct run *r, struct proc *p, pid_t tid)
 		char path[96], name[64] = "";
 		struct strbuf sb = STRBUF_INIT;
 
-		s->tid = tid;
 		s->stat_fd = -1;
 		if (tid > 0) {
 			snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", p->pid, tid);
 			s->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (s->stat_fd < 0 && errno == ENOENT) {
+				/*
+				 * Not a thread of this process: a child just forked still
+				 * has its parent's thread id until Python fixes it up.
+				 */
+				return NULL;
+			}
 			snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", p->pid, tid);
 			if (!pf_read_file(path, &sb, sizeof(name) - 1) && sb.len) {
 				if (sb.buf[sb.len - 1] == '\n')
@@ -352,6 +374,7 @@ static struct thread_slot *thread_slot(struct run *r, struct proc *p, pid_t tid)
 			}
 			strbuf_release(&sb);
 		}
+		s->tid = tid;
 		s->prof_thread = profile__thread(r->prof, p->prof_proc, tid, name);
 		r->python_threads++;
 		return s;
@@ -403,6 +426,8 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 	unsigned flags = t->flags;
 	uint32_t stack;
 
+	if (!s)
+		return;
 	s->last_tick = r->tick_no;
 	if (!t->depth)
 		return;		/* no Python on this thread right now (starting, in C, exiting) */
@@ -422,10 +447,22 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 
 /* --- tracer callbacks ------------------------------------------------------------------ */
 
+/*
+ * A fork is a copy of its parent: a Python parent's child has the same runtime at the
+ * same addresses, so it starts from the parent's findings instead of probing the ELF
+ * files again (a fork-heavy program makes hundreds of them).  Only its memory reader and
+ * caches are its own.
+ */
 static void cb_process_new(void *arg, pid_t pid, pid_t parent)
 {
-	(void)parent;
-	proc_add(arg, pid);
+	struct run *r = arg;
+	struct proc *pp = proc_find(r, parent);
+	struct proc *p = proc_add(r, pid);
+
+	if (pp && pp->state == PROC_PYTHON) {
+		p->loc = pp->loc;
+		p->located = 1;
+	}
 }
 
 static void cb_process_exec(void *arg, pid_t pid)
