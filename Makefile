@@ -108,3 +108,12 @@ help:
 	@echo 'make check      install test deps, run unit tests (plain + ASan/UBSan) and bats tests'
 	@echo 'make unit|san|bats  one part of check'
 	@echo 'make install    install to $$(DESTDIR)$$(PREFIX) (default /usr/local)'
+
+# The sampler's own cost per sample against live interpreters (not part of check).
+$(BUILD)/bench_unwind: tests/bench_unwind.c $(BUILD)/libpyflame.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libpyflame.a $(LDLIBS_PF)
+
+.PHONY: bench-unwind
+bench-unwind: $(BUILD)/bench_unwind
+	$(Q)$(BUILD)/bench_unwind $(BENCH_ARGS)
