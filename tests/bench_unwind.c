@@ -10,9 +10,11 @@
  * threads all spin in a loop DEPTH Python frames deep, warms the unwinder's caches with 200
  * samples, then takes SAMPLES samples at HZ (0: back to back) in 5 rounds and prints the
  * median round (and the spread) of:
- *   cpu/sample   this process's CPU time (user+sys, CLOCK_PROCESS_CPUTIME_ID) per sample
+ *   cpu/sample   this process's CPU time (user+sys, CLOCK_PROCESS_CPUTIME_ID) per sample,
+ *                less the cost of reading that clock (measured at start)
  *   cpu/thread   the same divided by the threads read in each sample
  *   calls        remote read system calls per sample (read + batched reads)
+ *   ranges, KiB  remote ranges (iovecs) and KiB read per sample
  *   depth        mean frames per thread sample (what was really read)
  * Needs the right to read the target's memory (root, or ptrace_scope 0: the target is our
  * child).  Figures are this machine's: compare runs on one machine, not numbers across
@@ -73,7 +75,7 @@ static const char target_src[] =
 struct counting {
 	const struct remote_ops *real;
 	void *real_ctx;
-	unsigned long calls;
+	unsigned long calls, iovs, bytes;
 };
 
 static int count_read(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -81,6 +83,8 @@ static int count_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	struct counting *c = ctx;
 
 	c->calls++;
+	c->iovs++;
+	c->bytes += len;
 	return c->real->read(c->real_ctx, addr, buf, len);
 }
 
@@ -89,12 +93,16 @@ static int count_readv(void *ctx, const struct remote_iov *iov, size_t n)
 	struct counting *c = ctx;
 
 	c->calls++;
+	c->iovs += n;
+	for (size_t i = 0; i < n; i++)
+		c->bytes += iov[i].len;
 	return c->real->readv(c->real_ctx, iov, n);
 }
 
 static struct remote_ops counting_ops = { .name = "counting", .read = count_read };
 
 static struct strtab *strings;
+static double clock_cost;		/* of one cpu_us() pair, subtracted per sample */
 static unsigned long emitted, frames;
 
 static void on_thread(void *arg, const struct unwind_thread *t)
@@ -169,7 +177,8 @@ static int bench_one(const char *python, unsigned depth, unsigned threads, unsig
 	struct counting c;
 	struct unwinder *u = NULL;
 	struct unwind_stats st = { 0 };
-	double per[ROUNDS], per_thread[ROUNDS], calls[ROUNDS], dep[ROUNDS];
+	double per[ROUNDS], per_thread[ROUNDS], calls[ROUNDS], dep[ROUNDS], iovs[ROUNDS];
+	double kb[ROUNDS];
 	char ver[32];
 	FILE *out = NULL;
 	pid_t pid;
@@ -189,7 +198,7 @@ static int bench_one(const char *python, unsigned depth, unsigned threads, unsig
 		goto out_close;
 	c.real = r.ops;
 	c.real_ctx = r.ctx;
-	c.calls = 0;
+	c.calls = c.iovs = c.bytes = 0;
 	counting_ops.readv = r.ops->readv ? count_readv : NULL;
 	counted = r;
 	counted.ops = &counting_ops;
@@ -201,7 +210,7 @@ static int bench_one(const char *python, unsigned depth, unsigned threads, unsig
 		unwinder__sample(u, on_thread, NULL, &st);
 	for (unsigned k = 0; k < ROUNDS; k++) {
 		unsigned m = n / ROUNDS ? n / ROUNDS : 1;
-		unsigned long e0 = emitted, f0 = frames, c0 = c.calls;
+		unsigned long e0 = emitted, f0 = frames, c0 = c.calls, i0 = c.iovs, b0 = c.bytes;
 		struct timespec next;
 		double cpu = 0;
 
@@ -215,9 +224,12 @@ static int bench_one(const char *python, unsigned depth, unsigned threads, unsig
 			unwinder__sample(u, on_thread, NULL, &st);
 			cpu += cpu_us() - t0;
 		}
+		cpu -= clock_cost * m;
 		per[k] = cpu / m;
 		per_thread[k] = emitted > e0 ? cpu / (double)(emitted - e0) : 0;
 		calls[k] = (double)(c.calls - c0) / m;
+		iovs[k] = (double)(c.iovs - i0) / m;
+		kb[k] = (double)(c.bytes - b0) / m / 1024;
 		dep[k] = emitted > e0 ? (double)(frames - f0) / (double)(emitted - e0) : 0;
 	}
 	{
@@ -229,10 +241,13 @@ static int bench_one(const char *python, unsigned depth, unsigned threads, unsig
 		qsort(spt, ROUNDS, sizeof(double), cmp_double);
 		qsort(calls, ROUNDS, sizeof(double), cmp_double);
 		qsort(dep, ROUNDS, sizeof(double), cmp_double);
+		qsort(iovs, ROUNDS, sizeof(double), cmp_double);
+		qsort(kb, ROUNDS, sizeof(double), cmp_double);
 		pyprobe__version_str(&loc, ver, sizeof(ver));
-		printf("%-8s %5u %7u %7.1f %8.2f [%6.2f-%6.2f] %8.2f %7.1f",
+		printf("%-8s %5u %7u %7.1f %8.2f [%6.2f-%6.2f] %8.2f %7.1f %6.1f %6.1f",
 		       ver, threads, depth, dep[ROUNDS / 2], sp[ROUNDS / 2], sp[0],
-		       sp[ROUNDS - 1], spt[ROUNDS / 2], calls[ROUNDS / 2]);
+		       sp[ROUNDS - 1], spt[ROUNDS / 2], calls[ROUNDS / 2], iovs[ROUNDS / 2],
+		       kb[ROUNDS / 2]);
 		for (int d = 0; d < UNWIND_DROP__COUNT; d++)
 			if (st.drops[d])
 				printf(" drop-%s=%llu", unwind_drop__name((enum unwind_drop)d),
@@ -334,11 +349,23 @@ int main(int argc, char **argv)
 	} else {
 		np = find_pythons(pythons, 64);
 	}
+	{
+		double d[1001];
+
+		for (int i = 0; i < 1001; i++) {
+			double t0 = cpu_us();
+
+			d[i] = cpu_us() - t0;
+		}
+		qsort(d, 1001, sizeof(double), cmp_double);
+		clock_cost = d[500];
+	}
 	strings = strtab__new();
 	printf("# %u samples per cell at %u Hz (0 = back to back), median of %d rounds "
-	       "[min-max]; cpu in us\n", n, hz, ROUNDS);
-	printf("%-8s %5s %7s %7s %8s %17s %8s %7s\n", "python", "thr", "depth", "frames",
-	       "cpu/smp", "[range]", "cpu/thr", "calls");
+	       "[min-max]; cpu in us (%.2f us of clock reads subtracted per sample)\n",
+	       n, hz, ROUNDS, clock_cost);
+	printf("%-8s %5s %7s %7s %8s %17s %8s %7s %6s %6s\n", "python", "thr", "depth", "frames",
+	       "cpu/smp", "[range]", "cpu/thr", "calls", "ranges", "KiB");
 	for (int i = 0; i < np; i++)
 		for (int t = 0; t < nt; t++)
 			for (int d = 0; d < nd; d++)
