@@ -117,3 +117,8 @@ $(BUILD)/bench_unwind: tests/bench_unwind.c $(BUILD)/libpyflame.a
 .PHONY: bench-unwind
 bench-unwind: $(BUILD)/bench_unwind
 	$(Q)$(BUILD)/bench_unwind $(BENCH_ARGS)
+
+# The benchmark suite in a few seconds: pyflame end to end on two workloads at 1 kHz.
+# scripts/bench/run.sh --help for the full suite (and other profilers side by side).
+bench-smoke: $(BUILD)/pyflame
+	$(Q)scripts/bench/run.sh --smoke --pyflame $(BUILD)/pyflame

@@ -844,7 +844,7 @@ static int code_get(struct unwinder *u, uint64_t addr, int force, struct code_en
 			return 0;
 		}
 		p = snap_lookup(&u->snap, addr, u->colen, 0);
-		if (!p && u->now_ns - e->checked_ns < u->recheck_ns) {
+		if (!p && !u->gen_ok && u->now_ns - e->checked_ns < u->recheck_ns) {
 			if (!e->recheck_planned && u->now_ns - e->checked_ns >= u->recheck_ns / 2) {
 				snap_add_idle(&u->snap, addr, u->colen, SNAP_KEEP);
 				e->recheck_planned = 1;
