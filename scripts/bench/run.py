@@ -308,8 +308,9 @@ def table(results):
     return "\n".join(lines)
 
 
-def rss_growth(opt, python, durations, tmp):
-    """Peak RSS of the profiler on many_code at 1 kHz for several lengths of run."""
+def rss_growth(opt, python, durations, hz, tmp):
+    """Peak RSS of the profiler on many_code at hz for several lengths of run.  Its memory
+    follows the distinct stacks seen, not the time: compare runs by samples taken."""
     cache = {}
     rows = []
     for d in durations:
@@ -317,20 +318,27 @@ def rss_growth(opt, python, durations, tmp):
         args = WORKLOADS["many_code"][0]
         target = [python, os.path.join(WL, args[0])] + args[1:] + ["--units", str(units)]
         out = os.path.join(tmp, "rss.txt")
-        argv = expand(opt.profiler, 1000, out, python, opt.pyflame) + target
+        argv = expand(opt.profiler, hz, out, python, opt.pyflame) + target
         r = run_once(argv, dict(os.environ), WL, os.path.join(tmp, "rss-stderr.txt"))
         p = parse_output(out, opt.format)
-        rows.append((r["wall"], r["hwm_kb"] / 1024.0, p[0] if p else 0))
-        log("  %.0f s run: peak RSS %.1f MiB, %d samples" % rows[-1])
-    print("\n| run (s) | samples | peak RSS MiB |\n|---|---|---|")
-    for w, m, n in rows:
-        print("| %.1f | %d | %.1f |" % (w, n, m))
+        try:
+            with open(out, errors="replace") as f:
+                stacks = sum(1 for _ in f)
+        except OSError:
+            stacks = 0
+        rows.append((r["wall"], p[0] if p else 0, stacks, r["hwm_kb"] / 1024.0))
+        log("  %.0f s run: %d samples, %d distinct stacks, peak RSS %.1f MiB" % rows[-1])
+    print("\nmany_code (3000 functions) at %g Hz:\n" % hz)
+    print("| run (s) | samples | distinct stacks | peak RSS MiB |\n|---|---|---|---|")
+    for w, n, k, m in rows:
+        print("| %.1f | %d | %d | %.1f |" % (w, n, k, m))
     if len(rows) >= 2:
-        (w0, m0, _), (w1, m1, _) = rows[0], rows[-1]
-        slope = (m1 - m0) / (w1 - w0) if w1 > w0 else 0.0
-        print("\nGrowth %.3f MiB/s between the shortest and longest run; a 600 s run at "
-              "that slope: %.1f MiB (a linear extrapolation, not a measurement)."
-              % (slope, m1 + slope * (600 - w1)))
+        (w0, n0, _, m0), (w1, n1, _, m1) = rows[0], rows[-1]
+        slope = (m1 - m0) / (n1 - n0) * 1e5 if n1 > n0 else 0.0
+        print("\n%.3f MiB per 100k samples between the shortest and the longest run; "
+              "600k samples (10 min at 1 kHz) at that slope: %.1f MiB (a linear "
+              "extrapolation: an upper bound while the distinct stacks saturate)."
+              % (slope, m1 + slope * (6e5 - n1) / 1e5))
 
 
 def main():
@@ -354,7 +362,8 @@ def main():
     ap.add_argument("--smoke", action="store_true",
                     help="cpu_split and threads at 1 kHz, 1 pair, 1 s: a few seconds")
     ap.add_argument("--rss-growth", default=None, metavar="S,S,...",
-                    help="only measure peak RSS on many_code at 1 kHz for runs of S seconds")
+                    help="only measure peak RSS on many_code for runs of S seconds "
+                    "(at 1 kHz, or the last of --rates when given)")
     ap.add_argument("--json", default=None, help="also write the results here")
     opt = ap.parse_args()
     if opt.smoke:
@@ -375,7 +384,9 @@ def main():
     print("- pythons: " + ", ".join("%s (%s)" % (versions[p], p) for p in pythons))
     print("- profiler: `%s`" % opt.profiler)
     if opt.rss_growth:
-        rss_growth(opt, pythons[0], [float(x) for x in opt.rss_growth.split(",")], tmp)
+        rss_growth(opt, pythons[0], [float(x) for x in opt.rss_growth.split(",")],
+                   float(opt.rates.split(",")[-1]) if opt.rates != "100,1000,10000" else 1000,
+                   tmp)
         shutil.rmtree(tmp, ignore_errors=True)
         return 0
     print("- %d pairs per cell (bare and profiled alternately, one uncounted bare run "
