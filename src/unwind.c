@@ -123,10 +123,10 @@ static int addrset__add(struct addrset *s, uint64_t addr)
  * whole plan in one batched read (process_vm_readv with one remote iovec per segment).
  * The walk then reads as before, through rd(): a read that falls inside a planned segment
  * is a memcpy from that copy; any other read goes to the target and is added to the next
- * plan.  Nothing is trusted from the plan that was not read in this sample: a segment
- * holds the target's bytes as they were at the start of this sample, so code-object
- * fingerprints, frame links and line positions are all checked against fresh memory, as
- * if each had been read one by one (only faster, and closer to a single instant).
+ * plan.  Nothing is taken from an earlier sample: a segment holds the target's bytes as
+ * they were at the start of this sample, so thread lists, frame links and instruction
+ * positions are as fresh as if each had been read one by one (and closer to a single
+ * instant).  Only code objects are trusted between checks, see code_get().
  * A segment unused for SNAP_KEEP samples leaves the plan; one that fails to read too.
  * Ranges closer than SNAP_GAP (< one page) merge: the bytes between them lie on pages
  * that the two ranges themselves occupy, so merging never reaches an unmapped page.
