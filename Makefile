@@ -61,7 +61,7 @@ $(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
 $(BUILD)/obj $(BUILD)/tests $(BUILD)/helpers:
 	$(Q)mkdir -p $@
 
-.PHONY: unit tests bats check deps demo install uninstall clean san lint help clang
+.PHONY: unit tests bats check deps demo install uninstall clean san lint help clang bench-smoke
 tests: $(TEST_BINS) $(HELPER_BINS)
 
 unit: $(TEST_BINS)
@@ -128,3 +128,17 @@ check-consumers: $(BUILD)/pyflame
 .PHONY: check-browser
 check-browser: $(BUILD)/pyflame
 	$(Q)BUILD=$(BUILD) scripts/check-browser.sh
+
+# The sampler's own cost per sample against live interpreters (not part of check).
+$(BUILD)/bench_unwind: tests/bench_unwind.c $(BUILD)/libpyflame.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libpyflame.a $(LDLIBS_PF)
+
+.PHONY: bench-unwind
+bench-unwind: $(BUILD)/bench_unwind
+	$(Q)$(BUILD)/bench_unwind $(BENCH_ARGS)
+
+# The benchmark suite in a few seconds: pyflame end to end on two workloads at 1 kHz.
+# scripts/bench/run.sh --help for the full suite (and other profilers side by side).
+bench-smoke: $(BUILD)/pyflame
+	$(Q)scripts/bench/run.sh --smoke --pyflame $(BUILD)/pyflame

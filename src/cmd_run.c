@@ -431,7 +431,11 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 	s->last_tick = r->tick_no;
 	if (!t->depth)
 		return;		/* no Python on this thread right now (starting, in C, exiting) */
-	if (thread_idle(s) && !(flags & PF_SAMPLE_GIL))
+	/*
+	 * Reading stat is a system call per thread per tick: skip it when its answer cannot
+	 * matter (the GIL holder is never idle; gil mode keeps only the holder).
+	 */
+	if (!(flags & PF_SAMPLE_GIL) && r->o->mode != PF_MODE_GIL && thread_idle(s))
 		flags |= PF_SAMPLE_IDLE;
 	if (r->o->mode == PF_MODE_CPU && (flags & PF_SAMPLE_IDLE))
 		return;
