@@ -2,7 +2,9 @@
 # check-browser.sh - pyflame's SVG flame graph in a real browser (headless chromium):
 # tests/consumers/svg_browser.js profiles a small script with `pyflame run -o X.svg`, opens
 # the SVG, hovers, clicks to zoom, resets, searches (the Search control and Ctrl-F), and
-# checks what the page shows, with no console error.  Screenshots: $BUILD/browser/*.png.
+# checks what the page shows, with no console error; tests/consumers/svg_diff_browser.js
+# does the same for a `pyflame diff` graph of two runs (colours, both counts on hover).
+# Screenshots: $BUILD/browser/*.png and $BUILD/browser/diff/*.png.
 #
 # Installs what it lacks: chromium (Debian's, with apt-get as root), node and npm, and the
 # pinned npm package playwright-core under $BUILD/npm (it drives the installed chromium;
@@ -96,6 +98,9 @@ out=$build/browser
 rm -rf "$out"
 CHROMIUM=$chromium timeout 600 node "$root/tests/consumers/svg_browser.js" \
 	--pyflame "$pyflame" --python "$python" --out "$out" || status=1
+# pyflame diff's graph: two runs, their diff, the same checks plus both counts on hover.
+CHROMIUM=$chromium timeout 600 node "$root/tests/consumers/svg_diff_browser.js" \
+	--pyflame "$pyflame" --python "$python" --out "$out/diff" || status=1
 
 if [ "${CHECK_BROWSER_CONSUMERS:-0}" = 1 ]; then
 	BUILD=$build PYFLAME=$pyflame PYTHON=$python CHECK_CONSUMERS_BROWSER=1 \
