@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pyflame/cmd_diff.h"
 #include "pyflame/cmd_doctor.h"
 #include "pyflame/cmd_report.h"
 #include "pyflame/cmd_run.h"
@@ -26,6 +27,7 @@ static const char usage_main[] =
 "       pyflame attach -p PID [OPTIONS]\n"
 "       pyflame dump -p PID [--json]\n"
 "       pyflame report [OPTIONS] RAW\n"
+"       pyflame diff [OPTIONS] BASE NEW\n"
 "       pyflame doctor\n"
 "       pyflame --help | --version\n"
 "\n"
@@ -38,6 +40,7 @@ static const char usage_main[] =
 "  attach   sample a running process for a while (see 'pyflame attach --help')\n"
 "  dump     print a running process's Python stacks once (see 'pyflame dump --help')\n"
 "  report   turn a raw log into profiles (see 'pyflame report --help')\n"
+"  diff     compare two profiles as a differential flame graph (see 'pyflame diff --help')\n"
 "  doctor   check what profiling needs on this machine, and say how to fix it\n";
 
 static const char usage_run[] =
@@ -558,6 +561,8 @@ int cli__main(int argc, char **argv)
 		subcommand = "dump";
 		return cli_dump(argc - 1, argv + 1);
 	}
+	if (!strcmp(cmd, "diff"))
+		return cmd_diff_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "report")) {
 		subcommand = "report";
 		return cli_report(argc - 1, argv + 1);
