@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pyflame/cmd_diff.h"
+#include "pyflame/diff.h"
 #include "pyflame/util.h"
 
 #define SVG_WIDTH	1200

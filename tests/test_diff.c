@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pyflame/cmd_diff.h"
+#include "pyflame/diff.h"
 #include "pyflame/profile.h"
 #include "pyflame/strtab.h"
 #include "pyflame/util.h"
