@@ -9,19 +9,9 @@ setup() {
 	D=$(fresh_dir raw)
 }
 
-# bg_pyflame ERRFILE ARGS...: start pyflame in the background (its stderr to ERRFILE), with
-# a 60 s watchdog against hangs; PF is pyflame's own pid (signals go to it, not to a wrapper).
-bg_pyflame() {
-	local err=$1
-	shift
-	"$PYFLAME" "$@" 2>"$err" 3>&- &
-	PF=$!
-	( sleep 60; kill -9 "$PF" ) >/dev/null 2>&1 3>&- &
-	WATCHDOG=$!
-}
 
 teardown() {
-	[ -n "${WATCHDOG:-}" ] && kill "$WATCHDOG" 2>/dev/null || true
+	stop_watchdog
 }
 
 @test "a run killed with SIGKILL leaves a raw log that pyflame report turns into a profile" {

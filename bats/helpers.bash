@@ -243,3 +243,19 @@ assert_svg_wellformed() {
 fresh_dir() {
 	mktemp -d "$BATS_TEST_TMPDIR/${1:-d}.XXXXXX"
 }
+
+# bg_pyflame ERRFILE ARGS...: start pyflame in the background (its stderr to ERRFILE), with
+# a 60 s watchdog against hangs; PF is pyflame's own pid (signals go to it, not to a wrapper).
+bg_pyflame() {
+	local err=$1
+	shift
+	"$PYFLAME" "$@" 2>"$err" 3>&- &
+	PF=$!
+	( sleep 60; kill -9 "$PF" ) >/dev/null 2>&1 3>&- &
+	WATCHDOG=$!
+}
+
+# Stop the watchdog of bg_pyflame (call from teardown).
+stop_watchdog() {
+	[ -n "${WATCHDOG:-}" ] && kill "$WATCHDOG" 2>/dev/null || true
+}

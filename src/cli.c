@@ -172,6 +172,24 @@ static int add_output(struct run_output **v, size_t *n, const char *path, enum p
 	return 0;
 }
 
+/* The output options run, attach and report share. */
+struct output_args {
+	struct run_output *outputs;
+	size_t noutputs;
+	enum pf_format forced;		/* -f: applies to the -o options after it */
+	enum pf_format default_format;	/* -f without -o */
+	int line_numbers;
+	int threads;
+	int merge;
+	const char *title;
+};
+
+/*
+ * Handle c if it is an output option: 1 handled, 0 not one of them, -1 a usage error
+ * (already reported).
+ */
+static int output_option(int c, const char *arg, struct output_args *a, int allow_raw);
+
 static const char usage_report[] =
 "usage: pyflame report [OPTIONS] RAW\n"
 "\n"
@@ -255,6 +273,36 @@ static int parse_pid(const char *s, pid_t *out)
 	return 0;
 }
 
+static int output_option(int c, const char *arg, struct output_args *a, int allow_raw)
+{
+	switch (c) {
+	case 'o':
+		return add_output(&a->outputs, &a->noutputs, arg, a->forced) ? -1 : 1;
+	case 'f':
+		a->forced = pf_format__from_name(arg);
+		if (a->forced == PF_FORMAT_NONE || (!allow_raw && a->forced == PF_FORMAT_RAW)) {
+			usage_error("unknown format '%s' (want svg, collapsed, speedscope, pprof or "
+				    "timeline)", arg);
+			return -1;
+		}
+		a->default_format = a->forced;
+		return 1;
+	case 'n':
+		a->line_numbers = 0;
+		return 1;
+	case OPT_THREADS:
+		a->threads = 1;
+		return 1;
+	case OPT_MERGE:
+		a->merge = 1;
+		return 1;
+	case OPT_TITLE:
+		a->title = arg;
+		return 1;
+	}
+	return 0;
+}
+
 /* run and attach share their options; attach takes -p PID instead of a command. */
 static int cli_run(int argc, char **argv, int attach)
 {
@@ -270,7 +318,7 @@ static int cli_run(int argc, char **argv, int attach)
 		.crash_stacks = 1,
 		.step_summary = 1,
 	};
-	enum pf_format forced = PF_FORMAT_NONE;
+	struct output_args oa = { .line_numbers = 1 };
 	int c, ret;
 
 	opterr = 0;
@@ -280,6 +328,11 @@ static int cli_run(int argc, char **argv, int attach)
 		unsigned long ul;
 		char *end;
 
+		ret = output_option(c, optarg, &oa, 1);
+		if (ret < 0)
+			goto out_usage;
+		if (ret)
+			continue;
 		switch (c) {
 		case 'r':
 			o.rate_hz = parse_rate(optarg);
@@ -320,28 +373,6 @@ static int cli_run(int argc, char **argv, int attach)
 			if (remote_kind__parse(optarg, &o.reader))
 				return usage_error("unknown reader '%s' (want auto, vm, mem or peek)", optarg);
 			break;
-		case 'o':
-			if (add_output(&o.outputs, &o.noutputs, optarg, forced))
-				return PF_EXIT_USAGE;
-			break;
-		case 'f':
-			forced = pf_format__from_name(optarg);
-			if (forced == PF_FORMAT_NONE)
-				return usage_error("unknown format '%s' (want svg, collapsed, speedscope, pprof or timeline)", optarg);
-			o.default_format = forced;
-			break;
-		case 'n':
-			o.line_numbers = 0;
-			break;
-		case OPT_THREADS:
-			o.threads = 1;
-			break;
-		case OPT_MERGE:
-			o.merge = 1;
-			break;
-		case OPT_TITLE:
-			o.title = optarg;
-			break;
 		case OPT_NO_SANDBOX:
 			o.sandbox = 0;
 			break;
@@ -376,17 +407,27 @@ static int cli_run(int argc, char **argv, int attach)
 			break;
 		case 'p':
 			if (parse_pid(optarg, &o.attach_pid))
-				return PF_EXIT_USAGE;
+				goto out_usage;
 			break;
 		case 'h':
 			fputs(attach ? usage_attach : usage_run, stdout);
+			free(oa.outputs);
 			return 0;
 		case ':':
-			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+			usage_error("option '%s' needs an argument", argv[optind - 1]);
+			goto out_usage;
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			usage_error("unknown option '%s'", argv[optind - 1]);
+			goto out_usage;
 		}
 	}
+	o.outputs = oa.outputs;
+	o.noutputs = oa.noutputs;
+	o.default_format = oa.default_format;
+	o.line_numbers = oa.line_numbers;
+	o.threads = oa.threads;
+	o.merge = oa.merge;
+	o.title = oa.title;
 	if (attach) {
 		if (!o.attach_pid)
 			return usage_error("%s", "no process given: pyflame attach -p PID [OPTIONS]");
@@ -402,6 +443,10 @@ static int cli_run(int argc, char **argv, int attach)
 	ret = cmd_run(&o);
 	free(o.outputs);
 	return ret;
+
+out_usage:
+	free(oa.outputs);
+	return PF_EXIT_USAGE;
 }
 
 static const char usage_dump[] =
@@ -478,36 +523,19 @@ static const struct option report_longopts[] = {
 
 static int cli_report(int argc, char **argv)
 {
-	struct report_opts o = { .line_numbers = 1 };
-	enum pf_format forced = PF_FORMAT_NONE;
+	struct report_opts o = { 0 };
+	struct output_args oa = { .line_numbers = 1 };
 	int c, ret;
 
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":o:f:nqvh", report_longopts, NULL)) != -1) {
+		ret = output_option(c, optarg, &oa, 0);
+		if (ret < 0)
+			return PF_EXIT_USAGE;
+		if (ret)
+			continue;
 		switch (c) {
-		case 'o':
-			if (add_output(&o.outputs, &o.noutputs, optarg, forced))
-				return PF_EXIT_USAGE;
-			break;
-		case 'f':
-			forced = pf_format__from_name(optarg);
-			if (forced == PF_FORMAT_NONE || forced == PF_FORMAT_RAW)
-				return usage_error("unknown format '%s' (want svg, collapsed, speedscope, pprof or timeline)", optarg);
-			o.default_format = forced;
-			break;
-		case 'n':
-			o.line_numbers = 0;
-			break;
-		case OPT_THREADS:
-			o.threads = 1;
-			break;
-		case OPT_MERGE:
-			o.merge = 1;
-			break;
-		case OPT_TITLE:
-			o.title = optarg;
-			break;
 		case 'q':
 			pf_quiet = 1;
 			break;
@@ -523,6 +551,13 @@ static int cli_report(int argc, char **argv)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	o.outputs = oa.outputs;
+	o.noutputs = oa.noutputs;
+	o.default_format = oa.default_format;
+	o.line_numbers = oa.line_numbers;
+	o.threads = oa.threads;
+	o.merge = oa.merge;
+	o.title = oa.title;
 	if (optind != argc - 1)
 		return usage_error("%s", "want one raw log: pyflame report [OPTIONS] RAW");
 	for (size_t i = 0; i < o.noutputs; i++)
