@@ -171,8 +171,10 @@ static void sync_new(struct rawlog *l, const struct profile *p)
 		for (uint32_t i = 0; i < n; i++)
 			put_u(l, fr[i]);
 	}
-	xgrow((void **)&l->proc_cmd, &l->proc_alloc, p->nprocs + 1, sizeof(*l->proc_cmd));
-	l->proc_ver = xrealloc(l->proc_ver, l->proc_alloc * sizeof(*l->proc_ver));
+	if (p->nprocs + 1 > l->proc_alloc) {
+		xgrow((void **)&l->proc_cmd, &l->proc_alloc, p->nprocs + 1, sizeof(*l->proc_cmd));
+		l->proc_ver = xrealloc(l->proc_ver, l->proc_alloc * sizeof(*l->proc_ver));
+	}
 	for (size_t i = 0; i < p->nprocs; i++) {
 		const struct pf_process *pr = &p->procs[i];
 

@@ -71,8 +71,10 @@ uint32_t strtab__intern(struct strtab *st, const char *s, size_t len)
 	xgrow((void **)&st->data, &st->data_alloc, st->data_len + len + 1, 1);
 	memcpy(st->data + st->data_len, s, len);
 	st->data[st->data_len + len] = '\0';
-	xgrow((void **)&st->off, &st->alloc, st->n + 1, sizeof(*st->off));
-	st->len = xrealloc(st->len, st->alloc * sizeof(*st->len));
+	if (st->n + 1 > st->alloc) {
+		xgrow((void **)&st->off, &st->alloc, st->n + 1, sizeof(*st->off));
+		st->len = xrealloc(st->len, st->alloc * sizeof(*st->len));
+	}
 	id = (uint32_t)st->n++;
 	st->off[id] = st->data_len;
 	st->len[id] = (uint32_t)len;
