@@ -305,3 +305,65 @@ no_follow() {
 @test "profile: --no-follow profiles the command's own process only" {
 	for_each_python 3.11 no_follow
 }
+
+# --- readers, modes, summary ------------------------------------------------------------------
+
+readers() {
+	local d t=$TARGETS/hot.py r
+
+	d=$(fresh_dir)
+	for r in auto vm mem peek; do
+		echo "# --reader $r"
+		pf run -q --reader "$r" -o "$d/$r.txt" -- "$2" "$t" 0.8
+		check_collapsed format "$d/$r.txt"
+		# peek stops the process for every read, which makes start-up (imports) take
+		# longer: count only the samples taken once the script runs
+		check_collapsed share "$d/$r.txt" "hot ($t:$(line_of "$t" '# HOT'))" 0.95 \
+			"<module> ($t:$(line_of "$t" '# CALL_MAIN'))"
+		check_collapsed tail "$d/$r.txt" "main ($t:$(line_of "$t" '# CALL_HOT'))" "hot ($t:$(line_of "$t" '# HOT'))"
+	done
+}
+
+@test "profile: every --reader (auto, vm, mem, peek) gives the same hot spot" {
+	for_each_python 3.11 readers
+}
+
+gil_mode() {
+	local d t=$TARGETS/threads.py
+
+	d=$(fresh_dir)
+	pf run -q --mode gil -o "$d/p.txt" -- "$2" "$t" "$d/tids.json" 1
+	check_collapsed format "$d/p.txt"
+	check_collapsed absent "$d/p.txt" "<idle>"
+	check_collapsed share "$d/p.txt" "re:(alpha|beta)_spin \\(.*" 0.85
+	check_collapsed tail "$d/p.txt" "alpha_spin ($t:$(line_of "$t" '# ALPHA'))"
+	check_collapsed tail "$d/p.txt" "beta_spin ($t:$(line_of "$t" '# BETA'))"
+}
+
+@test "profile: --mode gil samples only the thread holding the GIL" {
+	for_each_python 3.11 gil_mode
+}
+
+summary() {
+	local d t=$TARGETS/hot.py
+
+	d=$(fresh_dir)
+	run --separate-stderr timeout -k 5 120 "$PYFLAME" run -o "$d/p.txt" -- "$2" "$t" 0.5
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	echo "$stderr"
+	[[ "$stderr" == "pyflame: "* ]]
+	[[ "$stderr" == *"hot ($t"* ]]
+	[[ "$stderr" == *"$d/p.txt"* ]]
+	run --separate-stderr timeout -k 5 120 "$PYFLAME" run -q -o "$d/q.txt" -- "$2" "$t" 0.5
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ -s "$d/q.txt" ]
+	run --separate-stderr timeout -k 5 120 "$PYFLAME" run -v -o "$d/v.txt" -- "$2" "$t" 0.5
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"CPython $1"* ]]
+}
+
+@test "profile: a summary on stderr names the top function and the files written; -q silences it" {
+	for_each_python 3.11 summary
+}
