@@ -20,11 +20,14 @@ hot_line() {
 	local d t=$TARGETS/hot.py pid
 
 	d=$(fresh_dir)
-	pf run -q -o "$d/p.txt" -- "$2" "$t" 1.5 "$d/pid"
+	pf run -q -o "$d/p.txt" -- "$2" "$t" 1 "$d/pid"
 	pid=$(cat "$d/pid")
 	check_collapsed format "$d/p.txt"
 	check_collapsed process "$d/p.txt" "$(basename "$2") .*\\[pid $pid\\]"
 	check_collapsed share "$d/p.txt" "hot ($t:$(line_of "$t" '# HOT'))" 0.9
+	# once the script runs (imports done), practically every sample is in hot()
+	check_collapsed share "$d/p.txt" "hot ($t:$(line_of "$t" '# HOT'))" 0.97 \
+		"<module> ($t:$(line_of "$t" '# CALL_MAIN'))"
 	check_collapsed tail "$d/p.txt" "<module> ($t:$(line_of "$t" '# CALL_MAIN'))" \
 		"main ($t:$(line_of "$t" '# CALL_HOT'))" "hot ($t:$(line_of "$t" '# HOT'))"
 }
@@ -34,12 +37,15 @@ hot_line() {
 }
 
 split_3_1() {
-	local d t=$TARGETS/split.py
+	local d t=$TARGETS/split.py truth
 
 	d=$(fresh_dir)
-	pf run -q -r 500 -o "$d/p.txt" -- "$2" "$t" 3
+	pf run -q -r 500 -o "$d/p.txt" -- "$2" "$t" 25 0.025 "$d/spent.json"
 	check_collapsed format "$d/p.txt"
-	check_collapsed ratio "$d/p.txt" "a ($t:$(line_of "$t" '# A'))" "b ($t:$(line_of "$t" '# B'))" 0.75 0.05
+	# The target measures the split it really had (3:1 unless the machine is overloaded)
+	truth=$("$(checker_python)" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.4f" % (d["a"] / (d["a"] + d["b"])))' "$d/spent.json")
+	echo "# the target spent a share of $truth of its time in a()"
+	check_collapsed ratio "$d/p.txt" "a ($t:$(line_of "$t" '# A'))" "b ($t:$(line_of "$t" '# B'))" "$truth" 0.05
 }
 
 @test "profile: a 3:1 split of time between two functions at 500 Hz is measured within 5 points" {
@@ -52,7 +58,7 @@ recursion_1200() {
 	local d t=$TARGETS/recurse.py
 
 	d=$(fresh_dir)
-	pf run -q -o "$d/p.txt" -- "$2" "$t" 1200 1.5
+	pf run -q -o "$d/p.txt" -- "$2" "$t" 1200 1
 	check_collapsed format "$d/p.txt"
 	check_collapsed recursion "$d/p.txt" "rec ($t:" 1000
 	check_collapsed path "$d/p.txt" "main ($t:$(line_of "$t" '# CALL_REC'))" \
@@ -70,7 +76,7 @@ max_depth_100() {
 	local d t=$TARGETS/recurse.py
 
 	d=$(fresh_dir)
-	pf run -q --max-depth 100 -o "$d/p.txt" -- "$2" "$t" 1200 1.5
+	pf run -q --max-depth 100 -o "$d/p.txt" -- "$2" "$t" 1200 1
 	check_collapsed format "$d/p.txt"
 	check_collapsed truncated "$d/p.txt" 100
 	# the innermost frames are the ones kept
@@ -140,7 +146,7 @@ idle_marker() {
 	local d
 
 	d=$(fresh_dir)
-	printf 'import time\ntime.sleep(1)\n' >"$d/sleeper.py"
+	printf 'import time\ntime.sleep(0.8)\n' >"$d/sleeper.py"
 	pf run -q -o "$d/wall.txt" -- "$2" "$d/sleeper.py"
 	check_collapsed format "$d/wall.txt"
 	check_collapsed share "$d/wall.txt" "<idle>" 0.8
@@ -195,8 +201,8 @@ duration_cut() {
 	local d t=$TARGETS/hot.py full short
 
 	d=$(fresh_dir)
-	pf run -q -r 200 -o "$d/full.txt" -- "$2" "$t" 2
-	pf run -q -r 200 --duration 0.5 -o "$d/short.txt" -- "$2" "$t" 2
+	pf run -q -r 200 -o "$d/full.txt" -- "$2" "$t" 1.5
+	pf run -q -r 200 --duration 0.5 -o "$d/short.txt" -- "$2" "$t" 1.5
 	full=$(check_collapsed total "$d/full.txt")
 	short=$(check_collapsed total "$d/short.txt")
 	echo "# full run $full samples, --duration 0.5 run $short samples"
@@ -204,7 +210,7 @@ duration_cut() {
 	[ "$((short * 10))" -lt "$((full * 6))" ]
 }
 
-@test "profile: --duration 0.5 stops sampling early while the command runs on" {
+@test "profile: --duration 0.5 stops sampling early while the command runs on (1.5 s)" {
 	for_each_python 3.11 duration_cut
 }
 
@@ -232,7 +238,7 @@ threads_plain() {
 	local d t=$TARGETS/threads.py
 
 	d=$(fresh_dir)
-	pf run -q -o "$d/p.txt" -- "$2" "$t" "$d/tids.json" 1.5
+	pf run -q -o "$d/p.txt" -- "$2" "$t" "$d/tids.json" 1
 	check_collapsed format "$d/p.txt"
 	check_collapsed tail "$d/p.txt" "worker ($t:$(grep -n 'fn(end)' "$t" | cut -d: -f1))" "alpha_spin ($t:$(line_of "$t" '# ALPHA'))"
 	check_collapsed tail "$d/p.txt" "worker ($t:$(grep -n 'fn(end)' "$t" | cut -d: -f1))" "beta_spin ($t:$(line_of "$t" '# BETA'))"
@@ -246,7 +252,7 @@ threads_frames() {
 	local d t=$TARGETS/threads.py alpha beta
 
 	d=$(fresh_dir)
-	pf run -q --threads -o "$d/p.txt" -- "$2" "$t" "$d/tids.json" 1.5
+	pf run -q --threads -o "$d/p.txt" -- "$2" "$t" "$d/tids.json" 1
 	check_collapsed --threads format "$d/p.txt"
 	alpha=$("$(checker_python)" -c 'import json,sys; print(json.load(open(sys.argv[1]))["alpha"])' "$d/tids.json")
 	beta=$("$(checker_python)" -c 'import json,sys; print(json.load(open(sys.argv[1]))["beta"])' "$d/tids.json")
@@ -314,7 +320,7 @@ readers() {
 	d=$(fresh_dir)
 	for r in auto vm mem peek; do
 		echo "# --reader $r"
-		pf run -q --reader "$r" -o "$d/$r.txt" -- "$2" "$t" 0.8
+		pf run -q --reader "$r" -o "$d/$r.txt" -- "$2" "$t" 0.6
 		check_collapsed format "$d/$r.txt"
 		# peek stops the process for every read, which makes start-up (imports) take
 		# longer: count only the samples taken once the script runs
