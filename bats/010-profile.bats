@@ -24,9 +24,9 @@ hot_line() {
 	pid=$(cat "$d/pid")
 	check_collapsed format "$d/p.txt"
 	check_collapsed process "$d/p.txt" "$(basename "$2") .*\\[pid $pid\\]"
-	check_collapsed share "$d/p.txt" "hot ($t:$(line_of "$t" '# HOT'))" 0.9
-	# once the script runs (imports done), practically every sample is in hot()
-	check_collapsed share "$d/p.txt" "hot ($t:$(line_of "$t" '# HOT'))" 0.97 \
+	# >= 90% of the samples taken while the script runs (not counting start-up, whose
+	# share depends on how loaded the machine is)
+	check_collapsed share "$d/p.txt" "hot ($t:$(line_of "$t" '# HOT'))" 0.9 \
 		"<module> ($t:$(line_of "$t" '# CALL_MAIN'))"
 	check_collapsed tail "$d/p.txt" "<module> ($t:$(line_of "$t" '# CALL_MAIN'))" \
 		"main ($t:$(line_of "$t" '# CALL_HOT'))" "hot ($t:$(line_of "$t" '# HOT'))"
@@ -134,7 +134,7 @@ no_line_numbers() {
 	pf run -q -n -o "$d/p.txt" -- "$2" "$t" 1
 	check_collapsed format "$d/p.txt"
 	check_collapsed no-lineno "$d/p.txt"
-	check_collapsed share "$d/p.txt" "hot ($t)" 0.9
+	check_collapsed share "$d/p.txt" "hot ($t)" 0.9 "<module> ($t)"
 	check_collapsed tail "$d/p.txt" "<module> ($t)" "main ($t)" "hot ($t)"
 }
 
@@ -242,6 +242,9 @@ threads_plain() {
 	check_collapsed format "$d/p.txt"
 	check_collapsed tail "$d/p.txt" "worker ($t:$(grep -n 'fn(end)' "$t" | cut -d: -f1))" "alpha_spin ($t:$(line_of "$t" '# ALPHA'))"
 	check_collapsed tail "$d/p.txt" "worker ($t:$(grep -n 'fn(end)' "$t" | cut -d: -f1))" "beta_spin ($t:$(line_of "$t" '# BETA'))"
+	# wall mode: the main thread, waiting in join(), is there and marked idle
+	check_collapsed path "$d/p.txt" "<module> ($t:$(grep -n '^main()' "$t" | cut -d: -f1))" "main ($t:$(line_of "$t" '# JOIN'))"
+	check_collapsed share "$d/p.txt" "<idle>" 0.9 "main ($t:$(line_of "$t" '# JOIN'))"
 }
 
 @test "profile: two threads spinning in different functions are both sampled" {
@@ -272,7 +275,11 @@ cpu_mode() {
 	pf run -q -x -o "$d/p.txt" -- "$2" "$t" "$d/tids.json" 1
 	check_collapsed format "$d/p.txt"
 	check_collapsed absent "$d/p.txt" "<idle>"
-	check_collapsed share "$d/p.txt" "re:(alpha|beta)_spin \\(.*" 0.85
+	# the main thread waits in join() for nearly all the run: a third of the samples in
+	# wall mode, only the moments it runs (entering and leaving join) here
+	check_collapsed at-most "$d/p.txt" "main ($t:$(line_of "$t" '# JOIN'))" 0.08
+	check_collapsed tail "$d/p.txt" "alpha_spin ($t:$(line_of "$t" '# ALPHA'))"
+	check_collapsed tail "$d/p.txt" "beta_spin ($t:$(line_of "$t" '# BETA'))"
 }
 
 @test "profile: -x (cpu mode) leaves out threads that are not running" {
@@ -341,7 +348,9 @@ gil_mode() {
 	pf run -q --mode gil -o "$d/p.txt" -- "$2" "$t" "$d/tids.json" 1
 	check_collapsed format "$d/p.txt"
 	check_collapsed absent "$d/p.txt" "<idle>"
-	check_collapsed share "$d/p.txt" "re:(alpha|beta)_spin \\(.*" 0.85
+	# the main thread waits in join() for nearly all the run: a third of the samples in
+	# wall mode, only the moments it runs (entering and leaving join) here
+	check_collapsed at-most "$d/p.txt" "main ($t:$(line_of "$t" '# JOIN'))" 0.08
 	check_collapsed tail "$d/p.txt" "alpha_spin ($t:$(line_of "$t" '# ALPHA'))"
 	check_collapsed tail "$d/p.txt" "beta_spin ($t:$(line_of "$t" '# BETA'))"
 }

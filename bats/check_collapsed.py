@@ -13,6 +13,7 @@ Subcommands (exit 0 when the assertion holds, 1 with an explanation when not):
     total FILE                   print the number of samples
     share FILE LABEL MIN [WITHIN]  samples whose stack contains LABEL >= MIN (0..1) of
                                  all samples (of those whose stack contains WITHIN)
+    at-most FILE LABEL MAX       samples whose stack contains LABEL <= MAX (0..1)
     ratio FILE LA LB WANT TOL    share(LA) / (share(LA) + share(LB)) within WANT +- TOL
     tail FILE LABEL...           some stack's Python frames end with LABEL... (innermost last)
     path FILE LABEL...           some stack contains LABEL... as a contiguous run
@@ -169,6 +170,14 @@ def cmd_share(stacks, args, opts):
         raise Fail("want at least %.1f%% of samples in %r\n%s" % (100 * want, label, show(stacks)))
 
 
+def cmd_at_most(stacks, args, opts):
+    label, most = args[0], float(args[1])
+    hit, t = share_of(stacks, label)
+    print("%s: %d of %d samples (%.1f%%)" % (label, hit, t, 100.0 * hit / t))
+    if hit > most * t:
+        raise Fail("want at most %.1f%% of samples in %r\n%s" % (100 * most, label, show(stacks)))
+
+
 def cmd_ratio(stacks, args, opts):
     la, lb, want, tol = args[0], args[1], float(args[2]), float(args[3])
     a, _ = share_of(stacks, la)
@@ -282,6 +291,7 @@ COMMANDS = {
     "format": (cmd_format, 0),
     "total": (cmd_total, 0),
     "share": (cmd_share, -1),
+    "at-most": (cmd_at_most, 2),
     "ratio": (cmd_ratio, 4),
     "tail": (cmd_tail, -1),
     "path": (cmd_path, -1),
