@@ -176,7 +176,7 @@ svg_and_txt() {
 	[ "$n_txt" -gt 0 ]
 	[ "$n_svg" -eq "$n_txt" ]
 	check_svg frame "$d/a.svg" "hot ($t:$(line_of "$t" '# HOT'))"
-	check_svg text "$d/a.svg" "$2 $t 1"
+	check_svg title "$d/a.svg" "$2 $t 1"
 }
 
 @test "profile: -o a.svg -o b.txt write both from the same samples; the SVG is well-formed" {
@@ -189,7 +189,7 @@ title_and_format() {
 	d=$(fresh_dir)
 	pf run -q --title 'My <profile> & "title"' -f svg -o "$d/graph.txt" -- "$2" "$t" 0.5
 	assert_svg_wellformed "$d/graph.txt"
-	check_svg text "$d/graph.txt" 'My <profile> & "title"'
+	check_svg title "$d/graph.txt" 'My <profile> & "title"'
 	check_svg frame "$d/graph.txt" "hot ($t:$(line_of "$t" '# HOT'))"
 }
 
