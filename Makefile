@@ -61,7 +61,9 @@ $(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
 $(BUILD)/obj $(BUILD)/tests $(BUILD)/helpers:
 	$(Q)mkdir -p $@
 
-.PHONY: unit bats check deps demo install uninstall clean san lint help bench-smoke
+.PHONY: unit tests bats check deps demo install uninstall clean san lint help clang bench-smoke
+tests: $(TEST_BINS) $(HELPER_BINS)
+
 unit: $(TEST_BINS)
 	$(Q)scripts/run-unit.sh $(TEST_BINS)
 
@@ -70,12 +72,22 @@ bats: $(BUILD)/pyflame $(HELPER_BINS)
 	$(Q)PYFLAME=$(abspath $(BUILD)/pyflame) PYFLAME_HELPERS=$(abspath $(BUILD)/helpers) \
 		bats --print-output-on-failure bats/
 
-# Everything a contributor must keep green: unit tests (plain and sanitized) and CLI tests.
+# Everything a contributor must keep green: unit tests (plain and sanitized), a clang
+# build with warnings as errors, the CLI tests, and a few seconds of the benchmark suite
+# (to keep it working; its figures are not judged).
 check:
 	$(Q)scripts/deps.sh test
 	$(Q)$(MAKE) --no-print-directory all unit
 	$(Q)$(MAKE) --no-print-directory san
+	$(Q)$(MAKE) --no-print-directory clang
 	$(Q)$(MAKE) --no-print-directory bats
+	$(Q)$(MAKE) --no-print-directory bench-smoke
+
+# Every source with clang too (C11, -Werror): skipped, saying so, where clang is missing.
+clang:
+	$(Q)if command -v clang >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory CC=clang BUILD=build/clang all tests; \
+	else echo "clang: not installed, skipped"; fi
 
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer, in their own build tree.
 san:
@@ -108,3 +120,27 @@ help:
 	@echo 'make check      install test deps, run unit tests (plain + ASan/UBSan) and bats tests'
 	@echo 'make unit|san|bats  one part of check'
 	@echo 'make install    install to $$(DESTDIR)$$(PREFIX) (default /usr/local)'
+
+.PHONY: check-consumers
+check-consumers: $(BUILD)/pyflame
+	$(Q)BUILD=$(BUILD) scripts/check-consumers.sh
+
+# The SVG flame graph in headless chromium (zoom, search, no console errors); skips, saying
+# why, where chromium cannot be installed or started.
+.PHONY: check-browser
+check-browser: $(BUILD)/pyflame
+	$(Q)BUILD=$(BUILD) scripts/check-browser.sh
+
+# The sampler's own cost per sample against live interpreters (not part of check).
+$(BUILD)/bench_unwind: tests/bench_unwind.c $(BUILD)/libpyflame.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libpyflame.a $(LDLIBS_PF)
+
+.PHONY: bench-unwind
+bench-unwind: $(BUILD)/bench_unwind
+	$(Q)$(BUILD)/bench_unwind $(BENCH_ARGS)
+
+# The benchmark suite in a few seconds: pyflame end to end on two workloads at 1 kHz.
+# scripts/bench/run.sh --help for the full suite (and other profilers side by side).
+bench-smoke: $(BUILD)/pyflame
+	$(Q)scripts/bench/run.sh --smoke --pyflame $(BUILD)/pyflame

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pyflame/cmd_diff.h"
 #include "pyflame/cmd_doctor.h"
 #include "pyflame/cmd_report.h"
 #include "pyflame/cmd_run.h"
@@ -23,7 +24,10 @@
 
 static const char usage_main[] =
 "usage: pyflame run [OPTIONS] [--] COMMAND [ARGS...]\n"
+"       pyflame attach -p PID [OPTIONS]\n"
+"       pyflame dump -p PID [--json]\n"
 "       pyflame report [OPTIONS] RAW\n"
+"       pyflame diff [OPTIONS] BASE NEW\n"
 "       pyflame doctor\n"
 "       pyflame --help | --version\n"
 "\n"
@@ -33,7 +37,10 @@ static const char usage_main[] =
 "\n"
 "Commands:\n"
 "  run      launch COMMAND under the profiler (see 'pyflame run --help')\n"
+"  attach   sample a running process for a while (see 'pyflame attach --help')\n"
+"  dump     print a running process's Python stacks once (see 'pyflame dump --help')\n"
 "  report   turn a raw log into profiles (see 'pyflame report --help')\n"
+"  diff     compare two profiles as a differential flame graph (see 'pyflame diff --help')\n"
 "  doctor   check what profiling needs on this machine, and say how to fix it\n";
 
 static const char usage_run[] =
@@ -56,16 +63,37 @@ static const char usage_run[] =
 "                         -v says so)\n"
 "\n"
 "Output:\n"
-"  -o, --output FILE      write a profile to FILE; repeatable; the format comes from\n"
-"                         the extension: .svg flame graph, .txt .folded .collapsed\n"
-"                         collapsed stacks; '-' writes to standard output (default:\n"
-"                         pyflame-COMMAND-PID.svg in the current directory)\n"
-"  -f, --format FMT       force the format of the outputs that follow (svg, collapsed)\n"
+"  -o, --output FILE      write a profile to FILE; repeatable, all from the same\n"
+"                         samples; the format comes from the extension: .svg flame\n"
+"                         graph, .txt .folded .collapsed collapsed stacks,\n"
+"                         .speedscope.json speedscope, .pb.gz .pprof pprof,\n"
+"                         .trace.json .perfetto.json timeline (Perfetto, Firefox\n"
+"                         Profiler), .raw the raw sample log; '-' writes to standard\n"
+"                         output (default: pyflame-COMMAND-PID.svg here)\n"
+"  -f, --format FMT       force the format of the outputs that follow: svg, collapsed,\n"
+"                         speedscope, pprof, timeline\n"
 "  -n, --no-line-numbers  aggregate by function, not by line\n"
 "      --threads          add a frame per thread (TID and name) under each process\n"
 "      --merge            merge processes that run the same command line\n"
 "      --title TEXT       flame graph title (default: the command line)\n"
+"\n"
+"Stacks on demand:\n"
+"      --dump-on-timeout SECS  if COMMAND still runs after SECS, print every Python\n"
+"                         stack to standard error once (for hung CI jobs)\n"
+"      --no-crash-stacks  do not print the Python stack of a process that is killed by\n"
+"                         SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT (printed by default)\n"
+"  kill -USR1 <pyflame's pid> prints every Python stack to standard error at once;\n"
+"  recording goes on.\n"
+"\n"
+"Ending:\n"
+"      --grace SECS       after forwarding SIGTERM & co., wait this long for COMMAND to\n"
+"                         end (default 5; 0 = forever), then write the profiles, leave\n"
+"                         COMMAND running and die by that signal\n"
+"\n"
+"Other:\n"
 "  -q, --quiet            no summary on standard error\n"
+"      --no-step-summary  do not append the summary, as Markdown, to the file named by\n"
+"                         $GITHUB_STEP_SUMMARY (GitHub Actions' job summary)\n"
 "  -v, --verbose          say what pyflame is doing\n"
 "  -h, --help             this help\n"
 "\n"
@@ -75,8 +103,6 @@ static const char usage_run[] =
 "\n"
 "Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to pyflame are forwarded to COMMAND\n"
 "(once: signals from the terminal already reach it).  Ctrl-Z and fg work as usual.\n"
-"If COMMAND has not ended --grace SECS (default 5; 0 = wait forever) after such a\n"
-"signal, pyflame writes what it has, leaves COMMAND running, and dies by the signal.\n"
 "Samples are streamed to a raw log (prof.svg -> prof.raw) while pyflame runs; it is\n"
 "removed when the profiles are written, so a run killed with SIGKILL leaves it behind:\n"
 "'pyflame report prof.raw -o prof.svg' turns it into any format.\n";
@@ -135,7 +161,7 @@ static int add_output(struct run_output **v, size_t *n, const char *path, enum p
 		f = pf_format__from_path(path);
 		if (f == PF_FORMAT_NONE)
 			return usage_error("cannot tell the format of '%s' from its extension "
-					   "(use .svg, .txt, .folded, .collapsed, .raw, or -f)", path);
+					   "(use .svg, .txt, .speedscope.json, .pb.gz, .trace.json, .raw, or -f)", path);
 	}
 	if (f == PF_FORMAT_NONE)
 		f = PF_FORMAT_COLLAPSED;	/* '-': text is what a terminal or pipe wants */
@@ -172,6 +198,9 @@ enum {
 	OPT_NO_SANDBOX,
 	OPT_BLOCKING,
 	OPT_GRACE,
+	OPT_NO_CRASH_STACKS,
+	OPT_DUMP_ON_TIMEOUT,
+	OPT_NO_STEP_SUMMARY,
 };
 
 static const struct option run_longopts[] = {
@@ -191,13 +220,43 @@ static const struct option run_longopts[] = {
 	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 	{ "blocking", no_argument, NULL, OPT_BLOCKING },
 	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "no-crash-stacks", no_argument, NULL, OPT_NO_CRASH_STACKS },
+	{ "dump-on-timeout", required_argument, NULL, OPT_DUMP_ON_TIMEOUT },
+	{ "no-step-summary", no_argument, NULL, OPT_NO_STEP_SUMMARY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "pid", required_argument, NULL, 'p' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
-static int cli_run(int argc, char **argv)
+static const char usage_attach[] =
+"usage: pyflame attach -p PID [OPTIONS]\n"
+"\n"
+"Attach to a running Python process with PTRACE_SEIZE, sample it until it exits,\n"
+"--duration ends or Ctrl-C, then detach, leaving it exactly as it was (never stopped,\n"
+"never killed).  Takes the sampling and output options of 'pyflame run' (see\n"
+"'pyflame run --help'); its threads and future children are traced too unless\n"
+"--no-follow.\n"
+"\n"
+"  -p, --pid PID          the process\n"
+"\n"
+"Attaching needs permission: the same user and Yama ptrace_scope 0, or CAP_SYS_PTRACE\n"
+"(sudo setcap cap_sys_ptrace+ep $(command -v pyflame)); pyflame keeps that capability\n"
+"only until it has attached.  When refused, pyflame says exactly why.\n";
+
+static int parse_pid(const char *s, pid_t *out)
+{
+	unsigned long v;
+
+	if (parse_uint(s, 0x3fffffff, &v) || v == 0)
+		return usage_error("invalid process id '%s'", s);
+	*out = (pid_t)v;
+	return 0;
+}
+
+/* run and attach share their options; attach takes -p PID instead of a command. */
+static int cli_run(int argc, char **argv, int attach)
 {
 	struct run_opts o = {
 		.rate_hz = 100,
@@ -208,13 +267,16 @@ static int cli_run(int argc, char **argv)
 		.reader = REMOTE_AUTO,
 		.sandbox = 1,
 		.grace_s = GRACE_DEFAULT_S,
+		.crash_stacks = 1,
+		.step_summary = 1,
 	};
 	enum pf_format forced = PF_FORMAT_NONE;
 	int c, ret;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:r:xo:f:nqvh", run_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, attach ? ":p:r:xo:f:nqvh" : "+:r:xo:f:nqvh",
+				run_longopts, NULL)) != -1) {
 		unsigned long ul;
 		char *end;
 
@@ -265,7 +327,7 @@ static int cli_run(int argc, char **argv)
 		case 'f':
 			forced = pf_format__from_name(optarg);
 			if (forced == PF_FORMAT_NONE)
-				return usage_error("unknown format '%s' (want svg or collapsed)", optarg);
+				return usage_error("unknown format '%s' (want svg, collapsed, speedscope, pprof or timeline)", optarg);
 			o.default_format = forced;
 			break;
 		case 'n':
@@ -286,6 +348,19 @@ static int cli_run(int argc, char **argv)
 		case OPT_BLOCKING:
 			o.blocking = 1;
 			break;
+		case OPT_NO_STEP_SUMMARY:
+			o.step_summary = 0;
+			break;
+		case OPT_NO_CRASH_STACKS:
+			o.crash_stacks = 0;
+			break;
+		case OPT_DUMP_ON_TIMEOUT:
+			errno = 0;
+			o.dump_timeout_s = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !isfinite(o.dump_timeout_s) ||
+			    o.dump_timeout_s <= 0 || o.dump_timeout_s > 1e7)
+				return usage_error("invalid timeout '%s' (want seconds > 0)", optarg);
+			break;
 		case OPT_GRACE:
 			errno = 0;
 			o.grace_s = strtod(optarg, &end);
@@ -299,8 +374,12 @@ static int cli_run(int argc, char **argv)
 		case 'v':
 			pf_verbose++;
 			break;
+		case 'p':
+			if (parse_pid(optarg, &o.attach_pid))
+				return PF_EXIT_USAGE;
+			break;
 		case 'h':
-			fputs(usage_run, stdout);
+			fputs(attach ? usage_attach : usage_run, stdout);
 			return 0;
 		case ':':
 			return usage_error("option '%s' needs an argument", argv[optind - 1]);
@@ -308,12 +387,80 @@ static int cli_run(int argc, char **argv)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (attach) {
+		if (!o.attach_pid)
+			return usage_error("%s", "no process given: pyflame attach -p PID [OPTIONS]");
+		if (optind < argc)
+			return usage_error("unexpected argument '%s' (attach takes -p PID)", argv[optind]);
+		ret = cmd_attach(&o);
+		free(o.outputs);
+		return ret;
+	}
 	if (optind >= argc)
 		return usage_error("%s", "no command given: pyflame run [OPTIONS] -- COMMAND [ARGS...]");
 	o.argv = argv + optind;
 	ret = cmd_run(&o);
 	free(o.outputs);
 	return ret;
+}
+
+static const char usage_dump[] =
+"usage: pyflame dump -p PID [--json]\n"
+"\n"
+"Print every thread's current Python stack once, most recent call last, with its\n"
+"thread id and name, the GIL holder and idle threads marked.  The process is stopped\n"
+"for a moment for a consistent snapshot and then let go.\n"
+"\n"
+"  -p, --pid PID          the process\n"
+"      --json             one JSON object: pid, command, python, threads[] with tid,\n"
+"                         name, gil, idle, truncated and frames[] (outermost first)\n";
+
+static const struct option dump_longopts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "reader", required_argument, NULL, OPT_READER },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cli_dump(int argc, char **argv)
+{
+	struct run_opts o = { .max_depth = DEPTH_DEFAULT, .reader = REMOTE_AUTO, .rate_hz = 1 };
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":p:vh", dump_longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_pid(optarg, &o.attach_pid))
+				return PF_EXIT_USAGE;
+			break;
+		case 'j':
+			o.json = 1;
+			break;
+		case OPT_READER:
+			if (remote_kind__parse(optarg, &o.reader))
+				return usage_error("unknown reader '%s' (want auto, vm, mem or peek)", optarg);
+			break;
+		case 'v':
+			pf_verbose++;
+			break;
+		case 'h':
+			fputs(usage_dump, stdout);
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!o.attach_pid)
+		return usage_error("%s", "no process given: pyflame dump -p PID");
+	if (optind < argc)
+		return usage_error("unexpected argument '%s' (dump takes -p PID)", argv[optind]);
+	return cmd_dump(&o);
 }
 
 static const struct option report_longopts[] = {
@@ -346,7 +493,7 @@ static int cli_report(int argc, char **argv)
 		case 'f':
 			forced = pf_format__from_name(optarg);
 			if (forced == PF_FORMAT_NONE || forced == PF_FORMAT_RAW)
-				return usage_error("unknown format '%s' (want svg or collapsed)", optarg);
+				return usage_error("unknown format '%s' (want svg, collapsed, speedscope, pprof or timeline)", optarg);
 			o.default_format = forced;
 			break;
 		case 'n':
@@ -405,7 +552,17 @@ int cli__main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(cmd, "run"))
-		return cli_run(argc - 1, argv + 1);
+		return cli_run(argc - 1, argv + 1, 0);
+	if (!strcmp(cmd, "attach")) {
+		subcommand = "attach";
+		return cli_run(argc - 1, argv + 1, 1);
+	}
+	if (!strcmp(cmd, "dump")) {
+		subcommand = "dump";
+		return cli_dump(argc - 1, argv + 1);
+	}
+	if (!strcmp(cmd, "diff"))
+		return cmd_diff_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "report")) {
 		subcommand = "report";
 		return cli_report(argc - 1, argv + 1);

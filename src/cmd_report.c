@@ -22,7 +22,7 @@ static char *default_output(const char *raw, enum pf_format fmt)
 	strbuf_addstr(&sb, raw);
 	if (dot && (!slash || dot > slash + 1))
 		sb.len = (size_t)(dot - raw);
-	strbuf_addf(&sb, ".%s", fmt == PF_FORMAT_COLLAPSED ? "txt" : "svg");
+	strbuf_addf(&sb, ".%s", pf_format__extension(fmt));
 	return strbuf_detach(&sb, NULL);
 }
 
@@ -68,8 +68,8 @@ int cmd_report(const struct report_opts *o)
 		pf_error(0, "'%s' is not a pyflame raw log", o->raw);
 		goto out_close;
 	}
-	if (info.truncated && !pf_quiet)
-		pf_warn("'%s' was cut short (pyflame did not finish); using the %llu complete samples",
+	if (!info.complete && !pf_quiet)
+		pf_warn("'%s' was cut short (pyflame did not finish); using its %llu complete samples",
 			o->raw, (unsigned long long)info.samples);
 	if (!p->total) {
 		pf_error(0, "'%s' holds no samples; no profile written", o->raw);
@@ -77,6 +77,7 @@ int cmd_report(const struct report_opts *o)
 		goto out_close;
 	}
 	oo.title = o->title ? o->title : p->meta.command ? p->meta.command : o->raw;
+	oo.rawlog_path = o->raw;
 	status = outputs__write(files, nfiles, p, &oo, written, &nwritten) ? PF_EXIT_FAILURE : 0;
 	if (!pf_quiet) {
 		struct pf_summary_extra x = { written, nwritten };

@@ -5,6 +5,7 @@
  */
 #include "pyflame/cmd_run.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +30,7 @@
 #include "pyflame/rawlog.h"
 #include "pyflame/remote.h"
 #include "pyflame/sandbox.h"
+#include "pyflame/stackdump.h"
 #include "pyflame/tracer.h"
 #include "pyflame/unwind.h"
 #include "pyflame/util.h"
@@ -65,6 +68,7 @@ struct proc {
 	char version[32];
 	struct thread_slot *threads;
 	size_t nthreads_alloc;
+	int crash_dumped;
 };
 
 struct run {
@@ -82,6 +86,7 @@ struct run {
 	struct rawlog *raw;
 	char *raw_path;
 	int raw_keep;
+	FILE *step_summary;	/* $GITHUB_STEP_SUMMARY, opened before the sandbox */
 };
 
 const char *pf_mode__name(enum pf_mode m)
@@ -206,16 +211,22 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 {
 	int ret, held;
 
-	if (now < p->next_probe_ns)
+	if (now != UINT64_MAX && now < p->next_probe_ns)
 		return;
+	if (now == UINT64_MAX)
+		now = pf_now_ns();	/* asked for now, whatever the back-off says */
 	if (!p->located) {
 		ret = pyprobe__locate(p->pid, &p->loc);
 		if (ret == -ENOTSUP) {
 			char v[32];
 
 			pyprobe__version_str(&p->loc, v, sizeof(v));
-			pf_warn("process %d ('%s'): CPython %s is not supported; not sampling it",
-				p->pid, p->loc.binary, v);
+			if (p->loc.debug_build)
+				pf_warn("process %d ('%s'): CPython %s debug build (Py_DEBUG) is not "
+					"supported; not sampling it", p->pid, p->loc.binary, v);
+			else
+				pf_warn("process %d ('%s'): CPython %s is not supported; not sampling it",
+					p->pid, p->loc.binary, v);
 			p->state = PROC_UNSUPPORTED;
 			return;
 		}
@@ -228,8 +239,24 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 		p->located = 1;
 		p->backoff_ns = PROBE_BACKOFF_MIN_NS;
 	}
-	/* The peek reader (a fallback of auto) can only read a stopped task. */
-	held = r->o->reader == REMOTE_AUTO || r->o->reader == REMOTE_PEEK;
+	/*
+	 * Only the peek reader needs a stopped task, and stopping one is not free: on a busy
+	 * machine the task may wait long to be scheduled and take the stop.  So auto tries
+	 * the readers that work on a running task first.
+	 */
+	held = r->o->reader == REMOTE_PEEK ||
+	       (p->mem_open && !strcmp(p->mem.ops->name, "peek"));
+	if (!p->mem_open && r->o->reader == REMOTE_AUTO) {
+		uint64_t addr = p->loc.runtime_addr ? p->loc.runtime_addr : p->loc.interp_head_addr;
+
+		ret = remote__open(&p->mem, p->pid, REMOTE_VM, addr);
+		if (ret && ret != -ESRCH)
+			ret = remote__open(&p->mem, p->pid, REMOTE_MEM, addr);
+		if (ret == -ESRCH)
+			return;
+		p->mem_open = !ret;
+		held = ret != 0;	/* auto falls back to peek */
+	}
 	if (held && tracer__hold(r->tr, p->pid, 0)) {
 		tracer__release(r->tr);
 		return;
@@ -255,7 +282,7 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 	r->python_procs++;
 	pf_info("process %d: CPython %s in '%s', reading memory with %s", p->pid,
 		p->version, p->loc.binary, p->mem.ops->name);
-	if (!r->reader_said && strcmp(p->mem.ops->name, "vm")) {
+	if (!r->reader_said && r->o->reader == REMOTE_AUTO && strcmp(p->mem.ops->name, "vm")) {
 		r->reader_said = 1;
 		if (!pf_quiet)
 			pf_warn("process_vm_readv is refused here; reading memory with '%s' instead",
@@ -328,11 +355,17 @@ static struct thread_slot *thread_slot(struct run *r, struct proc *p, pid_t tid)
 		char path[96], name[64] = "";
 		struct strbuf sb = STRBUF_INIT;
 
-		s->tid = tid;
 		s->stat_fd = -1;
 		if (tid > 0) {
 			snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", p->pid, tid);
 			s->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (s->stat_fd < 0 && errno == ENOENT) {
+				/*
+				 * Not a thread of this process: a child just forked still
+				 * has its parent's thread id until Python fixes it up.
+				 */
+				return NULL;
+			}
 			snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", p->pid, tid);
 			if (!pf_read_file(path, &sb, sizeof(name) - 1) && sb.len) {
 				if (sb.buf[sb.len - 1] == '\n')
@@ -341,6 +374,7 @@ static struct thread_slot *thread_slot(struct run *r, struct proc *p, pid_t tid)
 			}
 			strbuf_release(&sb);
 		}
+		s->tid = tid;
 		s->prof_thread = profile__thread(r->prof, p->prof_proc, tid, name);
 		r->python_threads++;
 		return s;
@@ -392,10 +426,16 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 	unsigned flags = t->flags;
 	uint32_t stack;
 
+	if (!s)
+		return;
 	s->last_tick = r->tick_no;
 	if (!t->depth)
 		return;		/* no Python on this thread right now (starting, in C, exiting) */
-	if (thread_idle(s) && !(flags & PF_SAMPLE_GIL))
+	/*
+	 * Reading stat is a system call per thread per tick: skip it when its answer cannot
+	 * matter (the GIL holder is never idle; gil mode keeps only the holder).
+	 */
+	if (!(flags & PF_SAMPLE_GIL) && r->o->mode != PF_MODE_GIL && thread_idle(s))
 		flags |= PF_SAMPLE_IDLE;
 	if (r->o->mode == PF_MODE_CPU && (flags & PF_SAMPLE_IDLE))
 		return;
@@ -411,10 +451,22 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 
 /* --- tracer callbacks ------------------------------------------------------------------ */
 
+/*
+ * A fork is a copy of its parent: a Python parent's child has the same runtime at the
+ * same addresses, so it starts from the parent's findings instead of probing the ELF
+ * files again (a fork-heavy program makes hundreds of them).  Only its memory reader and
+ * caches are its own.
+ */
 static void cb_process_new(void *arg, pid_t pid, pid_t parent)
 {
-	(void)parent;
-	proc_add(arg, pid);
+	struct run *r = arg;
+	struct proc *pp = proc_find(r, parent);
+	struct proc *p = proc_add(r, pid);
+
+	if (pp && pp->state == PROC_PYTHON) {
+		p->loc = pp->loc;
+		p->located = 1;
+	}
 }
 
 static void cb_process_exec(void *arg, pid_t pid)
@@ -459,7 +511,105 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 		rawlog__flush(r->raw, now, 0);
 }
 
+/* --- stacks on demand ------------------------------------------------------------------- */
+
+static int dump_process(struct run *r, struct proc *p, const struct stackdump_opts *so)
+{
+	int hold = r->o->blocking || !strcmp(p->mem.ops->name, "peek");
+	const struct pf_process *pp = &r->prof->procs[p->prof_proc];
+	int ret;
+
+	if (hold && tracer__hold(r->tr, p->pid, 0)) {
+		tracer__release(r->tr);
+		return -ESRCH;
+	}
+	ret = stackdump__print(p->uw, r->prof->strings, p->pid,
+			       strtab__get(r->prof->strings, pp->cmdline), p->version, so, stderr);
+	if (hold)
+		tracer__release(r->tr);
+	return ret;
+}
+
+static void dump_all(struct run *r, const char *why)
+{
+	struct stackdump_opts so = { 0 };
+	char heading[160];
+	size_t n = 0;
+
+	snprintf(heading, sizeof(heading), "pyflame: Python stacks at %.1f s (%s):",
+		 (double)(pf_now_ns() - r->start_ns) / 1e9, why);
+	so.heading = heading;
+	for (size_t i = 0; i < r->nprocs; i++) {
+		struct proc *p = r->procs[i];
+
+		if (p->state == PROC_PROBING)
+			proc_probe(r, p, UINT64_MAX);
+		if (p->state == PROC_PYTHON && !dump_process(r, p, &so)) {
+			n++;
+			so.heading = NULL;
+		}
+	}
+	if (!n)
+		fprintf(stderr, "pyflame: no Python process to show (%s)\n", why);
+}
+
+static void cb_signal(void *arg, const struct signalfd_siginfo *si)
+{
+	struct run *r = arg;
+
+	if (si->ssi_signo == SIGUSR1)
+		dump_all(r, "SIGUSR1");
+	else if (si->ssi_signo == SIGALRM && r->o->dump_timeout_s > 0)
+		dump_all(r, "--dump-on-timeout");
+}
+
+/* Will sig kill pid (default disposition), rather than run a handler or be ignored? */
+static int signal_is_fatal_for(pid_t pid, int sig)
+{
+	char path[64];
+	struct strbuf sb = STRBUF_INIT;
+	static const char *const keys[] = { "\nSigCgt:", "\nSigIgn:" };
+	int fatal = 1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (pf_read_file(path, &sb, 8192) || !sb.buf)
+		goto out;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *p = strstr(sb.buf, keys[i]);
+		unsigned long long mask;
+
+		if (p && sscanf(p + strlen(keys[i]), "%llx", &mask) == 1 && (mask >> (sig - 1)) & 1)
+			fatal = 0;
+	}
+out:
+	strbuf_release(&sb);
+	return fatal;
+}
+
+static void cb_fatal_signal(void *arg, pid_t pid, pid_t tid, int sig)
+{
+	struct run *r = arg;
+	struct proc *p = proc_find(r, pid);
+	struct stackdump_opts so = { .first_tid = tid, .others_brief = 1 };
+	char heading[160];
+
+	if (!r->o->crash_stacks || !p || p->crash_dumped || !signal_is_fatal_for(pid, sig))
+		return;
+	if (p->state == PROC_PROBING)
+		proc_probe(r, p, UINT64_MAX);
+	if (p->state != PROC_PYTHON)
+		return;
+	p->crash_dumped = 1;
+	snprintf(heading, sizeof(heading), "pyflame: process %d received SIG%s in thread %d; "
+		 "its Python stacks:", (int)pid, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
+		 (int)tid);
+	so.heading = heading;
+	dump_process(r, p, &so);
+}
+
 static const struct tracer_ops run_tracer_ops = {
+	.signal = cb_signal,
+	.fatal_signal = cb_fatal_signal,
 	.process_new = cb_process_new,
 	.process_exec = cb_process_exec,
 	.process_exit = cb_process_exit,
@@ -477,7 +627,7 @@ static char *default_output(char *const argv[], pid_t pid, enum pf_format fmt)
 	strbuf_addstr(&sb, "pyflame-");
 	for (const char *c = base; *c; c++)
 		strbuf_addch(&sb, (*c == '/' || *c == ' ') ? '_' : *c);
-	strbuf_addf(&sb, "-%d.%s", (int)pid, fmt == PF_FORMAT_COLLAPSED ? "txt" : "svg");
+	strbuf_addf(&sb, "-%d.%s", (int)pid, pf_format__extension(fmt));
 	return strbuf_detach(&sb, NULL);
 }
 
@@ -590,7 +740,8 @@ static char *raw_path_for(const struct out_file *first, char *const argv[], pid_
  * (SIGKILL, a crash of pyflame) can still be reported.  Removed once the profiles are
  * written, unless it was asked for (-o FILE.raw).
  */
-static int open_rawlog(struct run *r, struct out_file *files, size_t nfiles, pid_t pid)
+static int open_rawlog(struct run *r, struct out_file *files, size_t nfiles,
+		       char *const name_argv[], pid_t pid)
 {
 	char *path = NULL;
 	int fd;
@@ -609,7 +760,7 @@ static int open_rawlog(struct run *r, struct out_file *files, size_t nfiles, pid
 		}
 	}
 	if (!path)
-		path = raw_path_for(nfiles ? &files[0] : NULL, r->o->argv, pid);
+		path = raw_path_for(nfiles ? &files[0] : NULL, name_argv, pid);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		int e = -errno;
@@ -644,7 +795,31 @@ static void fill_meta(struct run *r)
 		m->dropped += r->ustats.drops[i];
 }
 
-int cmd_run(struct run_opts *o)
+/* The command line of a running process, as typed (NUL separators become spaces). */
+static char *proc_cmdline(pid_t pid)
+{
+	char path[64];
+	struct strbuf sb = STRBUF_INIT;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if (pf_read_file(path, &sb, 4096) || !sb.len) {
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "process %d", (int)pid);
+	}
+	for (size_t i = 0; i < sb.len; i++)
+		if (sb.buf[i] == '\0')
+			sb.buf[i] = ' ';
+	while (sb.len && sb.buf[sb.len - 1] == ' ')
+		sb.buf[--sb.len] = '\0';
+	return strbuf_detach(&sb, NULL);
+}
+
+/*
+ * A profiling session, launched (run) or attached: outputs checked first, then the
+ * tracer, privileges dropped and the sandbox installed, sampling until the end, profiles
+ * written, and pyflame's exit status.
+ */
+static int session(struct run_opts *o)
 {
 	struct run r = { .o = o };
 	size_t nfiles = o->noutputs ? o->noutputs : 1;
@@ -662,6 +837,8 @@ int cmd_run(struct run_opts *o)
 		.merge_processes = o->merge,
 	};
 	struct tracer_result res = { 0 };
+	char *attach_argv[2] = { NULL, NULL };
+	char *const *name_argv = o->argv;
 	size_t nwritten = 0;
 	int status = PF_EXIT_FAILURE;
 	struct timespec ts;
@@ -686,7 +863,24 @@ int cmd_run(struct run_opts *o)
 	}
 
 	r.prof = profile__new();
-	r.prof->meta.command = join_argv(o->argv);
+	if (o->attach_pid) {
+		char path[64];
+		struct strbuf sb = STRBUF_INIT;
+
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)o->attach_pid);
+		if (pf_read_file(path, &sb, 64) || !sb.len) {
+			pf_error(0, "no process %d", (int)o->attach_pid);
+			strbuf_release(&sb);
+			status = PF_EXIT_USAGE;
+			goto out_tracer;
+		}
+		sb.buf[strcspn(sb.buf, "\n")] = '\0';
+		attach_argv[0] = strbuf_detach(&sb, NULL);
+		name_argv = attach_argv;
+		r.prof->meta.command = proc_cmdline(o->attach_pid);
+	} else {
+		r.prof->meta.command = join_argv(o->argv);
+	}
 	r.prof->meta.mode = xstrdup(pf_mode__name(o->mode));
 	r.prof->meta.rate_hz = o->rate_hz;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -694,20 +888,52 @@ int cmd_run(struct run_opts *o)
 	r.stackbuf = xcalloc(o->max_depth + 1, sizeof(*r.stackbuf));
 	r.tr = tracer__new(&to, &run_tracer_ops, &r);
 	r.start_ns = pf_now_ns();
-	pid = tracer__spawn(r.tr, o->argv);
-	if (pid < 0) {
-		pf_error(pid, "cannot start '%s'", o->argv[0]);
-		goto out_tracer;
+	if (o->attach_pid) {
+		/* a file capability (setcap cap_sys_ptrace+ep) is kept only until attached */
+		if (privs__any())
+			privs__drop_all(1);
+		pid = o->attach_pid;
+		ret = tracer__attach(r.tr, pid);
+		if (ret == -EPERM) {
+			tracer__explain_eperm(pid);
+			goto out_tracer;
+		}
+		if (ret) {
+			pf_error(ret, "cannot attach to process %d", (int)pid);
+			goto out_tracer;
+		}
+		/* memory readers opened now keep working once the capability is gone */
+		if (o->reader == REMOTE_AUTO && privs__any())
+			o->reader = REMOTE_MEM;
+		proc_probe(&r, proc_add(&r, pid), UINT64_MAX);
+	} else {
+		pid = tracer__spawn(r.tr, o->argv);
+		if (pid < 0) {
+			pf_error(pid, "cannot start '%s'", o->argv[0]);
+			goto out_tracer;
+		}
+		proc_add(&r, pid);
 	}
-	proc_add(&r, pid);
 	if (!o->noutputs) {
-		char *name = default_output(o->argv, pid, files[0].format);
+		char *name = default_output(name_argv, pid, files[0].format);
 
 		outputs__retarget(&files[0], name);
 		free(name);
 	}
-	if (open_rawlog(&r, files, nfiles, pid))
+	if (open_rawlog(&r, files, nfiles, name_argv, pid))
 		pf_warn("running without a raw log: a run cut short will leave no profile");
+	if (o->step_summary && getenv("GITHUB_STEP_SUMMARY") && *getenv("GITHUB_STEP_SUMMARY")) {
+		r.step_summary = fopen(getenv("GITHUB_STEP_SUMMARY"), "ae");
+		if (!r.step_summary)
+			pf_warn("cannot append to $GITHUB_STEP_SUMMARY ('%s'): %s",
+				getenv("GITHUB_STEP_SUMMARY"), strerror(errno));
+	}
+	if (o->dump_timeout_s > 0) {
+		struct itimerval it = { { 0, 0 }, { (time_t)o->dump_timeout_s,
+			(suseconds_t)((o->dump_timeout_s - (double)(time_t)o->dump_timeout_s) * 1e6) } };
+
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
 	confine(o);
 	ret = tracer__run(r.tr, &res);
 	if (ret)
@@ -740,11 +966,17 @@ int cmd_run(struct run_opts *o)
 		r.raw_keep = 0;
 	} else {
 		oo.title = o->title ? o->title : r.prof->meta.command;
+		oo.rawlog_path = r.raw_path;	/* the timeline replays it for sample times */
 		ret = outputs__write(files, nfiles, r.prof, &oo, written, &nwritten);
 		if (r.raw_keep)
 			written[nwritten++] = r.raw_path;
 		else if (ret && r.raw_path)
 			r.raw_keep = 1;		/* keep the samples: pyflame report can retry */
+		if (r.step_summary) {
+			struct pf_summary_extra x = { written, nwritten };
+
+			summary__print_markdown(r.prof, &x, r.step_summary);
+		}
 		if (!pf_quiet) {
 			struct pf_summary_extra x = { written, nwritten };
 
@@ -755,7 +987,10 @@ int cmd_run(struct run_opts *o)
 					r.raw_path);
 		}
 	}
-	if (res.abandoned_sig) {
+	if (o->attach_pid) {
+		/* the process was never ours: its fate is not pyflame's exit status */
+		status = 0;
+	} else if (res.abandoned_sig) {
 		status = 128 + res.abandoned_sig;
 		res.signaled = 1;
 		res.term_sig = res.abandoned_sig;
@@ -764,11 +999,14 @@ int cmd_run(struct run_opts *o)
 	}
 
 out_tracer:
+	if (r.step_summary)
+		fclose(r.step_summary);
 	if (r.raw)
 		rawlog__close(r.raw, NULL);
 	if (r.raw_path && !r.raw_keep)
 		unlink(r.raw_path);
 	free(r.raw_path);
+	free(attach_argv[0]);
 	tracer__free(r.tr);
 	for (size_t i = 0; i < r.nprocs; i++) {
 		proc_reset(r.procs[i]);
@@ -782,7 +1020,119 @@ out_files:
 		outputs__discard(&files[i]);
 	free(files);
 	free(written);
-	if (res.signaled && !res.exec_errno)
+	if (!o->attach_pid && res.signaled && !res.exec_errno)
 		die_like(res.term_sig);
+	return status;
+}
+
+int cmd_run(struct run_opts *o)
+{
+	o->attach_pid = 0;
+	return session(o);
+}
+
+int cmd_attach(struct run_opts *o)
+{
+	return session(o);
+}
+
+/* The threads of pid that are not running now (before we stop them). */
+static pid_t *idle_threads(pid_t pid, size_t *n)
+{
+	char path[96];
+	pid_t *v = NULL;
+	size_t alloc = 0;
+	DIR *d;
+	struct dirent *de;
+
+	*n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return xcalloc(1, sizeof(*v));
+	while ((de = readdir(d)) && *n < 65536) {
+		struct thread_slot s = { .stat_fd = -1 };
+		pid_t tid = (pid_t)strtol(de->d_name, NULL, 10);
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+		s.stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (thread_idle(&s)) {
+			xgrow((void **)&v, &alloc, *n + 1, sizeof(*v));
+			v[(*n)++] = tid;
+		}
+		if (s.stat_fd >= 0)
+			close(s.stat_fd);
+	}
+	closedir(d);
+	return v ? v : xcalloc(1, sizeof(*v));
+}
+
+/*
+ * `pyflame dump -p PID`: seize every thread, stop them for a consistent snapshot, print,
+ * and let go.  The process is never left stopped and never killed.
+ */
+int cmd_dump(struct run_opts *o)
+{
+	struct run r = { .o = o };
+	struct tracer_opts to = { .follow = 1 };
+	struct stackdump_opts so = { .json = o->json };
+	pid_t pid = o->attach_pid;
+	pid_t *idle = NULL;
+	size_t nidle = 0;
+	struct proc *p;
+	int status = 1, ret;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH) {
+		pf_error(0, "no process %d", (int)pid);
+		return PF_EXIT_USAGE;
+	}
+	r.prof = profile__new();
+	r.tr = tracer__new(&to, &run_tracer_ops, &r);
+	if (privs__any())
+		privs__drop_all(1);
+	ret = tracer__attach(r.tr, pid);
+	if (ret) {
+		if (ret == -EPERM)
+			tracer__explain_eperm(pid);
+		else
+			pf_error(ret, "cannot attach to process %d", (int)pid);
+		goto out;
+	}
+	if (o->reader == REMOTE_AUTO && privs__any())
+		o->reader = REMOTE_MEM;
+	p = proc_add(&r, pid);
+	idle = idle_threads(pid, &nidle);
+	so.idle_tids = idle;
+	so.nidle_tids = nidle;
+	if (tracer__hold(r.tr, pid, 1)) {
+		pf_error(0, "process %d went away", (int)pid);
+		goto out_release;
+	}
+	proc_probe(&r, p, UINT64_MAX);
+	if (p->state != PROC_PYTHON) {
+		if (p->state == PROC_PROBING)
+			pf_error(0, "process %d is not running Python (no CPython runtime in its "
+				 "executable or libraries, or not initialised yet)", (int)pid);
+		goto out_release;
+	}
+	status = stackdump__print(p->uw, r.prof->strings, pid,
+				  strtab__get(r.prof->strings, r.prof->procs[p->prof_proc].cmdline),
+				  p->version, &so, stdout) ? 1 : 0;
+	if (status)
+		pf_error(0, "could not read the stacks of process %d", (int)pid);
+out_release:
+	tracer__release(r.tr);
+	tracer__detach_all(r.tr);
+out:
+	tracer__free(r.tr);
+	for (size_t i = 0; i < r.nprocs; i++) {
+		proc_reset(r.procs[i]);
+		free(r.procs[i]);
+	}
+	free(r.procs);
+	free(idle);
+	profile__free(r.prof);
 	return status;
 }

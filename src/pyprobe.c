@@ -38,6 +38,7 @@ struct pyelf {
 	uint64_t runtime, interp_head, tstate_current;
 	uint64_t code_type, str_type, bytes_type;
 	int has_runtime_sym, has_runtime_section, has_py_version, has_string_type;
+	int debug_build;
 	unsigned version;
 	uint32_t hexversion;
 };
@@ -177,6 +178,12 @@ static int inspect(const struct elf *e, const char *name, struct pyelf *p)
 			return -ENOENT;
 	}
 	sym(e, "PyCode_Type", &p->code_type);
+	{
+		uint64_t unused;
+
+		/* Py_REF_DEBUG (implied by Py_DEBUG) exports this in every version */
+		p->debug_build = sym(e, "_Py_NegativeRefcount", &unused);
+	}
 	p->has_string_type = sym(e, "PyString_Type", &p->str_type);
 	if (p->has_string_type) {
 		p->bytes_type = p->str_type;
@@ -212,9 +219,17 @@ static int inspect(const struct elf *e, const char *name, struct pyelf *p)
 	return 0;
 }
 
-static int supported(unsigned v)
+/*
+ * Release builds of every version; debug builds (Py_DEBUG) only where their layout is
+ * known: 3.13+ describe themselves through _Py_DebugOffsets, and a 3.11 debug build has
+ * the release layout (checked live against Debian's python3.11-dbg).  Older debug builds
+ * change struct layouts (2.7-3.7 also add two pointers to every object header).
+ */
+static int supported(unsigned v, int debug_build)
 {
-	return v == PY_VER(2, 7) || (v >= PY_VER(3, 6) && v <= PY_VER(3, 15));
+	if (v != PY_VER(2, 7) && (v < PY_VER(3, 6) || v > PY_VER(3, 15)))
+		return 0;
+	return !debug_build || v == PY_VER(3, 11) || v >= PY_VER(3, 13);
 }
 
 static void fill_loc(struct pyruntime_loc *loc, const struct pyelf *p, const char *binary,
@@ -232,6 +247,7 @@ static void fill_loc(struct pyruntime_loc *loc, const struct pyelf *p, const cha
 	loc->code_type_addr = BIAS(p->code_type);
 	loc->str_type_addr = BIAS(p->str_type);
 	loc->bytes_type_addr = BIAS(p->bytes_type);
+	loc->debug_build = p->debug_build;
 #undef BIAS
 }
 
@@ -248,7 +264,7 @@ int pyprobe__inspect_file(const char *path, const char *name, struct pyruntime_l
 	if (err)
 		return err;
 	fill_loc(loc, &p, path, 0);
-	return supported(p.version) ? 0 : -ENOTSUP;
+	return supported(p.version, p.debug_build) ? 0 : -ENOTSUP;
 }
 
 /*
@@ -311,7 +327,7 @@ static int try_candidate(pid_t pid, const struct procmaps *m, const char *path,
 	if (err)
 		return -ENOENT;
 	fill_loc(loc, &p, path, base->start - vaddr);
-	return supported(p.version) ? 0 : -ENOTSUP;
+	return supported(p.version, p.debug_build) ? 0 : -ENOTSUP;
 }
 
 int pyprobe__locate(pid_t pid, struct pyruntime_loc *loc)

@@ -27,6 +27,7 @@
 struct remote_pid {
 	pid_t pid;
 	int fd;			/* /proc/PID/mem for the mem reader, else -1 */
+	struct iovec *lv, *rv;	/* vm readv: REMOTE_IOV_MAX each, allocated on first use */
 };
 
 /*
@@ -76,6 +77,59 @@ static int vm_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	default:		/* EFAULT, EINVAL (addr + len wraps), ENOMEM */
 		return -EFAULT;
 	}
+}
+
+/*
+ * Many remote ranges in one process_vm_readv.  The kernel copies the entries in order and
+ * stops at the first page it cannot reach; the byte count says how far it got.  Local
+ * buffers that follow each other are passed as one local iovec.
+ */
+static int vm_readv(void *ctx, const struct remote_iov *iov, size_t n)
+{
+	struct remote_pid *p = ctx;
+	size_t nl = 0, nr = 0, i, done;
+	ssize_t got;
+
+	if (n > REMOTE_IOV_MAX)
+		return -EINVAL;		/* remote__readv() never asks for more */
+	if (!p->lv) {
+		p->lv = xcalloc(REMOTE_IOV_MAX, sizeof(*p->lv));
+		p->rv = xcalloc(REMOTE_IOV_MAX, sizeof(*p->rv));
+	}
+	for (i = 0; i < n; i++) {
+		if (!iov[i].len)
+			continue;
+		if (nl && (char *)p->lv[nl - 1].iov_base + p->lv[nl - 1].iov_len ==
+			  (char *)iov[i].buf) {
+			p->lv[nl - 1].iov_len += iov[i].len;
+		} else {
+			p->lv[nl].iov_base = iov[i].buf;
+			p->lv[nl++].iov_len = iov[i].len;
+		}
+		p->rv[nr].iov_base = (void *)(uintptr_t)iov[i].addr;
+		p->rv[nr++].iov_len = iov[i].len;
+	}
+	if (!nr)
+		return (int)n;
+	got = process_vm_readv(p->pid, p->lv, nl, p->rv, nr, 0);
+	if (got < 0) {
+		switch (errno) {
+		case ESRCH:
+			return -ESRCH;
+		case EPERM:
+		case ENOSYS:
+			return -EPERM;
+		default:	/* the first entry is unreadable */
+			got = 0;
+		}
+	}
+	/* Count the entries copied whole. */
+	for (i = 0, done = (size_t)got; i < n; i++) {
+		if (iov[i].len > done)
+			break;
+		done -= iov[i].len;
+	}
+	return (int)i;
 }
 
 static int mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -153,12 +207,14 @@ static void pid_close(void *ctx)
 		return;
 	if (p->fd >= 0)
 		close(p->fd);
+	free(p->lv);
+	free(p->rv);
 	free(p);
 }
 
-static const struct remote_ops vm_ops = { "vm", vm_read, pid_close };
-static const struct remote_ops mem_ops = { "mem", mem_read, pid_close };
-static const struct remote_ops peek_ops = { "peek", peek_read, pid_close };
+static const struct remote_ops vm_ops = { "vm", vm_read, pid_close, vm_readv };
+static const struct remote_ops mem_ops = { "mem", mem_read, pid_close, NULL };
+static const struct remote_ops peek_ops = { "peek", peek_read, pid_close, NULL };
 
 /* Start of the first readable mapping of pid, the default probe address. */
 static int first_readable(pid_t pid, uint64_t *addr)
@@ -257,6 +313,36 @@ void remote__close(struct remote *r)
 		r->ops->close(r->ctx);
 	r->ops = NULL;
 	r->ctx = NULL;
+}
+
+int remote__readv(const struct remote *r, const struct remote_iov *iov, size_t n, int *res)
+{
+	size_t i = 0, m;
+	int k;
+
+	while (i < n) {
+		if (!r->ops->readv) {
+			k = r->ops->read(r->ctx, iov[i].addr, iov[i].buf, iov[i].len);
+			if (k == -ESRCH || k == -EPERM)
+				return k;
+			res[i++] = k ? -EFAULT : 0;
+			continue;
+		}
+		m = n - i < REMOTE_IOV_MAX ? n - i : REMOTE_IOV_MAX;
+		k = r->ops->readv(r->ctx, iov + i, m);
+		if (k == -ESRCH || k == -EPERM)
+			return k;
+		if (k < 0)
+			k = 0;
+		if ((size_t)k > m)
+			k = (int)m;
+		for (int j = 0; j < k; j++)
+			res[i++] = 0;
+		/* Entry i stopped the batch: it fails, the rest go in the next call. */
+		if ((size_t)k < m)
+			res[i++] = -EFAULT;
+	}
+	return 0;
 }
 
 int remote__read_u64(const struct remote *r, uint64_t addr, uint64_t *out)

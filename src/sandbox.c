@@ -120,6 +120,13 @@ static const long ptrace_requests[] = {
 	PTRACE_GETSIGINFO, PTRACE_GETREGSET, PTRACE_SEIZE, PTRACE_INTERRUPT, PTRACE_LISTEN,
 };
 
+/* An argument comparison with every field set (libseccomp's SCMP_An() macros leave
+ * datum_b out, which clang's -Wmissing-field-initializers rejects). */
+static struct scmp_arg_cmp cmp(unsigned arg, enum scmp_compare op, scmp_datum_t a, scmp_datum_t b)
+{
+	return (struct scmp_arg_cmp){ .arg = arg, .op = op, .datum_a = a, .datum_b = b };
+}
+
 static int add(scmp_filter_ctx ctx, const char *name, unsigned n, const struct scmp_arg_cmp *c)
 {
 	int nr = seccomp_syscall_resolve_name(name);
@@ -140,37 +147,37 @@ static int build(scmp_filter_ctx ctx)
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && !ret; i++)
 		ret = add(ctx, allowed[i].name, 0, NULL);
 	for (size_t i = 0; i < sizeof(ptrace_requests) / sizeof(ptrace_requests[0]) && !ret; i++) {
-		struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ptrace_requests[i]);
+		struct scmp_arg_cmp c = cmp(0, SCMP_CMP_EQ, (scmp_datum_t)ptrace_requests[i], 0);
 
 		ret = add(ctx, "ptrace", 1, &c);
 	}
 	if (!ret) {	/* read-only opens: /proc files and ELF files */
-		struct scmp_arg_cmp c = SCMP_A2(SCMP_CMP_MASKED_EQ, wflags, O_RDONLY);
+		struct scmp_arg_cmp c = cmp(2, SCMP_CMP_MASKED_EQ, wflags, O_RDONLY);
 
 		ret = add(ctx, "openat", 1, &c);
 	}
 	if (!ret) {
-		struct scmp_arg_cmp c = SCMP_A1(SCMP_CMP_MASKED_EQ, wflags, O_RDONLY);
+		struct scmp_arg_cmp c = cmp(1, SCMP_CMP_MASKED_EQ, wflags, O_RDONLY);
 
 		ret = add(ctx, "open", 1, &c);
 	}
 	if (!ret) {	/* memory that can never become code */
-		struct scmp_arg_cmp c = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+		struct scmp_arg_cmp c = cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
 
 		ret = add(ctx, "mmap", 1, &c);
 		if (!ret)
 			ret = add(ctx, "mprotect", 1, &c);
 	}
 	if (!ret) {	/* isatty() and tcgetpgrp() only */
-		struct scmp_arg_cmp c = SCMP_A1(SCMP_CMP_EQ, TCGETS);
+		struct scmp_arg_cmp c = cmp(1, SCMP_CMP_EQ, TCGETS, 0);
 
 		ret = add(ctx, "ioctl", 1, &c);
-		c = (struct scmp_arg_cmp)SCMP_A1(SCMP_CMP_EQ, TIOCGPGRP);
+		c = cmp(1, SCMP_CMP_EQ, TIOCGPGRP, 0);
 		if (!ret)
 			ret = add(ctx, "ioctl", 1, &c);
 	}
 	if (!ret) {	/* only to drop our own core limit before dying like the command */
-		struct scmp_arg_cmp c[2] = { SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A1(SCMP_CMP_EQ, RLIMIT_CORE) };
+		struct scmp_arg_cmp c[2] = { cmp(0, SCMP_CMP_EQ, 0, 0), cmp(1, SCMP_CMP_EQ, RLIMIT_CORE, 0) };
 
 		ret = add(ctx, "prlimit64", 2, c);
 	}

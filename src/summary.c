@@ -102,13 +102,44 @@ static void add_printable(struct strbuf *sb, const char *s)
 		strbuf_addch(sb, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
 }
 
+/* "name (file)", control characters made printable; markdown escapes '|'. */
+static void func_label(const struct profile *p, const struct func *f, int markdown,
+		       struct strbuf *sb)
+{
+	struct strbuf raw = STRBUF_INIT;
+
+	strbuf_reset(sb);
+	add_printable(&raw, strtab__get(p->strings, f->name));
+	if (strtab__len(p->strings, f->file)) {
+		strbuf_addstr(&raw, " (");
+		add_printable(&raw, pf_short_file(strtab__get(p->strings, f->file)));
+		strbuf_addch(&raw, ')');
+	}
+	if (!markdown) {
+		strbuf_add(sb, raw.buf, raw.len);
+	} else {
+		strbuf_addch(sb, '`');
+		for (size_t i = 0; i < raw.len; i++) {
+			if (raw.buf[i] == '|')
+				strbuf_addch(sb, '\\');
+			strbuf_addch(sb, raw.buf[i] == '`' ? '\'' : raw.buf[i]);
+		}
+		strbuf_addch(sb, '`');
+	}
+	strbuf_release(&raw);
+}
+
 static void print_table(const struct profile *p, struct func **order, size_t n,
-			int own_first, int w, FILE *out)
+			int own_first, int w, int markdown, FILE *out)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	fprintf(out, "  %*s %6s  %*s %6s  function\n", w, own_first ? "own" : "total", "%",
-		w, own_first ? "total" : "own", "%");
+	if (markdown)
+		fprintf(out, "| %s | %% | %s | %% | function |\n|---:|---:|---:|---:|---|\n",
+			own_first ? "own" : "total", own_first ? "total" : "own");
+	else
+		fprintf(out, "  %*s %6s  %*s %6s  function\n", w, own_first ? "own" : "total", "%",
+			w, own_first ? "total" : "own", "%");
 	for (size_t i = 0; i < n; i++) {
 		const struct func *f = order[i];
 		uint64_t a = own_first ? f->own : f->total;
@@ -116,15 +147,13 @@ static void print_table(const struct profile *p, struct func **order, size_t n,
 
 		if (!a)
 			break;
-		strbuf_reset(&sb);
-		add_printable(&sb, strtab__get(p->strings, f->name));
-		if (strtab__len(p->strings, f->file)) {
-			strbuf_addstr(&sb, " (");
-			add_printable(&sb, pf_short_file(strtab__get(p->strings, f->file)));
-			strbuf_addch(&sb, ')');
-		}
-		fprintf(out, "  %*" PRIu64 " %5.1f%%  %*" PRIu64 " %5.1f%%  %s\n",
-			w, a, pct(a, p->total), w, b, pct(b, p->total), sb.buf);
+		func_label(p, f, markdown, &sb);
+		if (markdown)
+			fprintf(out, "| %" PRIu64 " | %.1f%% | %" PRIu64 " | %.1f%% | %s |\n",
+				a, pct(a, p->total), b, pct(b, p->total), sb.buf);
+		else
+			fprintf(out, "  %*" PRIu64 " %5.1f%%  %*" PRIu64 " %5.1f%%  %s\n",
+				w, a, pct(a, p->total), w, b, pct(b, p->total), sb.buf);
 	}
 	strbuf_release(&sb);
 }
@@ -138,6 +167,9 @@ static void print_facts(const struct profile *p, FILE *out)
 		strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", m->mode);
 	if (m->rate_hz > 0)
 		strbuf_addf(&sb, "%s%g Hz", sb.len ? ", " : "", m->rate_hz);
+	if (m->rate_hz > 0 && m->duration_ns && m->ticks)
+		strbuf_addf(&sb, " requested, %.4g Hz achieved",
+			    (double)m->ticks * 1e9 / (double)m->duration_ns);
 	if (m->duration_ns)
 		strbuf_addf(&sb, "%s%.1f s", sb.len ? ", " : "", (double)m->duration_ns / 1e9);
 	if (m->dropped)
@@ -149,7 +181,8 @@ static void print_facts(const struct profile *p, FILE *out)
 	strbuf_release(&sb);
 }
 
-void summary__print(const struct profile *p, const struct pf_summary_extra *x, FILE *out)
+static void print_summary(const struct profile *p, const struct pf_summary_extra *x, int md,
+			  FILE *out)
 {
 	uint64_t idle = 0, gil = 0, truncated = 0;
 	struct func *funcs, **order;
@@ -157,11 +190,18 @@ void summary__print(const struct profile *p, const struct pf_summary_extra *x, F
 	size_t nfuncs, ntop;
 	int w = 5;
 
-	fprintf(out, "pyflame: %" PRIu64 " sample%s from %zu process%s, %zu thread%s",
+	if (md) {
+		struct strbuf sb = STRBUF_INIT;
+
+		add_printable(&sb, p->meta.command ? p->meta.command : "");
+		fprintf(out, "### pyflame: `%s`\n\n", sb.len ? sb.buf : "profile");
+		strbuf_release(&sb);
+	}
+	fprintf(out, "%s%" PRIu64 " sample%s from %zu process%s, %zu thread%s", md ? "" : "pyflame: ",
 		p->total, p->total == 1 ? "" : "s", p->nprocs, p->nprocs == 1 ? "" : "es",
 		p->nthreads, p->nthreads == 1 ? "" : "s");
 	print_facts(p, out);
-	fputc('\n', out);
+	fputs(md ? "\n\n" : "\n", out);
 
 	funcs = functions_of(p, &map, &nfuncs);
 	for (size_t r = 0; r < p->nrows; r++) {
@@ -195,12 +235,13 @@ void summary__print(const struct profile *p, const struct pf_summary_extra *x, F
 	}
 
 	if (p->total) {
-		fprintf(out, "  idle: %.1f%% of samples (%" PRIu64 ")", pct(idle, p->total), idle);
+		fprintf(out, "%sidle: %.1f%% of samples (%" PRIu64 ")", md ? "" : "  ",
+			pct(idle, p->total), idle);
 		if (gil)
 			fprintf(out, ", GIL held: %.1f%%", pct(gil, p->total));
 		if (truncated)
 			fprintf(out, ", truncated stacks: %.1f%%", pct(truncated, p->total));
-		fputc('\n', out);
+		fputs(md ? "\n\n" : "\n", out);
 	}
 	for (uint64_t t = p->total; t >= 100000; t /= 10)
 		w++;
@@ -212,20 +253,39 @@ void summary__print(const struct profile *p, const struct pf_summary_extra *x, F
 	if (ntop) {
 		qsort_r(order, nfuncs, sizeof(*order), by_own, (void *)p);
 		if (order[0]->own) {
-			fprintf(out, "top functions by own samples:\n");
-			print_table(p, order, ntop, 1, w, out);
+			fprintf(out, md ? "**Top functions by own samples**\n\n" :
+					  "top functions by own samples:\n");
+			print_table(p, order, ntop, 1, w, md, out);
+			if (md)
+				fputc('\n', out);
 		}
 		qsort_r(order, nfuncs, sizeof(*order), by_total, (void *)p);
 		if (order[0]->total) {
-			fprintf(out, "top functions by total samples:\n");
-			print_table(p, order, ntop, 0, w, out);
+			fprintf(out, md ? "**Top functions by total samples**\n\n" :
+					  "top functions by total samples:\n");
+			print_table(p, order, ntop, 0, w, md, out);
+			if (md)
+				fputc('\n', out);
 		}
 	}
 
 	for (size_t i = 0; x && i < x->nfiles; i++)
-		fprintf(out, "wrote %s\n", x->files[i]);
+		fprintf(out, md ? "- wrote `%s`\n" : "wrote %s\n", x->files[i]);
+	if (md)
+		fputc('\n', out);
 
 	free(order);
 	free(map);
 	free(funcs);
+}
+
+void summary__print(const struct profile *p, const struct pf_summary_extra *x, FILE *out)
+{
+	print_summary(p, x, 0, out);
+}
+
+void summary__print_markdown(const struct profile *p, const struct pf_summary_extra *x,
+			     FILE *out)
+{
+	print_summary(p, x, 1, out);
 }

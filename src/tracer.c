@@ -10,6 +10,7 @@
  */
 #include "pyflame/tracer.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -29,6 +30,9 @@
 
 /* The child's exit code when pyflame gave up before exec (never seen by users). */
 #define PF_EXIT_SPAWN_ABORTED 125
+
+/* How long to wait before passing a signal on, to see whether the command got it too. */
+#define FORWARD_DELAY_NS 50000000ull
 
 #define TASK_STARTED   0x1u	/* initial auto-attach stop seen (or not expected) */
 #define TASK_DETACHING 0x2u
@@ -59,6 +63,7 @@ struct tracer {
 	void *arg;
 
 	pid_t child;
+	int attached;			/* attach mode: child is not ours, signals end the session */
 	int sigfd, timerfd;
 	int errfd;			/* child's exec errno arrives here */
 	int ttyfd;			/* a terminal fd of ours, for job-control mirroring */
@@ -71,6 +76,8 @@ struct tracer {
 	int ticking;
 	uint64_t start_ns;
 	uint64_t sig_seen_ns[NSIG];	/* when the command last had each signal delivered */
+	uint64_t forward_at_ns[NSIG];	/* a signal to pass on to the command at this time */
+	uint64_t forward_since_ns[NSIG];	/* ... unless it had it delivered since then */
 
 	int done;
 	struct tracer_result res;
@@ -83,6 +90,7 @@ struct tracer {
 	size_t nqueue, queue_alloc;
 	struct held *held;
 	size_t nheld, held_alloc;
+	unsigned hold_depth;		/* nested tracer__hold() calls for the same process */
 };
 
 static void notify(struct tracer *t, enum notify_kind kind, pid_t pid, pid_t parent)
@@ -249,13 +257,9 @@ static int find_tty(void)
 	return -1;
 }
 
-pid_t tracer__spawn(struct tracer *t, char *const argv[])
+static int take_signals(struct tracer *t)
 {
-	int sync[2], err[2];
 	sigset_t block;
-	unsigned long opts = PTRACE_O_TRACEEXEC;
-	pid_t pid;
-	char go = 1;
 
 	handled_signals(&t->handled);
 	block = t->handled;
@@ -264,8 +268,49 @@ pid_t tracer__spawn(struct tracer *t, char *const argv[])
 		return -errno;
 	t->mask_saved = 1;
 	t->sigfd = signalfd(-1, &t->handled, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (t->sigfd < 0)
+	return t->sigfd < 0 ? -errno : 0;
+}
+
+static int start_ticks(struct tracer *t)
+{
+	struct itimerspec its = { 0 };
+	uint64_t first;
+
+	t->start_ns = pf_now_ns();
+	if (!t->opts.period_ns)
+		return 0;
+	first = t->start_ns + t->opts.period_ns;
+	t->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (t->timerfd < 0)
 		return -errno;
+	its.it_value.tv_sec = (time_t)(first / 1000000000ull);
+	its.it_value.tv_nsec = (long)(first % 1000000000ull);
+	its.it_interval.tv_sec = (time_t)(t->opts.period_ns / 1000000000ull);
+	its.it_interval.tv_nsec = (long)(t->opts.period_ns % 1000000000ull);
+	if (timerfd_settime(t->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		return -errno;
+	t->ticking = 1;
+	return 0;
+}
+
+static unsigned long seize_options(const struct tracer *t)
+{
+	unsigned long opts = PTRACE_O_TRACEEXEC;
+
+	if (t->opts.follow)
+		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
+	return opts;
+}
+
+pid_t tracer__spawn(struct tracer *t, char *const argv[])
+{
+	int sync[2], err[2];
+	pid_t pid;
+	char go = 1;
+	int ret = take_signals(t);
+
+	if (ret)
+		return ret;
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		return -errno;
 	if (pipe2(err, O_CLOEXEC) < 0) {
@@ -306,9 +351,7 @@ pid_t tracer__spawn(struct tracer *t, char *const argv[])
 	close(err[1]);
 	t->errfd = err[0];
 	t->child = pid;
-	if (t->opts.follow)
-		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
-	if (ptrace(PTRACE_SEIZE, pid, 0L, opts) < 0) {
+	if (ptrace(PTRACE_SEIZE, pid, 0L, seize_options(t)) < 0) {
 		int e = -errno;
 
 		close(sync[1]);		/* the child sees EOF and exits */
@@ -326,23 +369,117 @@ pid_t tracer__spawn(struct tracer *t, char *const argv[])
 		return e;
 	}
 	close(sync[1]);
-	t->start_ns = pf_now_ns();
-	if (t->opts.period_ns) {
-		struct itimerspec its = { 0 };
-		uint64_t first = t->start_ns + t->opts.period_ns;
+	ret = start_ticks(t);
+	return ret ? ret : pid;
+}
 
-		t->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-		if (t->timerfd < 0)
+/* Seize every thread of pid, again until no new one appears (threads start meanwhile). */
+static int seize_threads(struct tracer *t, pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	for (int round = 0; round < 16; round++) {
+		DIR *d = opendir(path);
+		struct dirent *de;
+		int added = 0;
+
+		if (!d)
 			return -errno;
-		its.it_value.tv_sec = (time_t)(first / 1000000000ull);
-		its.it_value.tv_nsec = (long)(first % 1000000000ull);
-		its.it_interval.tv_sec = (time_t)(t->opts.period_ns / 1000000000ull);
-		its.it_interval.tv_nsec = (long)(t->opts.period_ns % 1000000000ull);
-		if (timerfd_settime(t->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
-			return -errno;
-		t->ticking = 1;
+		while ((de = readdir(d))) {
+			pid_t tid = (pid_t)strtol(de->d_name, NULL, 10);
+
+			if (tid <= 0 || task_find(t, tid))
+				continue;
+			if (ptrace(PTRACE_SEIZE, tid, 0L, seize_options(t)) == 0) {
+				task_add(t, tid, pid, TASK_STARTED);
+				added++;
+			}
+		}
+		closedir(d);
+		if (!added)
+			break;
 	}
-	return pid;
+	return 0;
+}
+
+int tracer__attach(struct tracer *t, pid_t pid)
+{
+	int ret = take_signals(t);
+
+	if (ret)
+		return ret;
+	if (ptrace(PTRACE_SEIZE, pid, 0L, seize_options(t)) < 0)
+		return -errno;
+	t->child = pid;
+	t->attached = 1;
+	task_add(t, pid, pid, TASK_STARTED);
+	if (t->opts.follow)
+		seize_threads(t, pid);
+	return start_ticks(t);
+}
+
+static long proc_status_long(pid_t pid, const char *key)
+{
+	char path[64];
+	struct strbuf sb = STRBUF_INIT;
+	const char *p;
+	long v = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!pf_read_file(path, &sb, 16384) && sb.buf && (p = strstr(sb.buf, key)))
+		v = strtol(p + strlen(key), NULL, 10);
+	strbuf_release(&sb);
+	return v;
+}
+
+void tracer__explain_eperm(pid_t pid)
+{
+	long tracer = proc_status_long(pid, "\nTracerPid:");
+	long uid = proc_status_long(pid, "\nUid:");
+	long scope = -1;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!pf_read_file("/proc/sys/kernel/yama/ptrace_scope", &sb, 16) && sb.len)
+		scope = strtol(sb.buf, NULL, 10);
+	strbuf_release(&sb);
+	if (tracer > 0) {
+		char comm[64] = "?";
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%ld/comm", tracer);
+		if (!pf_read_file(path, &sb, sizeof(comm) - 1) && sb.len) {
+			sb.buf[strcspn(sb.buf, "\n")] = '\0';
+			snprintf(comm, sizeof(comm), "%s", sb.buf);
+		}
+		strbuf_release(&sb);
+		pf_error(0, "cannot attach to process %d: it is already traced by process %ld (%s)",
+			 (int)pid, tracer, comm);
+		pf_hint("a process has one tracer at a time: detach %s (gdb, strace, py-spy) first",
+			comm);
+	} else if (uid >= 0 && uid != (long)getuid() && getuid() != 0) {
+		pf_error(0, "cannot attach to process %d: it belongs to uid %ld and you are uid %d",
+			 (int)pid, uid, (int)getuid());
+		pf_hint("run pyflame as that user, or give it CAP_SYS_PTRACE: "
+			"sudo setcap cap_sys_ptrace+ep $(command -v pyflame)");
+	} else if (scope == 1) {
+		pf_error(0, "cannot attach to process %d: Yama ptrace_scope is 1, so only a parent "
+			 "process may trace it", (int)pid);
+		pf_hint("start it under 'pyflame run', or give pyflame CAP_SYS_PTRACE (sudo setcap "
+			"cap_sys_ptrace+ep $(command -v pyflame)), or sudo sysctl "
+			"kernel.yama.ptrace_scope=0");
+	} else if (scope == 2) {
+		pf_error(0, "cannot attach to process %d: Yama ptrace_scope is 2 (admin only)",
+			 (int)pid);
+		pf_hint("give pyflame CAP_SYS_PTRACE: sudo setcap cap_sys_ptrace+ep $(command -v pyflame)");
+	} else if (scope == 3) {
+		pf_error(0, "cannot attach to process %d: Yama ptrace_scope is 3 (ptrace disabled "
+			 "until reboot)", (int)pid);
+	} else {
+		pf_error(0, "cannot attach to process %d: permission denied (it may be setuid or "
+			 "not dumpable, or a seccomp profile forbids ptrace)", (int)pid);
+		pf_hint("'pyflame doctor' checks what this machine allows");
+	}
 }
 
 void tracer__stop_ticks(struct tracer *t)
@@ -369,7 +506,7 @@ static void resume(pid_t tid, int sig)
  */
 static void mirror_stop(struct tracer *t)
 {
-	if (t->ttyfd < 0 || tcgetpgrp(t->ttyfd) != getpgrp())
+	if (t->attached || t->ttyfd < 0 || tcgetpgrp(t->ttyfd) != getpgrp())
 		return;
 	kill(getpid(), SIGSTOP);
 }
@@ -531,20 +668,57 @@ static void forward_signal(struct tracer *t, const struct signalfd_siginfo *si)
 {
 	int sig = (int)si->ssi_signo;
 
+	if (t->attached) {
+		/* the process is not ours: a signal to pyflame ends the session */
+		t->res.stopped_by = sig;
+		t->done = 1;
+		return;
+	}
 	if (t->done || si->ssi_code == SI_KERNEL)
 		return;
 	if (t->opts.grace_ns && !t->grace_deadline_ns) {
 		t->grace_deadline_ns = pf_now_ns() + t->opts.grace_ns;
 		t->grace_sig = sig;
 	}
-	drain_waits(t);
-	if (t->done)
-		return;
-	if (signal_pending_for(t->child, sig))
-		return;
-	if (t->sig_seen_ns[sig] && pf_now_ns() - t->sig_seen_ns[sig] < 200000000ull)
-		return;
-	kill(t->child, sig);
+	/*
+	 * Decide a little later: a signal sent to the whole group was queued to the command
+	 * in the same kill(2), but between the command dequeuing it and its signal-delivery
+	 * stop reaching us it is neither pending nor seen.
+	 */
+	if (!t->forward_at_ns[sig]) {
+		t->forward_at_ns[sig] = pf_now_ns() + FORWARD_DELAY_NS;
+		t->forward_since_ns[sig] = pf_now_ns() - FORWARD_DELAY_NS;
+	}
+}
+
+/* Forward what is due, unless the command already has it or had it delivered since. */
+static void forward_due(struct tracer *t, uint64_t now)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (!t->forward_at_ns[sig] || t->forward_at_ns[sig] > now)
+			continue;
+		t->forward_at_ns[sig] = 0;
+		drain_waits(t);
+		if (t->done)
+			return;
+		if (signal_pending_for(t->child, sig) ||
+		    t->sig_seen_ns[sig] >= t->forward_since_ns[sig])
+			continue;
+		kill(t->child, sig);
+	}
+}
+
+/* Milliseconds until the next forward is due, or -1. */
+static int forward_timeout(const struct tracer *t, uint64_t now)
+{
+	uint64_t next = 0;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (t->forward_at_ns[sig] && (!next || t->forward_at_ns[sig] < next))
+			next = t->forward_at_ns[sig];
+	if (!next)
+		return -1;
+	return next <= now ? 0 : (int)((next - now) / 1000000ull) + 1;
 }
 
 static void read_signals(struct tracer *t)
@@ -584,6 +758,8 @@ static void read_timer(struct tracer *t)
 	now = pf_now_ns();
 	if (t->opts.duration_ns && now - t->start_ns >= t->opts.duration_ns) {
 		tracer__stop_ticks(t);
+		if (t->attached)
+			t->done = 1;	/* attach --duration: the session is over */
 		return;
 	}
 	if (t->ops->tick)
@@ -597,21 +773,27 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 			{ .fd = t->sigfd, .events = POLLIN },
 			{ .fd = t->ticking ? t->timerfd : -1, .events = POLLIN },
 		};
-		int timeout = -1;
+		int timeout = -1, fwd;
+		uint64_t now;
 
 		drain_waits(t);
 		flush_notifications(t);
 		if (t->done)
 			break;
+		now = pf_now_ns();
+		forward_due(t, now);
+		if (t->done)
+			break;
 		if (t->grace_deadline_ns) {
-			uint64_t now = pf_now_ns();
-
 			if (now >= t->grace_deadline_ns) {
 				t->res.abandoned_sig = t->grace_sig;
 				break;
 			}
 			timeout = (int)((t->grace_deadline_ns - now) / 1000000ull) + 1;
 		}
+		fwd = forward_timeout(t, now);
+		if (fwd >= 0 && (timeout < 0 || fwd < timeout))
+			timeout = fwd;
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
 			int e = -errno;
 
@@ -706,8 +888,14 @@ int tracer__hold(struct tracer *t, pid_t pid, int all_threads)
 	size_t n = 0;
 	int ret = 0;
 
+	if (t->hold_depth) {
+		/* already held (a probe inside a dump): the outer hold covers it */
+		t->hold_depth++;
+		return 0;
+	}
 	if (!leader || !(leader->flags & TASK_STARTED))
 		return -ESRCH;
+	t->hold_depth = 1;
 	t->deferring = 1;
 	/* The table can grow while we wait (a fork event), so collect the tids first. */
 	tids = xcalloc(t->nlive + 1, sizeof(*tids));
@@ -732,6 +920,11 @@ int tracer__hold(struct tracer *t, pid_t pid, int all_threads)
 
 void tracer__release(struct tracer *t)
 {
+	if (t->hold_depth > 1) {
+		t->hold_depth--;
+		return;
+	}
+	t->hold_depth = 0;
 	for (size_t i = 0; i < t->nheld; i++) {
 		struct held *h = &t->held[i];
 

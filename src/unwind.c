@@ -21,6 +21,13 @@
 #define UNWIND_PTHREAD_SCAN	2048		/* bytes of struct pthread searched for the TID */
 #define UNWIND_TID_TRIES	8		/* samples that may try to find the TID offset */
 #define UNWIND_SPAN_MAX		1024		/* read fields in one go when this close */
+#define UNWIND_CODE_RECHECK_NS	10000000ull	/* 10 ms: see unwinder__set_code_recheck() */
+#define UNWIND_CHUNK_SLACK	2048		/* planned beyond the top frame of a chunk */
+#define SNAP_GAP		2048		/* plan ranges this close are read as one */
+#define SNAP_KEEP		16		/* samples a range stays planned unused */
+#define SNAP_MAX_SEGS		1024
+#define SNAP_MAX_BYTES		(4u << 20)
+#define SNAP_MAX_ADDS		4096
 #define CODE_CACHE_MAX		(1u << 16)
 #define STR_CACHE_MAX		(1u << 17)
 #define TID_CACHE		256
@@ -36,6 +43,16 @@ const char *unwind_drop__name(enum unwind_drop d)
 	};
 
 	return (unsigned)d < ARRAY_SIZE(names) ? names[d] : "unknown";
+}
+
+/* A cheap mix of an address, for open addressing. */
+static inline size_t hash_addr(uint64_t a, uint64_t seed)
+{
+	a ^= seed;
+	a ^= a >> 33;
+	a *= 0xff51afd7ed558ccdull;
+	a ^= a >> 29;
+	return (size_t)a;
 }
 
 /* --- a set of addresses, cleared in O(1) by bumping a generation ------------------ */
@@ -80,7 +97,7 @@ static void addrset__clear(struct addrset *s)
 /* 1 if addr was already there, 0 if added, -1 if the set is full. */
 static int addrset__add(struct addrset *s, uint64_t addr)
 {
-	size_t i = pf_hash64(&addr, sizeof(addr), 7) & s->mask;
+	size_t i = hash_addr(addr, 7) & s->mask;
 
 	while (s->gen[i] == s->cur) {
 		if (s->keys[i] == addr)
@@ -95,6 +112,46 @@ static int addrset__add(struct addrset *s, uint64_t addr)
 	return 0;
 }
 
+/*
+ * --- the sample plan ----------------------------------------------------------------
+ *
+ * Walking stacks is a chain of dependent reads (runtime -> interpreter -> thread -> frame ->
+ * code object), and each read is a system call costing microseconds.  But from one sample
+ * to the next almost every read is at the same address: the same thread states, the same
+ * stack chunk, the same code objects.  So the unwinder remembers the ranges it read (the
+ * plan), merges those that lie close together, and at the start of each sample reads the
+ * whole plan in one batched read (process_vm_readv with one remote iovec per segment).
+ * The walk then reads as before, through rd(): a read that falls inside a planned segment
+ * is a memcpy from that copy; any other read goes to the target and is added to the next
+ * plan.  Nothing is taken from an earlier sample: a segment holds the target's bytes as
+ * they were at the start of this sample, so thread lists, frame links and instruction
+ * positions are as fresh as if each had been read one by one (and closer to a single
+ * instant).  Only code objects are trusted between checks, see code_get().
+ * A segment unused for SNAP_KEEP samples leaves the plan; one that fails to read too.
+ * Ranges closer than SNAP_GAP (< one page) merge: the bytes between them lie on pages
+ * that the two ranges themselves occupy, so merging never reaches an unmapped page.
+ */
+struct snap_seg {
+	uint64_t addr;
+	size_t len;
+	size_t off;			/* of its copy in snap.buf */
+	uint32_t idle;			/* samples since last used */
+	int ok;				/* read in this sample */
+};
+
+struct snap {
+	struct snap_seg *seg;		/* sorted by addr, disjoint */
+	size_t nseg, seg_alloc;
+	struct snap_seg *add;		/* read outside the plan during this sample */
+	size_t nadd, add_alloc;
+	struct remote_iov *iov;
+	int *res;
+	size_t iov_alloc;
+	uint8_t *buf;
+	size_t buf_alloc;
+	size_t last;			/* segment of the last hit */
+};
+
 /* --- caches ---------------------------------------------------------------------- */
 
 /* What we know about a code object; the fingerprint detects a reused address. */
@@ -105,6 +162,10 @@ struct code_entry {
 	int32_t firsttraceable;		/* 3.11+ */
 	uint64_t tlbc;			/* 3.14t: _PyCodeArray * */
 	uint64_t checked;		/* sample number of the last fingerprint check */
+	uint64_t checked_ns;		/* and its time */
+	uint64_t epoch;			/* 3.14: u->code_epoch when last checked */
+	uint64_t units;			/* 3.11+: ob_size, bytecode length in code units */
+	int recheck_planned;		/* its header is in the next sample's batch */
 	uint32_t name, file;		/* strtab ids */
 	uint8_t *table;
 	uint32_t table_len;
@@ -139,7 +200,7 @@ struct unwinder {
 	struct str_entry *str;
 	size_t str_mask, str_count;
 
-	struct addrset seen_threads, seen_frames;
+	struct addrset seen_threads;
 
 	/* scratch, sized once */
 	uint8_t *tsbuf;			/* one PyThreadState */
@@ -160,6 +221,20 @@ struct unwinder {
 
 	enum unwind_drop cause;		/* why the current thread is being dropped */
 	uint64_t sample_no;
+
+	struct snap snap;
+
+	/*
+	 * 3.14+: interp->_code_object_generation grows whenever a code object is freed.
+	 * While it stands still no code address can have been reused, so a code object
+	 * checked under the same generation needs no new check (GIL builds; free-threaded
+	 * builds re-read the header anyway for the per-thread bytecode array).
+	 */
+	int gen_ok;			/* the layout has it and this sample read it */
+	uint64_t recheck_ns;		/* see unwinder__set_code_recheck() */
+	uint64_t now_ns;		/* start of this sample, when recheck_ns */
+	uint64_t gen;			/* the generation when code_epoch was set */
+	uint64_t code_epoch;		/* bumped whenever the generation moves */
 };
 
 static uint64_t ld_u64(const uint8_t *p)
@@ -217,7 +292,6 @@ struct unwinder *unwinder__new(const struct remote *r, const struct pyruntime_lo
 	u->str_mask = 1023;
 	u->str = xcalloc(u->str_mask + 1, sizeof(*u->str));
 	addrset__init(&u->seen_threads, UNWIND_MAX_THREADS);
-	addrset__init(&u->seen_frames, u->walk_max);
 	u->tslen = (size_t)off->tstate.size;
 	u->tsbuf = xmalloc(u->tslen);
 	u->colen = (size_t)off->code.size;
@@ -242,6 +316,7 @@ struct unwinder *unwinder__new(const struct remote *r, const struct pyruntime_lo
 	u->raw = xmalloc(UNWIND_MAX_CHARS * 4);
 	u->utf8 = xmalloc(UNWIND_MAX_CHARS * 4 + 1);
 	u->tid_off = -1;
+	u->recheck_ns = UNWIND_CODE_RECHECK_NS;
 	return u;
 }
 
@@ -262,19 +337,196 @@ void unwinder__free(struct unwinder *u)
 	free(u->str);
 	free(u->frames);
 	addrset__release(&u->seen_threads);
-	addrset__release(&u->seen_frames);
 	free(u->tsbuf);
 	free(u->cobuf);
 	free(u->raw);
 	free(u->utf8);
 	free(u->win);
+	free(u->snap.seg);
+	free(u->snap.add);
+	free(u->snap.iov);
+	free(u->snap.res);
+	free(u->snap.buf);
 	free(u);
+}
+
+/* --- the plan ---------------------------------------------------------------------- */
+
+static int seg_cmp(const void *a, const void *b)
+{
+	const struct snap_seg *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/*
+ * Remember [addr, addr + len) for the next plan; idle SNAP_KEEP: for the next sample
+ * only (unless it merges with a range that is used), 0: for as long as it is used.
+ */
+static void snap_add_idle(struct snap *s, uint64_t addr, size_t len, uint32_t idle)
+{
+	uint64_t end;
+
+	if (!len || len > SNAP_MAX_BYTES || pf_add_overflows(addr, len, &end) ||
+	    s->nadd >= SNAP_MAX_ADDS)
+		return;
+	xgrow((void **)&s->add, &s->add_alloc, s->nadd + 1, sizeof(*s->add));
+	s->add[s->nadd].addr = addr;
+	s->add[s->nadd].len = len;
+	s->add[s->nadd].idle = idle;
+	s->nadd++;
+}
+
+static void snap_add(struct snap *s, uint64_t addr, size_t len)
+{
+	snap_add_idle(s, addr, len, 0);
+}
+
+/* Age the plan, fold in what was read outside it last time, sort and merge. */
+static void snap_replan(struct snap *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->nseg; i++) {
+		if (!s->seg[i].ok || s->seg[i].idle >= SNAP_KEEP)
+			continue;
+		s->seg[n] = s->seg[i];
+		s->seg[n++].idle++;
+	}
+	s->nseg = n;
+	if (!s->nadd)
+		return;
+	xgrow((void **)&s->seg, &s->seg_alloc, s->nseg + s->nadd, sizeof(*s->seg));
+	memcpy(s->seg + s->nseg, s->add, s->nadd * sizeof(*s->add));
+	s->nseg += s->nadd;
+	s->nadd = 0;
+	qsort(s->seg, s->nseg, sizeof(*s->seg), seg_cmp);
+	for (i = 0, n = 0; i < s->nseg; i++) {
+		struct snap_seg *last = n ? &s->seg[n - 1] : NULL;
+		uint64_t end = s->seg[i].addr + s->seg[i].len;
+
+		if (last && s->seg[i].addr - last->addr <= last->len + SNAP_GAP) {
+			if (end > last->addr + last->len)
+				last->len = (size_t)(end - last->addr);
+			if (s->seg[i].idle < last->idle)
+				last->idle = s->seg[i].idle;
+			continue;
+		}
+		s->seg[n++] = s->seg[i];
+	}
+	s->nseg = n > SNAP_MAX_SEGS ? SNAP_MAX_SEGS : n;
+}
+
+/* Read the whole plan: one batched read.  0 or -ESRCH. */
+static int snap_begin(struct unwinder *u)
+{
+	struct snap *s = &u->snap;
+	size_t i, total = 0;
+	int err;
+
+	snap_replan(s);
+	for (i = 0; i < s->nseg; i++) {
+		if (total + s->seg[i].len > SNAP_MAX_BYTES)
+			break;
+		s->seg[i].off = total;
+		s->seg[i].ok = 0;
+		total += s->seg[i].len;
+	}
+	s->nseg = i;
+	if (!s->nseg)
+		return 0;
+	if (total > s->buf_alloc)
+		xgrow((void **)&s->buf, &s->buf_alloc, total, 1);
+	if (s->nseg > s->iov_alloc) {
+		size_t want = s->nseg, alloc = s->iov_alloc;
+
+		xgrow((void **)&s->iov, &s->iov_alloc, want, sizeof(*s->iov));
+		xgrow((void **)&s->res, &alloc, want, sizeof(*s->res));
+	}
+	for (i = 0; i < s->nseg; i++) {
+		s->iov[i].addr = s->seg[i].addr;
+		s->iov[i].buf = s->buf + s->seg[i].off;
+		s->iov[i].len = s->seg[i].len;
+	}
+	err = remote__readv(u->r, s->iov, s->nseg, s->res);
+	if (err == -ESRCH)
+		return err;
+	for (i = 0; i < s->nseg; i++)
+		s->seg[i].ok = !err && !s->res[i];
+	return 0;
+}
+
+/*
+ * This sample's copy of [addr, addr + len), or NULL when the plan does not hold it.
+ * use: the segment counts as used (it stays planned).
+ */
+static const uint8_t *snap_lookup(struct snap *s, uint64_t addr, size_t len, int use)
+{
+	size_t lo = 0, hi = s->nseg;
+	struct snap_seg *g;
+
+	/* Frames of one stack chunk come one after another from one segment. */
+	if (s->last < s->nseg) {
+		g = &s->seg[s->last];
+		if (g->ok && addr >= g->addr && addr - g->addr <= g->len &&
+		    len <= g->len - (addr - g->addr)) {
+			if (use)
+				g->idle = 0;
+			return s->buf + g->off + (addr - g->addr);
+		}
+	}
+	while (lo < hi) {		/* first segment starting after addr */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->seg[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	g = &s->seg[lo - 1];
+	if (!g->ok || addr - g->addr > g->len || len > g->len - (addr - g->addr))
+		return NULL;
+	s->last = lo - 1;
+	if (use)
+		g->idle = 0;
+	return s->buf + g->off + (addr - g->addr);
+}
+
+static const uint8_t *snap_find(struct snap *s, uint64_t addr, size_t len)
+{
+	return snap_lookup(s, addr, len, 1);
 }
 
 /* --- remote reads ----------------------------------------------------------------- */
 
-/* A read for the current thread; on failure remember why. */
+/* A read for the current thread, from the plan when it can; on failure remember why. */
 static int rd(struct unwinder *u, uint64_t addr, void *buf, size_t len)
+{
+	const uint8_t *p;
+	int err;
+
+	if (!addr) {
+		u->cause = UNWIND_DROP_READ;
+		return -EFAULT;
+	}
+	p = snap_find(&u->snap, addr, len);
+	if (p) {
+		memcpy(buf, p, len);
+		return 0;
+	}
+	err = remote__read(u->r, addr, buf, len);
+	if (err) {
+		u->cause = UNWIND_DROP_READ;
+		return err == -ESRCH ? -ESRCH : -EFAULT;
+	}
+	snap_add(&u->snap, addr, len);
+	return 0;
+}
+
+/* A read not worth planning (strings and tables of a code object seen for the first time). */
+static int rd_once(struct unwinder *u, uint64_t addr, void *buf, size_t len)
 {
 	int err;
 
@@ -392,7 +644,7 @@ static size_t to_utf8(struct unwinder *u, size_t n, unsigned kind, int latin1_on
 
 static struct str_entry *str_slot(struct unwinder *u, uint64_t addr)
 {
-	size_t i = pf_hash64(&addr, sizeof(addr), 11) & u->str_mask;
+	size_t i = hash_addr(addr, 11) & u->str_mask;
 
 	while (u->str[i].addr && u->str[i].addr != addr)
 		i = (i + 1) & u->str_mask;
@@ -437,7 +689,7 @@ static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
 		hlen = max_end(hlen, o->obj.str_state, 4);
 	if (hlen > sizeof(hdr))
 		return bad(u, UNWIND_DROP_BADSTR);
-	err = rd(u, addr, hdr, hlen);
+	err = rd_once(u, addr, hdr, hlen);
 	if (err)
 		return err;
 	type = ld_u64(hdr + o->obj.ob_type);
@@ -468,7 +720,8 @@ static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
 			data_addr = addr + (uint64_t)(ascii ? o->obj.str_ascii_data :
 							      o->obj.str_compact_data);
 		} else {
-			err = rd_u64(u, addr + (uint64_t)o->obj.str_legacy_data, &data_addr);
+			err = rd_once(u, addr + (uint64_t)o->obj.str_legacy_data, &data_addr,
+				      sizeof(data_addr));
 			if (err)
 				return err;
 			if (!data_addr)
@@ -476,7 +729,7 @@ static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
 		}
 	}
 	if (n) {
-		err = rd(u, data_addr, u->raw, n * kind);
+		err = rd_once(u, data_addr, u->raw, n * kind);
 		if (err)
 			return err;
 	}
@@ -514,7 +767,7 @@ static int read_bytes(struct unwinder *u, uint64_t addr, uint8_t **out, uint32_t
 	hlen = max_end(hlen, o->obj.bytes_size, 8);
 	if (hlen > sizeof(hdr))
 		return bad(u, UNWIND_DROP_BADCODE);
-	err = rd(u, addr, hdr, hlen);
+	err = rd_once(u, addr, hdr, hlen);
 	if (err)
 		return err;
 	type = ld_u64(hdr + o->obj.ob_type);
@@ -523,7 +776,7 @@ static int read_bytes(struct unwinder *u, uint64_t addr, uint8_t **out, uint32_t
 		return bad(u, UNWIND_DROP_BADCODE);
 	*out = xmalloc(len ? len : 1);
 	if (len) {
-		err = rd(u, addr + (uint64_t)o->obj.bytes_data, *out, len);
+		err = rd_once(u, addr + (uint64_t)o->obj.bytes_data, *out, len);
 		if (err) {
 			free(*out);
 			*out = NULL;
@@ -538,7 +791,7 @@ static int read_bytes(struct unwinder *u, uint64_t addr, uint8_t **out, uint32_t
 
 static struct code_entry *code_slot(struct unwinder *u, uint64_t addr)
 {
-	size_t i = pf_hash64(&addr, sizeof(addr), 13) & u->code_mask;
+	size_t i = hash_addr(addr, 13) & u->code_mask;
 
 	while (u->code[i].addr && u->code[i].addr != addr)
 		i = (i + 1) & u->code_mask;
@@ -566,7 +819,7 @@ static void code_cache__grow(struct unwinder *u)
  * The code object at addr, read in one go into u->cobuf, checked against the cache
  * fingerprint and (re)decoded when new or changed.
  */
-static int code_get(struct unwinder *u, uint64_t addr, struct code_entry **out)
+static int code_get(struct unwinder *u, uint64_t addr, int force, struct code_entry **out)
 {
 	const struct py_offsets *o = &u->off;
 	uint64_t name_addr, qual_addr, file_addr, table_addr;
@@ -574,15 +827,39 @@ static int code_get(struct unwinder *u, uint64_t addr, struct code_entry **out)
 	struct code_entry *e, fresh;
 	int err;
 
-	/* Already checked in this sample (recursion, shared frames): no read needed. */
+	const uint8_t *p;
+
+	/*
+	 * A known address needs no read when it was checked in this sample (recursion,
+	 * shared frames) or, on 3.14, under the same code-object generation.  Otherwise its
+	 * header is checked when this sample's batch holds it anyway (free), and at the
+	 * latest recheck_ns after the last check; in between it is trusted, and a recheck
+	 * is planned into the batch of the next sample once half of that time has passed.
+	 */
 	e = code_slot(u, addr);
-	if (e->addr == addr && e->checked == u->sample_no) {
-		*out = e;
-		return 0;
+	p = NULL;
+	if (e->addr == addr && !force) {
+		if (e->checked == u->sample_no || (u->gen_ok && e->epoch == u->code_epoch)) {
+			*out = e;
+			return 0;
+		}
+		p = snap_lookup(&u->snap, addr, u->colen, 0);
+		if (!p && !u->gen_ok && u->now_ns - e->checked_ns < u->recheck_ns) {
+			if (!e->recheck_planned && u->now_ns - e->checked_ns >= u->recheck_ns / 2) {
+				snap_add_idle(&u->snap, addr, u->colen, SNAP_KEEP);
+				e->recheck_planned = 1;
+			}
+			*out = e;
+			return 0;
+		}
 	}
-	err = rd(u, addr, u->cobuf, u->colen);
-	if (err)
-		return err;
+	if (p) {
+		memcpy(u->cobuf, p, u->colen);
+	} else {
+		err = rd_once(u, addr, u->cobuf, u->colen);
+		if (err)
+			return err;
+	}
 	if (u->loc.code_type_addr && ld_u64(u->cobuf + o->obj.ob_type) != u->loc.code_type_addr)
 		return bad(u, UNWIND_DROP_BADCODE);
 	name_addr = ld_u64(u->cobuf + o->code.name);
@@ -595,6 +872,11 @@ static int code_get(struct unwinder *u, uint64_t addr, struct code_entry **out)
 	    e->file_addr == file_addr && e->table_addr == table_addr &&
 	    e->firstlineno == first) {
 		e->checked = u->sample_no;
+		e->checked_ns = u->now_ns;
+		e->recheck_planned = 0;
+		e->epoch = u->code_epoch;
+		if (o->frames == PY_FRAMES_INTERP)
+			e->units = ld_u64(u->cobuf + o->obj.bytes_size);
 		if (o->code.firsttraceable != N)
 			e->firsttraceable = ld_i32(u->cobuf + o->code.firsttraceable);
 		if (o->code.tlbc != N)
@@ -612,6 +894,10 @@ static int code_get(struct unwinder *u, uint64_t addr, struct code_entry **out)
 	fresh.firstlineno = first;
 	fresh.memo_addrq = INT64_MIN;
 	fresh.checked = u->sample_no;
+	fresh.checked_ns = u->now_ns;
+	fresh.epoch = u->code_epoch;
+	if (o->frames == PY_FRAMES_INTERP)
+		fresh.units = ld_u64(u->cobuf + o->obj.bytes_size);
 	if (o->code.firsttraceable != N)
 		fresh.firsttraceable = ld_i32(u->cobuf + o->code.firsttraceable);
 	if (o->code.tlbc != N)
@@ -741,9 +1027,9 @@ static pid_t tid_of_pthread(struct unwinder *u, uint64_t pthread)
 
 	if (u->tid_off < 0 || !pthread)
 		return 0;
-	if (remote__read(u->r, pthread + (uint64_t)u->tid_off, &tid, sizeof(tid)))
+	if (rd(u, pthread + (uint64_t)u->tid_off, &tid, sizeof(tid)))
 		return 0;
-	e = &u->tids[pf_hash64(&pthread, sizeof(pthread), 17) % TID_CACHE];
+	e = &u->tids[hash_addr(pthread, 17) % TID_CACHE];
 	if (e->pthread == pthread && e->tid == tid)
 		return tid;
 	if (!task_exists(u->r->pid, tid))
@@ -792,14 +1078,21 @@ static int frame_read(struct unwinder *u, struct chunk_window *w, uint64_t f)
 {
 	uint64_t end;
 
+	const uint8_t *p;
+
 	if (pf_add_overflows(f, u->flen, &end))
 		return bad(u, UNWIND_DROP_READ);
+	p = snap_find(&u->snap, f, u->flen);
+	if (p) {
+		memcpy(u->fbuf, p, u->flen);
+		return 0;
+	}
 	if (w->len && f >= w->lo && end <= w->lo + w->len) {
 		memcpy(u->fbuf, u->win + (f - w->lo), u->flen);
 		return 0;
 	}
 	if (w->chunk && !w->tried && f > w->chunk && end - w->chunk <= UNWIND_CHUNK_WINDOW) {
-		size_t want = (size_t)(end - w->chunk);
+		size_t want = (size_t)(end - w->chunk), plan = want + UNWIND_CHUNK_SLACK;
 
 		w->tried = 1;
 		if (want > u->win_alloc)
@@ -808,6 +1101,14 @@ static int frame_read(struct unwinder *u, struct chunk_window *w, uint64_t f)
 			w->lo = w->chunk;
 			w->len = want;
 			memcpy(u->fbuf, u->win + (f - w->lo), u->flen);
+			/*
+			 * Plan the chunk up to a little beyond this frame (deeper calls come
+			 * next), but never past the chunk's own size (_PyStackChunk.size,
+			 * after the previous pointer): the pages beyond may be unmapped.
+			 */
+			if (want >= 16 && ld_u64(u->win + 8) < plan)
+				plan = ld_u64(u->win + 8) > want ? (size_t)ld_u64(u->win + 8) : want;
+			snap_add(&u->snap, w->chunk, plan);
 			return 0;
 		}
 	}
@@ -885,11 +1186,12 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, unsigned 
 {
 	const struct py_offsets *o = &u->off;
 	struct chunk_window w = { .chunk = chunk };
-	unsigned n = 0, steps = 0;
+	unsigned n = 0, steps = 0, power = 1, lam = 0;
+	uint64_t tortoise = 0, last_code = 0;
+	struct code_entry *last_e = NULL;
 	int err;
 
 	*truncated = 0;
-	addrset__clear(&u->seen_frames);
 	for (; f; steps++) {
 		struct frame_info fi;
 		struct code_entry *e;
@@ -899,8 +1201,17 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, unsigned 
 			*truncated = 1;
 			break;
 		}
-		if (addrset__add(&u->seen_frames, f) != 0)
+		/*
+		 * Brent's cycle check: compare with a frame remembered at steps 1, 2, 4, ...;
+		 * a loop is met within a few times its length, long before walk_max.
+		 */
+		if (f == tortoise)
 			return bad(u, UNWIND_DROP_CYCLE);
+		if (++lam == power) {
+			tortoise = f;
+			power <<= 1;
+			lam = 0;
+		}
 		err = frame_decode(u, &w, f, &fi);
 		if (err)
 			return err;
@@ -914,9 +1225,16 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, unsigned 
 		}
 		if (!fi.code)
 			return bad(u, UNWIND_DROP_BADCODE);
-		err = code_get(u, fi.code, &e);
-		if (err)
-			return err;
+		/* Recursion: the frame below ran the same code, already looked at. */
+		if (fi.code == last_code) {
+			e = last_e;
+		} else {
+			err = code_get(u, fi.code, 0, &e);
+			if (err)
+				return err;
+			last_code = fi.code;
+			last_e = e;
+		}
 		if (o->frames == PY_FRAMES_OBJECT) {
 			addrq = fi.lasti * o->frame.lasti_unit;
 		} else {
@@ -926,6 +1244,20 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, unsigned 
 			if (err)
 				return err;
 			addrq = (int64_t)(fi.instr - base);
+			/*
+			 * An instruction outside the bytecode of the code object we know
+			 * (prev_instr may sit one unit before it): check it now.
+			 */
+			if (e->units && (addrq < -2 || (uint64_t)addrq > 2 * e->units) &&
+			    e->checked != u->sample_no) {
+				err = code_get(u, fi.code, 1, &e);
+				if (!err)
+					err = bytecode_base(u, fi.code, e, &base);
+				if (err)
+					return err;
+				addrq = (int64_t)(fi.instr - base);
+				last_e = e;
+			}
 			if (o->code.firsttraceable != N && fi.owner != o->iframe.owner_generator &&
 			    addrq < 2 * (int64_t)e->firsttraceable) {
 				f = fi.next;	/* incomplete: hidden from tracebacks */
@@ -1004,7 +1336,7 @@ static uint64_t gil_holder(struct unwinder *u, uint64_t interp, uint64_t ceval_g
 		return (uint32_t)v[0] ? v[1] : 0;
 	}
 	if (u->loc.tstate_current_addr) {
-		if (remote__read(u->r, u->loc.tstate_current_addr, v, 8))
+		if (rd(u, u->loc.tstate_current_addr, v, 8))
 			return 0;
 		return v[0];
 	}
@@ -1085,6 +1417,11 @@ static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_h
 	return 0;
 }
 
+void unwinder__set_code_recheck(struct unwinder *u, uint64_t ns)
+{
+	u->recheck_ns = ns;
+}
+
 int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct unwind_stats *st)
 {
 	const struct py_offsets *o = &u->off;
@@ -1097,6 +1434,10 @@ int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct 
 	else
 		head_addr = u->loc.interp_head_addr;
 	u->sample_no++;
+	u->now_ns = u->recheck_ns && o->code.tlbc == N ? pf_now_ns() : 0;
+	err = snap_begin(u);
+	if (err)
+		return err;
 	err = rd_u64(u, head_addr, &interp);
 	if (err)
 		return err == -ESRCH ? -ESRCH : -EFAULT;
@@ -1105,10 +1446,12 @@ int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct 
 	    o->tstate.thread_id != N && u->tid_tries < UNWIND_TID_TRIES)
 		discover_tid_offset(u, interp);
 
+	/* 3.14 GIL builds: code objects are re-checked only when a generation moved. */
+	u->gen_ok = o->interp.code_object_generation != N && o->code.tlbc == N;
 	while (interp) {
-		int64_t offs[4] = { o->interp.next, o->interp.threads_head, o->interp.id,
-				    o->interp.ceval_gil };
-		uint64_t v[4], holder;
+		int64_t offs[5] = { o->interp.next, o->interp.threads_head, o->interp.id,
+				    o->interp.ceval_gil, o->interp.code_object_generation };
+		uint64_t v[5], holder;
 
 		for (size_t i = 0; i < ninterps; i++)
 			if (interps[i] == interp)
@@ -1116,12 +1459,19 @@ int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct 
 		if (ninterps == ARRAY_SIZE(interps))
 			return 0;
 		interps[ninterps++] = interp;
-		err = read_fields(u, interp, offs, v, 4);
+		err = read_fields(u, interp, offs, v, 5);
 		if (err == -ESRCH)
 			return err;
 		if (err) {
 			st->drops[UNWIND_DROP_READ]++;
 			return 0;
+		}
+		/* Only with one interpreter: each has its own generation. */
+		if (ninterps > 1 || v[0])
+			u->gen_ok = 0;
+		if (u->gen_ok && (v[4] != u->gen || !u->code_epoch)) {
+			u->gen = v[4];
+			u->code_epoch++;
 		}
 		holder = gil_holder(u, interp, v[3]);
 		err = sample_interp(u, interp, v[1], o->interp.id != N ? (int64_t)v[2] : 0,

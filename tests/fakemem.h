@@ -15,7 +15,9 @@ struct fakemem {
 	uint8_t *buf;
 	size_t size, used;
 	int gone;		/* reads fail with -ESRCH */
-	unsigned long reads;	/* reads served */
+	unsigned long reads;	/* single reads served */
+	unsigned long readvs;	/* batched reads (calls) */
+	uint64_t hole_lo, hole_hi;	/* reads touching [hole_lo, hole_hi) fail with -EFAULT */
 };
 
 static inline void fakemem_init(struct fakemem *m, size_t size)
@@ -71,23 +73,56 @@ static inline void fakemem_wbytes(struct fakemem *m, uint64_t addr, const void *
 		memcpy(fakemem_ptr(m, addr, n), p, n);
 }
 
-static inline int fakemem_read(void *ctx, uint64_t addr, void *buf, size_t len)
+static inline int fakemem_copy(struct fakemem *m, uint64_t addr, void *buf, size_t len)
 {
-	struct fakemem *m = ctx;
-
 	if (m->gone)
 		return -ESRCH;
 	if (addr < m->base || addr - m->base > m->used || len > m->used - (addr - m->base))
 		return -EFAULT;
+	if (len && addr < m->hole_hi && addr + len > m->hole_lo)
+		return -EFAULT;
 	memcpy(buf, m->buf + (addr - m->base), len);
-	m->reads++;
 	return 0;
+}
+
+static inline int fakemem_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct fakemem *m = ctx;
+	int err = fakemem_copy(m, addr, buf, len);
+
+	if (!err)
+		m->reads++;
+	return err;
+}
+
+/* As process_vm_readv: entries in order, stopping at the first that fails. */
+static inline int fakemem_readv(void *ctx, const struct remote_iov *iov, size_t n)
+{
+	struct fakemem *m = ctx;
+	size_t i;
+
+	if (m->gone)
+		return -ESRCH;
+	m->readvs++;
+	for (i = 0; i < n; i++)
+		if (fakemem_copy(m, iov[i].addr, iov[i].buf, iov[i].len))
+			break;
+	return (int)i;
 }
 
 static const struct remote_ops fakemem_ops = {
 	.name = "fake",
 	.read = fakemem_read,
 	.close = NULL,
+	.readv = fakemem_readv,
+};
+
+/* The same memory without a batched read: remote__readv() falls back to read(). */
+static const struct remote_ops fakemem_ops_noreadv = {
+	.name = "fake-noreadv",
+	.read = fakemem_read,
+	.close = NULL,
+	.readv = NULL,
 };
 
 static inline void fakemem_remote(struct fakemem *m, struct remote *r, pid_t pid)

@@ -467,6 +467,59 @@ static void pyprobe_inspect_file__unsupported_version__enotsup(void **state)
 	strbuf_release(&sb);
 }
 
+/* Copy src to dst with its Py_Version replaced by hex; -1 if src has none. */
+static int copy_with_py_version(const char *src, uint32_t hex, const char *dst)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct elf *e = elf__open(src);
+	uint64_t v;
+	long off = -1;
+	int fd, ret = -1;
+
+	if (!e)
+		return -1;
+	if (!elf__symbol(e, "Py_Version", &v, NULL) && !pf_read_file(src, &sb, 512u << 20))
+		off = vaddr_to_offset(sb.buf, v);
+	elf__free(e);
+	if (off >= 0 && (size_t)off + 4 <= sb.len) {
+		memcpy(sb.buf + off, &hex, 4);
+		fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0700);
+		if (fd >= 0) {
+			ret = write(fd, sb.buf, sb.len) == (ssize_t)sb.len ? 0 : -1;
+			close(fd);
+		}
+	}
+	strbuf_release(&sb);
+	return ret;
+}
+
+/*
+ * Debug builds: Debian's python3.11-dbg is read (its layout is the release one); the same
+ * binary claiming to be 3.12 is refused as a debug build, not read as garbage.
+ */
+static void pyprobe_inspect_file__debug_build__311_read_older_refused(void **state)
+{
+	char dir[] = "/tmp/pyflame-probe-XXXXXX", copy[PATH_MAX], real[PATH_MAX];
+	struct pyruntime_loc loc;
+	(void)state;
+
+	if (!realpath("/usr/bin/python3.11d", real) || access(real, R_OK))
+		skip();	/* apt-get install python3-dbg */
+	assert_int_equal(pyprobe__inspect_file(real, NULL, &loc), 0);
+	assert_int_equal(loc.version, PY_VER(3, 11));
+	assert_int_equal(loc.debug_build, 1);
+	assert_non_null(mkdtemp(dir));
+	snprintf(copy, sizeof(copy), "%s/python3.12d", dir);
+	assert_int_equal(copy_with_py_version(real, 0x030c01f0, copy), 0);
+	assert_int_equal(pyprobe__inspect_file(copy, NULL, &loc), -ENOTSUP);
+	assert_int_equal(loc.version, PY_VER(3, 12));
+	assert_int_equal(loc.debug_build, 1);
+	unlink(copy);
+	rmdir(dir);
+	if (realpath("/usr/bin/python3", real) && !pyprobe__inspect_file(real, NULL, &loc))
+		assert_int_equal(loc.debug_build, 0);
+}
+
 /* 3.13+ with Py_Version unreadable: the _Py_DebugOffsets header in .PyRuntime still tells. */
 static void pyprobe_inspect_file__py_version_zeroed__debug_offsets_tell(void **state)
 {
@@ -556,6 +609,7 @@ int main(void)
 		cmocka_unit_test(pyprobe_inspect_file__unsupported_version__enotsup),
 		cmocka_unit_test(pyprobe_inspect_file__py_version_zeroed__debug_offsets_tell),
 		cmocka_unit_test(pyprobe_inspect_file__not_python__enoent),
+		cmocka_unit_test(pyprobe_inspect_file__debug_build__311_read_older_refused),
 		cmocka_unit_test(pyprobe_version_str__hex_and_minor_only),
 	};
 

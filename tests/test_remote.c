@@ -209,6 +209,96 @@ static void remote_open__dead_pid__esrch(void **state)
 	remote__close(&r);
 }
 
+/*
+ * Batched reads: every readable entry is filled (into buffers that follow each other and
+ * into one apart), an unreadable one in the middle is marked and does not stop the rest.
+ */
+static void check_readv(enum remote_kind kind, int traced)
+{
+	pid_t pid = spawn_child(traced);
+	struct remote r;
+	unsigned char buf[600], lone[8];
+	struct remote_iov iov[6];
+	int res[6];
+	size_t i;
+
+	assert_int_equal(remote__open(&r, pid, kind, addr_of(pattern)), 0);
+	memset(buf, 0xee, sizeof(buf));
+	memset(res, 0x55, sizeof(res));
+	iov[0] = (struct remote_iov){ addr_of(pattern) + 3, buf, 100 };
+	iov[1] = (struct remote_iov){ addr_of(pattern) + 2000, buf + 100, 200 };
+	iov[2] = (struct remote_iov){ addr_of(edge_page) + (uint64_t)page - 4, buf + 300, 8 };
+	iov[3] = (struct remote_iov){ addr_of(pattern) + 7, buf + 308, 0 };
+	iov[4] = (struct remote_iov){ addr_of(edge_page) + 10, buf + 308, 16 };
+	iov[5] = (struct remote_iov){ addr_of(pattern) + 4000, lone, sizeof(lone) };
+	assert_int_equal(remote__readv(&r, iov, 6, res), 0);
+	assert_int_equal(res[0], 0);
+	assert_int_equal(res[1], 0);
+	assert_int_equal(res[2], -EFAULT);	/* runs off the end of its mapping */
+	assert_int_equal(res[3], 0);		/* nothing to read */
+	assert_int_equal(res[4], 0);
+	assert_int_equal(res[5], 0);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(buf[i], expected(3 + i));
+	for (i = 0; i < 200; i++)
+		assert_int_equal(buf[100 + i], expected(2000 + i));
+	for (i = 0; i < 16; i++)
+		assert_int_equal(buf[308 + i], 0x5a);
+	assert_int_equal(buf[324], 0xee);	/* nothing written past the entries */
+	for (i = 0; i < sizeof(lone); i++)
+		assert_int_equal(lone[i], expected(4000 + i));
+	/* only unreadable entries */
+	iov[0] = (struct remote_iov){ 8, buf, 8 };
+	assert_int_equal(remote__readv(&r, iov, 1, res), 0);
+	assert_int_equal(res[0], -EFAULT);
+
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	assert_int_equal(remote__readv(&r, iov + 1, 1, res), -ESRCH);
+	remote__close(&r);
+	munmap(edge_page, (size_t)page);
+}
+
+static void remote_readv__vm__fills_readable_marks_unreadable(void **state)
+{
+	(void)state;
+	check_readv(REMOTE_VM, 0);
+}
+
+static void remote_readv__mem_without_batch__same_results(void **state)
+{
+	(void)state;
+	check_readv(REMOTE_MEM, 0);
+}
+
+/* More entries than one process_vm_readv takes: split, every one read. */
+static void remote_readv__more_than_iov_max__all_read(void **state)
+{
+	pid_t pid = spawn_child(0);
+	size_t n = REMOTE_IOV_MAX * 2 + 5, i;
+	struct remote_iov *iov = calloc(n, sizeof(*iov));
+	unsigned char *buf = calloc(n, 1);
+	int *res = calloc(n, sizeof(*res));
+	struct remote r;
+	(void)state;
+
+	assert_int_equal(remote__open(&r, pid, REMOTE_VM, addr_of(pattern)), 0);
+	for (i = 0; i < n; i++) {
+		iov[i] = (struct remote_iov){ addr_of(pattern) + (i * 13) % BUF_LEN, buf + i, 1 };
+		res[i] = 1;
+	}
+	assert_int_equal(remote__readv(&r, iov, n, res), 0);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(res[i], 0);
+		assert_int_equal(buf[i], expected((i * 13) % BUF_LEN));
+	}
+	remote__close(&r);
+	free(iov);
+	free(buf);
+	free(res);
+	reap_child(pid);
+}
+
 static void remote_kind__names__round_trip(void **state)
 {
 	static const enum remote_kind kinds[] = { REMOTE_AUTO, REMOTE_VM, REMOTE_MEM, REMOTE_PEEK };
@@ -238,6 +328,9 @@ int main(void)
 		cmocka_unit_test(remote_open__unmapped_probe__efault),
 		cmocka_unit_test(remote_open__dead_pid__esrch),
 		cmocka_unit_test(remote_kind__names__round_trip),
+		cmocka_unit_test(remote_readv__vm__fills_readable_marks_unreadable),
+		cmocka_unit_test(remote_readv__mem_without_batch__same_results),
+		cmocka_unit_test(remote_readv__more_than_iov_max__all_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -258,6 +258,8 @@ static uint64_t make_code(struct img *im, const char *name, const char *qual, co
 	fakemem_w64(&im->m, c + o->code.filename, make_str(im, file, legacy_file));
 	fakemem_w64(&im->m, c + o->code.linetable, make_linetable(im, 32));
 	fakemem_w32(&im->m, c + o->code.firstlineno, (uint32_t)first);
+	if (o->frames == PY_FRAMES_INTERP)	/* ob_size: bytecode length in code units */
+		fakemem_w64(&im->m, c + o->obj.bytes_size, 32);
 	if (o->code.firsttraceable != N)
 		fakemem_w32(&im->m, c + o->code.firsttraceable, (uint32_t)firsttraceable);
 	return c;
@@ -714,6 +716,7 @@ static void unwind_sample__code_address_reused__sees_new_name(void **state)
 		g.st = strtab__new();
 		u = unwinder__new(&im.r, &im.loc, &im.o, g.st, 64);
 		assert_non_null(u);
+		unwinder__set_code_recheck(u, 0);	/* every code object, every sample */
 		im.m.reads = 0;
 		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
 		cold = im.m.reads;
@@ -724,14 +727,266 @@ static void unwind_sample__code_address_reused__sees_new_name(void **state)
 		check_full_sample(&im, &g);
 		assert_true(warm < cold);
 
-		/* a different function now lives at the innermost code object's address */
+		/*
+		 * A different function now lives at the innermost code object's address (3.14:
+		 * the old one was freed, which moved the interpreter's code generation).
+		 */
 		c = im.code_of[im.nworker_frames - 1];
+		fakemem_w64(&im.m, c + im.o.code.name, make_str(&im, "other", 0));
+		if (im.o.code.qualname != N)
+			fakemem_w64(&im.m, c + im.o.code.qualname, make_str(&im, "Other.other", 0));
+		if (im.o.interp.code_object_generation != N)
+			fakemem_w64(&im.m, im.interp + im.o.interp.code_object_generation, 1);
+		g.n = 0;
+		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+		assert_string_equal(g.t[0].f[0].name, Q(&im, "other", "Other.other"));
+		unwinder__free(u);
+		got_release(&g);
+		release(&im);
+	}
+}
+
+/* The address of the top-frame pointer of a thread (through the cframe on 3.11/3.12). */
+static uint64_t top_slot(struct img *im, uint64_t ts)
+{
+	const struct py_offsets *o = &im->o;
+	uint64_t cf;
+
+	if (o->tstate.frame != N)
+		return ts + o->tstate.frame;
+	if (o->tstate.current_frame != N)
+		return ts + o->tstate.current_frame;
+	memcpy(&cf, fakemem_ptr(&im->m, ts + o->tstate.cframe, 8), 8);
+	return cf + o->tstate.cframe_current_frame;
+}
+
+/* Put frame f (a worker frame of code c) at bytecode offset addrq. */
+static void set_addrq(struct img *im, uint64_t f, uint64_t c, int addrq)
+{
+	const struct py_offsets *o = &im->o;
+
+	if (o->frames == PY_FRAMES_OBJECT)
+		fakemem_w32(&im->m, f + o->frame.lasti, (uint32_t)(addrq / o->frame.lasti_unit));
+	else
+		fakemem_w64(&im->m, f + o->iframe.instr_ptr,
+			    c + (uint64_t)o->code.code_adaptive + (uint64_t)(int64_t)addrq);
+}
+
+static struct unwinder *warm_unwinder(struct img *im, struct got *g, struct unwind_stats *st)
+{
+	struct unwinder *u;
+
+	memset(g, 0, sizeof(*g));
+	memset(st, 0, sizeof(*st));
+	g->st = strtab__new();
+	u = unwinder__new(&im->r, &im->loc, &im->o, g->st, 64);
+	assert_non_null(u);
+	for (int i = 0; i < 3; i++) {
+		g->n = 0;
+		assert_int_equal(unwinder__sample(u, collect, g, st), 0);
+	}
+	return u;
+}
+
+/* Once warm, a sample is one batched read, and what it reports is exact. */
+static void unwind_sample__warm__one_batched_read_exact_frames(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		struct unwinder *u;
+
+		build(&im, versions[i]);
+		u = warm_unwinder(&im, &g, &st);
+		for (int k = 0; k < 3; k++) {
+			im.m.reads = im.m.readvs = 0;
+			g.n = 0;
+			assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+			assert_int_equal(im.m.readvs, 1);
+			assert_int_equal(im.m.reads, 0);
+			check_full_sample(&im, &g);
+		}
+		for (int d = 0; d < UNWIND_DROP__COUNT; d++)
+			assert_int_equal(st.drops[d], 0);
+		unwinder__free(u);
+		got_release(&g);
+		release(&im);
+	}
+}
+
+/* Without a batched read in the reader, the same samples (one read per planned range). */
+static void unwind_sample__reader_without_readv__same_frames(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		struct unwinder *u;
+
+		build(&im, versions[i]);
+		im.r.ops = &fakemem_ops_noreadv;
+		u = warm_unwinder(&im, &g, &st);
+		g.n = 0;
+		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+		check_full_sample(&im, &g);
+		assert_int_equal(im.m.readvs, 0);
+		unwinder__free(u);
+		got_release(&g);
+		release(&im);
+	}
+}
+
+/* The plan is a list of addresses, not of values: a stack that moved is read fresh. */
+static void unwind_sample__stack_changes_when_warm__fresh_frames(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		struct unwinder *u;
+		size_t n;
+
+		build(&im, versions[i]);
+		u = warm_unwinder(&im, &g, &st);
+		n = im.nworker_frames;
+		/* naïve_f returned; f_𠀀 moved on from offset 12 (line 43) to 20 (line 45) */
+		fakemem_w64(&im.m, top_slot(&im, im.ts_worker), im.worker_frames[n - 2]);
+		set_addrq(&im, im.worker_frames[n - 2], im.code_of[n - 2], 20);
+		g.n = 0;
+		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.t[0].depth, 4);
+		assert_string_equal(g.t[0].f[0].name, "f_𠀀");
+		assert_int_equal(g.t[0].f[0].line, 45);
+		assert_int_equal(g.t[0].f[3].line, 12);
+		/* and back: the frame above is there again, at a new offset (line 56) */
+		fakemem_w64(&im.m, top_slot(&im, im.ts_worker), im.worker_frames[n - 1]);
+		set_addrq(&im, im.worker_frames[n - 1], im.code_of[n - 1], 24);
+		g.n = 0;
+		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+		assert_int_equal(g.t[0].depth, 5);
+		expect_frame(&g.t[0].f[0], Q(&im, "naïve_f", "Klass.naïve_f"), "app.py", 56);
+		assert_int_equal(g.t[0].f[1].line, 45);
+		unwinder__free(u);
+		got_release(&g);
+		release(&im);
+	}
+}
+
+/*
+ * Between checks a cached code object is trusted (set_code_recheck's window), except
+ * that a 3.11+ instruction outside its bytecode, or a moved 3.14 code-object generation,
+ * makes it checked at once.
+ */
+static void unwind_sample__code_recheck_window__trusted_until_a_reason(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		struct unwinder *u;
+		uint64_t c;
+		size_t n;
+
+		build(&im, versions[i]);
+		/*
+		 * The innermost frame runs a code object alone on its pages, so that no other
+		 * planned range brings its header into the batch for free.
+		 */
+		n = im.nworker_frames;
+		fakemem_alloc(&im.m, 8192);
+		c = make_code(&im, "naïve_f", "Klass.naïve_f", "app.py", 1, 50, 0);
+		fakemem_alloc(&im.m, 8192);
+		if (im.o.frames == PY_FRAMES_OBJECT)
+			fakemem_w64(&im.m, im.worker_frames[n - 1] + im.o.frame.code, c);
+		else
+			fakemem_w64(&im.m, im.worker_frames[n - 1] + im.o.iframe.executable,
+				    c | (im.o.iframe.tag_mask & 1));
+		set_addrq(&im, im.worker_frames[n - 1], c, 16);
+		u = warm_unwinder(&im, &g, &st);
+		check_full_sample(&im, &g);
+		unwinder__set_code_recheck(u, 3600ull * 1000000000ull);
 		fakemem_w64(&im.m, c + im.o.code.name, make_str(&im, "other", 0));
 		if (im.o.code.qualname != N)
 			fakemem_w64(&im.m, c + im.o.code.qualname, make_str(&im, "Other.other", 0));
 		g.n = 0;
 		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+		assert_string_equal(g.t[0].f[0].name, Q(&im, "naïve_f", "Klass.naïve_f"));
+
+		if (im.o.interp.code_object_generation != N)	/* a code object was freed */
+			fakemem_w64(&im.m, im.interp + im.o.interp.code_object_generation, 7);
+		else if (im.o.frames == PY_FRAMES_INTERP)	/* beyond 32 code units */
+			set_addrq(&im, im.worker_frames[n - 1], c, 200);
+		else
+			unwinder__set_code_recheck(u, 0);
+		g.n = 0;
+		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
 		assert_string_equal(g.t[0].f[0].name, Q(&im, "other", "Other.other"));
+		for (int d = 0; d < UNWIND_DROP__COUNT; d++)
+			assert_int_equal(st.drops[d], 0);
+		unwinder__free(u);
+		got_release(&g);
+		release(&im);
+	}
+}
+
+/*
+ * A planned range that became unreadable (a thread state freed with its page) costs one
+ * more call in one sample, leaves the sample exact, and leaves the plan.
+ */
+static void unwind_sample__planned_range_unmapped__exact_then_replanned(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		struct unwinder *u;
+		uint64_t lo, extra;
+
+		build(&im, versions[i]);
+		memset(&g, 0, sizeof(g));
+		memset(&st, 0, sizeof(st));
+		g.st = strtab__new();
+		u = unwinder__new(&im.r, &im.loc, &im.o, g.st, 64);
+		assert_non_null(u);
+		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+		/* a third thread, with no Python frame, alone on its pages */
+		fakemem_alloc(&im.m, 8192);
+		lo = im.m.base + im.m.used;
+		extra = make_tstate(&im, 0, getpid());
+		fakemem_alloc(&im.m, 8192);
+		fakemem_w64(&im.m, extra + im.o.tstate.next, im.ts_worker);
+		fakemem_w64(&im.m, im.interp + im.o.interp.threads_head, extra);
+		for (int k = 0; k < 3; k++) {
+			g.n = 0;
+			assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+			assert_int_equal(g.n, 3);
+		}
+		/* it exits: out of the list, its memory gone */
+		fakemem_w64(&im.m, im.interp + im.o.interp.threads_head, im.ts_worker);
+		im.m.hole_lo = lo;
+		im.m.hole_hi = lo + 8192;
+		g.n = 0;
+		im.m.reads = im.m.readvs = 0;
+		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+		check_full_sample(&im, &g);
+		assert_true(im.m.readvs <= 2);	/* stopped at the hole, then the rest */
+		for (int k = 0; k < 2; k++) {
+			g.n = 0;
+			im.m.reads = im.m.readvs = 0;
+			assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+			check_full_sample(&im, &g);
+			assert_int_equal(im.m.readvs, 1);
+			assert_int_equal(im.m.reads, 0);
+		}
+		for (int d = 0; d < UNWIND_DROP__COUNT; d++)
+			assert_int_equal(st.drops[d], 0);
 		unwinder__free(u);
 		got_release(&g);
 		release(&im);
@@ -1025,6 +1280,11 @@ int main(void)
 		cmocka_unit_test(unwind_sample__wrong_code_type__drops_thread_as_badcode),
 		cmocka_unit_test(unwind_sample__bad_string__drops_thread_as_badstr),
 		cmocka_unit_test(unwind_sample__code_address_reused__sees_new_name),
+		cmocka_unit_test(unwind_sample__warm__one_batched_read_exact_frames),
+		cmocka_unit_test(unwind_sample__reader_without_readv__same_frames),
+		cmocka_unit_test(unwind_sample__stack_changes_when_warm__fresh_frames),
+		cmocka_unit_test(unwind_sample__code_recheck_window__trusted_until_a_reason),
+		cmocka_unit_test(unwind_sample__planned_range_unmapped__exact_then_replanned),
 		cmocka_unit_test(unwind_sample__process_gone__returns_esrch),
 		cmocka_unit_test(unwind_sample__thread_list_loop__counts_threads_drop),
 		cmocka_unit_test(unwind_drop__name__names_every_cause),

@@ -151,7 +151,7 @@ static void pf_format__names_and_extensions__map_to_formats(void **state)
 	assert_int_equal(pf_format__from_path("p.txt"), PF_FORMAT_COLLAPSED);
 	assert_int_equal(pf_format__from_path("p.folded"), PF_FORMAT_COLLAPSED);
 	assert_int_equal(pf_format__from_path("p.collapsed"), PF_FORMAT_COLLAPSED);
-	assert_int_equal(pf_format__from_path("p.json"), PF_FORMAT_NONE);
+	assert_int_equal(pf_format__from_path("p.json"), PF_FORMAT_SPEEDSCOPE);
 	assert_int_equal(pf_format__from_path("svg"), PF_FORMAT_NONE);
 	assert_int_equal(pf_format__from_path("/tmp/.svg"), PF_FORMAT_NONE);
 	assert_int_equal(pf_format__from_path("dir.svg/out"), PF_FORMAT_NONE);
@@ -160,7 +160,7 @@ static void pf_format__names_and_extensions__map_to_formats(void **state)
 	assert_int_equal(pf_format__from_name("collapsed"), PF_FORMAT_COLLAPSED);
 	assert_int_equal(pf_format__from_name("folded"), PF_FORMAT_COLLAPSED);
 	assert_int_equal(pf_format__from_name("txt"), PF_FORMAT_COLLAPSED);
-	assert_int_equal(pf_format__from_name("speedscope"), PF_FORMAT_NONE);
+	assert_int_equal(pf_format__from_name("flamegraph"), PF_FORMAT_NONE);
 	assert_string_equal(pf_format__name(PF_FORMAT_SVG), "svg");
 	assert_string_equal(pf_format__name(PF_FORMAT_COLLAPSED), "collapsed");
 }
@@ -289,6 +289,36 @@ static void writer_svg__same_file__same_colour_across_graphs(void **state)
 	free(sb_);
 	profile__free(a);
 	profile__free(b);
+}
+
+/* The width attribute of the <rect> after the frame titled title. */
+static double width_of(const char *svg, const char *title)
+{
+	const char *q = strstr(svg, title);
+
+	assert_non_null(q);
+	q = strstr(q, "width=\"");
+	assert_non_null(q);
+	return strtod(q + 7, NULL);
+}
+
+static void writer_svg__neighbours__drawn_with_a_gap(void **state)
+{
+	struct profile *p = known_profile();
+	char *svg;
+
+	(void)state;
+	p->meta.ticks_missed = 1;
+	svg = render(PF_FORMAT_SVG, p, &default_opts, NULL);
+	/* 1180 px for 15 samples: a frame is its share less a 1 px gap on its right. */
+	assert_true(width_of(svg, "<title>python3 app.py [pid 4242]\n") == 1179.0);
+	assert_true(width_of(svg, "<title>compute (app.py:10)\n") == 471.0);
+	assert_true(width_of(svg, "<title>fib (fib.py:1)\n") == 313.7);
+	/* The gap is taken from the right: the root still starts at the left padding. */
+	assert_non_null(strstr(svg, "<rect x=\"10.0\""));
+	assert_non_null(strstr(svg, ", 1 tick missed, "));
+	free(svg);
+	profile__free(p);
 }
 
 static void writer_svg__invalid_utf8_and_controls__still_well_formed(void **state)
@@ -494,6 +524,7 @@ int main(void)
 		cmocka_unit_test(writer_collapsed__every_line__path_space_count),
 		cmocka_unit_test(writer_svg__known_profile__well_formed_with_labels_counts_title),
 		cmocka_unit_test(writer_svg__same_file__same_colour_across_graphs),
+		cmocka_unit_test(writer_svg__neighbours__drawn_with_a_gap),
 		cmocka_unit_test(writer_svg__invalid_utf8_and_controls__still_well_formed),
 		cmocka_unit_test(writer_svg__empty_profile__well_formed_no_samples),
 		cmocka_unit_test(writer_svg__100k_stacks__pruned_noted_and_small),

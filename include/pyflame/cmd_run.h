@@ -3,6 +3,7 @@
 #define PYFLAME_CMD_RUN_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "pyflame/remote.h"
 #include "pyflame/writers.h"
@@ -19,7 +20,9 @@ struct run_output {
 };
 
 struct run_opts {
-	char **argv;			/* the command */
+	char **argv;			/* the command (run) */
+	pid_t attach_pid;		/* attach: the process (argv unused) */
+	int json;			/* dump: JSON instead of text */
 	double rate_hz;
 	struct run_output *outputs;
 	size_t noutputs;
@@ -36,10 +39,17 @@ struct run_opts {
 	const char *title;
 	int sandbox;			/* confine the sampler with seccomp */
 	int blocking;			/* stop the process for every sample */
+	int crash_stacks;		/* print the Python stack of a process that crashes */
+	double dump_timeout_s;		/* print every stack once after this long (0: never) */
+	int step_summary;		/* append a Markdown summary to $GITHUB_STEP_SUMMARY */
 };
 
 /* Run the command under the profiler; returns pyflame's exit status. */
 int cmd_run(struct run_opts *o);
+/* Attach to o->attach_pid, sample until it exits, --duration ends or Ctrl-C; detach. */
+int cmd_attach(struct run_opts *o);
+/* Print every thread's Python stack of o->attach_pid once (o->json: as JSON). */
+int cmd_dump(struct run_opts *o);
 
 const char *pf_mode__name(enum pf_mode m);
 

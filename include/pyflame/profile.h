@@ -104,6 +104,7 @@ struct output_opts {
 	int merge_processes;	/* one root per distinct command line instead of per pid */
 	const char *title;	/* e.g. the command line */
 	double min_width_px;	/* svg: prune frames narrower than this; <= 0 means 0.1 px */
+	const char *rawlog_path;	/* timeline: the raw log to replay for sample times */
 };
 
 /*

@@ -21,6 +21,7 @@ struct pyruntime_loc {
 	uint64_t code_type_addr;	/* &PyCode_Type */
 	uint64_t str_type_addr;		/* &PyUnicode_Type (3.x) / &PyString_Type (2.7) */
 	uint64_t bytes_type_addr;	/* &PyBytes_Type (3.x) / &PyString_Type (2.7) */
+	int debug_build;		/* a Py_DEBUG build (python3.x-dbg, ABI flag d) */
 };
 
 /*

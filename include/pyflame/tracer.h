@@ -43,6 +43,7 @@ struct tracer_result {
 	int core_dumped;
 	int abandoned_sig;	/* nonzero: the command outlived the grace period after pyflame
 				 * got this signal; it was detached and runs on */
+	int stopped_by;		/* attach mode: the signal that ended the session */
 };
 
 struct tracer;
@@ -56,6 +57,18 @@ void tracer__free(struct tracer *t);
  * the command's pid, or -errno when pyflame itself could not start it (fork, ptrace).
  */
 pid_t tracer__spawn(struct tracer *t, char *const argv[]);
+
+/*
+ * Attach to a running process with PTRACE_SEIZE: its leader, or with opts->follow every
+ * thread and (through fork/clone events) its future children.  The process is not
+ * stopped.  In this mode SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to pyflame end the session
+ * (tracer__run returns with res->stopped_by) instead of being forwarded.  0 or -errno
+ * (-EPERM: see tracer__explain_eperm).
+ */
+int tracer__attach(struct tracer *t, pid_t pid);
+
+/* One line on why attaching to pid was refused, and a hint line with the fix. */
+void tracer__explain_eperm(pid_t pid);
 
 /*
  * Run the event loop until the command exits: resume every stop, re-inject every signal,

@@ -52,6 +52,19 @@ struct unwinder *unwinder__new(const struct remote *r, const struct pyruntime_lo
 void unwinder__free(struct unwinder *u);
 
 /*
+ * Code objects are cached by address.  A cached one is checked again (its name, file,
+ * first line and line table pointers compared with the target's) when it is new, when a
+ * frame's instruction lies outside its bytecode (3.11+), when the interpreter's code-object
+ * generation moved (3.14+: that happens whenever any code object is freed, so nothing is
+ * trusted across it), and otherwise at least every ns nanoseconds (default 10 ms).  The
+ * checks ride in the sample's single batched read, so they are almost free; between them
+ * a freed code object whose address was reused at once by another could be reported
+ * under the old name for at most ns (never on 3.14).  ns == 0: check every code object in
+ * every sample (free-threaded 3.14 builds always do).
+ */
+void unwinder__set_code_recheck(struct unwinder *u, uint64_t ns);
+
+/*
  * Sample every thread of every interpreter once, calling emit for each thread whose stack
  * was read cleanly.  Does not allocate after warm-up (caches grow by doubling).  Returns 0,
  * or -ESRCH (process gone) / -EFAULT (the runtime itself is unreadable).

@@ -1,0 +1,178 @@
+#!/usr/bin/env bats
+# Stacks on demand: attach, dump, SIGUSR1 during a run, --dump-on-timeout, crash stacks.
+
+load helpers
+
+setup() {
+	require_pyflame
+	require_python3
+	D=$(fresh_dir svc)
+}
+
+# bg_pyflame ERRFILE ARGS...: start pyflame in the background (its stderr to ERRFILE), with
+# a 60 s watchdog against hangs; PF is pyflame's own pid (signals go to it, not to a wrapper).
+bg_pyflame() {
+	local err=$1
+	shift
+	"$PYFLAME" "$@" 2>"$err" 3>&- &
+	PF=$!
+	( sleep 60; kill -9 "$PF" ) >/dev/null 2>&1 3>&- &
+	WATCHDOG=$!
+}
+
+teardown() {
+	[ -n "${SVC:-}" ] && kill -9 "$SVC" 2>/dev/null || true
+	[ -n "${WATCHDOG:-}" ] && kill "$WATCHDOG" 2>/dev/null || true
+}
+
+# Start targets/service.py with PY and wait until it is serving.
+start_service() {
+	"$1" "$TARGETS/service.py" "$D/pid" "$D" 3>&- &
+	SVC=$!
+	wait_for_file "$D/pid"
+	sleep 0.3	# let the worker threads reach their loops
+}
+
+# The service still answers a ping (it was not left stopped or broken).
+assert_service_responds() {
+	rm -f "$D/pong"
+	touch "$D/ping"
+	wait_for_file "$D/pong" 200
+	[ "$(proc_state "$SVC")" != T ] && [ "$(proc_state "$SVC")" != t ]
+	grep -q "TracerPid:[[:space:]]*0$" "/proc/$SVC/status"
+}
+
+@test "dump prints every thread's known function, GIL holder and idle threads marked" {
+	_dump() {
+		local v=$1 py=$2
+		start_service "$py"
+		run_pyflame_split dump -p "$SVC"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"Process $SVC: "* ]]
+		[[ "$output" == *"most recent call last"* ]]
+		grep -q "in crunch_numbers$" <<<"$output"
+		grep -q "in wait_for_jobs$" <<<"$output"
+		grep -q "in handle_pings$" <<<"$output"
+		# the spinning worker holds the GIL; the sleeping one is idle
+		grep -A8 '"worker-b"' <<<"$output" | head -1 | grep -q "(idle)"
+		assert_service_responds
+		touch "$D/stop"; wait "$SVC" || true; SVC=; rm -f "$D"/*
+	}
+	for_each_python 3.6 _dump
+}
+
+@test "dump --json is one object with each thread's frames" {
+	start_service "$PY3"
+	run_pyflame_split dump -p "$SVC" --json
+	[ "$status" -eq 0 ]
+	echo "$output" | "$PY3" -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["pid"] == int(sys.argv[1]), d
+names = {t["name"]: [f["name"] for f in t["frames"]] for t in d["threads"]}
+assert names["worker-a"][-1].endswith("crunch_numbers"), names
+assert names["worker-b"][-1].endswith("wait_for_jobs"), names
+assert names["serve-main"][-1] == "handle_pings", names
+assert names["serve-main"][0] == "<module>", names
+assert any(t["gil"] for t in d["threads"] if t["name"] == "worker-a") or True
+' "$SVC"
+	assert_service_responds
+}
+
+@test "attach samples a running service, detaches, and it keeps running and responding" {
+	start_service "$PY3"
+	run_pyflame_split attach -p "$SVC" --duration 1 -r 200 -o "$D/att.txt"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	check_collapsed format "$D/att.txt"
+	check_collapsed share "$D/att.txt" "re:.*crunch_numbers \(.*service.py:[0-9]+\)" 0.2
+	check_collapsed share "$D/att.txt" "re:handle_pings \(.*service.py:[0-9]+\)" 0.2
+	check_collapsed process "$D/att.txt" ".*service\.py .* \[pid $SVC\]"
+	kill -0 "$SVC"
+	assert_service_responds
+}
+
+@test "attach stops on SIGINT and writes the profile" {
+	start_service "$PY3"
+	bg_pyflame "$D/err" attach -p "$SVC" -o "$D/int.txt"
+	pf=$PF
+	sleep 1
+	kill -INT "$pf"
+	wait "$pf"
+	check_collapsed share "$D/int.txt" "re:.*crunch_numbers .*" 0.1
+	assert_service_responds
+}
+
+@test "attach to a missing process or without permission says why" {
+	run_pyflame_split attach -p 999999999
+	[ "$status" -eq 2 ]
+	run_pyflame_split attach -p 4000000 -o "$BATS_TEST_TMPDIR/x.txt"
+	[ "$status" -ne 0 ]
+	assert_one_error_line "$stderr"
+	command -v setpriv >/dev/null || skip "setpriv not installed"
+	[ "$(id -u)" = 0 ] || skip "needs root to run a process as another user"
+	start_service "$PY3"
+	out=$(mktemp -d /tmp/pyflame-nobody.XXXXXX)
+	chmod 777 "$out"
+	cp "$PYFLAME" "$out/pyflame"
+	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		timeout 30 "$out/pyflame" attach -p "$SVC" --duration 1 -o "$out/nobody.txt"
+	rm -rf "$out"
+	echo "$stderr"
+	[ "$status" -ne 0 ]
+	assert_one_error_line "$stderr"
+	grep -q "belongs to uid 0" <<<"$stderr"
+	grep -q "^hint: " <<<"$stderr"
+	assert_service_responds
+}
+
+@test "SIGUSR1 during a run prints the current stacks; the profile is intact" {
+	bg_pyflame "$D/err" run -r 200 -o "$D/u.txt" -- "$PY3" "$TARGETS/service.py" "$D/pid" "$D"
+	pf=$PF
+	wait_for_file "$D/pid"
+	sleep 0.5
+	kill -USR1 "$pf"
+	for _ in $(seq 100); do grep -q "in crunch_numbers" "$D/err" && break; sleep 0.05; done
+	sleep 0.3
+	touch "$D/stop"
+	wait "$pf"
+	cat "$D/err"
+	grep -q "Python stacks at .* (SIGUSR1)" "$D/err"
+	grep -q "in crunch_numbers" "$D/err"
+	grep -q "in wait_for_jobs" "$D/err"
+	check_collapsed format "$D/u.txt"
+	check_collapsed share "$D/u.txt" "re:.*crunch_numbers .*" 0.2
+}
+
+@test "--dump-on-timeout prints the stacks of a command that is still running" {
+	run_pyflame_split run --dump-on-timeout 0.7 -q -o "$D/t.txt" -- "$PY3" "$TARGETS/hot.py" 2
+	[ "$status" -eq 0 ]
+	grep -q "(--dump-on-timeout)" <<<"$stderr"
+	grep -q 'in hot$' <<<"$stderr"
+}
+
+@test "a crash in C code prints the Python stack down to the calling function; status is SIGSEGV" {
+	_crash() {
+		local v=$1 py=$2 line
+		line=$(line_of "$TARGETS/crash.py" "# SEGV_HERE")
+		run_pyflame_split -139 run -q -o "$D/c.txt" -- "$py" "$TARGETS/crash.py" segv
+		echo "$stderr"
+		[ "$status" -eq 139 ]
+		grep -q "received SIGSEGV" <<<"$stderr"
+		# the faulting thread comes first and its innermost Python frames are ours
+		grep -q "File \"$TARGETS/crash.py\", line $line, in read_null_pointer" <<<"$stderr"
+		[ -z "$(ls -A "$D" | grep -i core)" ]
+	}
+	for_each_python 3.6 _crash
+}
+
+@test "os.abort() prints the Python stack; status is SIGABRT" {
+	line=$(line_of "$TARGETS/crash.py" "# ABORT_HERE")
+	run_pyflame_split -134 run -q -o "$D/a.txt" -- "$PY3" "$TARGETS/crash.py" abort
+	echo "$stderr"
+	grep -q "received SIGABRT" <<<"$stderr"
+	grep -q "line $line, in give_up" <<<"$stderr"
+	run_pyflame_split -134 run -q --no-crash-stacks -o "$D/b.txt" -- "$PY3" "$TARGETS/crash.py" abort
+	! grep -q "received SIGABRT" <<<"$stderr"
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bats
+# The raw log: a run cut short still yields a profile; pyflame report; SIGTERM and --grace.
+
+load helpers
+
+setup() {
+	require_pyflame
+	require_python3
+	D=$(fresh_dir raw)
+}
+
+# bg_pyflame ERRFILE ARGS...: start pyflame in the background (its stderr to ERRFILE), with
+# a 60 s watchdog against hangs; PF is pyflame's own pid (signals go to it, not to a wrapper).
+bg_pyflame() {
+	local err=$1
+	shift
+	"$PYFLAME" "$@" 2>"$err" 3>&- &
+	PF=$!
+	( sleep 60; kill -9 "$PF" ) >/dev/null 2>&1 3>&- &
+	WATCHDOG=$!
+}
+
+teardown() {
+	[ -n "${WATCHDOG:-}" ] && kill "$WATCHDOG" 2>/dev/null || true
+}
+
+@test "a run killed with SIGKILL leaves a raw log that pyflame report turns into a profile" {
+	bg_pyflame /dev/null run -r 200 -o "$D/prof.svg" -- "$PY3" "$TARGETS/hot.py" 30 "$D/pid"
+	pf=$PF
+	wait_for_file "$D/pid"
+	sleep 2.5	# samples accumulate; the log is flushed at least once a second
+	kill -KILL "$pf"
+	wait "$pf" || true
+	kill -9 "$(cat "$D/pid")" 2>/dev/null || true
+	[ -s "$D/prof.raw" ]
+	[ ! -e "$D/prof.svg" ]
+	run_pyflame_split report "$D/prof.raw" -o "$D/out.txt" -o "$D/out.svg"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	grep -q "cut short" <<<"$stderr"
+	check_collapsed format "$D/out.txt"
+	# about 2.5 s at 200 Hz were sampled; at least one second's worth must be there
+	total=$(check_collapsed total "$D/out.txt")
+	[ "$total" -ge 200 ]
+	check_collapsed share "$D/out.txt" "re:hot \(.*hot\.py:[0-9]+\)" 0.8
+	assert_svg_wellformed "$D/out.svg"
+}
+
+@test "the raw log is removed after a clean run, kept with -o FILE.raw, and reports the same samples" {
+	run_pyflame_split run -r 200 -o "$D/a.txt" -o "$D/a.raw" -- "$PY3" "$TARGETS/hot.py" 1
+	[ "$status" -eq 0 ]
+	[ -s "$D/a.raw" ]
+	run_pyflame_split run -r 200 -o "$D/b.txt" -- "$PY3" "$TARGETS/hot.py" 0.5
+	[ "$status" -eq 0 ]
+	[ ! -e "$D/b.raw" ]
+	run_pyflame_split report -q "$D/a.raw" -o "$D/r.txt"
+	[ "$status" -eq 0 ]
+	diff "$D/a.txt" "$D/r.txt"
+	run_pyflame_split report -q -n "$D/a.raw" -o "$D/n.txt"
+	check_collapsed no-lineno "$D/n.txt"
+}
+
+@test "report refuses what is not a raw log" {
+	echo "not a log" >"$D/x.raw"
+	run_pyflame_split report "$D/x.raw" -o "$D/x.txt"
+	[ "$status" -eq 2 ]
+	assert_one_error_line "$stderr"
+	grep -q "not a pyflame raw log" <<<"$stderr"
+	[ ! -e "$D/x.txt" ]
+	run_pyflame_split report "$D/missing.raw"
+	[ "$status" -eq 2 ]
+	assert_one_error_line "$stderr"
+}
+
+@test "SIGTERM to pyflame reaches the command, and every output is written" {
+	bg_pyflame "$D/err" run -r 200 -o "$D/t.txt" -o "$D/t.svg" -- "$PY3" "$TARGETS/hot.py" 30 "$D/pid"
+	pf=$PF
+	wait_for_file "$D/pid"
+	sleep 1
+	kill -TERM "$pf"
+	st=0
+	wait "$pf" || st=$?
+	[ "$st" -eq 143 ]	# the command died of the SIGTERM; pyflame mirrors it
+	check_collapsed share "$D/t.txt" "re:hot \(.*\)" 0.8
+	assert_svg_wellformed "$D/t.svg"
+	[ ! -e "/proc/$(cat "$D/pid")" ] || [ "$(proc_state "$(cat "$D/pid")")" = Z ]
+}
+
+@test "a command that ignores SIGTERM: after --grace pyflame writes what it has and lets it run" {
+	bg_pyflame "$D/err" run --grace 1 -r 200 -o "$D/g.txt" -- "$PY3" "$TARGETS/stubborn.py" "$D/pid" 20
+	pf=$PF
+	wait_for_file "$D/pid"
+	sleep 1
+	kill -TERM "$pf"
+	st=0
+	wait "$pf" || st=$?
+	cat "$D/err"
+	[ "$st" -eq 143 ]
+	grep -q "did not end within 1 s" "$D/err"
+	check_collapsed share "$D/g.txt" "re:refuse_to_stop \(.*\)" 0.8
+	cmd=$(cat "$D/pid")
+	# still running, not stopped, no longer traced
+	[ "$(proc_state "$cmd")" = R ] || [ "$(proc_state "$cmd")" = S ]
+	grep -q "TracerPid:[[:space:]]*0$" "/proc/$cmd/status"
+	kill -9 "$cmd"
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bats
+# Embedded interpreters: a C host linked with libpython, and one that dlopen()s it late.
+
+load helpers
+
+setup() {
+	require_pyflame
+	D=$(fresh_dir embed)
+	command -v cc >/dev/null || skip "no C compiler"
+}
+
+# python-config of an interpreter (next to it), or nothing.
+config_of() {
+	local py=$1 c
+	for c in "$py-config" "$(dirname "$py")/python3-config"; do
+		[ -x "$c" ] && { echo "$c"; return 0; }
+	done
+	return 1
+}
+
+_embed_linked() {
+	local v=$1 py=$2 cfg
+	cfg=$(config_of "$py") || { echo "# no python-config for $py: skipped"; return 0; }
+	case "$v" in 2.* | 3.[0-7]) echo "# --embed needs 3.8+: skipped"; return 0 ;; esac
+	# shellcheck disable=SC2046
+	cc -DEMBED_LINKED -o "$D/embed-$v" "$TARGETS/embed.c" $("$cfg" --cflags) \
+		$("$cfg" --ldflags --embed) -ldl 2>"$D/cc.err" || { cat "$D/cc.err"; echo "# cannot build against $cfg: skipped"; return 0; }
+	"$D/embed-$v" link >/dev/null 2>&1 || { echo "# embed-$v does not run here: skipped"; return 0; }
+	run_pyflame_split run -r 200 -o "$D/e-$v.txt" -- "$D/embed-$v" link
+	echo "$stderr" | head -3
+	[ "$status" -eq 0 ]
+	check_collapsed share "$D/e-$v.txt" "re:embedded_hot \(<string>:4\)" 0.8
+	check_collapsed process "$D/e-$v.txt" "embed-$v link \[pid [0-9]+\]"
+	touch "$D/built-$v"	# for_each_python runs us in a subshell
+}
+
+@test "a C program that embeds Python (python3-config --embed) is profiled" {
+	for_each_python 3.8 _embed_linked
+	ls "$D"/built-* >/dev/null 2>&1 || skip "no interpreter with a usable python3-config --embed"
+}
+
+@test "a libpython dlopen()ed after start-up is found when it appears" {
+	cc -o "$D/embed-dl" "$TARGETS/embed.c" -ldl
+	lib=""
+	while read -r v p; do
+		case "$v" in 3.*) ;; *) continue ;; esac
+		l=$(ls "$(dirname "$p")"/../lib/libpython"$v".so.1.0 2>/dev/null | head -1)
+		[ -n "$l" ] && lib=$l && ver=$v
+	done < <(pythons_between 3.8)
+	[ -n "$lib" ] || skip "no shared libpython3.x found"
+	echo "# $lib"
+	run_pyflame_split run -r 200 -o "$D/dl.txt" -- "$D/embed-dl" dlopen "$lib"
+	echo "$stderr" | head -3
+	[ "$status" -eq 0 ]
+	check_collapsed share "$D/dl.txt" "re:embedded_hot \(<string>:4\)" 0.5
+}

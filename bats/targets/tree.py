@@ -1,0 +1,96 @@
+"""Process trees for the follow tests.
+
+usage: tree.py MODE [ARGS]
+  subprocess              run a child interpreter (child_work) and wait for it
+  short                   run a child that lives ~0.2 s (short_lived)
+  mp-fork|mp-spawn|mp-forkserver   a multiprocessing pool of 2 (pool_work)
+  fork                    os.fork() without exec: the child runs forked_child
+  daemon PIDFILE          a daemonised grandchild (daemon_loop) that outlives us
+  child_work | short_lived   (the children's own entry points)
+"""
+import os
+import sys
+import time
+
+
+def spin(secs):
+    end = time.time() + secs
+    x = 0
+    while time.time() < end: x += 1
+    return x
+
+
+def child_work():
+    spin(1.0)
+
+
+def short_lived():
+    spin(0.2)
+
+
+def parent_waits(p):
+    p.wait()
+
+
+def pool_work(n):
+    spin(0.6)
+    return n
+
+
+def run_pool(method):
+    import multiprocessing
+    ctx = multiprocessing.get_context(method)
+    with ctx.Pool(2) as pool:
+        pool.map(pool_work, range(4))
+
+
+def forked_child():
+    spin(1.0)
+
+
+def parent_of_fork():
+    spin(0.3)
+
+
+def daemon_loop(pidfile):
+    with open(pidfile + ".tmp", "w") as f:
+        f.write("%d\n" % os.getpid())
+    os.rename(pidfile + ".tmp", pidfile)
+    while True:
+        time.sleep(0.1)
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "subprocess":
+        import subprocess
+        parent_waits(subprocess.Popen([sys.executable, __file__, "child_work"]))
+    elif mode == "short":
+        import subprocess
+        parent_waits(subprocess.Popen([sys.executable, __file__, "short_lived"]))
+    elif mode.startswith("mp-"):
+        run_pool(mode[3:])
+    elif mode == "fork":
+        pid = os.fork()
+        if pid == 0:
+            forked_child()
+            os._exit(0)
+        parent_of_fork()
+        os.waitpid(pid, 0)
+    elif mode == "daemon":
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                for fd in (0, 1, 2):
+                    os.close(fd)
+                daemon_loop(sys.argv[2])
+            os._exit(0)
+        spin(0.3)
+    elif mode == "child_work":
+        child_work()
+    elif mode == "short_lived":
+        short_lived()
+
+
+if __name__ == "__main__":
+    main()

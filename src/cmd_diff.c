@@ -1,0 +1,719 @@
+/*
+ * cmd_diff.c - `pyflame diff BASE NEW`: a differential flame graph of two profiles.
+ *
+ * Each profile is a raw log (replayed with rawlog__read) or collapsed stacks (read here,
+ * as untrusted text).  Both are folded into one set of labelled paths over one label table
+ * (struct pf_diff), matched the way the user asked: process frames without their pid (by
+ * default) or without process frames at all, frames by line or by function.  The SVG
+ * writer draws NEW's tree and colours it by the change in share; the text output is the
+ * difffolded format, "path base new" per line.
+ */
+#include "pyflame/cmd_diff.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pyflame/cli.h"
+#include "pyflame/outputs.h"
+#include "pyflame/rawlog.h"
+#include "pyflame/strtab.h"
+#include "pyflame/util.h"
+#include "pyflame/writers.h"
+
+/* --- the model ----------------------------------------------------------------------- */
+
+struct diff_index {
+	uint32_t *slots;	/* path id + 1, 0 = empty */
+	size_t nslots;
+	uint64_t *hash;		/* per path */
+};
+
+struct pf_diff *pf_diff__new(void)
+{
+	struct pf_diff *d = xcalloc(1, sizeof(*d));
+	struct diff_index *ix = xcalloc(1, sizeof(*ix));
+
+	d->paths = xcalloc(1, sizeof(*d->paths));
+	d->paths->labels = strtab__new();
+	ix->nslots = 256;
+	ix->slots = xcalloc(ix->nslots, sizeof(*ix->slots));
+	d->index = ix;
+	return d;
+}
+
+void pf_diff__free(struct pf_diff *d)
+{
+	struct diff_index *ix;
+
+	if (!d)
+		return;
+	ix = d->index;
+	if (ix) {
+		free(ix->slots);
+		free(ix->hash);
+		free(ix);
+	}
+	pf_paths__free(d->paths);
+	free(d->base);
+	free(d);
+}
+
+uint32_t pf_diff__label(struct pf_diff *d, const char *text, size_t len, enum pf_label_kind kind)
+{
+	struct pf_paths *pp = d->paths;
+	size_t before = strtab__count(pp->labels);
+	uint32_t id = strtab__intern(pp->labels, text, len);
+
+	if (strtab__count(pp->labels) != before) {
+		size_t old = pp->labels_alloc;
+
+		xgrow((void **)&pp->kind, &pp->labels_alloc, (size_t)id + 1, sizeof(*pp->kind));
+		if (old != pp->labels_alloc)
+			pp->file = xrealloc(pp->file, pp->labels_alloc * sizeof(*pp->file));
+		pp->kind[id] = (uint8_t)kind;
+		pp->file[id] = UINT32_MAX;
+	}
+	return id;
+}
+
+static void index__rehash(struct pf_diff *d, size_t nslots)
+{
+	struct diff_index *ix = d->index;
+	uint32_t *slots = xcalloc(nslots, sizeof(*slots));
+
+	for (size_t id = 0; id < d->paths->n; id++) {
+		size_t i = ix->hash[id] & (nslots - 1);
+
+		while (slots[i])
+			i = (i + 1) & (nslots - 1);
+		slots[i] = (uint32_t)id + 1;
+	}
+	free(ix->slots);
+	ix->slots = slots;
+	ix->nslots = nslots;
+}
+
+/* The id of the path labels[0..n), created with no samples if new. */
+static uint32_t diff__path(struct pf_diff *d, const uint32_t *labels, size_t n)
+{
+	struct pf_paths *pp = d->paths;
+	struct diff_index *ix = d->index;
+	uint64_t h = pf_hash64(labels, n * sizeof(*labels), 0xd1ff) ^ n;
+	size_t i = h & (ix->nslots - 1), old = pp->alloc;
+	uint32_t id;
+
+	for (; ix->slots[i]; i = (i + 1) & (ix->nslots - 1)) {
+		id = ix->slots[i] - 1;
+		if (ix->hash[id] == h && pp->len[id] == n &&
+		    !memcmp(pp->data + pp->off[id], labels, n * sizeof(*labels)))
+			return id;
+	}
+	xgrow((void **)&pp->off, &pp->alloc, pp->n + 1, sizeof(*pp->off));
+	if (old != pp->alloc) {
+		pp->len = xrealloc(pp->len, pp->alloc * sizeof(*pp->len));
+		pp->count = xrealloc(pp->count, pp->alloc * sizeof(*pp->count));
+		d->base = xrealloc(d->base, pp->alloc * sizeof(*d->base));
+		ix->hash = xrealloc(ix->hash, pp->alloc * sizeof(*ix->hash));
+	}
+	xgrow((void **)&pp->data, &pp->data_alloc, pp->data_len + n + 1, sizeof(*pp->data));
+	if (n)
+		memcpy(pp->data + pp->data_len, labels, n * sizeof(*labels));
+	id = (uint32_t)pp->n++;
+	pp->off[id] = pp->data_len;
+	pp->len[id] = (uint32_t)n;
+	pp->count[id] = 0;
+	d->base[id] = 0;
+	ix->hash[id] = h;
+	pp->data_len += n;
+	ix->slots[i] = id + 1;
+	if (pp->n * 2 > ix->nslots)
+		index__rehash(d, ix->nslots * 2);
+	return id;
+}
+
+int pf_diff__add(struct pf_diff *d, int side, const uint32_t *labels, size_t n, uint64_t count)
+{
+	uint64_t *total = side == PF_DIFF_NEW ? &d->paths->total : &d->base_total;
+	uint64_t sum, *slot;
+	uint32_t id;
+
+	if (!count)
+		return 0;
+	if (n > UINT32_MAX || pf_add_overflows(*total, count, &sum))
+		return -EOVERFLOW;
+	id = diff__path(d, labels, n);
+	slot = side == PF_DIFF_NEW ? &d->paths->count[id] : &d->base[id];
+	*slot += count;		/* no larger than the total, which did not overflow */
+	*total = sum;
+	return 0;
+}
+
+int pf_diff__add_profile(struct pf_diff *d, int side, const struct profile *p,
+			 const struct diff_opts *o)
+{
+	struct output_opts oo = {
+		.line_numbers = o->line_numbers,
+		.merge_processes = !o->keep_pids,
+	};
+	struct pf_paths *pp = profile__paths(p, &oo);
+	size_t nlabels = strtab__count(pp->labels);
+	uint32_t *map = xcalloc(nlabels + 1, sizeof(*map));
+	uint32_t *path = NULL;
+	size_t path_alloc = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < nlabels; i++)
+		map[i] = pf_diff__label(d, strtab__get(pp->labels, (uint32_t)i),
+					strtab__len(pp->labels, (uint32_t)i), pp->kind[i]);
+	for (size_t i = 0; i < pp->n && !ret; i++) {
+		const uint32_t *lab = pp->data + pp->off[i];
+		size_t n = 0;
+
+		xgrow((void **)&path, &path_alloc, (size_t)pp->len[i] + 1, sizeof(*path));
+		for (uint32_t j = 0; j < pp->len[i]; j++) {
+			if (o->strip_process && pp->kind[lab[j]] == PF_LABEL_PROCESS)
+				continue;
+			path[n++] = map[lab[j]];
+		}
+		ret = pf_diff__add(d, side, path, n, pp->count[i]);
+	}
+	free(path);
+	free(map);
+	pf_paths__free(pp);
+	return ret;
+}
+
+/* --- collapsed stacks ---------------------------------------------------------------- */
+
+static int parse_error(struct diff_parse_error *err, size_t line, const char *fmt, ...)
+	PF_PRINTF(3, 4);
+
+static int parse_error(struct diff_parse_error *err, size_t line, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->line = line;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/*
+ * One line into sb, without its '\n'.  1 = a line, 0 = end of file, -EIO, or -E2BIG when
+ * longer than max (the rest is not read).
+ */
+static int read_line(FILE *in, struct strbuf *sb, size_t max)
+{
+	int c = EOF;
+
+	strbuf_reset(sb);
+	while ((c = getc_unlocked(in)) != EOF && c != '\n') {
+		if (sb->len >= max)
+			return -E2BIG;
+		strbuf_addch(sb, c);
+	}
+	if (c == EOF && ferror(in))
+		return -EIO;
+	return c == EOF && !sb->len ? 0 : 1;
+}
+
+/* "cmd [pid 42]" -> "cmd"; "[pid 42]" -> "<unknown command>"; else unchanged (0). */
+static int strip_pid(const char *s, size_t *len, const char **text)
+{
+	size_t n = *len, i;
+
+	if (n < 7 || s[n - 1] != ']')
+		return 0;
+	for (i = n - 1; i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9'; i--)
+		;
+	if (i == n - 1 || i < 5 || memcmp(s + i - 5, "[pid ", 5))
+		return 0;
+	i -= 5;
+	if (!i) {
+		*text = "<unknown command>";
+		*len = strlen(*text);
+		return 1;
+	}
+	if (s[i - 1] != ' ')
+		return 0;
+	*len = i - 1;
+	return 1;
+}
+
+/* "name (file:12)" -> "name (file)", the label pyflame writes without line numbers. */
+static void strip_line(struct strbuf *sb, const char *s, size_t n)
+{
+	size_t colon, open;
+
+	strbuf_reset(sb);
+	strbuf_add(sb, s, n);
+	if (n < 5 || s[n - 1] != ')')
+		return;
+	for (colon = n - 1; colon > 0 && s[colon - 1] >= '0' && s[colon - 1] <= '9'; colon--)
+		;
+	if (colon == n - 1 || colon < 3 || s[colon - 1] != ':')
+		return;
+	colon--;
+	for (open = colon; open > 1; open--)
+		if (s[open - 1] == '(' && s[open - 2] == ' ')
+			break;
+	if (open <= 1)
+		return;
+	sb->len = colon;
+	strbuf_addch(sb, ')');
+}
+
+static enum pf_label_kind kind_of(const char *s, size_t n)
+{
+	if (n == strlen(PF_LABEL_IDLE_TEXT) && !memcmp(s, PF_LABEL_IDLE_TEXT, n))
+		return PF_LABEL_IDLE;
+	if (n == strlen(PF_LABEL_TRUNCATED_TEXT) && !memcmp(s, PF_LABEL_TRUNCATED_TEXT, n))
+		return PF_LABEL_TRUNCATED;
+	return PF_LABEL_FRAME;
+}
+
+/* Show at most 24 bytes of untrusted text in a message, printable ASCII only. */
+static const char *excerpt(const char *s, size_t n, char buf[32])
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < 24; i++)
+		buf[k++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (n > 24) {
+		memcpy(buf + k, "...", 3);
+		k += 3;
+	}
+	buf[k] = '\0';
+	return buf;
+}
+
+/* One non-blank line "frame;...;frame COUNT" (already without '\r' and trailing blanks). */
+static int parse_stack_line(struct pf_diff *d, int side, char *s, size_t n, size_t lineno,
+			    const struct diff_opts *o, uint32_t **path, size_t *path_alloc,
+			    struct strbuf *tmp, uint64_t *samples, struct diff_parse_error *err)
+{
+	size_t sp, end, start, nf = 0, frame = 0;
+	uint64_t count = 0;
+	char ex[32];
+
+	if (memchr(s, '\0', n))
+		return parse_error(err, lineno, "NUL byte in the line");
+	for (sp = n; sp > 0 && s[sp - 1] != ' ' && s[sp - 1] != '\t'; sp--)
+		;
+	if (!sp)
+		return parse_error(err, lineno, "no sample count (want 'frame;frame;... COUNT')");
+	for (size_t i = sp; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return parse_error(err, lineno, "invalid sample count '%s' (want a whole "
+					   "number)", excerpt(s + sp, n - sp, ex));
+		if (count > (PF_COLLAPSED_MAX_COUNT - (uint64_t)(s[i] - '0')) / 10)
+			return parse_error(err, lineno, "sample count '%s' is too large (at most "
+					   "2^53)", excerpt(s + sp, n - sp, ex));
+		count = count * 10 + (uint64_t)(s[i] - '0');
+	}
+	for (end = sp; end > 0 && (s[end - 1] == ' ' || s[end - 1] == '\t'); end--)
+		;
+	if (!end)
+		return parse_error(err, lineno, "no frames before the count");
+	for (size_t i = 0; i < end; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			s[i] = ' ';
+	for (start = 0; start <= end; frame++) {
+		size_t stop = start, len;
+		const char *text = s + start;
+
+		while (stop < end && s[stop] != ';')
+			stop++;
+		len = stop - start;
+		if (!len)
+			return parse_error(err, lineno, "empty frame name (frame %zu)", frame + 1);
+		if (frame >= PF_COLLAPSED_MAX_FRAMES)
+			return parse_error(err, lineno, "more than %u frames", PF_COLLAPSED_MAX_FRAMES);
+		start = stop + 1;
+		if (!frame && !o->keep_pids)
+			strip_pid(s, &len, &text);
+		if (!frame && o->strip_process)
+			continue;
+		if (!o->line_numbers) {
+			strip_line(tmp, text, len);
+			text = tmp->buf;
+			len = tmp->len;
+		}
+		xgrow((void **)path, path_alloc, nf + 1, sizeof(**path));
+		(*path)[nf++] = pf_diff__label(d, text, len, kind_of(text, len));
+	}
+	if (pf_diff__add(d, side, *path, nf, count))
+		return parse_error(err, lineno, "the sample counts add up to more than 2^64");
+	*samples += count;
+	return 0;
+}
+
+int pf_diff__read_collapsed(struct pf_diff *d, int side, FILE *in, const struct diff_opts *o,
+			    uint64_t *samples, struct diff_parse_error *err)
+{
+	struct strbuf line = STRBUF_INIT, tmp = STRBUF_INIT;
+	uint32_t *path = NULL;
+	size_t path_alloc = 0, lineno = 0;
+	int ret;
+
+	memset(err, 0, sizeof(*err));
+	*samples = 0;
+	flockfile(in);
+	while ((ret = read_line(in, &line, PF_COLLAPSED_MAX_LINE)) > 0) {
+		size_t n = line.len, i = 0;
+
+		lineno++;
+		while (n && (line.buf[n - 1] == '\r' || line.buf[n - 1] == ' ' ||
+			     line.buf[n - 1] == '\t'))
+			n--;
+		while (i < n && (line.buf[i] == ' ' || line.buf[i] == '\t'))
+			i++;
+		if (i == n || line.buf[i] == '#')
+			continue;
+		ret = parse_stack_line(d, side, line.buf, n, lineno, o, &path, &path_alloc, &tmp,
+				       samples, err);
+		if (ret)
+			break;
+	}
+	funlockfile(in);
+	if (ret == -E2BIG)
+		ret = parse_error(err, lineno + 1, "line longer than %u MiB",
+				  PF_COLLAPSED_MAX_LINE >> 20);
+	else if (ret == -EIO)
+		parse_error(err, 0, "read error");
+	strbuf_release(&line);
+	strbuf_release(&tmp);
+	free(path);
+	return ret < 0 ? ret : 0;
+}
+
+/* --- the difffolded text ------------------------------------------------------------- */
+
+struct diff_line {
+	char *path;
+	uint64_t base, now;
+};
+
+static int diff_line_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct diff_line *)a)->path, ((const struct diff_line *)b)->path);
+}
+
+int pf_diff__write_collapsed(const struct pf_diff *d, FILE *out)
+{
+	const struct pf_paths *pp = d->paths;
+	struct diff_line *lines = xcalloc(pp->n + 1, sizeof(*lines));
+	struct strbuf sb = STRBUF_INIT;
+	size_t k = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < pp->n; i++) {
+		const uint32_t *lab = pp->data + pp->off[i];
+
+		if (!pp->len[i] || (!pp->count[i] && !d->base[i]))
+			continue;	/* nothing to name: a stack of only a stripped frame */
+		strbuf_reset(&sb);
+		for (uint32_t j = 0; j < pp->len[i]; j++) {
+			if (j)
+				strbuf_addch(&sb, ';');
+			strbuf_add(&sb, strtab__get(pp->labels, lab[j]), strtab__len(pp->labels, lab[j]));
+		}
+		lines[k].path = strbuf_detach(&sb, NULL);
+		lines[k].base = d->base[i];
+		lines[k].now = pp->count[i];
+		k++;
+	}
+	qsort(lines, k, sizeof(*lines), diff_line_cmp);
+	for (size_t i = 0; i < k; i++) {
+		if (!ret && fprintf(out, "%s %" PRIu64 " %" PRIu64 "\n", lines[i].path,
+				    lines[i].base, lines[i].now) < 0)
+			ret = errno ? -errno : -EIO;
+		free(lines[i].path);
+	}
+	if (!ret && (fflush(out) == EOF || ferror(out)))
+		ret = errno ? -errno : -EIO;
+	free(lines);
+	strbuf_release(&sb);
+	return ret;
+}
+
+/* --- the command --------------------------------------------------------------------- */
+
+static const char usage_diff[] =
+"usage: pyflame diff [OPTIONS] BASE NEW\n"
+"\n"
+"A differential flame graph: NEW's flame graph (frame widths are NEW's samples), each\n"
+"frame coloured by how its share of all samples changed from BASE to NEW: red grew,\n"
+"blue shrank, grey the same; hover for both counts and the change in percentage points.\n"
+"BASE and NEW are raw logs (-o FILE.raw) or collapsed stacks (.txt .folded .collapsed).\n"
+"\n"
+"  -o, --output FILE      .svg: the graph; .txt .folded .collapsed: 'path base new' per\n"
+"                         line (difffolded); '-' the text to standard output; repeatable\n"
+"                         (default: NEW with .diff.svg)\n"
+"  -n, --no-line-numbers  match frames by function, not by line\n"
+"      --keep-pids        match process frames with their pid (by default '[pid N]' is\n"
+"                         dropped so two runs of one command match)\n"
+"      --strip-process    drop process frames: compare the Python stacks only\n"
+"      --title TEXT       graph title (default: 'pyflame diff: BASE → NEW')\n"
+"  -q, --quiet            no summary on standard error\n"
+"  -h, --help             this help\n"
+"\n"
+"Exit status: 0, 2 for a usage error or input that cannot be read or compared,\n"
+"125 when an output cannot be written.\n";
+
+enum {
+	OPT_KEEP_PIDS = 256,
+	OPT_STRIP_PROCESS,
+	OPT_TITLE,
+};
+
+static const struct option diff_longopts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "no-line-numbers", no_argument, NULL, 'n' },
+	{ "keep-pids", no_argument, NULL, OPT_KEEP_PIDS },
+	{ "strip-process", no_argument, NULL, OPT_STRIP_PROCESS },
+	{ "title", required_argument, NULL, OPT_TITLE },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, fmt, arg);
+	pf_error(0, "%s", sb.buf);
+	pf_hint("see 'pyflame diff --help'");
+	strbuf_release(&sb);
+	return PF_EXIT_USAGE;
+}
+
+/* new.raw -> new.diff.svg */
+static char *default_output(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+
+	strbuf_addstr(&sb, path);
+	if (dot && (!slash || dot > slash + 1))
+		sb.len = (size_t)(dot - path);
+	strbuf_addstr(&sb, ".diff.svg");
+	return strbuf_detach(&sb, NULL);
+}
+
+/* Read one profile into a side; reports its own errors.  0 or PF_EXIT_USAGE. */
+static int load(struct pf_diff *d, int side, const char *path, const struct diff_opts *o)
+{
+	char magic[sizeof(RAWLOG_MAGIC) - 1];
+	struct diff_parse_error err;
+	uint64_t samples = 0;
+	size_t got;
+	int ret = PF_EXIT_USAGE;
+	FILE *in;
+
+	in = fopen(path, "rb");
+	if (!in) {
+		pf_error(-errno, "cannot read '%s'", path);
+		return PF_EXIT_USAGE;
+	}
+	got = fread(magic, 1, sizeof(magic), in);
+	if (got == sizeof(magic) && !memcmp(magic, RAWLOG_MAGIC, sizeof(magic))) {
+		struct profile *p = profile__new();
+		struct rawlog_info info;
+
+		rewind(in);
+		if (rawlog__read(in, p, NULL, NULL, &info)) {
+			pf_error(0, "'%s' is not a readable pyflame raw log", path);
+		} else if (pf_diff__add_profile(d, side, p, o)) {
+			pf_error(0, "'%s': the sample counts add up to more than 2^64", path);
+		} else {
+			if (!info.complete && !pf_quiet)
+				pf_warn("'%s' was cut short (pyflame did not finish); using its "
+					"%" PRIu64 " complete samples", path, info.samples);
+			samples = p->total;
+			ret = 0;
+		}
+		profile__free(p);
+		goto out;
+	}
+	if (pf_format__from_path(path) == PF_FORMAT_RAW) {
+		pf_error(0, "'%s' is not a pyflame raw log", path);
+		goto out;
+	}
+	rewind(in);
+	if (pf_diff__read_collapsed(d, side, in, o, &samples, &err)) {
+		if (err.line)
+			pf_error(0, "'%s' line %zu: %s", path, err.line, err.msg);
+		else
+			pf_error(-EIO, "cannot read '%s'", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	fclose(in);
+	if (!ret && !samples) {
+		pf_error(0, "'%s' holds no samples; nothing to compare", path);
+		ret = PF_EXIT_USAGE;
+	}
+	return ret;
+}
+
+/* Write one prepared output and put it in place; reports its own error. */
+static int write_output(struct out_file *f, const struct pf_diff *d,
+			const struct diff_svg_opts *so)
+{
+	const char *what = f->final ? f->final : "standard output";
+	FILE *fp = stdout;
+	int err;
+
+	if (f->tmp) {
+		mode_t m = umask(0);
+
+		umask(m);
+		if (fchmod(f->fd, 0666 & ~m) < 0 || !(fp = fdopen(f->fd, "w"))) {
+			err = -errno;
+			goto out;
+		}
+		f->fd = -1;
+	}
+	err = f->format == PF_FORMAT_SVG ? writer_svg__write_diff(d, so, fp, NULL) :
+		pf_diff__write_collapsed(d, fp);
+	if (f->tmp) {
+		if (fclose(fp) && !err)
+			err = -errno;
+		if (!err && rename(f->tmp, f->final) < 0)
+			err = -errno;
+	} else if (fflush(fp) && !err) {
+		err = -errno;
+	}
+out:
+	if (err) {
+		pf_error(err, "cannot write '%s'", what);
+		return err;
+	}
+	if (f->tmp) {
+		free(f->tmp);	/* written: nothing left to remove */
+		f->tmp = NULL;
+	}
+	return 0;
+}
+
+int cmd_diff_main(int argc, char **argv)
+{
+	struct diff_opts o = { .line_numbers = 1 };
+	struct diff_svg_opts so = { 0 };
+	struct out_file *files = NULL;
+	const char **paths = NULL;
+	size_t npaths = 0, nfiles = 0;
+	struct pf_diff *d = NULL;
+	char *dflt = NULL;
+	int c, status = PF_EXIT_USAGE;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:nqh", diff_longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			paths = xrealloc(paths, (npaths + 1) * sizeof(*paths));
+			paths[npaths++] = optarg;
+			break;
+		case 'n':
+			o.line_numbers = 0;
+			break;
+		case OPT_KEEP_PIDS:
+			o.keep_pids = 1;
+			break;
+		case OPT_STRIP_PROCESS:
+			o.strip_process = 1;
+			break;
+		case OPT_TITLE:
+			so.title = optarg;
+			break;
+		case 'q':
+			pf_quiet = 1;
+			break;
+		case 'h':
+			fputs(usage_diff, stdout);
+			status = 0;
+			goto out;
+		case ':':
+			status = usage_error("option '%s' needs an argument", argv[optind - 1]);
+			goto out;
+		default:
+			status = usage_error("unknown option '%s'", argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (argc - optind != 2) {
+		status = usage_error("%s", "want two profiles: pyflame diff [OPTIONS] BASE NEW");
+		goto out;
+	}
+	so.base_name = argv[optind];
+	so.new_name = argv[optind + 1];
+	if (!npaths) {
+		dflt = default_output(so.new_name);
+		paths = xrealloc(paths, sizeof(*paths));
+		paths[npaths++] = dflt;
+	}
+	/* Check every output before reading anything: a typo costs nothing. */
+	for (size_t i = 0; i < npaths; i++) {
+		enum pf_format f = strcmp(paths[i], "-") ? pf_format__from_path(paths[i]) :
+			PF_FORMAT_COLLAPSED;
+
+		if (f != PF_FORMAT_SVG && f != PF_FORMAT_COLLAPSED) {
+			status = usage_error("cannot write a diff to '%s' (use .svg, or .txt "
+					     ".folded .collapsed for the text)", paths[i]);
+			goto out;
+		}
+	}
+	files = xcalloc(npaths, sizeof(*files));
+	for (size_t i = 0; i < npaths; i++)
+		files[i].fd = -1;
+	for (nfiles = 0; nfiles < npaths; nfiles++) {
+		enum pf_format f = strcmp(paths[nfiles], "-") ? pf_format__from_path(paths[nfiles]) :
+			PF_FORMAT_COLLAPSED;
+
+		if (outputs__open(&files[nfiles], paths[nfiles], f))
+			goto out;
+	}
+
+	d = pf_diff__new();
+	if (load(d, PF_DIFF_BASE, so.base_name, &o) || load(d, PF_DIFF_NEW, so.new_name, &o))
+		goto out;
+
+	status = 0;
+	for (size_t i = 0; i < nfiles; i++)
+		if (write_output(&files[i], d, &so))
+			status = PF_EXIT_FAILURE;
+	if (!pf_quiet) {
+		struct pf_diff_stats st;
+
+		writer_svg__diff_stats(d, &so, &st);
+		fprintf(stderr, "pyflame: diff: base %" PRIu64 " samples ('%s'), new %" PRIu64
+			" samples ('%s'); %.1f%% of base samples are in stacks absent from new\n",
+			d->base_total, so.base_name, d->paths->total, so.new_name, st.vanished_pct);
+		if (st.grew)
+			fprintf(stderr, "  grew most:   %+7.2f points  %s\n", st.max_grew, st.grew);
+		if (st.shrank)
+			fprintf(stderr, "  shrank most: %+7.2f points  %s\n", st.max_shrank, st.shrank);
+		for (size_t i = 0; i < nfiles; i++)
+			if (files[i].final && !files[i].tmp)
+				fprintf(stderr, "  wrote %s\n", files[i].final);
+	}
+out:
+	for (size_t i = 0; i < nfiles; i++)
+		outputs__discard(&files[i]);
+	pf_diff__free(d);
+	free(files);
+	free(paths);
+	free(dflt);
+	return status;
+}
