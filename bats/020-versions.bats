@@ -14,7 +14,7 @@ matrix_one() {
 	local d
 
 	d=$(fresh_dir "py$1")
-	timeout -k 5 120 "$PYFLAME" run -q -o "$d/p.txt" -- "$2" "$TARGETS/stacks.py" "$d/expected.json" 2
+	timeout -k 5 120 "$PYFLAME" run -q -o "$d/p.txt" -- "$2" "$TARGETS/stacks.py" "$d/expected.json" 1.5
 	[ -s "$d/expected.json" ] || { echo "the target did not finish"; false; }
 	check_collapsed format "$d/p.txt"
 	"$(checker_python)" "$BATS_DIR/check_stacks.py" "$d/p.txt" "$d/expected.json"

@@ -11,7 +11,9 @@ first, and an optional trailing "<idle>".
 Subcommands (exit 0 when the assertion holds, 1 with an explanation when not):
     format FILE                  every line well formed, paths distinct and sorted
     total FILE                   print the number of samples
-    share FILE LABEL MIN         samples whose stack contains LABEL >= MIN (0..1)
+    share FILE LABEL MIN [WITHIN]  samples whose stack contains LABEL >= MIN (0..1) of
+                                 all samples (of those whose stack contains WITHIN)
+    at-most FILE LABEL MAX       samples whose stack contains LABEL <= MAX (0..1)
     ratio FILE LA LB WANT TOL    share(LA) / (share(LA) + share(LB)) within WANT +- TOL
     tail FILE LABEL...           some stack's Python frames end with LABEL... (innermost last)
     path FILE LABEL...           some stack contains LABEL... as a contiguous run
@@ -111,7 +113,9 @@ def show(stacks, limit=12):
     return "\n".join(out)
 
 
-def share_of(stacks, label):
+def share_of(stacks, label, within=None):
+    if within is not None:
+        stacks = [s for s in stacks if any(label_matches(within, f) for f in s.frames)]
     t = total(stacks)
     if t == 0:
         raise Fail("the profile has no samples")
@@ -158,10 +162,20 @@ def cmd_total(stacks, args, opts):
 
 def cmd_share(stacks, args, opts):
     label, want = args[0], float(args[1])
-    hit, t = share_of(stacks, label)
-    print("%s: %d of %d samples (%.1f%%)" % (label, hit, t, 100.0 * hit / t))
+    within = args[2] if len(args) > 2 else None
+    hit, t = share_of(stacks, label, within)
+    print("%s: %d of %d samples (%.1f%%)%s" % (label, hit, t, 100.0 * hit / t,
+                                               " with %s" % within if within else ""))
     if hit < want * t:
         raise Fail("want at least %.1f%% of samples in %r\n%s" % (100 * want, label, show(stacks)))
+
+
+def cmd_at_most(stacks, args, opts):
+    label, most = args[0], float(args[1])
+    hit, t = share_of(stacks, label)
+    print("%s: %d of %d samples (%.1f%%)" % (label, hit, t, 100.0 * hit / t))
+    if hit > most * t:
+        raise Fail("want at most %.1f%% of samples in %r\n%s" % (100 * most, label, show(stacks)))
 
 
 def cmd_ratio(stacks, args, opts):
@@ -276,7 +290,8 @@ def cmd_no_lineno(stacks, args, opts):
 COMMANDS = {
     "format": (cmd_format, 0),
     "total": (cmd_total, 0),
-    "share": (cmd_share, 2),
+    "share": (cmd_share, -1),
+    "at-most": (cmd_at_most, 2),
     "ratio": (cmd_ratio, 4),
     "tail": (cmd_tail, -1),
     "path": (cmd_path, -1),
@@ -300,7 +315,8 @@ def main(argv):
         return 2
     fn, nargs = COMMANDS[argv[0]]
     args = argv[2:]
-    if (nargs >= 0 and len(args) != nargs) or (nargs < 0 and not args):
+    if (nargs >= 0 and len(args) != nargs) or (nargs < 0 and not args) or \
+            (argv[0] == "share" and len(args) not in (2, 3)):
         sys.stderr.write("wrong number of arguments for %s\n" % argv[0])
         return 2
     try:

@@ -5,6 +5,7 @@
     check_svg.py total FILE             print the number of samples of the root frame
     check_svg.py frame FILE LABEL       some frame's tooltip (<title>) names LABEL
     check_svg.py text FILE SUBSTRING    some <text> element contains SUBSTRING
+    check_svg.py title FILE SUBSTRING   the graph's title (<text id="title">) contains it
 
 The root frame is the one whose <title> starts with "all"; its tooltip reads
 "all\\nN samples, 100.00%" (FlameGraph style; "1,234 samples" is accepted too).
@@ -75,8 +76,21 @@ def cmd_text(doc, args):
     raise Fail("no <text> contains %r; texts: %s" % (args[0], [t[:80] for t in texts[:20]]))
 
 
+def cmd_title(doc, args):
+    titles_ = [text_of(t) for t in doc.getElementsByTagName("text")
+               if t.getAttribute("id") == "title" or "title" in t.getAttribute("class").split()]
+    if not titles_:
+        raise Fail("no <text id=\"title\"> element")
+    for t in titles_:
+        if args[0] in t:
+            print("title: %r" % t[:200])
+            return
+    raise Fail("the title %r does not contain %r" % (titles_, args[0]))
+
+
 COMMANDS = {"wellformed": (cmd_wellformed, 0), "total": (cmd_total, 0),
-            "frame": (cmd_frame, 1), "text": (cmd_text, 1)}
+            "frame": (cmd_frame, 1), "text": (cmd_text, 1),
+            "title": (cmd_title, 1)}
 
 
 def main(argv):

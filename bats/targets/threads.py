@@ -44,8 +44,7 @@ def main():
         t.start()
         threads.append(t)
     set_comm("main-thr")
-    for t in threads:
-        t.join()
+    for t in threads: t.join()  # JOIN
     tids["pid"] = os.getpid()
     with open(sys.argv[1], "w") as f:
         json.dump(tids, f)
