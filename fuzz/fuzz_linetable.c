@@ -2,8 +2,8 @@
  * fuzz_linetable.c - the four line-table decoders over arbitrary tables.
  *
  * Input: u8 kind, i32 firstlineno, i64 addrq, then the table.  Besides the fuzzer's addrq,
- * every decoder sees -1 (must give firstlineno), 0 and each even offset up to the table's
- * reach, so a table is walked as a whole.
+ * every decoder sees -1 and INT64_MIN (must give firstlineno), INT64_MAX, and 64 even
+ * offsets spread up to the table's reach, so a table is walked as a whole.
  */
 #include "fuzz.h"
 #include "pyflame/linetable.h"
@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(linetable__line(kind, tab, len, first, -1) == first);
 	FUZZ_CHECK(linetable__line(kind, tab, len, first, INT64_MIN) == first);
 	(void)linetable__line(kind, tab, len, first, INT64_MAX);
-	for (int64_t q = 0; q <= (int64_t)len * 16 + 2 && q < 4096; q += 2)
+	/* 64 offsets spread over the table's reach (16 bytes of code per table byte at most). */
+	for (int64_t q = 0, reach = (int64_t)len * 16 + 2; q <= reach; q += 2 + reach / 64 * 2)
 		(void)linetable__line(kind, tab, len, first, q);
 	/* No table at all. */
 	FUZZ_CHECK(linetable__line(kind, NULL, len, first, -1) == first);
