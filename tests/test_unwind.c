@@ -859,6 +859,38 @@ static void py_offsets_from_debug__bad_input__rejected(void **state)
 	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
 }
 
+/* Found by fuzz_unwind: each field must fit inside its struct, not only start there. */
+static void py_offsets_from_debug__field_past_struct_end__rejected(void **state)
+{
+	uint8_t b[PY_DEBUG_OFFSETS_MAX];
+	struct py_offsets o;
+
+	(void)state;
+	make_blob(b, sizeof(b), dbg313, ARRAY_SIZE(dbg313));
+	blob_set(b, 288, 208 - 4);	/* co_name: its last 4 bytes beyond the code object */
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
+	blob_set(b, 288, 208 - 8);	/* the last 8 bytes: fine */
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), 0);
+	blob_set(b, 288, 120);
+	blob_set(b, 192, 304 - 1);	/* tstate thread_id */
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
+	blob_set(b, 192, 152);
+	blob_set(b, 544, 64 - 2);	/* str state, a u32 */
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
+
+	/* 3.14t: _co_firsttraceable sits 16 bytes before co_tlbc, inside the object */
+	make_blob(b, sizeof(b), dbg314, ARRAY_SIZE(dbg314));
+	blob_set(b, 16, 1);		/* as py_offsets_from_debug__314_blob__tags_and_owners */
+	blob_set(b, 304, 72);
+	blob_set(b, 384, 232);
+	blob_set(b, 312, 240);
+	blob_set(b, 392, 8);
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
+	blob_set(b, 392, 224);
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), 0);
+	assert_int_equal(o.code.firsttraceable, 208);
+}
+
 /* Minimal ELF64 reading: find section name's file bytes. */
 static int elf_section_bytes(const char *path, const char *name, uint8_t *out, size_t len)
 {
@@ -1031,6 +1063,7 @@ int main(void)
 		cmocka_unit_test(py_offsets_table__every_builtin_version__present),
 		cmocka_unit_test(py_offsets_from_debug__314_blob__tags_and_owners),
 		cmocka_unit_test(py_offsets_from_debug__bad_input__rejected),
+		cmocka_unit_test(py_offsets_from_debug__field_past_struct_end__rejected),
 		cmocka_unit_test(py_offsets_from_debug__real_libpython313__matches_reference),
 		cmocka_unit_test(py_offsets_resolve__debug_offsets_in_memory__decoded),
 		cmocka_unit_test(py_offsets_resolve__table_versions__check_interpreter),
