@@ -768,6 +768,25 @@ static void unwind_sample__thread_list_loop__counts_threads_drop(void **state)
 	release(&im);
 }
 
+/* Found by fuzz_unwind: looking for the TID's offset walked a loop of pthread-less threads forever. */
+static void unwind_sample__thread_loop_without_pthreads__terminates(void **state)
+{
+	struct img im;
+	struct got g;
+	struct unwind_stats st;
+
+	(void)state;
+	build(&im, PY_VER(3, 9));
+	fakemem_w64(&im.m, im.ts_main + im.o.tstate.next, im.ts_worker);
+	fakemem_w64(&im.m, im.ts_main + im.o.tstate.thread_id, 0);
+	fakemem_w64(&im.m, im.ts_worker + im.o.tstate.thread_id, 0);
+	assert_int_equal(sample(&im, 64, &g, &st), 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(st.drops[UNWIND_DROP_THREADS], 1);
+	got_release(&g);
+	release(&im);
+}
+
 static void unwind_drop__name__names_every_cause(void **state)
 {
 	(void)state;
@@ -1059,6 +1078,7 @@ int main(void)
 		cmocka_unit_test(unwind_sample__code_address_reused__sees_new_name),
 		cmocka_unit_test(unwind_sample__process_gone__returns_esrch),
 		cmocka_unit_test(unwind_sample__thread_list_loop__counts_threads_drop),
+		cmocka_unit_test(unwind_sample__thread_loop_without_pthreads__terminates),
 		cmocka_unit_test(unwind_drop__name__names_every_cause),
 		cmocka_unit_test(py_offsets_table__every_builtin_version__present),
 		cmocka_unit_test(py_offsets_from_debug__314_blob__tags_and_owners),
