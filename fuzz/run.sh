@@ -39,7 +39,7 @@ for t in "$@"; do
 			-print_final_stats=1 -artifact_prefix="$build/artifacts/$t/" \
 			"${dirs[@]}" >"$log" 2>&1
 		rc=$?
-		done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1)
+		done_line=$(grep -aE '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1)
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 		rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
 		cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$done_line")
@@ -49,8 +49,8 @@ for t in "$@"; do
 			printf 'fuzz_%-10s ok      %ss, %s runs (%s/s), cov %s, features %s, corpus %s\n' \
 				"$t" "$seconds" "${runs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}"
 		else
-			art=$(grep -o "Test unit written to [^ ]*" "$log" | tail -n 1 | cut -d' ' -f5)
-			what=$(grep -m1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer|UndefinedBehaviorSanitizer)[^(]*|runtime error: .*|check failed: .*' "$log")
+			art=$(grep -ao "Test unit written to [^ ]*" "$log" | tail -n 1 | cut -d' ' -f5)
+			what=$(grep -a -m1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer|UndefinedBehaviorSanitizer)[^(]*|runtime error: .*|check failed: .*' "$log")
 			printf 'fuzz_%-10s FAILED  %s; input %s; log %s\n' "$t" "${what:-exit $rc}" \
 				"${art:-?}" "$log"
 			failed=1
