@@ -144,3 +144,59 @@ bench-unwind: $(BUILD)/bench_unwind
 # scripts/bench/run.sh --help for the full suite (and other profilers side by side).
 bench-smoke: $(BUILD)/pyflame
 	$(Q)scripts/bench/run.sh --smoke --pyflame $(BUILD)/pyflame
+
+# --- fuzzing: libFuzzer targets for every parser of untrusted bytes (fuzz/) -------------
+# `make fuzz` builds them with clang (ASan + UBSan + libFuzzer, the library compiled the
+# same way in its own tree) and fuzzes each for FUZZ_SECONDS; `make fuzz-regress` replays
+# the fixtures (fuzz/regress/T: inputs that once crashed; fuzz/corpus/T: the seeds) once.
+# Both skip, saying so, where clang or libFuzzer (Debian: clang, libclang-rt-14-dev) is missing.
+FUZZ_SECONDS ?= 30
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build/fuzz
+FUZZ_TARGETS ?= elf procmaps linetable unwind rawlog
+FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) -g -O1 -fno-omit-frame-pointer \
+                -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_OBJS    := $(LIB_SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_HEADERS := $(wildcard fuzz/*.h)
+FUZZ_PROBE    = printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' | \
+                $(FUZZ_CC) -fsanitize=fuzzer,address,undefined -x c - -o /dev/null >/dev/null 2>&1
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c $(HEADERS) | $(FUZZ_BUILD)/obj
+	$(call msg,CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/libpyflame.a: $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_HEADERS) $(HEADERS) $(FUZZ_BUILD)/libpyflame.a
+	$(call msg,LINK,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -Ifuzz -o $@ $< $(FUZZ_BUILD)/libpyflame.a \
+		$(LDLIBS_PF)
+
+$(FUZZ_BUILD)/obj:
+	$(Q)mkdir -p $@
+
+.PHONY: fuzz fuzz-build fuzz-regress
+fuzz-build: $(FUZZ_BINS)
+
+fuzz:
+	$(Q)if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+		echo "fuzz: $(FUZZ_CC) not installed, skipped (Debian: apt-get install clang libclang-rt-14-dev)"; \
+	elif ! $(FUZZ_PROBE); then \
+		echo "fuzz: $(FUZZ_CC) cannot link -fsanitize=fuzzer, skipped (Debian: apt-get install libclang-rt-14-dev)"; \
+	else \
+		$(MAKE) --no-print-directory fuzz-build && \
+		fuzz/run.sh fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS); \
+	fi
+
+fuzz-regress:
+	$(Q)if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+		echo "fuzz-regress: $(FUZZ_CC) not installed, skipped (Debian: apt-get install clang libclang-rt-14-dev)"; \
+	elif ! $(FUZZ_PROBE); then \
+		echo "fuzz-regress: $(FUZZ_CC) cannot link -fsanitize=fuzzer, skipped (Debian: apt-get install libclang-rt-14-dev)"; \
+	else \
+		$(MAKE) --no-print-directory fuzz-build && \
+		fuzz/run.sh regress $(FUZZ_BUILD) $(FUZZ_TARGETS); \
+	fi

@@ -141,7 +141,8 @@ static void load_gnuhash(struct elf *e, const Elf64_Shdr *sh)
 	h.symoffset = hdr[1];
 	h.bloom_size = hdr[2];
 	h.bloom_shift = hdr[3];
-	if (!h.nbuckets || !h.bloom_size || h.bloom_shift >= 64)
+	/* bloom_shift shifts the 32-bit hash: 32 or more is garbage (and undefined in C). */
+	if (!h.nbuckets || !h.bloom_size || h.bloom_shift >= 32)
 		return;
 	/* 16 + 8 * bloom + 4 * buckets: each term < 2^35, no overflow in 64 bits. */
 	need = 16 + 8 * (uint64_t)h.bloom_size + 4 * (uint64_t)h.nbuckets;
@@ -193,7 +194,8 @@ static int elf_check(struct elf *e)
 		return -EINVAL;
 	}
 
-	for (i = 1; i < e->shnum; i++) {
+	/* From 0: an sh_link of 0 reaches section 0 too, so it must not lie either. */
+	for (i = 0; i < e->shnum; i++) {
 		get_shdr(e, i, &sh);
 		if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL &&
 		    !in_file(e, sh.sh_offset, sh.sh_size))

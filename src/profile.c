@@ -217,7 +217,9 @@ uint32_t profile__stack(struct profile *p, const uint32_t *frames, size_t n)
 		    (!n || !memcmp(p->stack_data + p->stack_off[id], frames, n * sizeof(*frames))))
 			return id;
 	}
-	xgrow((void **)&p->stack_data, &p->stack_data_alloc, p->stack_data_len + n,
+	/* + 1: stack_data is never NULL once a stack exists, even an empty one, so
+	 * readers may form stack_data + stack_off[i] (NULL + 0 is undefined). */
+	xgrow((void **)&p->stack_data, &p->stack_data_alloc, p->stack_data_len + n + 1,
 	      sizeof(*p->stack_data));
 	if (n)
 		memcpy(p->stack_data + p->stack_data_len, frames, n * sizeof(*frames));

@@ -306,10 +306,18 @@ static uint64_t get_u64(const uint8_t *p)
 	return v;
 }
 
-/* Is field f of layout l an offset below size (and so usable)? */
+/*
+ * Does the field at offset v[f], width bytes wide, lie inside a struct of size bytes?  The
+ * walker reads it from a buffer of exactly that size (a u64 for pointers and sizes).
+ */
+static int dbg_in_w(const uint64_t *v, enum dbg_field f, uint64_t size, uint64_t width)
+{
+	return v[f] < size && size - v[f] >= width;
+}
+
 static int dbg_in(const uint64_t *v, enum dbg_field f, uint64_t size)
 {
-	return v[f] < size;
+	return dbg_in_w(v, f, size, 8);
 }
 
 int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *out)
@@ -362,20 +370,20 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 	    !dbg_in(v, D_TS_THREAD_ID, v[D_TS_SIZE]) ||
 	    !dbg_in(v, D_TS_NATIVE_THREAD_ID, v[D_TS_SIZE]) ||
 	    !dbg_in(v, D_TS_DATASTACK_CHUNK, v[D_TS_SIZE]) ||
-	    !dbg_in(v, D_TS_STATUS, v[D_TS_SIZE]) ||
+	    !dbg_in_w(v, D_TS_STATUS, v[D_TS_SIZE], 4) ||
 	    !dbg_in(v, D_IF_PREVIOUS, v[D_IF_SIZE]) ||
 	    !dbg_in(v, D_IF_EXECUTABLE, v[D_IF_SIZE]) ||
 	    !dbg_in(v, D_IF_INSTR_PTR, v[D_IF_SIZE]) ||
-	    !dbg_in(v, D_IF_OWNER, v[D_IF_SIZE]) ||
+	    !dbg_in_w(v, D_IF_OWNER, v[D_IF_SIZE], 1) ||
 	    !dbg_in(v, D_CO_FILENAME, v[D_CO_SIZE]) || !dbg_in(v, D_CO_NAME, v[D_CO_SIZE]) ||
 	    !dbg_in(v, D_CO_QUALNAME, v[D_CO_SIZE]) ||
 	    !dbg_in(v, D_CO_LINETABLE, v[D_CO_SIZE]) ||
-	    !dbg_in(v, D_CO_FIRSTLINENO, v[D_CO_SIZE]) ||
+	    !dbg_in_w(v, D_CO_FIRSTLINENO, v[D_CO_SIZE], 4) ||
 	    v[D_CO_CODE_ADAPTIVE] > v[D_CO_SIZE] || v[D_CO_CODE_ADAPTIVE] < 16 ||
 	    !dbg_in(v, D_OB_TYPE, v[D_OB_SIZE]) ||
 	    !dbg_in(v, D_BYTES_OB_SIZE, v[D_BYTES_SIZE]) ||
 	    v[D_BYTES_OB_SVAL] > v[D_BYTES_SIZE] ||
-	    !dbg_in(v, D_STR_STATE, v[D_STR_SIZE]) ||
+	    !dbg_in_w(v, D_STR_STATE, v[D_STR_SIZE], 4) ||
 	    !dbg_in(v, D_STR_LENGTH, v[D_STR_SIZE]) ||
 	    v[D_STR_ASCIIOBJECT_SIZE] > v[D_STR_SIZE])
 		return -EINVAL;
@@ -385,11 +393,12 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 	    v[D_IS_GIL_HOLDER] - v[D_IS_GIL_STATE] > 256)
 		return -EINVAL;
 	/* Free-threaded-only fields are 0 in GIL builds. */
+	/* _co_firsttraceable is read 16 bytes before co_tlbc: see below. */
 	if (v[D_CO_TLBC] != (uint64_t)PYOFF_NONE && v[D_CO_TLBC] != 0 &&
-	    v[D_CO_TLBC] >= v[D_CO_SIZE])
+	    (!dbg_in(v, D_CO_TLBC, v[D_CO_SIZE]) || v[D_CO_TLBC] < 16))
 		return -EINVAL;
 	if (v[D_IF_TLBC_INDEX] != (uint64_t)PYOFF_NONE && v[D_IF_TLBC_INDEX] != 0 &&
-	    v[D_IF_TLBC_INDEX] >= v[D_IF_SIZE])
+	    !dbg_in_w(v, D_IF_TLBC_INDEX, v[D_IF_SIZE], 4))
 		return -EINVAL;
 	if (v[D_IS_CODE_GEN] != (uint64_t)PYOFF_NONE && v[D_IS_CODE_GEN] >= v[D_IS_SIZE])
 		return -EINVAL;

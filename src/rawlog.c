@@ -300,6 +300,13 @@ static void idmap_push(struct idmap *m, uint32_t id)
 	m->v[m->n++] = id;
 }
 
+/* sb = the C string of strtab entry id, in storage of its own. */
+static void copy_str(struct strbuf *sb, const struct strtab *st, uint32_t id)
+{
+	strbuf_reset(sb);
+	strbuf_addstr(sb, strtab__get(st, id));
+}
+
 static void apply_meta(struct profile *p, const char *k, const char *v)
 {
 	struct pf_meta *m = &p->meta;
@@ -394,9 +401,16 @@ int rawlog__read(FILE *in, struct profile *p, rawlog_sample_fn each, void *arg,
 				break;
 			}
 			{
-				uint32_t idx = profile__process(p, (pid_t)b, strtab__get(p->strings, strs.v[c]),
-								strtab__get(p->strings, strs.v[d]));
+				uint32_t idx;
 
+				/*
+				 * Copies: profile__process() interns into p->strings, which may
+				 * move what strtab__get() points to (a string with a NUL in it
+				 * interns anew as its shorter C string).
+				 */
+				copy_str(&sb, p->strings, strs.v[c]);
+				copy_str(&sb2, p->strings, strs.v[d]);
+				idx = profile__process(p, (pid_t)b, sb.buf, sb2.buf);
 				if (a == procs.n)
 					idmap_push(&procs, idx);
 			}
@@ -410,8 +424,8 @@ int rawlog__read(FILE *in, struct profile *p, rawlog_sample_fn each, void *arg,
 				r.bad = 1;
 				break;
 			}
-			idmap_push(&threads, profile__thread(p, procs.v[b], (pid_t)c,
-							     strtab__get(p->strings, strs.v[d])));
+			copy_str(&sb, p->strings, strs.v[d]);	/* as for processes */
+			idmap_push(&threads, profile__thread(p, procs.v[b], (pid_t)c, sb.buf));
 			break;
 		case REC_SAMPLE:
 			a = get_u(&r);

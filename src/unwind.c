@@ -1044,12 +1044,13 @@ static void discover_tid_offset(struct unwinder *u, uint64_t interp)
 {
 	const struct py_offsets *o = &u->off;
 	uint64_t pthreads[64], ts;
-	size_t n = 0;
+	size_t n = 0, steps = 0;
 
 	u->tid_tries++;
 	if (rd_u64(u, interp + (uint64_t)o->interp.threads_head, &ts))
 		return;
-	while (ts && n < ARRAY_SIZE(pthreads)) {
+	/* steps: a looping list of threads without a pthread never fills pthreads[] */
+	while (ts && n < ARRAY_SIZE(pthreads) && steps++ < UNWIND_MAX_THREADS) {
 		uint64_t pt, next;
 
 		if (rd_u64(u, ts + (uint64_t)o->tstate.thread_id, &pt) ||

@@ -493,7 +493,7 @@ enum field {
 	F_PHNUM_HUGE, F_CLASS32, F_BIGENDIAN, F_DYNSYM_LINK, F_DYNSYM_OFF_WRAP, F_DYNSYM_SIZE,
 	F_DYNSYM_ENTSIZE, F_DYNSTR_UNTERMINATED, F_SHSTRTAB_UNTERMINATED, F_SHNAME_HUGE,
 	F_GNUHASH_NBUCKETS, F_GNUHASH_GARBAGE, F_GNUHASH_SYMOFFSET, F_LOAD_FILESZ, F_LOAD_OFFSET,
-	F_DYNAMIC_GARBAGE, F_SHNUM_ZERO, F_COUNT,
+	F_DYNAMIC_GARBAGE, F_SHNUM_ZERO, F_GNUHASH_SHIFT, F_SECTION0_STRTAB, F_COUNT,
 };
 
 static void mutate_field(char *img, size_t len, uint64_t f)
@@ -553,6 +553,16 @@ static void mutate_field(char *img, size_t len, uint64_t f)
 				((Elf64_Dyn *)(img + dyn->sh_offset))[i].d_un.d_val = UINT64_MAX - i;
 		break;
 	case F_SHNUM_ZERO:		eh->e_shnum = 0; break;
+	case F_SECTION0_STRTAB:		/* a string table reached through sh_link 0 */
+		sh[0].sh_type = SHT_STRTAB;
+		sh[0].sh_offset = len + 4096;
+		sh[0].sh_size = 4096;
+		ds->sh_link = 0;
+		break;
+	case F_GNUHASH_SHIFT:		/* shifts a 32-bit hash: found by fuzz_elf */
+		if (gh)
+			((uint32_t *)(img + gh->sh_offset))[3] = 44;
+		break;
 	case F_COUNT:			break;
 	}
 }
@@ -563,7 +573,7 @@ static void elf_from_memory__corrupted_header_fields__error_or_sane(void **state
 	static const enum field reject[] = {
 		F_SHOFF_EOF, F_SHOFF_WRAP, F_SHNUM_HUGE, F_SHSTRNDX_BAD, F_SHENTSIZE, F_PHOFF_EOF,
 		F_PHNUM_HUGE, F_CLASS32, F_BIGENDIAN, F_DYNSYM_LINK, F_DYNSYM_OFF_WRAP,
-		F_DYNSYM_SIZE, F_DYNSYM_ENTSIZE,
+		F_DYNSYM_SIZE, F_DYNSYM_ENTSIZE, F_SECTION0_STRTAB,
 	};
 	int which;
 	uint64_t f;

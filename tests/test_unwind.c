@@ -1023,6 +1023,25 @@ static void unwind_sample__thread_list_loop__counts_threads_drop(void **state)
 	release(&im);
 }
 
+/* Found by fuzz_unwind: looking for the TID's offset walked a loop of pthread-less threads forever. */
+static void unwind_sample__thread_loop_without_pthreads__terminates(void **state)
+{
+	struct img im;
+	struct got g;
+	struct unwind_stats st;
+
+	(void)state;
+	build(&im, PY_VER(3, 9));
+	fakemem_w64(&im.m, im.ts_main + im.o.tstate.next, im.ts_worker);
+	fakemem_w64(&im.m, im.ts_main + im.o.tstate.thread_id, 0);
+	fakemem_w64(&im.m, im.ts_worker + im.o.tstate.thread_id, 0);
+	assert_int_equal(sample(&im, 64, &g, &st), 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(st.drops[UNWIND_DROP_THREADS], 1);
+	got_release(&g);
+	release(&im);
+}
+
 static void unwind_drop__name__names_every_cause(void **state)
 {
 	(void)state;
@@ -1112,6 +1131,38 @@ static void py_offsets_from_debug__bad_input__rejected(void **state)
 	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -ENOTSUP);
 	blob_set(b, 8, 0x020700f0);
 	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
+}
+
+/* Found by fuzz_unwind: each field must fit inside its struct, not only start there. */
+static void py_offsets_from_debug__field_past_struct_end__rejected(void **state)
+{
+	uint8_t b[PY_DEBUG_OFFSETS_MAX];
+	struct py_offsets o;
+
+	(void)state;
+	make_blob(b, sizeof(b), dbg313, ARRAY_SIZE(dbg313));
+	blob_set(b, 288, 208 - 4);	/* co_name: its last 4 bytes beyond the code object */
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
+	blob_set(b, 288, 208 - 8);	/* the last 8 bytes: fine */
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), 0);
+	blob_set(b, 288, 120);
+	blob_set(b, 192, 304 - 1);	/* tstate thread_id */
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
+	blob_set(b, 192, 152);
+	blob_set(b, 544, 64 - 2);	/* str state, a u32 */
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
+
+	/* 3.14t: _co_firsttraceable sits 16 bytes before co_tlbc, inside the object */
+	make_blob(b, sizeof(b), dbg314, ARRAY_SIZE(dbg314));
+	blob_set(b, 16, 1);		/* as py_offsets_from_debug__314_blob__tags_and_owners */
+	blob_set(b, 304, 72);
+	blob_set(b, 384, 232);
+	blob_set(b, 312, 240);
+	blob_set(b, 392, 8);
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
+	blob_set(b, 392, 224);
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), 0);
+	assert_int_equal(o.code.firsttraceable, 208);
 }
 
 /* Minimal ELF64 reading: find section name's file bytes. */
@@ -1287,10 +1338,12 @@ int main(void)
 		cmocka_unit_test(unwind_sample__planned_range_unmapped__exact_then_replanned),
 		cmocka_unit_test(unwind_sample__process_gone__returns_esrch),
 		cmocka_unit_test(unwind_sample__thread_list_loop__counts_threads_drop),
+		cmocka_unit_test(unwind_sample__thread_loop_without_pthreads__terminates),
 		cmocka_unit_test(unwind_drop__name__names_every_cause),
 		cmocka_unit_test(py_offsets_table__every_builtin_version__present),
 		cmocka_unit_test(py_offsets_from_debug__314_blob__tags_and_owners),
 		cmocka_unit_test(py_offsets_from_debug__bad_input__rejected),
+		cmocka_unit_test(py_offsets_from_debug__field_past_struct_end__rejected),
 		cmocka_unit_test(py_offsets_from_debug__real_libpython313__matches_reference),
 		cmocka_unit_test(py_offsets_resolve__debug_offsets_in_memory__decoded),
 		cmocka_unit_test(py_offsets_resolve__table_versions__check_interpreter),
