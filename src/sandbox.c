@@ -103,6 +103,7 @@ static const struct {
 	{ "rt_sigreturn", "returning from the SIGSYS handler" },
 	{ "restart_syscall", "interrupted sleeps" },
 	{ "sched_yield", "allocator" },
+	{ "sysinfo", "glibc's qsort() asks how much memory there is" },
 	{ "rename", "putting a finished profile in place (its temporary file was opened earlier)" },
 	{ "renameat", "putting a finished profile in place" },
 	{ "renameat2", "putting a finished profile in place" },

@@ -216,6 +216,7 @@ struct unwinder {
 
 	/* <= 3.10: where glibc's struct pthread keeps the TID */
 	int64_t tid_off;		/* -1 unknown */
+	uint64_t lone_pthread;		/* while unknown: the only thread's pthread_self() */
 	unsigned tid_tries;
 	struct tid_entry tids[TID_CACHE];
 
@@ -1025,8 +1026,10 @@ static pid_t tid_of_pthread(struct unwinder *u, uint64_t pthread)
 	struct tid_entry *e;
 	int32_t tid;
 
-	if (u->tid_off < 0 || !pthread)
+	if (!pthread)
 		return 0;
+	if (u->tid_off < 0)	/* not found yet: only a lone thread is known (the main one) */
+		return pthread == u->lone_pthread ? u->r->pid : 0;
 	if (rd(u, pthread + (uint64_t)u->tid_off, &tid, sizeof(tid)))
 		return 0;
 	e = &u->tids[hash_addr(pthread, 17) % TID_CACHE];
@@ -1039,6 +1042,14 @@ static pid_t tid_of_pthread(struct unwinder *u, uint64_t pthread)
 	return tid;
 }
 
+static int u64_in(const uint64_t *v, size_t n, uint64_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return 1;
+	return 0;
+}
+
 /* Before the first sample of a <= 3.10 target: look at the first interpreter's threads. */
 static void discover_tid_offset(struct unwinder *u, uint64_t interp)
 {
@@ -1046,22 +1057,34 @@ static void discover_tid_offset(struct unwinder *u, uint64_t interp)
 	uint64_t pthreads[64], ts;
 	size_t n = 0, steps = 0;
 
-	u->tid_tries++;
 	if (rd_u64(u, interp + (uint64_t)o->interp.threads_head, &ts))
 		return;
-	/* steps: a looping list of threads without a pthread never fills pthreads[] */
+	/* steps: a looping list (of threads without a pthread, or repeating one) never
+	 * fills pthreads[] */
 	while (ts && n < ARRAY_SIZE(pthreads) && steps++ < UNWIND_MAX_THREADS) {
 		uint64_t pt, next;
 
 		if (rd_u64(u, ts + (uint64_t)o->tstate.thread_id, &pt) ||
 		    rd_u64(u, ts + (uint64_t)o->tstate.next, &next))
 			return;
-		if (pt)
+		/*
+		 * Distinct ones only: 2.7 prepares a new thread's state in the thread that
+		 * starts it, with that thread's id, until the new thread runs.
+		 */
+		if (pt && !u64_in(pthreads, n, pt))
 			pthreads[n++] = pt;
 		if (next == ts)
 			break;
 		ts = next;
 	}
+	/*
+	 * With one thread, every offset that happens to hold the PID would pass: wait for a
+	 * second thread to tell them apart, and meanwhile know the lone one is the main one.
+	 */
+	u->lone_pthread = n == 1 ? pthreads[0] : 0;
+	if (n < 2)
+		return;
+	u->tid_tries++;
 	find_tid_offset(u, pthreads, n);
 }
 
