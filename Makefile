@@ -73,13 +73,14 @@ bats: $(BUILD)/pyflame $(HELPER_BINS)
 		bats --print-output-on-failure bats/
 
 # Everything a contributor must keep green: unit tests (plain and sanitized), a clang
-# build with warnings as errors, the CLI tests, and a few seconds of the benchmark suite
+# build with warnings as errors, the fuzzers' regression inputs, the CLI tests, and a few seconds of the benchmark suite
 # (to keep it working; its figures are not judged).
 check:
 	$(Q)scripts/deps.sh test
 	$(Q)$(MAKE) --no-print-directory all unit
 	$(Q)$(MAKE) --no-print-directory san
 	$(Q)$(MAKE) --no-print-directory clang
+	$(Q)$(MAKE) --no-print-directory fuzz-regress
 	$(Q)$(MAKE) --no-print-directory bats
 	$(Q)$(MAKE) --no-print-directory bench-smoke
 

@@ -29,6 +29,8 @@
 #define SNAP_MAX_BYTES		(4u << 20)
 #define SNAP_MAX_ADDS		4096
 #define CODE_CACHE_MAX		(1u << 16)
+/* Line tables cached at most: a hostile target could make each of the entries 64 KiB. */
+#define CODE_CACHE_BYTES_MAX	(16u << 20)
 #define STR_CACHE_MAX		(1u << 17)
 #define TID_CACHE		256
 
@@ -197,6 +199,7 @@ struct unwinder {
 
 	struct code_entry *code;
 	size_t code_mask, code_count;
+	size_t code_bytes;		/* line-table bytes the cache holds */
 	struct str_entry *str;
 	size_t str_mask, str_count;
 
@@ -327,6 +330,7 @@ static void code_cache__clear(struct unwinder *u)
 		free(u->code[i].table);
 	memset(u->code, 0, (u->code_mask + 1) * sizeof(*u->code));
 	u->code_count = 0;
+	u->code_bytes = 0;
 }
 
 void unwinder__free(struct unwinder *u)
@@ -911,12 +915,18 @@ static int code_get(struct unwinder *u, uint64_t addr, int force, struct code_en
 	if (err)
 		return err;
 
+	if (u->code_bytes + fresh.table_len > CODE_CACHE_BYTES_MAX) {
+		code_cache__clear(u);		/* start over rather than grow without bound */
+		e = code_slot(u, addr);
+	}
 	if (e->addr != addr && (u->code_count + 1) * 2 > u->code_mask + 1) {
 		code_cache__grow(u);
 		e = code_slot(u, addr);
 	}
 	if (!e->addr)
 		u->code_count++;
+	u->code_bytes -= e->table_len;
+	u->code_bytes += fresh.table_len;
 	free(e->table);
 	*e = fresh;
 	*out = e;
