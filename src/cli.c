@@ -139,6 +139,21 @@ static double parse_rate(const char *s)
 	return *end ? -1 : v;
 }
 
+/* Seconds: a finite number > 0 (or >= 0 with allow_zero), at most about four months. */
+static int parse_seconds(const char *s, int allow_zero, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < 0 || (!allow_zero && v == 0) ||
+	    v > 1e7)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;
@@ -326,7 +341,6 @@ static int cli_run(int argc, char **argv, int attach)
 	while ((c = getopt_long(argc, argv, attach ? ":p:r:xo:f:nqvh" : "+:r:xo:f:nqvh",
 				run_longopts, NULL)) != -1) {
 		unsigned long ul;
-		char *end;
 
 		ret = output_option(c, optarg, &oa, 1);
 		if (ret < 0)
@@ -342,10 +356,7 @@ static int cli_run(int argc, char **argv, int attach)
 				return usage_error("rate '%s' out of range (1 Hz to 100 kHz)", optarg);
 			break;
 		case OPT_DURATION:
-			errno = 0;
-			o.duration_s = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !isfinite(o.duration_s) ||
-			    o.duration_s <= 0 || o.duration_s > 1e7)
+			if (parse_seconds(optarg, 0, &o.duration_s))
 				return usage_error("invalid duration '%s' (want seconds > 0)", optarg);
 			break;
 		case OPT_MODE:
@@ -386,17 +397,11 @@ static int cli_run(int argc, char **argv, int attach)
 			o.crash_stacks = 0;
 			break;
 		case OPT_DUMP_ON_TIMEOUT:
-			errno = 0;
-			o.dump_timeout_s = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !isfinite(o.dump_timeout_s) ||
-			    o.dump_timeout_s <= 0 || o.dump_timeout_s > 1e7)
+			if (parse_seconds(optarg, 0, &o.dump_timeout_s))
 				return usage_error("invalid timeout '%s' (want seconds > 0)", optarg);
 			break;
 		case OPT_GRACE:
-			errno = 0;
-			o.grace_s = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !isfinite(o.grace_s) || o.grace_s < 0 ||
-			    o.grace_s > 1e6)
+			if (parse_seconds(optarg, 1, &o.grace_s))
 				return usage_error("invalid grace period '%s' (want seconds >= 0)", optarg);
 			break;
 		case 'q':
