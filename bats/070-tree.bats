@@ -174,3 +174,19 @@ PY
 	# that lives a sample period should be seen; allow for the slowest to be missed
 	[ "$n" -ge 180 ]
 }
+
+_subinterp() {
+	local v=$1 py=$2 d
+	d=$(fresh_dir "sub$v")
+	"$py" -c 'import _interpreters' 2>/dev/null || "$py" -c 'import _xxsubinterpreters' 2>/dev/null ||
+		{ echo "# no subinterpreter module in $v: skipped"; return 0; }
+	timeout -k 5 120 "$PYFLAME" run -q -r 200 -o "$d/s.txt" -- "$py" "$TARGETS/subinterp.py"
+	check_collapsed format "$d/s.txt"
+	# the thread runs in the subinterpreter: its stack is there, and the thread is counted
+	# once per tick (not also through its state in the main interpreter)
+	check_collapsed share "$d/s.txt" "re:sub_hot \(<string>:[0-9]+\)" 0.8
+}
+
+@test "a subinterpreter's threads are sampled, each OS thread once per tick (3.12+)" {
+	for_each_python 3.12 _subinterp
+}

@@ -428,6 +428,13 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 
 	if (!s)
 		return;
+	/*
+	 * One OS thread can hold a thread state in several interpreters (a subinterpreter
+	 * runs on its caller's thread).  Interpreters are walked newest first, so the first
+	 * state seen is the one the thread is running in; the others would count it twice.
+	 */
+	if (t->tid > 0 && s->last_tick == r->tick_no)
+		return;
 	s->last_tick = r->tick_no;
 	if (!t->depth)
 		return;		/* no Python on this thread right now (starting, in C, exiting) */
