@@ -60,20 +60,7 @@ void pf_diff__free(struct pf_diff *d)
 
 uint32_t pf_diff__label(struct pf_diff *d, const char *text, size_t len, enum pf_label_kind kind)
 {
-	struct pf_paths *pp = d->paths;
-	size_t before = strtab__count(pp->labels);
-	uint32_t id = strtab__intern(pp->labels, text, len);
-
-	if (strtab__count(pp->labels) != before) {
-		size_t old = pp->labels_alloc;
-
-		xgrow((void **)&pp->kind, &pp->labels_alloc, (size_t)id + 1, sizeof(*pp->kind));
-		if (old != pp->labels_alloc)
-			pp->file = xrealloc(pp->file, pp->labels_alloc * sizeof(*pp->file));
-		pp->kind[id] = (uint8_t)kind;
-		pp->file[id] = UINT32_MAX;
-	}
-	return id;
+	return pf_paths__label(d->paths, text, len, kind, UINT32_MAX);
 }
 
 static void index__rehash(struct pf_diff *d, size_t nslots)

@@ -394,8 +394,8 @@ void profile__frame_label(const struct profile *p, uint32_t frame, int line_numb
 
 /* --- paths ------------------------------------------------------------------------- */
 
-static uint32_t paths__label(struct pf_paths *pp, const char *text, size_t len,
-			     enum pf_label_kind kind, uint32_t file)
+uint32_t pf_paths__label(struct pf_paths *pp, const char *text, size_t len,
+			enum pf_label_kind kind, uint32_t file)
 {
 	size_t before = strtab__count(pp->labels);
 	uint32_t id = strtab__intern(pp->labels, text, len);
@@ -445,7 +445,7 @@ static void root_labels(const struct profile *p, const struct output_opts *o,
 			}
 			strbuf_addf(&sb, "[pid %d]", (int)p->procs[i].pid);
 		}
-		proc_label[i] = paths__label(pp, sb.buf, sb.len, PF_LABEL_PROCESS, UINT32_MAX);
+		proc_label[i] = pf_paths__label(pp, sb.buf, sb.len, PF_LABEL_PROCESS, UINT32_MAX);
 	}
 	for (size_t i = 0; i < p->nthreads && thread_label; i++) {
 		const char *name = strtab__get(p->strings, p->threads[i].name);
@@ -457,7 +457,7 @@ static void root_labels(const struct profile *p, const struct output_opts *o,
 			add_clean(&sb, name);
 			strbuf_addch(&sb, ')');
 		}
-		thread_label[i] = paths__label(pp, sb.buf, sb.len, PF_LABEL_THREAD, UINT32_MAX);
+		thread_label[i] = pf_paths__label(pp, sb.buf, sb.len, PF_LABEL_THREAD, UINT32_MAX);
 	}
 	strbuf_release(&sb);
 }
@@ -480,11 +480,11 @@ struct pf_paths *profile__paths(const struct profile *p, const struct output_opt
 	if (o->threads)
 		thread_label = xcalloc(p->nthreads + 1, sizeof(*thread_label));
 	root_labels(p, o, pp, proc_label, thread_label);
-	unknown_proc = paths__label(pp, "<unknown process>", 17, PF_LABEL_PROCESS, UINT32_MAX);
-	bad_frame = paths__label(pp, "<bad frame>", 11, PF_LABEL_FRAME, UINT32_MAX);
-	idle = paths__label(pp, PF_LABEL_IDLE_TEXT, strlen(PF_LABEL_IDLE_TEXT),
+	unknown_proc = pf_paths__label(pp, "<unknown process>", 17, PF_LABEL_PROCESS, UINT32_MAX);
+	bad_frame = pf_paths__label(pp, "<bad frame>", 11, PF_LABEL_FRAME, UINT32_MAX);
+	idle = pf_paths__label(pp, PF_LABEL_IDLE_TEXT, strlen(PF_LABEL_IDLE_TEXT),
 			    PF_LABEL_IDLE, UINT32_MAX);
-	truncated = paths__label(pp, PF_LABEL_TRUNCATED_TEXT, strlen(PF_LABEL_TRUNCATED_TEXT),
+	truncated = pf_paths__label(pp, PF_LABEL_TRUNCATED_TEXT, strlen(PF_LABEL_TRUNCATED_TEXT),
 				 PF_LABEL_TRUNCATED, UINT32_MAX);
 
 	/* Frames: label each once (many frames share a label without line numbers). */
@@ -492,7 +492,7 @@ struct pf_paths *profile__paths(const struct profile *p, const struct output_opt
 	for (size_t i = 0; i < p->nframes; i++) {
 		strbuf_reset(&sb);
 		profile__frame_label_sb(p, (uint32_t)i, o->line_numbers, &sb);
-		frame_label[i] = paths__label(pp, sb.buf, sb.len, PF_LABEL_FRAME,
+		frame_label[i] = pf_paths__label(pp, sb.buf, sb.len, PF_LABEL_FRAME,
 					      p->frames[i].file);
 	}
 

@@ -108,15 +108,6 @@ static int python_check(const char *path, const char *script)
 	return 1;
 }
 
-static size_t count_of(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *q = hay; (q = strstr(q, needle)); q += strlen(needle))
-		n++;
-	return n;
-}
-
 /* --- names ------------------------------------------------------------------------- */
 
 static void pf_format__new_extensions_and_names__map_to_formats(void **state)

@@ -132,15 +132,6 @@ static int check_xml(const char *buf, size_t len)
 	return ran;
 }
 
-static size_t count_of(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *q = hay; (q = strstr(q, needle)); q += strlen(needle))
-		n++;
-	return n;
-}
-
 /* --- format names ------------------------------------------------------------------ */
 
 static void pf_format__names_and_extensions__map_to_formats(void **state)

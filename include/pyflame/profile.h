@@ -169,5 +169,11 @@ struct pf_paths {
 };
 struct pf_paths *profile__paths(const struct profile *p, const struct output_opts *o);
 void pf_paths__free(struct pf_paths *pp);
+/*
+ * Intern a label (text need not be NUL-terminated) with its kind and, for frames, the
+ * file id it came from (UINT32_MAX: none).  Equal texts share one id.
+ */
+uint32_t pf_paths__label(struct pf_paths *pp, const char *text, size_t len,
+			 enum pf_label_kind kind, uint32_t file);
 
 #endif
