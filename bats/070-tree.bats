@@ -64,6 +64,62 @@ PY
 	[ "$(procs_with "$D/f.txt" 'parent_of_fork \(.*\)')" -eq 1 ]
 }
 
+# Samples in a collapsed profile whose stacks contain LABEL (a regex) and not NOT.
+samples_with() {
+	"$PY3" - "$1" "$2" "${3:-^$}" <<'PY'
+import re, sys
+want, unwanted = re.compile(sys.argv[2]), re.compile(sys.argv[3])
+n = 0
+for line in open(sys.argv[1]):
+    path, _, count = line.rstrip("\n").rpartition(" ")
+    frames = path.split(";")[1:]
+    if any(want.fullmatch(f) for f in frames) and not any(unwanted.fullmatch(f) for f in frames):
+        n += int(count)
+print(n)
+PY
+}
+
+@test "a Python process that execs Python again is profiled as the new program" {
+	for_each_python 2.7 exec_one
+}
+
+exec_one() {
+	local pybin=$2
+
+	run_pyflame_split run -r 200 -o "$D/e.txt" -- "$pybin" "$TARGETS/tree.py" exec
+	[ "$status" -eq 0 ]
+	before=$(samples_with "$D/e.txt" 'before_exec \(.*tree\.py:[0-9]+\)' 'after_exec.*')
+	after=$(samples_with "$D/e.txt" 'after_exec \(.*tree\.py:[0-9]+\)' 'before_exec.*')
+	echo "# $1: before_exec $before, after_exec $after samples (of ~80 and ~160)"
+	# both spin; after_exec for 0.8 s at 200 Hz: most of its samples, none mixed up
+	[ "$before" -ge 40 ]
+	[ "$after" -ge 100 ]
+	[ "$(samples_with "$D/e.txt" 'after_exec.*')" -eq "$after" ]
+	# after the exec the process is labelled with its new command line
+	grep -q '^[^;]*tree\.py after_exec \[pid [0-9]*\];.*after_exec' "$D/e.txt"
+}
+
+@test "a forked Python child that execs Python is followed into its new program" {
+	run_pyflame_split run -r 200 -o "$D/ef.txt" -- "$PY3" "$TARGETS/tree.py" exec-fork
+	[ "$status" -eq 0 ]
+	[ "$(procs_with "$D/ef.txt" 'forked_child \(.*\)')" -eq 1 ]
+	after=$(samples_with "$D/ef.txt" 'after_exec \(.*tree\.py:[0-9]+\)' 'forked_child.*')
+	echo "# after_exec: $after samples of ~160"
+	[ "$after" -ge 100 ]
+	[ "$(samples_with "$D/ef.txt" 'after_exec.*')" -eq "$after" ]
+}
+
+@test "a shell that execs Python seconds after it started is profiled from its exec on" {
+	# sh is no Python: its exec is not reported, pyflame notices the new image itself
+	# (by then its probes for a runtime have backed off to seconds apart)
+	run_pyflame_split run -r 200 -o "$D/late.txt" -- sh -c \
+		'sleep 2.6; exec "$0" "$1" after_exec' "$PY3" "$TARGETS/tree.py"
+	[ "$status" -eq 0 ]
+	after=$(samples_with "$D/late.txt" 'after_exec \(.*tree\.py:[0-9]+\)')
+	echo "# after_exec: $after samples of ~160"
+	[ "$after" -ge 100 ]
+}
+
 @test "--no-follow profiles the command's own process only" {
 	run_pyflame_split run --no-follow -r 200 -o "$D/n.txt" -- "$PY3" "$TARGETS/tree.py" subprocess
 	[ "$status" -eq 0 ]
@@ -158,8 +214,9 @@ PY
 @test "--mode gil keeps only the thread holding the GIL" {
 	run_pyflame_split run --mode gil -r 200 -o "$D/g.txt" -- "$PY3" "$TARGETS/modes.py"
 	[ "$status" -eq 0 ]
-	check_collapsed absent "$D/g.txt" "re:sleepy_one .*"
-	check_collapsed absent "$D/g.txt" "re:sleepy_two .*"
+	# a sleeper holds the GIL for a moment each time it wakes (every 50 ms): a sample
+	# can land there, rarely (about 1 run in 10 had one)
+	check_collapsed at-most "$D/g.txt" "re:sleepy_(one|two) .*" 0.02
 	check_collapsed share "$D/g.txt" "re:busy_(one|two) .*" 0.8
 }
 

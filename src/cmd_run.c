@@ -38,6 +38,8 @@
 
 #define PROBE_BACKOFF_MIN_NS   5000000ull	/* 5 ms: libpython is mapped within ms */
 #define PROBE_BACKOFF_MAX_NS 2000000000ull	/* a dlopen() can still bring Python later */
+#define EXEC_CHECK_MIN_NS      2000000ull	/* look for an unreported exec this often ... */
+#define EXEC_CHECK_MAX_NS    100000000ull	/* ... backing off to this in a quiet process */
 #define THREAD_STALE_TICKS 64			/* forget a thread unseen for this many ticks */
 
 enum proc_state {
@@ -69,6 +71,14 @@ struct proc {
 	struct thread_slot *threads;
 	size_t nthreads_alloc;
 	int crash_dumped;
+	/*
+	 * An exec is reported by the tracer only once this process is sampled (exec_events);
+	 * before that, one is noticed from /proc/PID/stat changing its image (image_id).
+	 */
+	int exec_events;
+	int stat_fd;
+	uint64_t image;
+	uint64_t next_exec_check_ns, exec_check_ns;
 };
 
 struct run {
@@ -126,6 +136,71 @@ static void proc_reset(struct proc *p)
 	p->located = 0;
 	p->next_probe_ns = 0;
 	p->backoff_ns = PROBE_BACKOFF_MIN_NS;
+	p->exec_events = 0;
+	p->image = 0;
+	p->next_exec_check_ns = 0;
+	p->exec_check_ns = EXEC_CHECK_MIN_NS;
+}
+
+/*
+ * What identifies the image pid runs: its name and where its code and its stack begin
+ * (fields 2, 26, 27 and 28 of /proc/PID/stat; an exec changes the stack's start, address
+ * space randomisation or not, and usually the rest).  0 when unreadable.
+ */
+static uint64_t image_id(struct proc *p)
+{
+	char buf[1024], path[64];
+	unsigned long long v[3];
+	const char *q, *paren;
+	ssize_t n;
+	int field;
+
+	if (p->stat_fd < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/stat", p->pid);
+		p->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (p->stat_fd < 0)
+			return 0;
+	}
+	n = pread(p->stat_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0) {
+		/* a thread other than the leader exec'd: the leader's stat is another task now */
+		close(p->stat_fd);
+		p->stat_fd = -1;
+		return 0;
+	}
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	if (!paren)
+		return 0;
+	for (q = paren + 1, field = 2; *q && field < 26; q++)
+		if (*q == ' ')
+			field++;
+	if (field != 26 || sscanf(q, "%llu %llu %llu", &v[0], &v[1], &v[2]) != 3)
+		return 0;
+	return pf_hash64(v, sizeof(v), pf_hash64(buf, (size_t)(paren - buf), 0)) | 1;
+}
+
+/*
+ * Has pid exec'd without the tracer telling (it reports execs only of processes being
+ * sampled)?  Checked at most every exec_check_ns, which backs off in a process that
+ * keeps its image.  A change resets what was known of the process.
+ */
+static void check_exec(struct proc *p, uint64_t now)
+{
+	uint64_t id;
+
+	if (p->exec_events || now < p->next_exec_check_ns)
+		return;
+	id = image_id(p);
+	if (p->image && id && id != p->image) {
+		proc_reset(p);
+		pf_info("process %d exec'd", p->pid);
+	} else if (p->exec_check_ns < EXEC_CHECK_MAX_NS) {
+		p->exec_check_ns *= 2;
+	}
+	if (id)
+		p->image = id;
+	p->next_exec_check_ns = now + p->exec_check_ns;
 }
 
 static struct proc *proc_add(struct run *r, pid_t pid)
@@ -139,6 +214,8 @@ static struct proc *proc_add(struct run *r, pid_t pid)
 	p = xcalloc(1, sizeof(*p));
 	p->pid = pid;
 	p->backoff_ns = PROBE_BACKOFF_MIN_NS;
+	p->stat_fd = -1;
+	p->exec_check_ns = EXEC_CHECK_MIN_NS;
 	xgrow((void **)&r->procs, &r->procs_alloc, r->nprocs + 1, sizeof(*r->procs));
 	r->procs[r->nprocs++] = p;
 	return p;
@@ -152,6 +229,8 @@ static void proc_del(struct run *r, pid_t pid)
 		if (p->pid != pid)
 			continue;
 		proc_reset(p);
+		if (p->stat_fd >= 0)
+			close(p->stat_fd);
 		free(p);
 		r->procs[i] = r->procs[--r->nprocs];
 		return;
@@ -216,6 +295,8 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 	if (now == UINT64_MAX)
 		now = pf_now_ns();	/* asked for now, whatever the back-off says */
 	if (!p->located) {
+		if (!p->exec_events && !p->image)
+			p->image = image_id(p);	/* what an exec would change, seen before */
 		ret = pyprobe__locate(p->pid, &p->loc);
 		if (ret == -ENOTSUP) {
 			char v[32];
@@ -470,7 +551,9 @@ static void cb_process_new(void *arg, pid_t pid, pid_t parent)
 	struct proc *pp = proc_find(r, parent);
 	struct proc *p = proc_add(r, pid);
 
-	if (pp && pp->state == PROC_PYTHON) {
+	/* the findings hold until its exec, so only if that exec will be reported */
+	p->exec_events = tracer__exec_traced(r->tr, pid);
+	if (pp && pp->state == PROC_PYTHON && p->exec_events) {
 		p->loc = pp->loc;
 		p->located = 1;
 	}
@@ -486,6 +569,24 @@ static void cb_process_exit(void *arg, pid_t pid)
 	proc_del(arg, pid);
 }
 
+/*
+ * A process just found to be Python: from now on its exec must be reported, or its
+ * findings would go stale unnoticed (its forks inherit them, and the setting).  Stops it
+ * once; done here, between events, never while the tracer has a task stopped for us.
+ */
+static void arm_exec_events(struct run *r, struct proc *p)
+{
+	uint64_t before = p->image;
+
+	if (tracer__exec_events(r->tr, p->pid, 1))
+		return;		/* gone, or refused: image_id keeps watching */
+	p->exec_events = 1;
+	if (image_id(p) != before) {
+		/* it exec'd between the probe and now */
+		proc_reset(p);
+	}
+}
+
 static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 {
 	struct run *r = arg;
@@ -499,10 +600,16 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 		struct proc *p = r->procs[i];
 		struct emit_ctx e = { r, p };
 
+		check_exec(p, now);
 		if (p->state == PROC_PROBING)
 			proc_probe(r, p, now);
 		if (p->state != PROC_PYTHON)
 			continue;
+		if (!p->exec_events) {
+			arm_exec_events(r, p);
+			if (p->state != PROC_PYTHON)
+				continue;
+		}
 		hold = r->o->blocking || !strcmp(p->mem.ops->name, "peek");
 		if (hold && tracer__hold(r->tr, p->pid, r->o->blocking)) {
 			tracer__release(r->tr);
@@ -912,7 +1019,10 @@ static int session(struct run_opts *o)
 		/* memory readers opened now keep working once the capability is gone */
 		if (o->reader == REMOTE_AUTO && privs__any())
 			o->reader = REMOTE_MEM;
-		proc_probe(&r, proc_add(&r, pid), UINT64_MAX);
+		struct proc *p = proc_add(&r, pid);
+
+		p->exec_events = tracer__exec_traced(r.tr, pid);
+		proc_probe(&r, p, UINT64_MAX);
 	} else {
 		pid = tracer__spawn(r.tr, o->argv);
 		if (pid < 0) {

@@ -119,6 +119,7 @@ static const struct {
 static const long ptrace_requests[] = {
 	PTRACE_PEEKTEXT, PTRACE_PEEKDATA, PTRACE_CONT, PTRACE_DETACH, PTRACE_GETEVENTMSG,
 	PTRACE_GETSIGINFO, PTRACE_GETREGSET, PTRACE_SEIZE, PTRACE_INTERRUPT, PTRACE_LISTEN,
+	PTRACE_SETOPTIONS,	/* which events a tracee reports (exec: tracer__exec_events) */
 };
 
 /* An argument comparison with every field set (libseccomp's SCMP_An() macros leave

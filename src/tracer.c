@@ -36,6 +36,7 @@
 
 #define TASK_STARTED   0x1u	/* initial auto-attach stop seen (or not expected) */
 #define TASK_DETACHING 0x2u
+#define TASK_EXEC      0x4u	/* its ptrace options include PTRACE_O_TRACEEXEC */
 
 struct task {
 	pid_t tid;		/* 0 empty, -1 deleted */
@@ -293,13 +294,30 @@ static int start_ticks(struct tracer *t)
 	return 0;
 }
 
-static unsigned long seize_options(const struct tracer *t)
+/*
+ * Exec events are asked for per process, only where the user has studied the image (see
+ * tracer__exec_events): each one is a stop, and a shell loop's short processes would pay
+ * it for nothing.  Options are inherited: a fork or clone gets those of the task making it.
+ */
+static unsigned long seize_options(const struct tracer *t, int exec)
 {
-	unsigned long opts = PTRACE_O_TRACEEXEC;
+	unsigned long opts = exec ? PTRACE_O_TRACEEXEC : 0;
 
 	if (t->opts.follow)
 		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
 	return opts;
+}
+
+/* Set k's exec-event option; k must be in a ptrace-stop. */
+static int set_exec_option(struct tracer *t, struct task *k, int exec)
+{
+	if (ptrace(PTRACE_SETOPTIONS, k->tid, 0L, seize_options(t, exec)) < 0)
+		return -errno;
+	if (exec)
+		k->flags |= TASK_EXEC;
+	else
+		k->flags &= ~TASK_EXEC;
+	return 0;
 }
 
 pid_t tracer__spawn(struct tracer *t, char *const argv[])
@@ -351,7 +369,7 @@ pid_t tracer__spawn(struct tracer *t, char *const argv[])
 	close(err[1]);
 	t->errfd = err[0];
 	t->child = pid;
-	if (ptrace(PTRACE_SEIZE, pid, 0L, seize_options(t)) < 0) {
+	if (ptrace(PTRACE_SEIZE, pid, 0L, seize_options(t, 0)) < 0) {
 		int e = -errno;
 
 		close(sync[1]);		/* the child sees EOF and exits */
@@ -391,8 +409,8 @@ static int seize_threads(struct tracer *t, pid_t pid)
 
 			if (tid <= 0 || task_find(t, tid))
 				continue;
-			if (ptrace(PTRACE_SEIZE, tid, 0L, seize_options(t)) == 0) {
-				task_add(t, tid, pid, TASK_STARTED);
+			if (ptrace(PTRACE_SEIZE, tid, 0L, seize_options(t, 1)) == 0) {
+				task_add(t, tid, pid, TASK_STARTED | TASK_EXEC);
 				added++;
 			}
 		}
@@ -409,11 +427,12 @@ int tracer__attach(struct tracer *t, pid_t pid)
 
 	if (ret)
 		return ret;
-	if (ptrace(PTRACE_SEIZE, pid, 0L, seize_options(t)) < 0)
+	/* the process is there to be read: its exec matters from the start */
+	if (ptrace(PTRACE_SEIZE, pid, 0L, seize_options(t, 1)) < 0)
 		return -errno;
 	t->child = pid;
 	t->attached = 1;
-	task_add(t, pid, pid, TASK_STARTED);
+	task_add(t, pid, pid, TASK_STARTED | TASK_EXEC);
 	if (t->opts.follow)
 		seize_threads(t, pid);
 	return start_ticks(t);
@@ -557,8 +576,29 @@ static void on_new_task(struct tracer *t, struct task *parent, int event)
 	tgid = event == PTRACE_EVENT_CLONE ? read_tgid(child) : child;
 	k = task_add(t, child, tgid, 0);
 	k->tgid = tgid;
+	/*
+	 * The kernel copied the parent's options.  A thread whose first stop came first
+	 * has had them made to match its leader's already (new_thread_options).
+	 */
+	if (tgid == child || !(k->flags & TASK_STARTED))
+		k->flags = (k->flags & ~TASK_EXEC) | (parent->flags & TASK_EXEC);
 	if (tgid == child)
 		notify(t, NOTIFY_NEW, child, parent->tgid);
+}
+
+/*
+ * A thread starts with its creator's options.  When exec events were switched on for its
+ * process while it was being created (between the clone and tracer__exec_events holding
+ * every known thread), its creator may not have had them yet: make it match the leader.
+ */
+static void new_thread_options(struct tracer *t, struct task *k)
+{
+	struct task *leader;
+
+	if (k->tgid == k->tid || !(leader = task_find(t, k->tgid)))
+		return;
+	if ((leader->flags & TASK_EXEC) && !(k->flags & TASK_EXEC))
+		set_exec_option(t, k, 1);
 }
 
 static void on_stop(struct tracer *t, pid_t tid, int status)
@@ -575,6 +615,7 @@ static void on_stop(struct tracer *t, pid_t tid, int status)
 	case PTRACE_EVENT_STOP:
 		if (!(k->flags & TASK_STARTED)) {
 			k->flags |= TASK_STARTED;
+			new_thread_options(t, k);
 			resume(tid, 0);
 		} else if (is_stop_signal(sig)) {
 			/* group-stop: stay stopped, but keep hearing about SIGCONT */
@@ -602,6 +643,8 @@ static void on_stop(struct tracer *t, pid_t tid, int status)
 				task_del(t, f);
 		}
 		k->tgid = tid;
+		/* a new image, not studied yet: its next exec is not worth a stop */
+		set_exec_option(t, k, 0);
 		notify(t, NOTIFY_EXEC, tid, 0);
 		resume(tid, 0);
 		break;
@@ -915,6 +958,40 @@ int tracer__hold(struct tracer *t, pid_t pid, int all_threads)
 	free(tids);
 	if (!t->nheld)
 		ret = -ESRCH;
+	return ret;
+}
+
+int tracer__exec_traced(struct tracer *t, pid_t pid)
+{
+	struct task *k = task_find(t, pid);
+
+	return k && (k->flags & TASK_EXEC);
+}
+
+int tracer__exec_events(struct tracer *t, pid_t pid, int on)
+{
+	int ret, todo = 0;
+
+	for (size_t i = 0; i < t->nslots; i++) {
+		struct task *k = &t->tasks[i];
+
+		if (k->tid > 0 && k->tgid == pid && !(k->flags & TASK_EXEC) != !on)
+			todo = 1;
+	}
+	if (!todo)
+		return 0;
+	if (t->hold_depth)
+		return -EBUSY;	/* a hold of the leader alone is in force */
+	ret = tracer__hold(t, pid, 1);
+	if (!ret) {
+		for (size_t i = 0; i < t->nheld; i++) {
+			struct task *k = task_find(t, t->held[i].tid);
+
+			if (k && set_exec_option(t, k, on) && k->tid == pid)
+				ret = -ESRCH;
+		}
+	}
+	tracer__release(t);
 	return ret;
 }
 

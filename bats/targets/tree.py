@@ -6,6 +6,8 @@ usage: tree.py MODE [ARGS]
   mp-fork|mp-spawn|mp-forkserver   a multiprocessing pool of 2 (pool_work)
   fork                    os.fork() without exec: the child runs forked_child
   daemon PIDFILE          a daemonised grandchild (daemon_loop) that outlives us
+  exec                    before_exec, then os.execv() of this script as after_exec
+  exec-fork               a forked child runs forked_child, then execs after_exec
   child_work | short_lived   (the children's own entry points)
 """
 import os
@@ -32,6 +34,10 @@ def parent_waits(p):
     p.wait()
 
 
+def parent_waits_pid(pid):
+    os.waitpid(pid, 0)
+
+
 def pool_work(n):
     spin(0.6)
     return n
@@ -50,6 +56,14 @@ def forked_child():
 
 def parent_of_fork():
     spin(0.3)
+
+
+def before_exec():
+    spin(0.4)
+
+
+def after_exec():
+    spin(0.8)
 
 
 def daemon_loop(pidfile):
@@ -86,6 +100,17 @@ def main():
                 daemon_loop(sys.argv[2])
             os._exit(0)
         spin(0.3)
+    elif mode == "exec":
+        before_exec()
+        os.execv(sys.executable, [sys.executable, __file__, "after_exec"])
+    elif mode == "exec-fork":
+        pid = os.fork()
+        if pid == 0:
+            forked_child()
+            os.execv(sys.executable, [sys.executable, __file__, "after_exec"])
+        parent_waits_pid(pid)
+    elif mode == "after_exec":
+        after_exec()
     elif mode == "child_work":
         child_work()
     elif mode == "short_lived":

@@ -13,7 +13,8 @@
 struct tracer_ops {
 	/* A new process joined the tree (fork, vfork, clone without CLONE_THREAD). */
 	void (*process_new)(void *arg, pid_t pid, pid_t parent);
-	/* pid finished an execve: its image is new (probe it again). */
+	/* pid finished an execve: its image is new (probe it again).  Reported only for
+	 * processes that asked for exec events (tracer__exec_events). */
 	void (*process_exec)(void *arg, pid_t pid);
 	/* pid is gone (its last thread exited or it was killed). */
 	void (*process_exit)(void *arg, pid_t pid);
@@ -89,6 +90,17 @@ void tracer__detach_all(struct tracer *t);
  */
 int tracer__hold(struct tracer *t, pid_t pid, int all_threads);
 void tracer__release(struct tracer *t);
+
+/*
+ * Exec events.  A traced process reports its exec only after this asked for it: an exec
+ * is a stop, and the short processes of a shell loop would each pay one for nothing.  Ask
+ * once a process's image has been studied (its findings would go stale on exec); forks and
+ * threads it makes later inherit the setting, and every exec switches it off again (the
+ * new image is not studied yet).  Switching it on stops every thread of pid once.
+ * tracer__exec_traced() says whether pid reports its exec.  0 or -errno.
+ */
+int tracer__exec_events(struct tracer *t, pid_t pid, int on);
+int tracer__exec_traced(struct tracer *t, pid_t pid);
 
 /* Stop sampling ticks (e.g. --duration reached); the command runs on. */
 void tracer__stop_ticks(struct tracer *t);
