@@ -38,6 +38,12 @@
 
 #define PROBE_BACKOFF_MIN_NS   5000000ull	/* 5 ms: libpython is mapped within ms */
 #define PROBE_BACKOFF_MAX_NS 2000000000ull	/* a dlopen() can still bring Python later */
+/*
+ * A new process is first looked at this long after it appeared: no interpreter gets
+ * to run Python code sooner, and most of a shell loop's processes are gone by then
+ * (probing them would keep pyflame busy while their stops wait).
+ */
+#define FIRST_LOOK_NS          3000000ull
 #define EXEC_CHECK_MIN_NS      2000000ull	/* look for an unreported exec this often ... */
 #define EXEC_CHECK_MAX_NS    100000000ull	/* ... backing off to this in a quiet process */
 #define THREAD_STALE_TICKS 64			/* forget a thread unseen for this many ticks */
@@ -219,6 +225,15 @@ static struct proc *proc_add(struct run *r, pid_t pid)
 	xgrow((void **)&r->procs, &r->procs_alloc, r->nprocs + 1, sizeof(*r->procs));
 	r->procs[r->nprocs++] = p;
 	return p;
+}
+
+/* A process (or image) that has just appeared: see FIRST_LOOK_NS. */
+static void proc_young(struct proc *p)
+{
+	uint64_t now = pf_now_ns();
+
+	p->next_probe_ns = now + FIRST_LOOK_NS;
+	p->next_exec_check_ns = now + FIRST_LOOK_NS;
 }
 
 static void proc_del(struct run *r, pid_t pid)
@@ -555,13 +570,15 @@ static void cb_process_new(void *arg, pid_t pid, pid_t parent)
 	p->exec_events = tracer__exec_traced(r->tr, pid);
 	if (pp && pp->state == PROC_PYTHON && p->exec_events) {
 		p->loc = pp->loc;
-		p->located = 1;
+		p->located = 1;		/* it runs Python at once: sample it from the next tick */
+	} else {
+		proc_young(p);
 	}
 }
 
 static void cb_process_exec(void *arg, pid_t pid)
 {
-	proc_add(arg, pid);
+	proc_young(proc_add(arg, pid));
 }
 
 static void cb_process_exit(void *arg, pid_t pid)

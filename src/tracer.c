@@ -764,31 +764,40 @@ static int forward_timeout(const struct tracer *t, uint64_t now)
 	return next <= now ? 0 : (int)((next - now) / 1000000ull) + 1;
 }
 
+static void on_signal(struct tracer *t, const struct signalfd_siginfo *si)
+{
+	switch (si->ssi_signo) {
+	case SIGCHLD:
+		break;
+	case SIGINT:
+	case SIGTERM:
+	case SIGHUP:
+	case SIGQUIT:
+		forward_signal(t, si);
+		break;
+	case SIGTSTP:
+	case SIGTTIN:
+	case SIGTTOU:
+		/* job control follows the command's own stops (mirror_stop) */
+		break;
+	default:
+		if (t->ops->signal)
+			t->ops->signal(t->arg, si);
+		break;
+	}
+}
+
+/* Everything pending, a batch per read: a short read means there is no more. */
 static void read_signals(struct tracer *t)
 {
-	struct signalfd_siginfo si;
+	struct signalfd_siginfo si[16];
+	ssize_t n;
 
-	while (read(t->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGCHLD:
-			break;
-		case SIGINT:
-		case SIGTERM:
-		case SIGHUP:
-		case SIGQUIT:
-			forward_signal(t, &si);
-			break;
-		case SIGTSTP:
-		case SIGTTIN:
-		case SIGTTOU:
-			/* job control follows the command's own stops (mirror_stop) */
-			break;
-		default:
-			if (t->ops->signal)
-				t->ops->signal(t->arg, &si);
-			break;
-		}
-	}
+	do {
+		n = read(t->sigfd, si, sizeof(si));
+		for (ssize_t i = 0; i < n / (ssize_t)sizeof(si[0]); i++)
+			on_signal(t, &si[i]);
+	} while (n == (ssize_t)sizeof(si));
 }
 
 static void read_timer(struct tracer *t)
@@ -811,6 +820,12 @@ static void read_timer(struct tracer *t)
 
 int tracer__run(struct tracer *t, struct tracer_result *res)
 {
+	/*
+	 * Every stop after this raises SIGCHLD, which stays pending in the signalfd until
+	 * read_signals() reads it (before the next drain_waits()): waiting is only ever
+	 * needed after poll says so.
+	 */
+	drain_waits(t);
 	while (!t->done) {
 		struct pollfd pfd[2] = {
 			{ .fd = t->sigfd, .events = POLLIN },
@@ -819,7 +834,6 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 		int timeout = -1, fwd;
 		uint64_t now;
 
-		drain_waits(t);
 		flush_notifications(t);
 		if (t->done)
 			break;
