@@ -36,7 +36,7 @@ HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 .PHONY: all
-all: $(BUILD)/pyflame
+all: $(BUILD)/pyflame $(BUILD)/ptrace-floor
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS) | $(BUILD)/obj
 	$(call msg,CC,$@)
@@ -140,6 +140,11 @@ $(BUILD)/bench_unwind: tests/bench_unwind.c $(BUILD)/libpyflame.a
 .PHONY: bench-unwind
 bench-unwind: $(BUILD)/bench_unwind
 	$(Q)$(BUILD)/bench_unwind $(BENCH_ARGS)
+
+# The benchmark's reference for following a tree with ptrace and nothing else.
+$(BUILD)/ptrace-floor: scripts/bench/ptrace_floor.c | $(BUILD)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
 # The benchmark suite in a few seconds: pyflame end to end on two workloads at 1 kHz.
 # scripts/bench/run.sh --help for the full suite (and other profilers side by side).
