@@ -126,11 +126,12 @@ assert_no_profile_files() {
 	[ "$status" -eq 0 ]
 }
 
-@test "cli: bad --mode, --max-depth, --reader, --duration, -f are usage errors (2)" {
+@test "cli: bad --mode, --max-depth, --reader, --duration, --busy-poll, -f are usage errors (2)" {
 	local args
 
 	for args in "--mode fast" "--max-depth 0" "--max-depth -3" "--max-depth x" \
-		"--reader magic" "--duration 0" "--duration -1" "--duration soon" "-f pdf"; do
+		"--reader magic" "--duration 0" "--duration -1" "--duration soon" \
+		"--busy-poll -1" "--busy-poll 100001" "--busy-poll 1ms" "-f pdf"; do
 		rm -f ran
 		# shellcheck disable=SC2086
 		run_pyflame_split run $args -- $(marker_cmd)

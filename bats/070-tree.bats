@@ -120,6 +120,18 @@ exec_one() {
 	[ "$after" -ge 100 ]
 }
 
+@test "--busy-poll: a fork-heavy loop and the Python it runs are followed, status kept, nothing left stopped" {
+	# 300 short processes, then a Python child, then exit 3: pyflame stays awake between
+	# the stops instead of sleeping, and must still see every event and deliver SIGCHLDs
+	run_pyflame_split run --busy-poll 1000 -r 200 -o "$D/bp.txt" -- sh -c \
+		'i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i + 1)); done; "$0" "$1" child_work; exit 3' \
+		"$PY3" "$TARGETS/tree.py"
+	[ "$status" -eq 3 ]
+	n=$(samples_with "$D/bp.txt" 'child_work \(.*tree\.py:[0-9]+\)')
+	echo "# child_work: $n samples of ~200"
+	[ "$n" -ge 150 ]
+}
+
 @test "--no-follow profiles the command's own process only" {
 	run_pyflame_split run --no-follow -r 200 -o "$D/n.txt" -- "$PY3" "$TARGETS/tree.py" subprocess
 	[ "$status" -eq 0 ]

@@ -961,6 +961,8 @@ static int session(struct run_opts *o)
 		.period_ns = (uint64_t)llround(1e9 / o->rate_hz),
 		.duration_ns = (uint64_t)llround(o->duration_s * 1e9),
 		.grace_ns = (uint64_t)llround(o->grace_s * 1e9),
+		.spin_ns = (uint64_t)o->busy_poll_us * 1000u,
+		.spin_adaptive = !o->busy_poll_fixed,
 	};
 	struct output_opts oo = {
 		.line_numbers = o->line_numbers,

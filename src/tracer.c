@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,8 @@ struct tracer {
 
 	int done;
 	struct tracer_result res;
+	uint64_t last_event_ns;		/* the last stop or exit waited for */
+	uint64_t spin_ns;		/* how long spin() waits now (<= opts.spin_ns) */
 
 	uint64_t grace_deadline_ns;	/* give up on the command at this time (0: never) */
 	int grace_sig;
@@ -663,6 +666,31 @@ static void on_stop(struct tracer *t, pid_t tid, int status)
 	}
 }
 
+/*
+ * Adapt how long spin() waits to how close together stops come: double it (from 64 us)
+ * after a stop that came within opts.spin_ns of the one before, quarter it after one that
+ * did not.  So a fork storm keeps pyflame awake, and a lone fork costs it next to nothing.
+ */
+#define SPIN_MIN_NS 64000ull
+
+static void note_event(struct tracer *t, uint64_t now)
+{
+	uint64_t gap = now - t->last_event_ns;
+
+	t->last_event_ns = now;
+	if (!t->opts.spin_adaptive) {
+		t->spin_ns = t->opts.spin_ns;
+	} else if (gap <= t->opts.spin_ns) {
+		t->spin_ns = t->spin_ns < SPIN_MIN_NS ? SPIN_MIN_NS : t->spin_ns * 2;
+		if (t->spin_ns > t->opts.spin_ns)
+			t->spin_ns = t->opts.spin_ns;
+	} else {
+		t->spin_ns /= 4;
+		if (t->spin_ns < SPIN_MIN_NS)
+			t->spin_ns = 0;
+	}
+}
+
 static void drain_waits(struct tracer *t)
 {
 	for (;;) {
@@ -671,6 +699,7 @@ static void drain_waits(struct tracer *t)
 
 		if (tid <= 0)
 			break;
+		note_event(t, pf_now_ns());
 		if (WIFEXITED(status) || WIFSIGNALED(status))
 			on_exit_status(t, tid, status);
 		else if (WIFSTOPPED(status))
@@ -818,6 +847,27 @@ static void read_timer(struct tracer *t)
 		t->ops->tick(t->arg, now, n - 1);
 }
 
+/*
+ * Busy-poll the loop's file descriptors until one is ready or until `until`, giving the
+ * CPU away at each turn to anything else that wants it.  Right after a stop another one
+ * often follows within a millisecond (a fork storm: the child's first stop, its exit,
+ * the parent's SIGCHLD), and a task waits for pyflame at each.  Where an idle CPU sleeps
+ * deeply - a virtual machine whose idle vCPU halts - waking pyflame for each costs tens of
+ * microseconds of the task's time; staying awake briefly does not (what the kernel's
+ * haltpoll governor does, when the machine has it).  1 when something is ready.
+ */
+static int spin(struct pollfd *pfd, uint64_t until)
+{
+	do {
+		int n = poll(pfd, 2, 0);
+
+		if (n != 0)
+			return 1;
+		sched_yield();
+	} while (pf_now_ns() < until);
+	return 0;
+}
+
 int tracer__run(struct tracer *t, struct tracer_result *res)
 {
 	/*
@@ -851,6 +901,9 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 		fwd = forward_timeout(t, now);
 		if (fwd >= 0 && (timeout < 0 || fwd < timeout))
 			timeout = fwd;
+		if (t->spin_ns && now - t->last_event_ns < t->spin_ns &&
+		    spin(pfd, t->last_event_ns + t->spin_ns))
+			timeout = 0;	/* something is ready: the poll below just collects it */
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
 			int e = -errno;
 

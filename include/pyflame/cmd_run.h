@@ -39,6 +39,8 @@ struct run_opts {
 	const char *title;
 	int sandbox;			/* confine the sampler with seccomp */
 	int blocking;			/* stop the process for every sample */
+	unsigned busy_poll_us;		/* stay awake up to this long after a ptrace stop */
+	int busy_poll_fixed;		/* always that long (0: only while stops come close) */
 	int crash_stacks;		/* print the Python stack of a process that crashes */
 	double dump_timeout_s;		/* print every stack once after this long (0: never) */
 	int step_summary;		/* append a Markdown summary to $GITHUB_STEP_SUMMARY */

@@ -30,6 +30,9 @@ struct tracer_opts {
 	int follow;		/* follow forks, vforks and clones of new processes */
 	uint64_t period_ns;	/* sampling period; 0 = no ticks */
 	uint64_t duration_ns;	/* stop ticking after this long; 0 = until the command exits */
+	uint64_t spin_ns;	/* after a stop, busy-poll up to this long for the next one
+				 * before sleeping (0: always sleep); see spin() in tracer.c */
+	int spin_adaptive;	/* only as long as stops keep coming that close together */
 	uint64_t grace_ns;	/* after forwarding SIGTERM/INT/HUP/QUIT sent to pyflame, wait this
 				 * long for the command to end, then give up on it (0 = forever) */
 };
