@@ -52,6 +52,22 @@ split_3_1() {
 	for_each_python 3.11 split_3_1
 }
 
+@test "profile: work that repeats at the sampling rate gets its share (ticks are jittered)" {
+	local d t=$TARGETS/periodic.py truth
+
+	d=$(fresh_dir)
+	# 2 ms of work every 10 ms on the dot, sampled at 100 Hz: ticks on a fixed grid would
+	# see it at the same point of its cycle each time, 0% or 100% of the samples
+	pf run -q -r 100 -o "$d/p.txt" -- "$PY3" "$t" 4 "$d/truth.json"
+	check_collapsed format "$d/p.txt"
+	truth=$("$(checker_python)" -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["share"])' "$d/truth.json")
+	echo "# the target spent a share of $truth of its time in tick_work()"
+	# about 400 samples: +-2 points of sampling noise; a busy machine delays ticks
+	# during the work more than during the sleep, hence the wide band
+	check_collapsed share "$d/p.txt" "re:tick_work .*" "$(awk -v t="$truth" 'BEGIN { print t * 0.5 }')"
+	check_collapsed at-most "$d/p.txt" "re:tick_work .*" "$(awk -v t="$truth" 'BEGIN { print t * 1.5 }')"
+}
+
 # --- deep stacks ----------------------------------------------------------------------------
 
 recursion_1200() {

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/random.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -77,6 +78,8 @@ struct tracer {
 
 	int ticking;
 	uint64_t start_ns;
+	uint64_t slot;			/* the period the next tick falls in (see arm_tick) */
+	uint64_t rng;
 	uint64_t sig_seen_ns[NSIG];	/* when the command last had each signal delivered */
 	uint64_t forward_at_ns[NSIG];	/* a signal to pass on to the command at this time */
 	uint64_t forward_since_ns[NSIG];	/* ... unless it had it delivered since then */
@@ -275,24 +278,52 @@ static int take_signals(struct tracer *t)
 	return t->sigfd < 0 ? -errno : 0;
 }
 
+/* xorshift64*: the jitter needs to be cheap and unrelated to the program's rhythm, no more. */
+static uint64_t next_random(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 2685821657736338717ull;
+}
+
+/*
+ * Tick k falls at a random point of its period, [start + k P, start + (k + 1) P): the
+ * rate is exact on average, and sampling cannot lock onto work that repeats at the
+ * sampling period (a 100 Hz timer loop sampled at 100 Hz would otherwise be seen always,
+ * or never, at the same point of its cycle).
+ */
+static int arm_tick(struct tracer *t)
+{
+	uint64_t p = t->opts.period_ns;
+	uint64_t at = t->start_ns + t->slot * p + next_random(&t->rng) % p;
+	struct itimerspec its = {
+		.it_value = { (time_t)(at / 1000000000ull), (long)(at % 1000000000ull) },
+	};
+
+	return timerfd_settime(t->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0 ? -errno : 0;
+}
+
 static int start_ticks(struct tracer *t)
 {
-	struct itimerspec its = { 0 };
-	uint64_t first;
+	int ret;
 
 	t->start_ns = pf_now_ns();
 	if (!t->opts.period_ns)
 		return 0;
-	first = t->start_ns + t->opts.period_ns;
+	if (getrandom(&t->rng, sizeof(t->rng), GRND_NONBLOCK) != (ssize_t)sizeof(t->rng))
+		t->rng = t->start_ns ^ ((uint64_t)getpid() << 32);
+	t->rng |= 1;		/* xorshift's one forbidden state is 0 */
 	t->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (t->timerfd < 0)
 		return -errno;
-	its.it_value.tv_sec = (time_t)(first / 1000000000ull);
-	its.it_value.tv_nsec = (long)(first % 1000000000ull);
-	its.it_interval.tv_sec = (time_t)(t->opts.period_ns / 1000000000ull);
-	its.it_interval.tv_nsec = (long)(t->opts.period_ns % 1000000000ull);
-	if (timerfd_settime(t->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
-		return -errno;
+	t->slot = 1;
+	ret = arm_tick(t);
+	if (ret)
+		return ret;
 	t->ticking = 1;
 	return 0;
 }
@@ -829,10 +860,14 @@ static void read_signals(struct tracer *t)
 	} while (n == (ssize_t)sizeof(si));
 }
 
+/*
+ * A tick serves its own period however late it comes.  Only when a whole period went by
+ * without one (pyflame waited for a CPU, or a tick took that long) are the periods in
+ * between skipped, and counted as missed.
+ */
 static void read_timer(struct tracer *t)
 {
-	uint64_t n = 0;
-	uint64_t now;
+	uint64_t n = 0, now, current, missed = 0;
 
 	if (read(t->timerfd, &n, sizeof(n)) != (ssize_t)sizeof(n) || !n)
 		return;
@@ -843,8 +878,16 @@ static void read_timer(struct tracer *t)
 			t->done = 1;	/* attach --duration: the session is over */
 		return;
 	}
+	current = (now - t->start_ns) / t->opts.period_ns;
+	t->slot++;
+	if (current > t->slot) {
+		missed = current - t->slot;
+		t->slot = current;
+	}
 	if (t->ops->tick)
-		t->ops->tick(t->arg, now, n - 1);
+		t->ops->tick(t->arg, now, missed);
+	if (t->ticking && arm_tick(t))
+		tracer__stop_ticks(t);
 }
 
 /*
@@ -910,9 +953,10 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 			tracer__detach_all(t);
 			return e;
 		}
-		if (pfd[0].revents & POLLIN)
+		if (pfd[0].revents & POLLIN) {
 			read_signals(t);
-		drain_waits(t);
+			drain_waits(t);		/* a tick alone needs no wait4 */
+		}
 		if (!t->done && t->ticking && (pfd[1].revents & POLLIN))
 			read_timer(t);
 		flush_notifications(t);
