@@ -82,6 +82,7 @@ struct proc {
 	 * before that, one is noticed from /proc/PID/stat changing its image (image_id).
 	 */
 	int exec_events;
+	int exec_arm_failed;	/* asking for them failed: image_id watches instead */
 	int stat_fd;
 	uint64_t image;
 	uint64_t next_exec_check_ns, exec_check_ns;
@@ -143,6 +144,7 @@ static void proc_reset(struct proc *p)
 	p->next_probe_ns = 0;
 	p->backoff_ns = PROBE_BACKOFF_MIN_NS;
 	p->exec_events = 0;
+	p->exec_arm_failed = 0;
 	p->image = 0;
 	p->next_exec_check_ns = 0;
 	p->exec_check_ns = EXEC_CHECK_MIN_NS;
@@ -595,8 +597,11 @@ static void arm_exec_events(struct run *r, struct proc *p)
 {
 	uint64_t before = p->image;
 
-	if (tracer__exec_events(r->tr, p->pid, 1))
-		return;		/* gone, or refused: image_id keeps watching */
+	if (tracer__exec_events(r->tr, p->pid, 1)) {
+		/* gone, or refused: image_id keeps watching; never stop it for this again */
+		p->exec_arm_failed = 1;
+		return;
+	}
 	p->exec_events = 1;
 	if (image_id(p) != before) {
 		/* it exec'd between the probe and now */
@@ -622,7 +627,7 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 			proc_probe(r, p, now);
 		if (p->state != PROC_PYTHON)
 			continue;
-		if (!p->exec_events) {
+		if (!p->exec_events && !p->exec_arm_failed) {
 			arm_exec_events(r, p);
 			if (p->state != PROC_PYTHON)
 				continue;
