@@ -564,6 +564,72 @@ next:
 
 /* --- fold -------------------------------------------------------------------------- */
 
+/*
+ * Paths a and b in the order strcmp() gives their joined texts ("label;label;...")
+ * without building them: a profile of many deep stacks would need tens of MiB for the
+ * texts alone.  Labels hold no ';' (add_clean), so where one label is a prefix of the
+ * other, the longer one's next character decides against the other's ';' or its end.
+ */
+static int path_cmp(const struct pf_paths *pp, size_t a, size_t b)
+{
+	const uint32_t *la = pp->data + pp->off[a], *lb = pp->data + pp->off[b];
+	uint32_t na = pp->len[a], nb = pp->len[b];
+
+	for (uint32_t i = 0; i < na && i < nb; i++) {
+		const unsigned char *ta, *tb;
+		size_t ma, mb;
+		int c;
+
+		if (la[i] == lb[i])
+			continue;	/* interned: one id per text */
+		ta = (const unsigned char *)strtab__get(pp->labels, la[i]);
+		tb = (const unsigned char *)strtab__get(pp->labels, lb[i]);
+		ma = strtab__len(pp->labels, la[i]);
+		mb = strtab__len(pp->labels, lb[i]);
+		c = memcmp(ta, tb, ma < mb ? ma : mb);
+		if (c)
+			return c;
+		if (ma < mb)
+			return (i + 1 < na ? ';' : 0) - (int)tb[ma];
+		if (ma > mb)
+			return (int)ta[mb] - (i + 1 < nb ? ';' : 0);
+	}
+	return na < nb ? -1 : na > nb;
+}
+
+static const struct pf_paths *sort_paths;	/* qsort() has no context argument */
+
+static int path_index_cmp(const void *a, const void *b)
+{
+	return path_cmp(sort_paths, *(const size_t *)a, *(const size_t *)b);
+}
+
+size_t *pf_paths__sorted(const struct pf_paths *pp)
+{
+	size_t *order = xcalloc(pp->n + 1, sizeof(*order));
+
+	for (size_t i = 0; i < pp->n; i++)
+		order[i] = i;
+	sort_paths = pp;
+	qsort(order, pp->n, sizeof(*order), path_index_cmp);
+	sort_paths = NULL;
+	return order;
+}
+
+int pf_paths__write_path(const struct pf_paths *pp, size_t i, FILE *out)
+{
+	const uint32_t *lab = pp->data + pp->off[i];
+
+	for (uint32_t j = 0; j < pp->len[i]; j++) {
+		if (j && putc(';', out) == EOF)
+			return -1;
+		if (fwrite(strtab__get(pp->labels, lab[j]), 1, strtab__len(pp->labels, lab[j]),
+			   out) != strtab__len(pp->labels, lab[j]))
+			return -1;
+	}
+	return 0;
+}
+
 static int folded_cmp(const void *a, const void *b)
 {
 	const struct pf_folded *x = a, *y = b;

@@ -3,16 +3,22 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 
+/*
+ * Sorted by text, written label by label: the joined lines are never held in memory
+ * (tens of MiB for tens of thousands of deep stacks).
+ */
 int writer_collapsed__write(const struct profile *p, const struct output_opts *o, FILE *out)
 {
-	size_t n = 0;
-	struct pf_folded *f = profile__fold(p, o, &n);
+	struct pf_paths *pp = profile__paths(p, o);
+	size_t *order = pf_paths__sorted(pp);
 	int ret = 0;
 
 	errno = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (fprintf(out, "%s %" PRIu64 "\n", f[i].path, f[i].count) < 0) {
+	for (size_t i = 0; i < pp->n; i++) {
+		if (pf_paths__write_path(pp, order[i], out) ||
+		    fprintf(out, " %" PRIu64 "\n", pp->count[order[i]]) < 0) {
 			ret = errno ? -errno : -EIO;
 			goto out_free;
 		}
@@ -20,6 +26,7 @@ int writer_collapsed__write(const struct profile *p, const struct output_opts *o
 	if (fflush(out) == EOF || ferror(out))
 		ret = errno ? -errno : -EIO;
 out_free:
-	pf_folded__free(f, n);
+	free(order);
+	pf_paths__free(pp);
 	return ret;
 }

@@ -7,6 +7,7 @@
 
 #include "pyflame/profile.h"
 #include "pyflame/util.h"
+#include "pyflame/writers.h"
 #include "profile_build.h"
 
 static char *fold_text(const struct profile *p, const struct output_opts *o)
@@ -19,6 +20,47 @@ static char *fold_text(const struct profile *p, const struct output_opts *o)
 		strbuf_addf(&sb, "%s %llu\n", f[i].path, (unsigned long long)f[i].count);
 	pf_folded__free(f, n);
 	return strbuf_detach(&sb, NULL);
+}
+
+/*
+ * The collapsed writer sorts label sequences without joining them; its lines must come
+ * in exactly the order strcmp() gives the joined texts, where one label is a prefix of
+ * another too ("f (a.py)" before "f (a.py)x (a.py)", which sorts after ";" but
+ * "f (a.py)! (a.py)" before it).
+ */
+static void writer_collapsed__prefix_labels__same_order_as_joined_texts(void **state)
+{
+	static const char *const names[] = { "f", "f (a.py)x", "f (a.py)!", "g", "f (a.py)" };
+	struct profile *p = profile__new();
+	uint32_t proc = profile__process(p, 10, "py", "3.12.0");
+	uint32_t th = profile__thread(p, proc, 10, "main");
+	struct output_opts o = { .line_numbers = 0 };
+	char *buf = NULL, *want;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	unsigned seed = 7;
+
+	(void)state;
+	assert_non_null(out);
+	for (int k = 0; k < 400; k++) {
+		const char *spec[4];
+		char text[4][32];
+		size_t n = 1 + (seed = seed * 1103515245u + 12345u) % 4;
+
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			snprintf(text[i], sizeof(text[i]), "%s@a.py", names[(seed >> 16) % 5]);
+			spec[i] = text[i];
+		}
+		pb_add(p, th, 0, 1 + k % 3, spec, n);
+	}
+	assert_int_equal(writer_collapsed__write(p, &o, out), 0);
+	fclose(out);
+	want = fold_text(p, &o);
+	assert_string_equal(buf, want);
+	free(want);
+	free(buf);
+	profile__free(p);
 }
 
 static void profile_frame__equal_frames__same_index(void **state)
@@ -325,6 +367,7 @@ int main(void)
 		cmocka_unit_test(profile_fold__merge_processes__equal_cmdlines_sum),
 		cmocka_unit_test(profile_fold__separators_in_names__replaced),
 		cmocka_unit_test(profile_fold__empty_profile__no_paths),
+		cmocka_unit_test(writer_collapsed__prefix_labels__same_order_as_joined_texts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

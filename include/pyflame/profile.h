@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "pyflame/strtab.h"
@@ -169,6 +170,10 @@ struct pf_paths {
 };
 struct pf_paths *profile__paths(const struct profile *p, const struct output_opts *o);
 void pf_paths__free(struct pf_paths *pp);
+/* Path indices in the order of their joined texts (as profile__fold sorts), built lazily. */
+size_t *pf_paths__sorted(const struct pf_paths *pp);
+/* Write path i as "label;label;..." (no newline); 0 or -1 on a write error. */
+int pf_paths__write_path(const struct pf_paths *pp, size_t i, FILE *out);
 /*
  * Intern a label (text need not be NUL-terminated) with its kind and, for frames, the
  * file id it came from (UINT32_MAX: none).  Equal texts share one id.
