@@ -62,9 +62,10 @@ split_3_1() {
 	check_collapsed format "$d/p.txt"
 	truth=$("$(checker_python)" -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["share"])' "$d/truth.json")
 	echo "# the target spent a share of $truth of its time in tick_work()"
-	# about 400 samples: +-2 points of sampling noise; a busy machine delays ticks
-	# during the work more than during the sleep, hence the wide band
-	check_collapsed share "$d/p.txt" "re:tick_work .*" "$(awk -v t="$truth" 'BEGIN { print t * 0.5 }')"
+	# about 400 samples: +-2 points of sampling noise.  A busy machine delays ticks
+	# during the work more than during the sleep (0.09-0.15 for 0.20 was seen with both
+	# cores loaded), hence the wide band; a fixed grid gives about 0 or about 1
+	check_collapsed share "$d/p.txt" "re:tick_work .*" "$(awk -v t="$truth" 'BEGIN { print t * 0.25 }')"
 	check_collapsed at-most "$d/p.txt" "re:tick_work .*" "$(awk -v t="$truth" 'BEGIN { print t * 1.5 }')"
 }
 
