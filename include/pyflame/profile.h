@@ -115,7 +115,9 @@ struct output_opts {
  * under line_numbers = 0, equal command lines under merge_processes), sorted bytewise by
  * path (deterministic).  The process frame is "cmdline [pid N]" ("cmdline" when merged),
  * the thread frame "thread TID (name)".  Labels are freshly built strings.  o may be NULL
- * (line numbers on, nothing else).
+ * (line numbers on, nothing else).  It holds every joined line at once (about 1 KiB per
+ * deep stack): the collapsed writer uses pf_paths__sorted() and writes label by label
+ * instead; the tests keep this as the plain strcmp() reference that order is checked by.
  */
 struct pf_folded {
 	char *path;		/* frames joined by ';' */
