@@ -54,6 +54,21 @@
  * can fail while the image changes under it (an exec between our look and the read).
  */
 #define STALE_RETRIES 3
+/*
+ * A fork child holds a copy of its parent's thread states until it runs Python of its
+ * own, and one about to exec (subprocess without vfork) never does: what is read from it
+ * before its exec is its parent's, at the fork.  Its samples are held back this long and
+ * dropped if it execs meanwhile; kept if it does not (a multiprocessing worker) or exits.
+ */
+#define PROVISIONAL_NS 200000000ull
+
+/* A sample held back (see PROVISIONAL_NS). */
+struct prov_sample {
+	uint64_t t_ns;
+	size_t slot;		/* index in proc.threads (not pruned while provisional) */
+	uint32_t stack;
+	unsigned flags;
+};
 
 /* Why a process's sample was skipped at a tick (it could not be stopped to be read). */
 enum skip_cause {
@@ -95,6 +110,10 @@ struct proc {
 	struct unwinder *uw;
 	uint32_t prof_proc;	/* valid when has_prof_proc: made at its first sample */
 	int has_prof_proc;
+	char cmd[128];		/* its command line at its first sample ("" before) */
+	uint64_t provisional_until;	/* see PROVISIONAL_NS; 0: its samples count at once */
+	struct prov_sample *prov;
+	size_t nprov, prov_alloc;
 	char version[32];
 	struct thread_slot *threads;
 	size_t nthreads_alloc;
@@ -112,6 +131,8 @@ struct proc {
 	 */
 	int exec_events;
 	int exec_arm_failed;	/* asking for them failed: image_id watches instead */
+	unsigned exec_arm_tries;	/* tries put off because a thread could not stop */
+	uint64_t exec_arm_next_ns;
 	int stat_fd;
 	uint64_t image;
 	uint64_t next_exec_check_ns, exec_check_ns;
@@ -175,12 +196,25 @@ static void proc_reset(struct proc *p)
 	p->backoff_ns = PROBE_BACKOFF_MIN_NS;
 	p->exec_events = 0;
 	p->exec_arm_failed = 0;
+	p->exec_arm_tries = 0;
+	p->exec_arm_next_ns = 0;
 	p->image = 0;
 	p->next_exec_check_ns = 0;
 	p->exec_check_ns = EXEC_CHECK_MIN_NS;
 	p->shared_vm = 0;
 	p->shared_image = 0;
 	p->has_prof_proc = 0;
+	p->cmd[0] = '\0';
+}
+
+/* p runs a new image: what it held back was its parent's (see PROVISIONAL_NS). */
+static void proc_new_image(struct proc *p)
+{
+	proc_reset(p);
+	p->provisional_until = 0;
+	free(p->prov);
+	p->prov = NULL;
+	p->nprov = p->prov_alloc = 0;
 }
 
 /*
@@ -192,7 +226,7 @@ static uint64_t image_id(struct proc *p)
 {
 	char buf[1024], path[64];
 	unsigned long long v[3];
-	const char *q, *paren;
+	const char *q, *paren, *open_paren;
 	ssize_t n;
 	int field;
 
@@ -218,7 +252,11 @@ static uint64_t image_id(struct proc *p)
 			field++;
 	if (field != 26 || sscanf(q, "%llu %llu %llu", &v[0], &v[1], &v[2]) != 3)
 		return 0;
-	return pf_hash64(v, sizeof(v), pf_hash64(buf, (size_t)(paren - buf), 0)) | 1;
+	/* from the '(' on: the pid is not part of the image (a vfork child shares it) */
+	open_paren = strchr(buf, '(');
+	if (!open_paren || open_paren > paren)
+		return 0;
+	return pf_hash64(v, sizeof(v), pf_hash64(open_paren, (size_t)(paren - open_paren), 0)) | 1;
 }
 
 /*
@@ -230,11 +268,11 @@ static void check_exec(struct proc *p, uint64_t now)
 {
 	uint64_t id;
 
-	if (p->exec_events || now < p->next_exec_check_ns)
+	if (p->exec_events || (now < p->next_exec_check_ns && !p->provisional_until))
 		return;
 	id = image_id(p);
 	if (p->image && id && id != p->image) {
-		proc_reset(p);
+		proc_new_image(p);
 		pf_info("process %d exec'd", p->pid);
 	} else if (p->exec_check_ns < EXEC_CHECK_MAX_NS) {
 		p->exec_check_ns *= 2;
@@ -249,7 +287,7 @@ static struct proc *proc_add(struct run *r, pid_t pid)
 	struct proc *p = proc_find(r, pid);
 
 	if (p) {
-		proc_reset(p);
+		proc_new_image(p);
 		p->stale_tries = 0;
 		return p;
 	}
@@ -272,6 +310,8 @@ static void proc_young(struct proc *p)
 	p->next_exec_check_ns = now + FIRST_LOOK_NS;
 }
 
+static void commit_provisional(struct run *r, struct proc *p);
+
 static void proc_del(struct run *r, pid_t pid)
 {
 	for (size_t i = 0; i < r->nprocs; i++) {
@@ -279,6 +319,8 @@ static void proc_del(struct run *r, pid_t pid)
 
 		if (p->pid != pid)
 			continue;
+		if (p->provisional_until)
+			commit_provisional(r, p);
 		proc_reset(p);
 		if (p->stat_fd >= 0)
 			close(p->stat_fd);
@@ -343,12 +385,11 @@ static int probe_memory(struct run *r, struct proc *p, uint64_t now);
  */
 static uint32_t proc_profile_id(struct run *r, struct proc *p)
 {
-	char cmd[128];
-
 	if (p->has_prof_proc)
 		return p->prof_proc;
-	read_cmdline(p->pid, cmd, sizeof(cmd));
-	p->prof_proc = profile__process(r->prof, p->pid, cmd, p->version);
+	if (!p->cmd[0])
+		read_cmdline(p->pid, p->cmd, sizeof(p->cmd));
+	p->prof_proc = profile__process(r->prof, p->pid, p->cmd, p->version);
 	p->has_prof_proc = 1;
 	r->python_procs++;
 	return p->prof_proc;
@@ -372,7 +413,10 @@ static int proc_stale(struct proc *p, uint64_t now, int err, const char *what)
 	if (err == -ESRCH)
 		return 0;	/* gone: its exit is on its way */
 	id = image_id(p);
-	proc_reset(p);
+	if (!id || (before && id != before))
+		proc_new_image(p);
+	else
+		proc_reset(p);
 	p->image = id;
 	if (!id || (before && id != before)) {
 		pf_info("process %d exec'd or exited while being probed", p->pid);
@@ -619,6 +663,19 @@ struct emit_ctx {
 	struct proc *p;
 };
 
+static void add_sample(struct run *r, struct proc *p, struct thread_slot *s, uint64_t t_ns,
+		       uint32_t stack, unsigned flags)
+{
+	if (!s->has_prof_thread) {
+		s->prof_thread = profile__thread(r->prof, proc_profile_id(r, p), s->tid, s->name);
+		s->has_prof_thread = 1;
+		r->python_threads++;
+	}
+	profile__add(r->prof, s->prof_thread, stack, flags, 1);
+	if (r->raw)
+		rawlog__sample(r->raw, r->prof, t_ns, s->prof_thread, stack, flags);
+}
+
 static void on_thread(void *arg, const struct unwind_thread *t)
 {
 	struct emit_ctx *e = arg;
@@ -649,17 +706,37 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 		return;
 	if (r->o->mode == PF_MODE_GIL && !(flags & PF_SAMPLE_GIL))
 		return;
-	if (!s->has_prof_thread) {
-		s->prof_thread = profile__thread(r->prof, proc_profile_id(r, e->p), s->tid, s->name);
-		s->has_prof_thread = 1;
-		r->python_threads++;
-	}
 	for (unsigned i = 0; i < t->depth; i++)
 		r->stackbuf[i] = profile__frame(r->prof, &t->frames[t->depth - 1 - i]);
 	stack = profile__stack(r->prof, r->stackbuf, t->depth);
-	profile__add(r->prof, s->prof_thread, stack, flags, 1);
-	if (r->raw)
-		rawlog__sample(r->raw, r->prof, r->now_ns, s->prof_thread, stack, flags);
+	if (!e->p->cmd[0])
+		read_cmdline(e->p->pid, e->p->cmd, sizeof(e->p->cmd));
+	if (e->p->provisional_until) {
+		struct proc *p = e->p;
+
+		xgrow((void **)&p->prov, &p->prov_alloc, p->nprov + 1, sizeof(*p->prov));
+		p->prov[p->nprov++] = (struct prov_sample){ r->now_ns, (size_t)(s - p->threads),
+							    stack, flags };
+		return;
+	}
+	add_sample(r, e->p, s, r->now_ns, stack, flags);
+}
+
+/* What a fork child held back counts now: it ran on without exec'ing, or exited. */
+static void commit_provisional(struct run *r, struct proc *p)
+{
+	if (p->nprov)
+		pf_info("process %d: %zu samples held back count (exec_events %d)", p->pid, p->nprov, p->exec_events);
+	p->provisional_until = 0;
+	for (size_t i = 0; i < p->nprov; i++) {
+		const struct prov_sample *ps = &p->prov[i];
+
+		if (ps->slot < p->nthreads_alloc && p->threads[ps->slot].tid)
+			add_sample(r, p, &p->threads[ps->slot], ps->t_ns, ps->stack, ps->flags);
+	}
+	free(p->prov);
+	p->prov = NULL;
+	p->nprov = p->prov_alloc = 0;
 }
 
 /* --- tracer callbacks ------------------------------------------------------------------ */
@@ -695,11 +772,20 @@ static void cb_process_new(void *arg, pid_t pid, pid_t parent, unsigned flags)
 			p->shared_vm = 0;
 		proc_young(p);
 	} else if (pp && pp->state == PROC_PYTHON && p->exec_events) {
+		/*
+		 * It holds a copy of its parent's thread states until it runs Python of its
+		 * own or execs (subprocess without vfork: within a millisecond): read it no
+		 * sooner than any new process, or it shows its parent's stacks for a tick.
+		 */
 		p->loc = pp->loc;
-		p->located = 1;		/* it runs Python at once: sample it from the next tick */
+		p->located = 1;
+		proc_young(p);
 	} else {
 		proc_young(p);
 	}
+	/* a fork child runs its parent's image until it execs: see PROVISIONAL_NS */
+	if (!(flags & TRACER_NEW_SHARED_VM))
+		p->provisional_until = pf_now_ns() + PROVISIONAL_NS;
 }
 
 static void cb_process_exec(void *arg, pid_t pid)
@@ -717,19 +803,29 @@ static void cb_process_exit(void *arg, pid_t pid)
  * findings would go stale unnoticed (its forks inherit them, and the setting).  Stops it
  * once; done here, between events, never while the tracer has a task stopped for us.
  */
-static void arm_exec_events(struct run *r, struct proc *p)
+static void arm_exec_events(struct run *r, struct proc *p, uint64_t now)
 {
 	uint64_t before = p->image;
+	int ret;
 
-	if (tracer__exec_events(r->tr, p->pid, 1)) {
+	if (now < p->exec_arm_next_ns)
+		return;
+	ret = tracer__exec_events(r->tr, p->pid, 1);
+	if ((ret == -EAGAIN || ret == -ETIMEDOUT || ret == -EBUSY) && p->exec_arm_tries < 8) {
+		/* a thread could not stop now (in vfork, or no CPU for it): try again later */
+		p->exec_arm_next_ns = now + (PROBE_BACKOFF_MIN_NS << p->exec_arm_tries++);
+		return;
+	}
+	if (ret) {
 		/* gone, or refused: image_id keeps watching; never stop it for this again */
+		pf_info("process %d: cannot ask for its exec events: %s", p->pid, strerror(-ret));
 		p->exec_arm_failed = 1;
 		return;
 	}
 	p->exec_events = 1;
 	if (image_id(p) != before) {
 		/* it exec'd between the probe and now */
-		proc_reset(p);
+		proc_new_image(p);
 	}
 }
 
@@ -752,7 +848,7 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 		if (p->state != PROC_PYTHON)
 			continue;
 		if (!p->exec_events && !p->exec_arm_failed) {
-			arm_exec_events(r, p);
+			arm_exec_events(r, p, now);
 			if (p->state != PROC_PYTHON)
 				continue;
 		}
@@ -769,7 +865,9 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 		unwinder__sample(p->uw, on_thread, &e, &r->ustats);
 		if (hold)
 			tracer__release(r->tr);
-		if ((r->tick_no & 63) == 0)
+		if (p->provisional_until && now >= p->provisional_until)
+			commit_provisional(r, p);
+		if ((r->tick_no & 63) == 0 && !p->provisional_until)
 			thread_prune(r, p);
 	}
 	if (r->raw)
@@ -1263,6 +1361,9 @@ static int session(struct run_opts *o)
 	ret = tracer__run(r.tr, &res);
 	if (ret)
 		pf_error(ret, "lost track of the command");
+	for (size_t i = 0; i < r.nprocs; i++)
+		if (r.procs[i]->provisional_until)
+			commit_provisional(&r, r.procs[i]);
 	fill_meta(&r);
 	report_sandbox();
 	if (res.exec_errno) {
@@ -1338,7 +1439,7 @@ out_tracer:
 	free(attach_argv[0]);
 	tracer__free(r.tr);
 	for (size_t i = 0; i < r.nprocs; i++) {
-		proc_reset(r.procs[i]);
+		proc_new_image(r.procs[i]);
 		free(r.procs[i]);
 	}
 	free(r.procs);

@@ -1142,7 +1142,7 @@ static size_t hold_collect(struct tracer *t, struct pending *pd, size_t n, uint6
 
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	while (left) {
+	for (;;) {
 		int status;
 		pid_t w = waitpid(-1, &status, __WALL | WNOHANG);
 		uint64_t now;
@@ -1162,13 +1162,19 @@ static size_t hold_collect(struct tracer *t, struct pending *pd, size_t n, uint6
 		}
 		if (w < 0 && errno != EINTR)
 			break;		/* ECHILD: nothing is traced any more */
+		/*
+		 * Leave only with nothing left to wait for: a SIGCHLD taken below may have
+		 * announced stops of other tasks too, and no other one will.
+		 */
 		now = pf_now_ns();
-		if (now >= deadline)
+		if (w == 0 && (!left || now >= deadline))
 			break;
+		if (w < 0)
+			continue;	/* EINTR */
 		/*
 		 * Sleep until a task changes state.  The SIGCHLD taken here is one the event
-		 * loop would have read from its signalfd: every stop it announced has been
-		 * waited for by the time this returns (the drain above runs after it).
+		 * loop would have read from its signalfd: every stop it announced is waited
+		 * for before this returns (the loop leaves only when waitpid finds nothing).
 		 */
 		{
 			uint64_t ns = deadline - now;
