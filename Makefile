@@ -61,7 +61,8 @@ $(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
 $(BUILD)/obj $(BUILD)/tests $(BUILD)/helpers:
 	$(Q)mkdir -p $@
 
-.PHONY: unit tests bats check deps demo install uninstall clean san lint help clang bench-smoke
+.PHONY: unit tests bats check deps demo install uninstall clean san lint help clang bench-smoke \
+	stress-san cpython-tests
 tests: $(TEST_BINS) $(HELPER_BINS)
 
 unit: $(TEST_BINS)
@@ -82,6 +83,7 @@ check:
 	$(Q)$(MAKE) --no-print-directory clang
 	$(Q)$(MAKE) --no-print-directory fuzz-regress
 	$(Q)$(MAKE) --no-print-directory bats
+	$(Q)$(MAKE) --no-print-directory stress-san
 	$(Q)$(MAKE) --no-print-directory bench-smoke
 
 # Every source with clang too (C11, -Werror): skipped, saying so, where clang is missing.
@@ -93,8 +95,24 @@ clang:
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer, in their own build tree.
 san:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/san \
-		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-		unit
+		CFLAGS="$(SAN_FLAGS)" unit
+
+# The stress suite (bats/110-stress.bats: threads + shells, vfork, exec chains, fork
+# storms, daemons, multiprocessing) against a pyflame binary built with AddressSanitizer
+# and UndefinedBehaviorSanitizer: a memory error in the tracer fails it.
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+stress-san:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/san CFLAGS="$(SAN_FLAGS)" build/san/pyflame
+	$(Q)$(MAKE) --no-print-directory $(HELPER_BINS)
+	$(Q)PYFLAME=$(abspath build/san/pyflame) PYFLAME_HELPERS=$(abspath $(BUILD)/helpers) \
+		ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		bats --print-output-on-failure bats/110-stress.bats
+
+# CPython's own subprocess, os, threading, signal and multiprocessing tests without and
+# under pyflame on the two newest local interpreters with the test package: the same
+# results (scripts/cpython-tests.sh).  Minutes: run by .ci/run, not by make check.
+cpython-tests: $(BUILD)/pyflame
+	$(Q)scripts/cpython-tests.sh $(BUILD)/pyflame 2
 
 deps:
 	$(Q)scripts/deps.sh build
@@ -119,7 +137,8 @@ help:
 	@echo 'make            build build/pyflame'
 	@echo 'make demo       profile examples/demo.py and print where the flame graph is'
 	@echo 'make check      install test deps, run unit tests (plain + ASan/UBSan) and bats tests'
-	@echo 'make unit|san|bats  one part of check'
+	@echo 'make unit|san|bats|stress-san  one part of check (stress-san: the stress suite on an ASan/UBSan binary)'
+	@echo 'make cpython-tests  the subprocess/os/threading/signal/multiprocessing tests of CPython under pyflame (minutes)'
 	@echo 'make install    install to $$(DESTDIR)$$(PREFIX) (default /usr/local)'
 
 .PHONY: check-consumers
