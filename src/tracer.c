@@ -77,22 +77,6 @@ struct later {
 	int status;
 };
 
-/* What a wait status means, decided once (classify_stop) for every place that waits. */
-enum stop_kind {
-	STOP_GONE,		/* exited or killed: the task is no more */
-	STOP_SIGNAL,		/* signal-delivery-stop: sig is to be delivered on resume */
-	STOP_EVENT,		/* PTRACE_EVENT_STOP: a first stop, our interrupt, or a group-stop */
-	STOP_NEW_TASK,		/* fork, vfork or clone event: a new task to learn of */
-	STOP_EXEC,		/* exec event: a new image */
-	STOP_OTHER,		/* any other event: resume */
-};
-
-struct stop {
-	enum stop_kind kind;
-	int sig;		/* STOP_SIGNAL: the signal; STOP_EVENT: the stop signal */
-	int event;		/* PTRACE_EVENT_* */
-};
-
 struct tracer {
 	struct tracer_opts opts;
 	const struct tracer_ops *ops;
@@ -590,30 +574,30 @@ static int is_fatal_signal(int sig)
 	       sig == SIGABRT;
 }
 
-static struct stop classify_stop(int status)
+struct tracer_stop tracer__classify_stop(int status)
 {
-	struct stop st = { STOP_OTHER, 0, 0 };
+	struct tracer_stop st = { TRACER_STOP_OTHER, 0, 0 };
 
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
-		st.kind = STOP_GONE;
+		st.kind = TRACER_STOP_GONE;
 		return st;
 	}
 	st.sig = WSTOPSIG(status);
 	st.event = (unsigned)status >> 16;
 	switch (st.event) {
 	case 0:
-		st.kind = STOP_SIGNAL;
+		st.kind = TRACER_STOP_SIGNAL;
 		break;
 	case PTRACE_EVENT_STOP:
-		st.kind = STOP_EVENT;
+		st.kind = TRACER_STOP_EVENT;
 		break;
 	case PTRACE_EVENT_FORK:
 	case PTRACE_EVENT_VFORK:
 	case PTRACE_EVENT_CLONE:
-		st.kind = STOP_NEW_TASK;
+		st.kind = TRACER_STOP_NEW_TASK;
 		break;
 	case PTRACE_EVENT_EXEC:
-		st.kind = STOP_EXEC;
+		st.kind = TRACER_STOP_EXEC;
 		break;
 	default:
 		break;
@@ -735,12 +719,12 @@ static struct task *task_of_stop(struct tracer *t, pid_t tid, int *creator_seen)
 
 static void on_stop(struct tracer *t, pid_t tid, int status)
 {
-	struct stop st = classify_stop(status);
+	struct tracer_stop st = tracer__classify_stop(status);
 	int creator_seen;
 	struct task *k = task_of_stop(t, tid, &creator_seen);
 
 	switch (st.kind) {
-	case STOP_EVENT:
+	case TRACER_STOP_EVENT:
 		if (!(k->flags & TASK_STARTED)) {
 			on_first_stop(t, k, creator_seen);
 			new_thread_options(t, k);
@@ -754,11 +738,11 @@ static void on_stop(struct tracer *t, pid_t tid, int status)
 			resume(tid, 0);		/* an interrupt of ours that came late */
 		}
 		break;
-	case STOP_NEW_TASK:
+	case TRACER_STOP_NEW_TASK:
 		on_new_task(t, tid, st.event);
 		resume(tid, 0);
 		break;
-	case STOP_EXEC: {
+	case TRACER_STOP_EXEC: {
 		unsigned long former = 0;
 
 		/* A non-leader thread that execs takes over the leader's tid. */
@@ -775,7 +759,7 @@ static void on_stop(struct tracer *t, pid_t tid, int status)
 		resume(tid, 0);
 		break;
 	}
-	case STOP_SIGNAL:
+	case TRACER_STOP_SIGNAL:
 		if (is_fatal_signal(st.sig) && t->ops->fatal_signal && t->deferring) {
 			/* its callback reads the process: not while another one is held */
 			xgrow((void **)&t->later, &t->later_alloc, t->nlater + 1, sizeof(*t->later));
@@ -789,8 +773,8 @@ static void on_stop(struct tracer *t, pid_t tid, int status)
 			t->ops->fatal_signal(t->arg, k->tgid, tid, st.sig);
 		resume(tid, st.sig);
 		break;
-	case STOP_GONE:
-	case STOP_OTHER:
+	case TRACER_STOP_GONE:
+	case TRACER_STOP_OTHER:
 		resume(tid, 0);
 		break;
 	}
@@ -1092,17 +1076,17 @@ struct pending {
  */
 static int hold_stop(struct tracer *t, struct pending *pd, int status)
 {
-	struct stop st = classify_stop(status);
+	struct tracer_stop st = tracer__classify_stop(status);
 	int creator_seen;
 	struct task *k;
 
-	if (st.kind == STOP_GONE) {
+	if (st.kind == TRACER_STOP_GONE) {
 		on_exit_status(t, pd->tid, status);
 		return -1;
 	}
 	k = task_of_stop(t, pd->tid, &creator_seen);
 	switch (st.kind) {
-	case STOP_EVENT:
+	case TRACER_STOP_EVENT:
 		if (!(k->flags & TASK_STARTED)) {
 			on_first_stop(t, k, creator_seen);
 			hold_push(t, pd->tid, 0, 0, pd->state);
@@ -1110,14 +1094,14 @@ static int hold_stop(struct tracer *t, struct pending *pd, int status)
 			hold_push(t, pd->tid, 0, is_stop_signal(st.sig), pd->state);
 		}
 		return 1;
-	case STOP_NEW_TASK:
+	case TRACER_STOP_NEW_TASK:
 		on_new_task(t, pd->tid, st.event);
 		hold_push(t, pd->tid, 0, 0, pd->state);
 		return 1;
-	case STOP_EXEC:
+	case TRACER_STOP_EXEC:
 		on_stop(t, pd->tid, status);
 		return -1;
-	case STOP_SIGNAL:
+	case TRACER_STOP_SIGNAL:
 		if (k->tgid == t->child && st.sig > 0 && st.sig < NSIG)
 			t->sig_seen_ns[st.sig] = pf_now_ns();
 		hold_push(t, pd->tid, st.sig, 0, pd->state);
@@ -1316,11 +1300,11 @@ void tracer__release(struct tracer *t)
 /* Let tid go from the stop status says it is in (task_add may move the table). */
 static void detach_stopped(struct tracer *t, pid_t tid, int status)
 {
-	struct stop st = classify_stop(status);
-	int sig = st.kind == STOP_SIGNAL ? st.sig : 0;
+	struct tracer_stop st = tracer__classify_stop(status);
+	int sig = st.kind == TRACER_STOP_SIGNAL ? st.sig : 0;
 	struct task *k;
 
-	if (st.kind == STOP_NEW_TASK) {
+	if (st.kind == TRACER_STOP_NEW_TASK) {
 		/* the new task is traced too and must be let go as well */
 		unsigned long msg = 0;
 

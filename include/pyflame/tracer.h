@@ -64,6 +64,27 @@ struct tracer_counts {
 	size_t ndetached_pids;
 };
 
+/*
+ * What a wait status means, decided once for every place that waits (the event loop,
+ * tracer__hold, detaching).
+ */
+enum tracer_stop_kind {
+	TRACER_STOP_GONE,	/* exited or killed: the task is no more */
+	TRACER_STOP_SIGNAL,	/* signal-delivery-stop: sig is to be delivered on resume */
+	TRACER_STOP_EVENT,	/* PTRACE_EVENT_STOP: a first stop, an interrupt, a group-stop */
+	TRACER_STOP_NEW_TASK,	/* fork, vfork or clone event: a new task to learn of */
+	TRACER_STOP_EXEC,	/* exec event: a new image */
+	TRACER_STOP_OTHER,	/* any other event: resume */
+};
+
+struct tracer_stop {
+	enum tracer_stop_kind kind;
+	int sig;		/* SIGNAL: the signal; EVENT: the stop signal */
+	int event;		/* PTRACE_EVENT_* (0 for a signal-delivery-stop) */
+};
+
+struct tracer_stop tracer__classify_stop(int status);
+
 struct tracer;
 
 struct tracer *tracer__new(const struct tracer_opts *o, const struct tracer_ops *ops, void *arg);
