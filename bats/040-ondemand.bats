@@ -157,6 +157,17 @@ assert any(t["gil"] for t in d["threads"] if t["name"] == "worker-a") or True
 	for_each_python 3.6 _crash
 }
 
+@test "many crashes: three full crash stacks, then one line each naming --no-crash-stacks" {
+	run_pyflame_split run -q -o "$D/m.txt" -- "$PY3" "$TARGETS/crash.py" many 6
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = "children done" ]
+	[ "$(grep -c 'received SIGSEGV in thread [0-9]*; its Python stacks:' <<<"$stderr")" -eq 3 ]
+	[ "$(grep -c 'read_null_pointer' <<<"$stderr")" -eq 3 ]
+	[ "$(grep -cE '^pyflame: process [0-9]+ received SIGSEGV in thread [0-9]+( \(|$)' <<<"$stderr")" -eq 3 ]
+	[ "$(grep -c -- '--no-crash-stacks turns these off' <<<"$stderr")" -eq 1 ]
+}
+
 @test "os.abort() prints the Python stack; status is SIGABRT" {
 	line=$(line_of "$TARGETS/crash.py" "# ABORT_HERE")
 	run_pyflame_split -134 run -q -o "$D/a.txt" -- "$PY3" "$TARGETS/crash.py" abort

@@ -149,6 +149,7 @@ struct run {
 	uint64_t start_ns, now_ns;
 	size_t python_procs, python_threads;
 	uint64_t skipped[SKIP__COUNT];	/* process samples skipped, by cause */
+	unsigned crashes;		/* crash stacks printed (see CRASH_STACKS_FULL) */
 	uint32_t *stackbuf;
 	int reader_said;
 	struct rawlog *raw;
@@ -929,25 +930,17 @@ static void cb_signal(void *arg, const struct signalfd_siginfo *si)
 /* Will sig kill pid (default disposition), rather than run a handler or be ignored? */
 static int signal_is_fatal_for(pid_t pid, int sig)
 {
-	char path[64];
-	struct strbuf sb = STRBUF_INIT;
-	static const char *const keys[] = { "\nSigCgt:", "\nSigIgn:" };
-	int fatal = 1;
+	static const char *const keys[] = { "SigCgt", "SigIgn", NULL };
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (pf_read_file(path, &sb, 8192) || !sb.buf)
-		goto out;
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		const char *p = strstr(sb.buf, keys[i]);
-		unsigned long long mask;
-
-		if (p && sscanf(p + strlen(keys[i]), "%llx", &mask) == 1 && (mask >> (sig - 1)) & 1)
-			fatal = 0;
-	}
-out:
-	strbuf_release(&sb);
-	return fatal;
+	return !procfs__signal_in(pid, sig, keys);
 }
+
+/*
+ * Crash stacks printed in full; later crashes get one line each.  A test suite that
+ * checks crash handling (CPython's test_faulthandler) crashes dozens of processes on
+ * purpose, and the job log is for its own output.
+ */
+#define CRASH_STACKS_FULL 3
 
 static void cb_fatal_signal(void *arg, pid_t pid, pid_t tid, int sig)
 {
@@ -963,6 +956,13 @@ static void cb_fatal_signal(void *arg, pid_t pid, pid_t tid, int sig)
 	if (p->state != PROC_PYTHON)
 		return;
 	p->crash_dumped = 1;
+	if (++r->crashes > CRASH_STACKS_FULL) {
+		fprintf(stderr, "pyflame: process %d received SIG%s in thread %d%s\n", (int)pid,
+			sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", (int)tid,
+			r->crashes == CRASH_STACKS_FULL + 1 ? " (more crashes: one line each; "
+			"--no-crash-stacks turns these off)" : "");
+		return;
+	}
 	snprintf(heading, sizeof(heading), "pyflame: process %d received SIG%s in thread %d; "
 		 "its Python stacks:", (int)pid, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
 		 (int)tid);

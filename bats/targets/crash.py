@@ -1,6 +1,6 @@
 """Die by a fatal signal inside known Python functions.
 
-usage: crash.py segv|abort
+usage: crash.py segv|abort|many N   (many: N child processes, each killed by SIGSEGV)
 """
 import ctypes
 import os
@@ -29,6 +29,11 @@ def main():
     t.start()
     if sys.argv[1] == "segv":
         read_null_pointer()
+    elif sys.argv[1] == "many":
+        import subprocess
+        for _ in range(int(sys.argv[2])):
+            subprocess.run([sys.executable, __file__, "segv"])
+        print("children done")
     else:
         give_up()
 
