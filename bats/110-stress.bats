@@ -176,3 +176,35 @@ mp_method() {
 		mp_method "$("$PY3" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" "$PY3" "$m"
 	done
 }
+
+@test "SIGTERM to pyflame in the middle of threads running shells under --blocking: forwarded, ends" {
+	local pf st i
+
+	: >"$STRESS_PIDS"
+	"$PYFLAME" run -q --blocking -r 500 -o "$D/p.txt" -- "$PY3" "$TARGETS/stress.py" shells 100000 \
+		>"$D/out" 2>"$D/err" &
+	pf=$!
+	# once the script runs (its pid is recorded), ask pyflame to end it
+	for ((i = 0; i < 600; i++)); do
+		[ -s "$STRESS_PIDS" ] && break
+		sleep 0.05
+	done
+	sleep 1
+	kill -TERM "$pf"
+	# bounded: a hang fails here rather than at the suite's timeout
+	for ((i = 0; i < 600; i++)); do
+		kill -0 "$pf" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$pf" 2>/dev/null; then
+		kill -9 "$pf"
+		echo "pyflame did not end within 30 s of SIGTERM"
+		return 1
+	fi
+	st=0
+	wait "$pf" || st=$?
+	echo "# status $st; stderr: $(cat "$D/err")"
+	# the script died of the forwarded SIGTERM, and pyflame says so by its own status
+	[ "$st" -eq 143 ]
+	assert_nothing_held
+}
