@@ -880,7 +880,8 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 static int dump_process(struct run *r, struct proc *p, const struct stackdump_opts *so)
 {
 	int hold = r->o->blocking || p->mem.kind == REMOTE_PEEK;
-	const struct pf_process *pp = &r->prof->procs[proc_profile_id(r, p)];
+	uint32_t id = proc_profile_id(r, p);	/* first: it may move r->prof->procs */
+	const struct pf_process *pp = &r->prof->procs[id];
 	int ret;
 
 	if (hold && tracer__hold(r->tr, p->pid, 0)) {
@@ -1503,13 +1504,15 @@ static pid_t *idle_threads(pid_t pid, size_t *n)
 int cmd_dump(struct run_opts *o)
 {
 	struct run r = { .o = o };
-	struct tracer_opts to = { .follow = 1 };
+	/* a dump stops the process once: it may wait longer for a loaded machine than a tick */
+	struct tracer_opts to = { .follow = 1, .hold_wait_ns = 2000000000ull };
 	struct stackdump_opts so = { .json = o->json };
 	pid_t pid = o->attach_pid;
 	pid_t *idle = NULL;
 	size_t nidle = 0;
 	struct proc *p;
 	int status = 1, ret;
+	uint32_t id;
 
 	if (kill(pid, 0) < 0 && errno == ESRCH) {
 		pf_error(0, "no process %d", (int)pid);
@@ -1549,8 +1552,10 @@ int cmd_dump(struct run_opts *o)
 				 "executable or libraries, or not initialised yet)", (int)pid);
 		goto out_release;
 	}
+	/* the id first: making it may move r.prof->procs */
+	id = proc_profile_id(&r, p);
 	status = stackdump__print(p->uw, r.prof->strings, pid,
-				  strtab__get(r.prof->strings, r.prof->procs[proc_profile_id(&r, p)].cmdline),
+				  strtab__get(r.prof->strings, r.prof->procs[id].cmdline),
 				  p->version, &so, stdout) ? 1 : 0;
 	if (status)
 		pf_error(0, "could not read the stacks of process %d", (int)pid);

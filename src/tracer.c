@@ -1220,7 +1220,8 @@ int tracer__hold(struct tracer *t, pid_t pid, int all_threads)
 	for (size_t i = 0; i < n; i++)
 		if (ptrace(PTRACE_INTERRUPT, pd[i].tid, 0L, 0L) < 0)
 			pd[i].done = -1;
-	late = hold_collect(t, pd, n, pf_now_ns() + HOLD_WAIT_NS);
+	late = hold_collect(t, pd, n, pf_now_ns() +
+			   (t->opts.hold_wait_ns ? t->opts.hold_wait_ns : HOLD_WAIT_NS));
 	for (size_t i = 0; i < n; i++) {
 		if (pd[i].done > 0)
 			continue;

@@ -37,6 +37,8 @@ struct tracer_opts {
 	uint64_t spin_ns;	/* after a stop, busy-poll up to this long for the next one
 				 * before sleeping (0: always sleep); see spin() in tracer.c */
 	int spin_adaptive;	/* only as long as stops keep coming that close together */
+	uint64_t hold_wait_ns;	/* how long tracer__hold waits for threads to stop (0: 20 ms,
+				 * what a tick can spend; a one-off dump can wait longer) */
 	uint64_t grace_ns;	/* after forwarding SIGTERM/INT/HUP/QUIT sent to pyflame, wait this
 				 * long for the command to end, then give up on it (0 = forever) */
 };
