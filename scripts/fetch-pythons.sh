@@ -152,6 +152,12 @@ for f in "$tmp"/root/usr/lib/x86_64-linux-gnu/libpython3.*.so.1.0; do
 	patchelf --force-rpath --set-rpath "$libdir" "$f" || say "patchelf failed on ${f##*/}"
 done
 
+# python3.X-config as the -dev package (not downloaded) would name it.
+for m in "${minors[@]}"; do
+	[ -e "$tmp/root/usr/bin/x86_64-linux-gnu-python$m-config" ] &&
+		ln -sf "x86_64-linux-gnu-python$m-config" "$tmp/root/usr/bin/python$m-config"
+done
+
 # Put the new folder in place, then keep the interpreters that run.
 rm -rf "$dir.old"
 [ -e "$dir" ] && mv "$dir" "$dir.old"
