@@ -92,9 +92,12 @@ apt_opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$tmp/apt
 	-o "Dir::State::Lists=$tmp/apt/lists" -o "Dir::Cache=$tmp/apt/cache"
 	-o "Dir::State::status=/dev/null" -o "APT::Architecture=amd64" -o "Debug::NoLocking=1")
 
-if ! apt-get "${apt_opts[@]}" -qq update >"$tmp/update.log" 2>&1; then
-	say "skipped: cannot read Debian unstable's package lists:"
+# apt-get update exits 0 when a source cannot be reached: look for the list itself.
+if ! apt-get "${apt_opts[@]}" -qq update >"$tmp/update.log" 2>&1 ||
+	! ls "$tmp"/apt/lists/*_Packages* >/dev/null 2>&1; then
+	say "skipped: cannot read Debian unstable's package lists from $mirror:"
 	sed 's/^/  /' "$tmp/update.log" | tail -n 3 >&2
+	say "the tests run on the interpreters this machine has"
 	exit 0
 fi
 
@@ -138,17 +141,17 @@ final="$dir/root"
 libdir="$final/usr/lib/x86_64-linux-gnu"
 interp="$libdir/ld-linux-x86-64.so.2"
 if [ ! -e "$tmp/root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" ]; then
-	say "skipped: unstable's libc6 was not downloaded"
+	say "skipped: unstable's libc6 was not downloaded (nor: ${skipped[*]:-nothing else})"
 	exit 0
 fi
 for f in "$tmp"/root/usr/bin/python3.*; do
-	[ -f "$f" ] && [ ! -L "$f" ] || continue
+	if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
 	head -c 4 "$f" | grep -q ELF || continue
 	patchelf --set-interpreter "$interp" --force-rpath --set-rpath "$libdir" "$f" ||
 		say "patchelf failed on ${f##*/}"
 done
 for f in "$tmp"/root/usr/lib/x86_64-linux-gnu/libpython3.*.so.1.0; do
-	[ -f "$f" ] && [ ! -L "$f" ] || continue
+	if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
 	patchelf --force-rpath --set-rpath "$libdir" "$f" || say "patchelf failed on ${f##*/}"
 done
 
