@@ -167,7 +167,7 @@ rm -rf "$dir.old"
 mkdir -p "$(dirname "$dir")"
 mv "$tmp" "$dir" || { say "skipped: cannot move the folder into $dir"; exit 0; }
 trap - EXIT
-rm -rf "$dir.old" "$dir/debs" "$dir/apt/cache"
+rm -rf "$dir.old" "$dir/debs" "$dir/apt"
 : >"$dir/pythons.txt"
 for m in "${minors[@]}"; do
 	for p in "$final/usr/bin/python$m" "$final/usr/bin/python$m-nopie" "$final/usr/bin/python${m}d"; do
