@@ -62,7 +62,7 @@ $(BUILD)/obj $(BUILD)/tests $(BUILD)/helpers:
 	$(Q)mkdir -p $@
 
 .PHONY: unit tests bats check deps demo install uninstall clean san lint help clang bench-smoke \
-	stress-san cpython-tests
+	stress-san cpython-tests pythons
 tests: $(TEST_BINS) $(HELPER_BINS)
 
 unit: $(TEST_BINS)
@@ -75,9 +75,12 @@ bats: $(BUILD)/pyflame $(HELPER_BINS)
 
 # Everything a contributor must keep green: unit tests (plain and sanitized), a clang
 # build with warnings as errors, the fuzzers' regression inputs, the CLI tests, and a few seconds of the benchmark suite
-# (to keep it working; its figures are not judged).
+# (to keep it working; its figures are not judged).  Real CPython builds the system lacks
+# (3.14, 3.15) are fetched first, once, into a cache outside the checkout; where that
+# cannot be done the tests run on what there is, and say what was skipped.
 check:
 	$(Q)scripts/deps.sh test
+	$(Q)$(MAKE) --no-print-directory pythons
 	$(Q)$(MAKE) --no-print-directory all unit
 	$(Q)$(MAKE) --no-print-directory san
 	$(Q)$(MAKE) --no-print-directory clang
@@ -119,6 +122,14 @@ cpython-tests: $(BUILD)/pyflame
 deps:
 	$(Q)scripts/deps.sh build
 
+# Real CPython 3.14 and 3.15 builds (PIE, non-PIE, debug, shared libpython) for the tests,
+# from Debian unstable, in $${PYFLAME_PYTHONS_DIR:-~/.cache/pyflame/pythons}; never fails.
+# PYFLAME_FETCH_PYTHONS=0 skips it.
+pythons:
+	$(Q)if [ "$${PYFLAME_FETCH_PYTHONS:-1}" = 0 ]; then \
+		echo "pythons: PYFLAME_FETCH_PYTHONS=0, not fetched"; \
+	else scripts/fetch-pythons.sh; fi
+
 demo:
 	$(Q)scripts/deps.sh build
 	$(Q)$(MAKE) --no-print-directory all
@@ -141,6 +152,7 @@ help:
 	@echo 'make check      install test deps, run unit tests (plain + ASan/UBSan) and bats tests'
 	@echo 'make unit|san|bats|stress-san  one part of check (stress-san: the stress suite on an ASan/UBSan binary)'
 	@echo 'make cpython-tests  the subprocess/os/threading/signal/multiprocessing tests of CPython under pyflame (minutes)'
+	@echo 'make pythons    fetch real CPython 3.14/3.15 builds for the tests (scripts/fetch-pythons.sh)'
 	@echo 'make install    install to $$(DESTDIR)$$(PREFIX) (default /usr/local)'
 
 .PHONY: check-consumers

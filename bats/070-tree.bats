@@ -252,8 +252,14 @@ _subinterp() {
 	timeout -k 5 120 "$PYFLAME" run -q -r 200 -o "$d/s.txt" -- "$py" "$TARGETS/subinterp.py"
 	check_collapsed format "$d/s.txt"
 	# the thread runs in the subinterpreter: its stack is there, and the thread is counted
-	# once per tick (not also through its state in the main interpreter)
-	check_collapsed share "$d/s.txt" "re:sub_hot \(<string>:[0-9]+\)" 0.8
+	# once per tick, not also through its state in the main interpreter (which waits in
+	# the call that runs the code: that stack would take as many samples).  The code's
+	# file name is <string> up to 3.13 (run_string), <script> from 3.14 (exec).  Start-up
+	# (slow in debug builds) is not what this test is about, so no share of all samples.
+	local t=$TARGETS/subinterp.py
+	check_collapsed ratio "$d/s.txt" "re:sub_hot \(<(string|script)>:[0-9]+\)" \
+		"re:<module> \(.*subinterp\.py:($(line_of "$t" 'run_string(iid')|$(line_of "$t" 'exec(iid'))\)" 1.0 0.05
+	check_collapsed share "$d/s.txt" "re:sub_hot \(<(string|script)>:[0-9]+\)" 0.5
 }
 
 @test "a subinterpreter's threads are sampled, each OS thread once per tick (3.12+)" {

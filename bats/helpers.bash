@@ -2,7 +2,10 @@
 #
 # PYFLAME          the binary under test (default: build/pyflame next to bats/)
 # PYFLAME_TEST_PYTHONS  extra interpreters, colon-separated
-# PYFLAME_TEST_ONLY_LISTED=1  use only $PYFLAME_TEST_PYTHONS (no pyenv, no /usr/bin)
+# PYFLAME_TEST_ONLY_LISTED=1  use only $PYFLAME_TEST_PYTHONS (no pyenv, no /usr/bin, no cache)
+# PYFLAME_PYTHONS_DIR   where scripts/fetch-pythons.sh keeps real CPython builds that the
+#                       system lacks (default ~/.cache/pyflame/pythons); its pythons.txt
+#                       lists them (PIE, non-PIE, debug), and every one is tested
 
 BATS_DIR=$(cd "$BATS_TEST_DIRNAME" && pwd -P)
 TARGETS="$BATS_DIR/targets"
@@ -46,6 +49,13 @@ _discover_pythons() {
 	[ "${PYFLAME_TEST_ONLY_LISTED:-0}" = 1 ] || for c in /usr/bin/python3 /usr/bin/python3.* /usr/local/bin/python3.*; do
 		cands+=("$c")
 	done
+	local fetched=" " list
+	list="$(fetched_pythons_dir)/pythons.txt"
+	if [ "${PYFLAME_TEST_ONLY_LISTED:-0}" != 1 ] && [ -s "$list" ]; then
+		while read -r c; do
+			[ -n "$c" ] && cands+=("$c") && fetched="$fetched$c "
+		done <"$list"
+	fi
 	if [ -n "${PYFLAME_TEST_PYTHONS:-}" ]; then
 		local IFS=:
 		# shellcheck disable=SC2206
@@ -55,7 +65,11 @@ _discover_pythons() {
 	for c in "${cands[@]}"; do
 		case "${c##*/}" in
 		python2.7 | python3 | python3.[0-9] | python3.[0-9][0-9] | python3.[0-9]d | python3.[0-9][0-9]d) ;;
-		*) [ -n "${PYFLAME_TEST_PYTHONS:-}" ] && [[ ":$PYFLAME_TEST_PYTHONS:" == *":$c:"* ]] || continue ;;
+		*)
+			[[ "$fetched" == *" $c "* ]] ||
+				{ [ -n "${PYFLAME_TEST_PYTHONS:-}" ] && [[ ":$PYFLAME_TEST_PYTHONS:" == *":$c:"* ]]; } ||
+				continue
+			;;
 		esac
 		[ -f "$c" ] && [ -x "$c" ] || continue
 		real=$(readlink -f "$c") || continue
@@ -66,6 +80,18 @@ _discover_pythons() {
 		2.7 | 3.[6-9] | 3.[1-9][0-9]) echo "$v $c" ;;
 		esac
 	done | sort -t. -k1,1n -k2,2n -s
+}
+
+# The folder of scripts/fetch-pythons.sh (it may not exist).
+fetched_pythons_dir() {
+	echo "${PYFLAME_PYTHONS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pyflame/pythons}"
+}
+
+# The root folder of the fetched builds (usr/ under it), when a fetched PATH is one of them.
+fetched_root_of() {
+	local d
+	d=$(fetched_pythons_dir)/root
+	case "$1" in "$d"/*) echo "$d" ;; *) return 1 ;; esac
 }
 
 # All interpreters as "VERSION PATH" lines.
@@ -95,11 +121,17 @@ pythons_between() {
 	done < <(pythons)
 }
 
-# A Python 3 to run the checkers and the non-profiling targets (the newest found).
+# A Python 3 to run the checkers and the non-profiling targets: the newest found, but not
+# a debug build (several times slower) nor a fetched one while the machine has its own.
 checker_python() {
-	local line
+	local line v p
 
-	line=$(pythons_between 3.6 | tail -n 1)
+	line=$(pythons_between 3.6 | while read -r v p; do
+		case "$p" in *d) continue ;; esac
+		fetched_root_of "$p" >/dev/null && continue
+		echo "$v $p"
+	done | tail -n 1)
+	[ -n "$line" ] || line=$(pythons_between 3.6 | tail -n 1)
 	[ -n "$line" ] || return 1
 	echo "${line#* }"
 }

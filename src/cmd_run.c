@@ -469,7 +469,12 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 			char v[32];
 
 			pyprobe__version_str(&p->loc, v, sizeof(v));
-			if (p->loc.debug_build)
+			if (p->loc.version > py_offsets__newest())
+				pf_warn("process %d ('%s'): CPython %s is newer than this pyflame, "
+					"which knows up to %u.%u: pyflame needs an update to sample it",
+					p->pid, p->loc.binary, v, PY_VER_MAJOR(py_offsets__newest()),
+					PY_VER_MINOR(py_offsets__newest()));
+			else if (p->loc.debug_build)
 				pf_warn("process %d ('%s'): CPython %s debug build (Py_DEBUG) is not "
 					"supported; not sampling it", p->pid, p->loc.binary, v);
 			else

@@ -216,8 +216,8 @@ const struct py_offsets *py_offsets__table(unsigned version)
 /* --- _Py_DebugOffsets ------------------------------------------------------------ */
 
 /*
- * The fields we use, by name; each variant gives the byte offset of the field inside
- * _Py_DebugOffsets (all u64 after the 8-byte cookie), or 0 when the variant lacks it.
+ * The fields we use, by name.  A row of dbg_layouts gives the byte offset of each inside
+ * _Py_DebugOffsets (all u64 after the 8-byte cookie), or 0 when that version lacks it.
  */
 enum dbg_field {
 	D_VERSION, D_FREE_THREADED,
@@ -225,54 +225,93 @@ enum dbg_field {
 	D_IS_SIZE, D_IS_ID, D_IS_NEXT, D_IS_THREADS_HEAD, D_IS_CEVAL_GIL, D_IS_GIL_STATE,
 	D_IS_GIL_ENABLED, D_IS_GIL_LOCKED, D_IS_GIL_HOLDER, D_IS_CODE_GEN,
 	D_TS_SIZE, D_TS_NEXT, D_TS_INTERP, D_TS_CURRENT_FRAME, D_TS_THREAD_ID,
-	D_TS_NATIVE_THREAD_ID, D_TS_DATASTACK_CHUNK, D_TS_STATUS,
+	D_TS_NATIVE_THREAD_ID, D_TS_DATASTACK_CHUNK, D_TS_STATUS, D_TS_HOLDS_GIL,
 	D_IF_SIZE, D_IF_PREVIOUS, D_IF_EXECUTABLE, D_IF_INSTR_PTR, D_IF_OWNER, D_IF_TLBC_INDEX,
 	D_CO_SIZE, D_CO_FILENAME, D_CO_NAME, D_CO_QUALNAME, D_CO_LINETABLE, D_CO_FIRSTLINENO,
 	D_CO_CODE_ADAPTIVE, D_CO_TLBC,
 	D_OB_SIZE, D_OB_TYPE,
 	D_BYTES_SIZE, D_BYTES_OB_SIZE, D_BYTES_OB_SVAL,
-	D_STR_SIZE, D_STR_STATE, D_STR_LENGTH, D_STR_ASCIIOBJECT_SIZE,
+	D_STR_SIZE, D_STR_STATE, D_STR_LENGTH, D_STR_ASCIIOBJECT_SIZE, D_STR_COMPACT_SIZE,
 	D__COUNT,
 };
 
-struct dbg_layout {
-	unsigned minor;
-	size_t struct_size;
-	uint16_t at[D__COUNT];
+/* Bits of PyASCIIObject.state: kind (3 bits) at shift, compact, ascii. */
+struct dbg_str_bits {
+	int kind_shift, compact_bit, ascii_bit;
 };
 
+/*
+ * Everything pyflame knows about one minor version's _Py_DebugOffsets: where each field
+ * sits in the struct, and the facts the struct does not carry.  This table is the only
+ * place that knows which version has what; py_offsets__from_debug() reads a row and never
+ * asks which version it is.  Adding a CPython: a row (citing the CPython changes it
+ * follows), a blob in tests/test_unwind.c, and the real build in scripts/fetch-pythons.sh.
+ */
+struct dbg_layout {
+	unsigned minor;
+	size_t struct_size;		/* sizeof(_Py_DebugOffsets) */
+	uint16_t at[D__COUNT];
+	int holds_gil_bit;		/* GIL build: bit of tstate->_status that says it, or -1 */
+	int64_t holds_gil;		/* GIL build: int tstate->holds_gil the struct omits, or N */
+	uint64_t tag_mask, tag_mask_ft;	/* _PyStackRef tag bits of f_executable: GIL, FT build */
+	struct dbg_str_bits str, str_ft;
+	int64_t compact_extra;		/* sizeof(PyCompactUnicodeObject) - sizeof(PyASCIIObject)
+					   when the struct does not give the former */
+};
+
+/* The fields of 3.13 and 3.14 that did not move. */
+#define DBG_HEAD [D_VERSION] = 8, [D_FREE_THREADED] = 16, \
+	[D_RT_SIZE] = 24, [D_RT_FINALIZING] = 32, [D_RT_INTERPRETERS_HEAD] = 40, \
+	[D_IS_SIZE] = 48, [D_IS_ID] = 56, [D_IS_NEXT] = 64, [D_IS_THREADS_HEAD] = 72
+#define STR_BITS_312 { .kind_shift = 2, .compact_bit = 5, .ascii_bit = 6 }
+/* 3.14t: state.interned became a whole byte (atomic access), the bit fields moved up. */
+#define STR_BITS_314T { .kind_shift = 8, .compact_bit = 11, .ascii_bit = 12 }
+
 static const struct dbg_layout dbg_layouts[] = {
+	/*
+	 * 3.13: _Py_DebugOffsets first shipped (gh-106597); the free-threaded fields came
+	 * with gh-123041.  holds_gil is bit 5 of tstate->_status (gh-118727).  f_executable
+	 * is a plain PyObject *; str state bits as 3.12 (3.13t too).
+	 */
 	{
 		.minor = 13, .struct_size = 584,
 		.at = {
-			[D_VERSION] = 8, [D_FREE_THREADED] = 16,
-			[D_RT_SIZE] = 24, [D_RT_FINALIZING] = 32, [D_RT_INTERPRETERS_HEAD] = 40,
-			[D_IS_SIZE] = 48, [D_IS_ID] = 56, [D_IS_NEXT] = 64,
-			[D_IS_THREADS_HEAD] = 72, [D_IS_CEVAL_GIL] = 112, [D_IS_GIL_STATE] = 120,
+			DBG_HEAD,
+			[D_IS_CEVAL_GIL] = 112, [D_IS_GIL_STATE] = 120,
 			[D_IS_GIL_ENABLED] = 128, [D_IS_GIL_LOCKED] = 136,
-			[D_IS_GIL_HOLDER] = 144, [D_IS_CODE_GEN] = 0,
+			[D_IS_GIL_HOLDER] = 144,
 			[D_TS_SIZE] = 152, [D_TS_NEXT] = 168, [D_TS_INTERP] = 176,
 			[D_TS_CURRENT_FRAME] = 184, [D_TS_THREAD_ID] = 192,
 			[D_TS_NATIVE_THREAD_ID] = 200, [D_TS_DATASTACK_CHUNK] = 208,
 			[D_TS_STATUS] = 216,
 			[D_IF_SIZE] = 224, [D_IF_PREVIOUS] = 232, [D_IF_EXECUTABLE] = 240,
-			[D_IF_INSTR_PTR] = 248, [D_IF_OWNER] = 264, [D_IF_TLBC_INDEX] = 0,
+			[D_IF_INSTR_PTR] = 248, [D_IF_OWNER] = 264,
 			[D_CO_SIZE] = 272, [D_CO_FILENAME] = 280, [D_CO_NAME] = 288,
 			[D_CO_QUALNAME] = 296, [D_CO_LINETABLE] = 304, [D_CO_FIRSTLINENO] = 312,
-			[D_CO_CODE_ADAPTIVE] = 344, [D_CO_TLBC] = 0,
+			[D_CO_CODE_ADAPTIVE] = 344,
 			[D_OB_SIZE] = 352, [D_OB_TYPE] = 360,
 			[D_BYTES_SIZE] = 512, [D_BYTES_OB_SIZE] = 520, [D_BYTES_OB_SVAL] = 528,
 			[D_STR_SIZE] = 536, [D_STR_STATE] = 544, [D_STR_LENGTH] = 552,
 			[D_STR_ASCIIOBJECT_SIZE] = 560,
 		},
+		.holds_gil_bit = 5, .holds_gil = N,
+		.tag_mask = 0, .tag_mask_ft = 0,
+		.str = STR_BITS_312, .str_ft = STR_BITS_312,
+		.compact_extra = 16,
 	},
+	/*
+	 * 3.14: interpreter_state gains threads_main, code_object_generation and
+	 * tlbc_generation; interpreter_frame gains stackpointer and tlbc_index; code_object
+	 * gains co_tlbc (thread-local bytecode, gh-115999); set, gen and llist_node groups,
+	 * and debugger_support for PEP 768's sys.remote_exec (gh-131591).  holds_gil left
+	 * _status for an int of its own at 36, which the struct does not give.
+	 * f_executable is a tagged _PyStackRef: Py_TAG_BITS 3, 1 in the FT build.
+	 */
 	{
 		.minor = 14, .struct_size = 760,
 		.at = {
-			[D_VERSION] = 8, [D_FREE_THREADED] = 16,
-			[D_RT_SIZE] = 24, [D_RT_FINALIZING] = 32, [D_RT_INTERPRETERS_HEAD] = 40,
-			[D_IS_SIZE] = 48, [D_IS_ID] = 56, [D_IS_NEXT] = 64,
-			[D_IS_THREADS_HEAD] = 72, [D_IS_CEVAL_GIL] = 120, [D_IS_GIL_STATE] = 128,
+			DBG_HEAD,
+			[D_IS_CEVAL_GIL] = 120, [D_IS_GIL_STATE] = 128,
 			[D_IS_GIL_ENABLED] = 136, [D_IS_GIL_LOCKED] = 144,
 			[D_IS_GIL_HOLDER] = 152, [D_IS_CODE_GEN] = 160,
 			[D_TS_SIZE] = 176, [D_TS_NEXT] = 192, [D_TS_INTERP] = 200,
@@ -289,8 +328,53 @@ static const struct dbg_layout dbg_layouts[] = {
 			[D_STR_SIZE] = 616, [D_STR_STATE] = 624, [D_STR_LENGTH] = 632,
 			[D_STR_ASCIIOBJECT_SIZE] = 640,
 		},
+		.holds_gil_bit = -1, .holds_gil = 36,
+		.tag_mask = 3, .tag_mask_ft = 1,
+		.str = STR_BITS_312, .str_ft = STR_BITS_314T,
+		.compact_extra = 16,
+	},
+	/*
+	 * 3.15: thread_state gains base_frame, last_profiled_frame and
+	 * last_profiled_frame_seq after current_frame (profiling.sampling, gh-135953), and
+	 * holds_gil, gil_requested, current_exception and exc_state after status (GIL
+	 * contention markers, gh-139485); a new err_stackitem group follows it, so every
+	 * later group moves.  type_object gains tp_basicsize and tp_dictoffset, a
+	 * heap_type_object group follows; unicode_object gains compactunicodeobject_size;
+	 * gc gains frame and generation stats.  Py_TAG_BITS is 3 in every build.
+	 * Checked against Debian's 3.15.2 (PIE, non-PIE, debug, libpython3.15.so).
+	 */
+	{
+		.minor = 15, .struct_size = 888,
+		.at = {
+			DBG_HEAD,
+			[D_IS_CEVAL_GIL] = 120, [D_IS_GIL_STATE] = 128,
+			[D_IS_GIL_ENABLED] = 136, [D_IS_GIL_LOCKED] = 144,
+			[D_IS_GIL_HOLDER] = 152, [D_IS_CODE_GEN] = 160,
+			[D_TS_SIZE] = 176, [D_TS_NEXT] = 192, [D_TS_INTERP] = 200,
+			[D_TS_CURRENT_FRAME] = 208, [D_TS_THREAD_ID] = 240,
+			[D_TS_NATIVE_THREAD_ID] = 248, [D_TS_DATASTACK_CHUNK] = 256,
+			[D_TS_STATUS] = 264, [D_TS_HOLDS_GIL] = 272,
+			[D_IF_SIZE] = 312, [D_IF_PREVIOUS] = 320, [D_IF_EXECUTABLE] = 328,
+			[D_IF_INSTR_PTR] = 336, [D_IF_OWNER] = 352, [D_IF_TLBC_INDEX] = 368,
+			[D_CO_SIZE] = 376, [D_CO_FILENAME] = 384, [D_CO_NAME] = 392,
+			[D_CO_QUALNAME] = 400, [D_CO_LINETABLE] = 408, [D_CO_FIRSTLINENO] = 416,
+			[D_CO_CODE_ADAPTIVE] = 448, [D_CO_TLBC] = 456,
+			[D_OB_SIZE] = 464, [D_OB_TYPE] = 472,
+			[D_BYTES_SIZE] = 688, [D_BYTES_OB_SIZE] = 696, [D_BYTES_OB_SVAL] = 704,
+			[D_STR_SIZE] = 712, [D_STR_STATE] = 720, [D_STR_LENGTH] = 728,
+			[D_STR_ASCIIOBJECT_SIZE] = 736, [D_STR_COMPACT_SIZE] = 744,
+		},
+		.holds_gil_bit = -1, .holds_gil = N,
+		.tag_mask = 3, .tag_mask_ft = 3,
+		.str = STR_BITS_312, .str_ft = STR_BITS_314T,
+		.compact_extra = N,
 	},
 };
+
+unsigned py_offsets__newest(void)
+{
+	return PY_VER(3, dbg_layouts[ARRAY_SIZE(dbg_layouts) - 1].minor);
+}
 
 /* Plausibility bounds for struct sizes read from the target. */
 #define DBG_MAX_RUNTIME_SIZE	(16u << 20)
@@ -323,6 +407,7 @@ static int dbg_in(const uint64_t *v, enum dbg_field f, uint64_t size)
 int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *out)
 {
 	const struct dbg_layout *l = NULL;
+	const struct dbg_str_bits *bits;
 	uint64_t v[D__COUNT];
 	uint64_t version;
 	unsigned major, minor;
@@ -339,7 +424,7 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 		if (dbg_layouts[i].minor == minor)
 			l = &dbg_layouts[i];
 	if (!l)
-		return -ENOTSUP;	/* 3.15+: layout unknown to us */
+		return -ENOTSUP;	/* newer than every row: see py_offsets__newest() */
 	if (len < l->struct_size)
 		return -EINVAL;
 	for (int f = 0; f < D__COUNT; f++)
@@ -371,6 +456,7 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 	    !dbg_in(v, D_TS_NATIVE_THREAD_ID, v[D_TS_SIZE]) ||
 	    !dbg_in(v, D_TS_DATASTACK_CHUNK, v[D_TS_SIZE]) ||
 	    !dbg_in_w(v, D_TS_STATUS, v[D_TS_SIZE], 4) ||
+	    (l->at[D_TS_HOLDS_GIL] && !dbg_in_w(v, D_TS_HOLDS_GIL, v[D_TS_SIZE], 4)) ||
 	    !dbg_in(v, D_IF_PREVIOUS, v[D_IF_SIZE]) ||
 	    !dbg_in(v, D_IF_EXECUTABLE, v[D_IF_SIZE]) ||
 	    !dbg_in(v, D_IF_INSTR_PTR, v[D_IF_SIZE]) ||
@@ -385,7 +471,10 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 	    v[D_BYTES_OB_SVAL] > v[D_BYTES_SIZE] ||
 	    !dbg_in_w(v, D_STR_STATE, v[D_STR_SIZE], 4) ||
 	    !dbg_in(v, D_STR_LENGTH, v[D_STR_SIZE]) ||
-	    v[D_STR_ASCIIOBJECT_SIZE] > v[D_STR_SIZE])
+	    v[D_STR_ASCIIOBJECT_SIZE] > v[D_STR_SIZE] ||
+	    (l->at[D_STR_COMPACT_SIZE] &&
+	     (v[D_STR_COMPACT_SIZE] < v[D_STR_ASCIIOBJECT_SIZE] ||
+	      !dbg_in(v, D_STR_COMPACT_SIZE, v[D_STR_SIZE]))))
 		return -EINVAL;
 	/* The GIL's fields relative to the _gil_runtime_state inside the interpreter. */
 	if (v[D_IS_GIL_LOCKED] <= v[D_IS_GIL_STATE] || v[D_IS_GIL_HOLDER] <= v[D_IS_GIL_STATE] ||
@@ -404,7 +493,7 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 		return -EINVAL;
 
 	memset(&o, 0, sizeof(o));
-	o.version = PY_VER(3, minor);
+	o.version = PY_VER(3, l->minor);
 	o.frames = PY_FRAMES_INTERP;
 	o.strings = PY_STR_PEP393;
 	o.linetable = LINETABLE_311;
@@ -435,13 +524,15 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 	o.tstate.native_thread_id = (int64_t)v[D_TS_NATIVE_THREAD_ID];
 	o.tstate.datastack_chunk = (int64_t)v[D_TS_DATASTACK_CHUNK];
 	o.tstate.status = (int64_t)v[D_TS_STATUS];
-	/* Facts the struct does not carry (reference §2.3): GIL builds only. */
+	/* Where the struct does not say who holds the GIL, the row does (GIL builds). */
 	o.tstate.holds_gil = N;
 	o.tstate.holds_gil_bit = -1;
-	if (!o.free_threaded && minor == 13)
-		o.tstate.holds_gil_bit = 5;
-	if (!o.free_threaded && minor == 14 && o.tstate.size > 40)
-		o.tstate.holds_gil = 36;
+	if (l->at[D_TS_HOLDS_GIL])
+		o.tstate.holds_gil = (int64_t)v[D_TS_HOLDS_GIL];
+	else if (!o.free_threaded && l->holds_gil != N && o.tstate.size >= l->holds_gil + 4)
+		o.tstate.holds_gil = l->holds_gil;
+	if (!o.free_threaded)
+		o.tstate.holds_gil_bit = l->holds_gil_bit;
 
 	o.frame.back = N;
 	o.frame.code = N;
@@ -455,9 +546,8 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 	o.iframe.owner = (int64_t)v[D_IF_OWNER];
 	o.iframe.tlbc_index = (v[D_IF_TLBC_INDEX] && o.free_threaded) ?
 			      (int64_t)v[D_IF_TLBC_INDEX] : N;
-	/* _PyStackRef tag bits on f_executable: 3.14+ (FT: Py_TAG_DEFERRED only). */
-	o.iframe.tag_mask = minor >= 14 ? (o.free_threaded ? 1 : 3) : 0;
-	o.iframe.shim_owner_min = 3;		/* CSTACK (3.13) / INTERPRETER (3.14) and up */
+	o.iframe.tag_mask = o.free_threaded ? l->tag_mask_ft : l->tag_mask;
+	o.iframe.shim_owner_min = 3;		/* CSTACK (3.13) / INTERPRETER (3.14+) and up */
 	o.iframe.owner_generator = 1;
 
 	o.code.size = (int64_t)v[D_CO_SIZE];
@@ -469,8 +559,8 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 	o.code.code_adaptive = (int64_t)v[D_CO_CODE_ADAPTIVE];
 	o.code.tlbc = (v[D_CO_TLBC] && o.free_threaded) ? (int64_t)v[D_CO_TLBC] : N;
 	/*
-	 * _co_firsttraceable (int) is followed by co_extra and (3.14t) co_tlbc before
-	 * co_code_adaptive: 3.13 184 = 200 - 16, 3.14 192 = 208 - 16.
+	 * _co_firsttraceable (int) is followed by co_extra and (3.14t+) co_tlbc before
+	 * co_code_adaptive: 3.13 184 = 200 - 16, 3.14 and 3.15 192 = 208 - 16.
 	 */
 	o.code.firsttraceable = (o.code.tlbc != N ? o.code.tlbc : o.code.code_adaptive) - 16;
 
@@ -478,18 +568,15 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 	o.obj.str_length = (int64_t)v[D_STR_LENGTH];
 	o.obj.str_state = (int64_t)v[D_STR_STATE];
 	o.obj.str_ascii_data = (int64_t)v[D_STR_ASCIIOBJECT_SIZE];
-	/* PyCompactUnicodeObject adds utf8_length and utf8 (16 bytes) in 3.12+. */
-	o.obj.str_compact_data = o.obj.str_ascii_data + 16;
+	/* Compact non-ASCII data follows PyCompactUnicodeObject; legacy data.any too. */
+	o.obj.str_compact_data = l->at[D_STR_COMPACT_SIZE] ?
+				 (int64_t)v[D_STR_COMPACT_SIZE] :
+				 o.obj.str_ascii_data + l->compact_extra;
 	o.obj.str_legacy_data = o.obj.str_compact_data;
-	if (o.free_threaded && minor >= 14) {
-		o.obj.str_kind_shift = 8;	/* interned is a whole byte in 3.14t */
-		o.obj.str_compact_bit = 11;
-		o.obj.str_ascii_bit = 12;
-	} else {
-		o.obj.str_kind_shift = 2;
-		o.obj.str_compact_bit = 5;
-		o.obj.str_ascii_bit = 6;
-	}
+	bits = o.free_threaded ? &l->str_ft : &l->str;
+	o.obj.str_kind_shift = bits->kind_shift;
+	o.obj.str_compact_bit = bits->compact_bit;
+	o.obj.str_ascii_bit = bits->ascii_bit;
 	o.obj.bytes_size = (int64_t)v[D_BYTES_OB_SIZE];
 	o.obj.bytes_data = (int64_t)v[D_BYTES_OB_SVAL];
 
@@ -497,13 +584,19 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 	return 0;
 }
 
-/* Read _Py_DebugOffsets: as much as we want, or up to the end of the page if that fails. */
+/*
+ * Read _Py_DebugOffsets: as much as we want, else up to the end of the page, else the size
+ * of each known variant, largest first.
+ */
 static int read_debug_offsets(const struct remote *r, uint64_t addr, uint8_t *buf, size_t *len)
 {
-	size_t want[] = { PY_DEBUG_OFFSETS_MAX, 0, 760, 584 };
+	size_t want[2 + ARRAY_SIZE(dbg_layouts)];
 	int err = -EFAULT;
 
+	want[0] = PY_DEBUG_OFFSETS_MAX;
 	want[1] = 4096 - (size_t)(addr & 4095);
+	for (size_t i = 0; i < ARRAY_SIZE(dbg_layouts); i++)
+		want[2 + i] = dbg_layouts[ARRAY_SIZE(dbg_layouts) - 1 - i].struct_size;
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
 		if (want[i] > PY_DEBUG_OFFSETS_MAX || want[i] < 16)
 			continue;

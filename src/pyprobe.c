@@ -227,7 +227,7 @@ static int inspect(const struct elf *e, const char *name, struct pyelf *p)
  */
 static int supported(unsigned v, int debug_build)
 {
-	if (v != PY_VER(2, 7) && (v < PY_VER(3, 6) || v > PY_VER(3, 15)))
+	if (v != PY_VER(2, 7) && (v < PY_VER(3, 6) || v > py_offsets__newest()))
 		return 0;
 	return !debug_build || v == PY_VER(3, 11) || v >= PY_VER(3, 13);
 }

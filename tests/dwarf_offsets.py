@@ -36,7 +36,7 @@ import gdb
 #
 # MAP: field -> [((first_version), (last_version), spec), ...]; the first range holding the
 # version wins.  A version no range holds is an error: every field must be accounted for.
-# The 3.14 rows follow the reference (section 2-5) but no 3.14 build was here to run them on.
+# The 3.14+ rows hold for Debian's 3.14.10 and 3.15.2 debug builds (scripts/fetch-pythons.sh).
 
 V27, V36, V37, V38, V39, V310, V311, V312, V313, V314 = (
 	(2, 7), (3, 6), (3, 7), (3, 8), (3, 9), (3, 10), (3, 11), (3, 12), (3, 13), (3, 14))

@@ -3,13 +3,20 @@
  * of the interpreters on this machine.
  *
  * For each libpython (or static python) found -- $(pyenv root)/versions/\*, /usr/bin/pythonX.Y
- * and pythonX.Yd, and the colon-separated $PYFLAME_DWARF_BINARIES -- that pyflame supports
+ * and pythonX.Yd, the builds of scripts/fetch-pythons.sh, and the colon-separated
+ * $PYFLAME_DWARF_BINARIES -- that pyflame supports
  * and that has debug info (.debug_info, or a .gnu_debuglink gdb can follow), gdb runs
  * tests/dwarf_offsets.py on it, which prints what each field of struct py_offsets is in that
  * build's DWARF.  The test asserts that every field equals what pyflame would use: the
  * built-in table (2.7, 3.6-3.12) or, for 3.13+, py_offsets__from_debug() on the
  * _Py_DebugOffsets bytes in the file's .PyRuntime.  Skips, saying why, without gdb, without
  * the script, or without debug info.
+ *
+ * Debian's release builds of 3.14 and 3.15 carry no debug info (it is in -dbgsym packages,
+ * which the archive does not serve), but their debug builds do: a fetched release build is
+ * compared field by field with what pyflame decodes from the debug build beside it, whose
+ * own test compares that with the DWARF.  (Their _Py_DebugOffsets differ only in the sizes
+ * of the runtime and interpreter structs, which pyflame does not keep.)
  *
  *   test_pyoffsets_dwarf --dump 3.12         print the built-in table as "field value"
  *   test_pyoffsets_dwarf --dump LIBPYTHON    the same for what pyflame decodes from a file
@@ -183,6 +190,7 @@ struct target {
 	char test_name[192];
 	unsigned version;
 	struct py_offsets off;
+	char twin[PATH_MAX + 64];	/* a debug build of the same release, with DWARF */
 	char why[PATH_MAX + 256];	/* skip or failure reason, when set */
 	int fail;			/* why says what went wrong, not why to skip */
 	FILE *gdb;			/* started by the group setup */
@@ -192,7 +200,7 @@ static struct target targets[MAX_TARGETS];
 static size_t ntargets;
 static char script[PATH_MAX];
 
-static void add_target(const char *path, const char *label)
+static struct target *add_target(const char *path, const char *label)
 {
 	char real[PATH_MAX];
 	struct stat st;
@@ -200,13 +208,67 @@ static void add_target(const char *path, const char *label)
 
 	if (ntargets == MAX_TARGETS || !realpath(path, real) || stat(real, &st) ||
 	    !S_ISREG(st.st_mode))
-		return;
+		return NULL;
 	for (size_t i = 0; i < ntargets; i++)
 		if (!strcmp(targets[i].path, real))
-			return;
+			return NULL;
 	t = &targets[ntargets++];
 	snprintf(t->path, sizeof(t->path), "%s", real);
 	snprintf(t->label, sizeof(t->label), "%s", label);
+	return t;
+}
+
+/*
+ * scripts/fetch-pythons.sh's folder: for each 3.X there, the debug build and its shared
+ * libpython (DWARF), and the release interpreters (PIE, non-PIE, libpython), each paired
+ * with the debug build of the same kind.
+ */
+static void discover_fetched(void)
+{
+	const char *dir = getenv("PYFLAME_PYTHONS_DIR"), *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	char base[PATH_MAX], pat[PATH_MAX + 64], path[PATH_MAX + 64], label[96];
+	glob_t g;
+
+	if (dir)
+		snprintf(base, sizeof(base), "%s/root/usr", dir);
+	else if (xdg)
+		snprintf(base, sizeof(base), "%s/pyflame/pythons/root/usr", xdg);
+	else
+		snprintf(base, sizeof(base), "%s/.cache/pyflame/pythons/root/usr",
+			 home ? home : "/root");
+	snprintf(pat, sizeof(pat), "%s/bin/python3.*d", base);
+	if (glob(pat, 0, NULL, &g))
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		const char *b = strrchr(g.gl_pathv[i], '/') + 1;
+		static const char *const kinds[] = { "", "-nopie" };
+		char dlib[PATH_MAX + 64];
+		unsigned maj, min;
+		struct target *t;
+		int n = 0;
+
+		if (sscanf(b, "python%1u.%u%n", &maj, &min, &n) != 2 || strcmp(b + n, "d"))
+			continue;
+		snprintf(label, sizeof(label), "fetched-python%u.%ud", maj, min);
+		add_target(g.gl_pathv[i], label);
+		snprintf(dlib, sizeof(dlib), "%s/lib/x86_64-linux-gnu/libpython%u.%ud.so.1.0", base,
+			 maj, min);
+		snprintf(label, sizeof(label), "fetched-libpython%u.%ud", maj, min);
+		add_target(dlib, label);
+		for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+			snprintf(path, sizeof(path), "%s/bin/python%u.%u%s", base, maj, min, kinds[k]);
+			snprintf(label, sizeof(label), "fetched-python%u.%u%s", maj, min, kinds[k]);
+			if ((t = add_target(path, label)))
+				snprintf(t->twin, sizeof(t->twin), "%s", g.gl_pathv[i]);
+		}
+		snprintf(path, sizeof(path), "%s/lib/x86_64-linux-gnu/libpython%u.%u.so.1.0", base,
+			 maj, min);
+		snprintf(label, sizeof(label), "fetched-libpython%u.%u", maj, min);
+		if ((t = add_target(path, label)))
+			snprintf(t->twin, sizeof(t->twin), "%s", dlib);
+	}
+	globfree(&g);
 }
 
 static void pyenv_root(char *buf, size_t size)
@@ -278,6 +340,7 @@ static void discover(void)
 		}
 		globfree(&g);
 	}
+	discover_fetched();
 	if (env) {
 		char *copy = xstrdup(env), *save = NULL, *p;
 
@@ -551,6 +614,38 @@ static void compare(const struct target *t, const char *out)
 	strbuf_release(&junk);
 }
 
+/* t has no DWARF: every field must equal what pyflame decodes from its debug twin. */
+static void compare_twin(const struct target *t)
+{
+	struct py_offsets twin;
+	unsigned version;
+	char why[PATH_MAX + 256], dwhy[PATH_MAX + 256];
+	size_t differ = 0;
+
+	if (has_debug_info(t->twin, dwhy, sizeof(dwhy))) {
+		print_message("%s: %s; its twin %s too, skipped\n", t->label, t->why, dwhy);
+		skip();
+	}
+	if (pyflame_offsets(t->twin, &twin, &version, why, sizeof(why)))
+		fail_msg("%s: twin %s: %s", t->label, t->twin, why);
+	assert_int_equal(version, t->version);
+	for (size_t i = 0; i < NFIELDS; i++) {
+		int64_t a = field_value(&t->off, &fields[i]), b = field_value(&twin, &fields[i]);
+
+		if (a == b)
+			continue;
+		print_message("  %-30s %10lld here, %10lld in the debug build\n", fields[i].name,
+			      (long long)a, (long long)b);
+		differ++;
+	}
+	print_message("%s (%u.%u, _Py_DebugOffsets, no DWARF): %zu of %zu fields equal the debug "
+		      "build's %s, checked against its DWARF\n", t->label,
+		      PY_VER_MAJOR(t->version), PY_VER_MINOR(t->version), NFIELDS - differ, NFIELDS,
+		      t->twin);
+	if (differ)
+		fail_msg("%s: %zu field(s) differ from the debug build", t->label, differ);
+}
+
 static void py_offsets__target__equals_dwarf(void **state)
 {
 	struct target *t = *state;
@@ -559,6 +654,10 @@ static void py_offsets__target__equals_dwarf(void **state)
 
 	if (t->fail)
 		fail_msg("%s: %s: %s", t->label, t->path, t->why);
+	if (!t->gdb && t->twin[0]) {
+		compare_twin(t);
+		return;
+	}
 	if (!t->gdb) {
 		print_message("%s: %s, skipped\n", t->label, t->why);
 		skip();
@@ -566,6 +665,11 @@ static void py_offsets__target__equals_dwarf(void **state)
 	finish_gdb(&t->gdb, &out, &status);
 	if (status != 0)
 		print_message("%s: gdb exited with status %d\n", t->label, status);
+	if (t->twin[0] && (!strncmp(out.buf, "nodebug ", 8) || strstr(out.buf, "\nnodebug "))) {
+		strbuf_release(&out);	/* a .gnu_debuglink to a file not installed */
+		compare_twin(t);
+		return;
+	}
 	compare(t, out.buf);
 	strbuf_release(&out);
 }

@@ -100,6 +100,28 @@ static const struct kv dbg314[] = {
 	{ 736, 0 }, { 744, 4 }, { 752, 512 },
 };
 
+/* 3.15.2 as Debian builds it: the bytes of python3.15's .PyRuntime (scripts/fetch-pythons.sh). */
+static const struct kv dbg315[] = {
+	{ 8, 0x030f02f0 }, { 16, 0 }, { 24, 346568 }, { 32, 912 }, { 40, 936 }, { 48, 226240 },
+	{ 56, 7272 }, { 64, 7264 }, { 72, 7336 }, { 80, 7352 }, { 88, 7400 }, { 96, 7592 },
+	{ 104, 7576 }, { 112, 7584 }, { 120, 16 }, { 128, 7736 }, { 136, 0 }, { 144, 7752 },
+	{ 152, 7744 }, { 160, 7944 }, { 168, 0 }, { 176, 888 }, { 184, 0 }, { 192, 8 },
+	{ 200, 16 }, { 208, 72 }, { 216, 80 }, { 224, 88 }, { 232, 96 }, { 240, 176 },
+	{ 248, 184 }, { 256, 256 }, { 264, 32 }, { 272, 36 }, { 280, 40 }, { 288, 136 },
+	{ 296, 288 }, { 304, 0 }, { 312, 88 }, { 320, 8 }, { 328, 0 }, { 336, 56 }, { 344, 80 },
+	{ 352, 74 }, { 360, 64 }, { 368, 0 }, { 376, 216 }, { 384, 112 }, { 392, 120 },
+	{ 400, 128 }, { 408, 136 }, { 416, 68 }, { 424, 52 }, { 432, 96 }, { 440, 104 },
+	{ 448, 208 }, { 456, 0 }, { 464, 16 }, { 472, 8 }, { 480, 424 }, { 488, 24 }, { 496, 88 },
+	{ 504, 168 }, { 512, 32 }, { 520, 288 }, { 528, 944 }, { 536, 888 }, { 544, 40 },
+	{ 552, 32 }, { 560, 16 }, { 568, 40 }, { 576, 24 }, { 584, 16 }, { 592, 200 },
+	{ 600, 24 }, { 608, 40 }, { 616, 32 }, { 624, 48 }, { 632, 32 }, { 640, 40 }, { 648, 24 },
+	{ 656, 16 }, { 664, 32 }, { 672, 16 }, { 680, 24 }, { 688, 40 }, { 696, 16 }, { 704, 32 },
+	{ 712, 64 }, { 720, 32 }, { 728, 16 }, { 736, 40 }, { 744, 56 }, { 752, 176 },
+	{ 760, 112 }, { 768, 120 }, { 776, 1120 }, { 784, 104 }, { 792, 160 }, { 800, 24 },
+	{ 808, 72 }, { 816, 67 }, { 824, 0 }, { 832, 8 }, { 840, 24 }, { 848, 344 },
+	{ 856, 8028 }, { 864, 0 }, { 872, 4 }, { 880, 512 },
+};
+
 static void make_blob(uint8_t *buf, size_t len, const struct kv *kv, size_t n)
 {
 	memset(buf, 0, len);
@@ -392,8 +414,12 @@ static void build(struct img *im, unsigned version)
 	fakemem_remote(&im->m, &im->r, getpid());
 	im->loc.version = version;
 	if (version >= PY_VER(3, 13)) {
-		make_blob(im->blob, sizeof(im->blob), version == PY_VER(3, 13) ? dbg313 : dbg314,
-			  version == PY_VER(3, 13) ? ARRAY_SIZE(dbg313) : ARRAY_SIZE(dbg314));
+		if (version == PY_VER(3, 13))
+			make_blob(im->blob, sizeof(im->blob), dbg313, ARRAY_SIZE(dbg313));
+		else if (version == PY_VER(3, 14))
+			make_blob(im->blob, sizeof(im->blob), dbg314, ARRAY_SIZE(dbg314));
+		else
+			make_blob(im->blob, sizeof(im->blob), dbg315, ARRAY_SIZE(dbg315));
 		im->has_blob = 1;
 		assert_int_equal(py_offsets__from_debug(im->blob, sizeof(im->blob), &im->o), 0);
 	} else {
@@ -590,7 +616,7 @@ static void check_full_sample(struct img *im, struct got *g)
 
 static unsigned versions[] = {
 	PY_VER(2, 7), PY_VER(3, 6), PY_VER(3, 7), PY_VER(3, 8), PY_VER(3, 9), PY_VER(3, 10),
-	PY_VER(3, 11), PY_VER(3, 12), PY_VER(3, 13), PY_VER(3, 14),
+	PY_VER(3, 11), PY_VER(3, 12), PY_VER(3, 13), PY_VER(3, 14), PY_VER(3, 15),
 };
 
 static void unwind_sample__every_version__exact_frames_gil_and_tids(void **state)
@@ -1056,7 +1082,7 @@ static void unwind_drop__name__names_every_cause(void **state)
 static void py_offsets_table__every_builtin_version__present(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i + 2 < ARRAY_SIZE(versions); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(versions) && versions[i] < PY_VER(3, 13); i++) {
 		const struct py_offsets *o = py_offsets__table(versions[i]);
 
 		assert_non_null(o);
@@ -1109,6 +1135,80 @@ static void py_offsets_from_debug__314_blob__tags_and_owners(void **state)
 	assert_int_equal(o.code.firsttraceable, 208);
 }
 
+/* 3.15: holds_gil and sizeof(PyCompactUnicodeObject) come from the struct itself. */
+static void py_offsets_from_debug__315_blob__fields_moved_after_thread_state(void **state)
+{
+	uint8_t b[PY_DEBUG_OFFSETS_MAX];
+	struct py_offsets o;
+
+	(void)state;
+	make_blob(b, sizeof(b), dbg315, ARRAY_SIZE(dbg315));
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), 0);
+	assert_int_equal(o.version, PY_VER(3, 15));
+	assert_int_equal(py_offsets__newest(), PY_VER(3, 15));
+	assert_int_equal(o.runtime.interpreters_head, 936);
+	assert_int_equal(o.interp.threads_head, 7336);
+	assert_int_equal(o.interp.code_object_generation, 7944);
+	assert_int_equal(o.gil.locked, 7752 - 7736);
+	assert_int_equal(o.gil.last_holder, 7744 - 7736);
+	assert_int_equal(o.tstate.size, 888);
+	assert_int_equal(o.tstate.current_frame, 72);
+	assert_int_equal(o.tstate.thread_id, 176);
+	assert_int_equal(o.tstate.native_thread_id, 184);
+	assert_int_equal(o.tstate.datastack_chunk, 256);
+	assert_int_equal(o.tstate.status, 32);
+	assert_int_equal(o.tstate.holds_gil, 36);
+	assert_int_equal(o.tstate.holds_gil_bit, -1);
+	assert_int_equal(o.iframe.size, 88);
+	assert_int_equal(o.iframe.owner, 74);
+	assert_int_equal(o.iframe.tag_mask, 3);
+	assert_int_equal(o.iframe.tlbc_index, N);
+	assert_int_equal(o.code.code_adaptive, 208);
+	assert_int_equal(o.code.firsttraceable, 192);
+	assert_int_equal(o.obj.str_ascii_data, 40);
+	assert_int_equal(o.obj.str_compact_data, 56);
+
+	/* the compact size is checked like any other field */
+	blob_set(b, 744, 32);		/* smaller than PyASCIIObject */
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
+	blob_set(b, 744, 64);		/* data.any would lie past PyUnicodeObject */
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
+	blob_set(b, 744, 56);
+	blob_set(b, 272, 888 - 2);	/* holds_gil, an int, past the thread state */
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
+	blob_set(b, 272, 36);
+
+	/* a free-threaded 3.15 keeps the tag mask of 3 (Py_TAG_BITS in every build) */
+	blob_set(b, 16, 1);
+	blob_set(b, 368, 72);
+	blob_set(b, 456, 224);
+	blob_set(b, 448, 232);
+	blob_set(b, 376, 240);
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), 0);
+	assert_int_equal(o.iframe.tag_mask, 3);
+	assert_int_equal(o.obj.str_kind_shift, 8);
+	assert_int_equal(o.code.tlbc, 224);
+	assert_int_equal(o.tstate.holds_gil, 36);
+}
+
+/*
+ * A minor newer than every row is refused, even where the newest field list would read
+ * it without complaint: 3.15's own bytes relabelled 3.16 pass every plausibility check,
+ * which is why they are not to be trusted.
+ */
+static void py_offsets_from_debug__newer_minor__enotsup_not_guessed(void **state)
+{
+	uint8_t b[PY_DEBUG_OFFSETS_MAX];
+	struct py_offsets o;
+
+	(void)state;
+	make_blob(b, sizeof(b), dbg315, ARRAY_SIZE(dbg315));
+	blob_set(b, 8, 0x031000f0);
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -ENOTSUP);
+	blob_set(b, 8, 0x031400a1);
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -ENOTSUP);
+}
+
 static void py_offsets_from_debug__bad_input__rejected(void **state)
 {
 	uint8_t b[PY_DEBUG_OFFSETS_MAX];
@@ -1127,7 +1227,7 @@ static void py_offsets_from_debug__bad_input__rejected(void **state)
 	blob_set(b, 152, 1ULL << 40);	/* absurd tstate size */
 	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
 	blob_set(b, 152, 304);
-	blob_set(b, 8, 0x030f00a0);	/* 3.15: layout unknown */
+	blob_set(b, 8, 0x031000a0);	/* 3.16: layout unknown */
 	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -ENOTSUP);
 	blob_set(b, 8, 0x020700f0);
 	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
@@ -1274,7 +1374,7 @@ static void py_offsets_from_debug__real_libpython313__matches_reference(void **s
 
 static void py_offsets_resolve__debug_offsets_in_memory__decoded(void **state)
 {
-	unsigned vs[] = { PY_VER(3, 13), PY_VER(3, 14) };
+	unsigned vs[] = { PY_VER(3, 13), PY_VER(3, 14), PY_VER(3, 15) };
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(vs); i++) {
@@ -1326,6 +1426,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(unwind_sample__every_version__exact_frames_gil_and_tids),
+		cmocka_unit_test(py_offsets_from_debug__315_blob__fields_moved_after_thread_state),
+		cmocka_unit_test(py_offsets_from_debug__newer_minor__enotsup_not_guessed),
 		cmocka_unit_test(unwind_sample__max_depth__keeps_innermost_and_flags_truncated),
 		cmocka_unit_test(unwind_sample__frame_cycle__drops_thread_as_cycle),
 		cmocka_unit_test(unwind_sample__wrong_code_type__drops_thread_as_badcode),

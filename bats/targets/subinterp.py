@@ -1,4 +1,7 @@
-"""A subinterpreter running sub_hot() on the main thread for 1.5 s (3.12+)."""
+"""A subinterpreter running sub_hot() on the main thread for 1.5 s (3.12+).
+
+Its code is named <string> by run_string (3.12, 3.13) and <script> by exec (3.14+).
+"""
 try:
     import _interpreters as interpreters
 except ImportError:

@@ -2,7 +2,9 @@
 
 usage: threads.py TIDFILE [SECONDS]
 Threads get their kernel names (comm) "alpha-thr" and "beta-thr": a new thread inherits
-the name of the thread that creates it, so the name is set before the thread exists.
+the name of the thread that creates it, so the name is set before the thread exists.  From
+3.14 on, threading also names the OS thread after Thread.name once the thread runs, so the
+Python names are the same: either way the kernel name is the one the test expects.
 TIDFILE receives {"alpha": TID, "beta": TID, "pid": PID} as JSON at the end.
 """
 import ctypes
@@ -40,7 +42,7 @@ def main():
     threads = []
     for key, fn in (("alpha", alpha_spin), ("beta", beta_spin)):
         set_comm(key + "-thr")
-        t = threading.Thread(target=worker, args=(key, fn, end), name=key)
+        t = threading.Thread(target=worker, args=(key, fn, end), name=key + "-thr")
         t.start()
         threads.append(t)
     set_comm("main-thr")

@@ -61,7 +61,7 @@ struct py_offsets {
 		int64_t native_thread_id;	/* 3.11+: gettid() */
 		int64_t datastack_chunk;	/* 3.11+: _PyStackChunk * (frames live in it) */
 		int64_t status;			/* 3.12+: _status bitfield */
-		int64_t holds_gil;		/* 3.14+: int */
+		int64_t holds_gil;		/* 3.14+: int (GIL builds) */
 		int holds_gil_bit;		/* 3.13: bit in _status; -1 none */
 	} tstate;
 	struct {				/* PyFrameObject (<= 3.10) */
@@ -113,9 +113,15 @@ const struct py_offsets *py_offsets__table(unsigned version);
 /*
  * Build offsets for 3.13+ from the target's own _Py_DebugOffsets (the bytes read at
  * _PyRuntime; len as read).  Picks the field layout by the minor version inside the
- * struct.  0, -EINVAL (bad cookie or implausible values), -ENOTSUP (unknown minor).
+ * struct.  0, -EINVAL (bad cookie or implausible values), -ENOTSUP (a minor newer than
+ * py_offsets__newest(): its field list is unknown, and the previous one is not tried,
+ * since CPython inserts fields mid-struct between minors and a shifted list still reads
+ * as plausible offsets).
  */
 int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *out);
+
+/* The newest CPython whose layout pyflame knows, as PY_VER(major, minor). */
+unsigned py_offsets__newest(void);
 struct pyruntime_loc;
 struct remote;
 /*

@@ -27,7 +27,11 @@ alternately (B A, A B, ...), --pairs times, after one uncounted bare run, and pr
   peak RSS   the profiler's VmHWM, polled every 10 ms (the last 10 ms can be missed).
 
 The profiler template takes {hz}, {us} (interval), {out} (a collapsed-stack file to
-write), {python} and {pyflame}; the target command is appended.  Output is parsed as
+write), {python} and {pyflame}; the target command is appended, or, where the template
+has {script}, put there without its interpreter (for a profiler that runs the script
+itself).  --profiler profiling.sampling is CPython 3.15's own sampler, as
+'{python} -m profiling.sampling run -a -r {hz} --collapsed -o {out} {script}' (-a: every
+thread, as pyflame samples them).  Output is parsed as
 collapsed stacks ('frame;frame;... count'); --format none skips it.
 """
 import argparse
@@ -48,6 +52,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 WL = os.path.join(HERE, "workloads")
 DEFAULT_PROFILER = "{pyflame} run -q -r {hz} -o {out} --"
+# Other profilers by name: --profiler NAME uses the template.
+PEERS = {
+    "profiling.sampling":
+        "{python} -m profiling.sampling run -a -r {hz} --collapsed -o {out} {script}",
+}
 NOMINAL = {"a": 60.0, "b": 30.0, "c": 10.0}
 KERNEL = re.compile(r"(?<![A-Za-z0-9_])work_([abc])(?![A-Za-z0-9_])")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -173,13 +182,19 @@ def parse_output(path, fmt):
     return total, kern
 
 
-def expand(template, hz, out, python, pyflame):
-    words = []
+def expand(template, hz, out, python, pyflame, target, is_py):
+    """The profiled command: the template's words, then the target; or the target
+    without its interpreter in place of a {script} word."""
+    words, placed = [], False
     for w in shlex.split(template):
+        if w == "{script}":
+            words.extend(target[1:] if is_py else target)
+            placed = True
+            continue
         w = (w.replace("{hz}", "%g" % hz).replace("{us}", "%d" % round(1e6 / hz))
               .replace("{out}", out).replace("{python}", python).replace("{pyflame}", pyflame))
         words.append(w)
-    return words
+    return words if placed else words + target
 
 
 # --- a cell: workload x python x rate ------------------------------------------------------
@@ -219,7 +234,7 @@ def run_cell(opt, python, wl, hz, units, tmp):
         env = dict(os.environ, PYFLAME_BENCH_REPORT=rep)
         argv = target
         if side == "A" and opt.profiler != "none":
-            argv = expand(opt.profiler, hz, out, python, opt.pyflame) + target
+            argv = expand(opt.profiler, hz, out, python, opt.pyflame, target, is_py)
         r = run_once(argv, env, WL, errp)
         try:
             with open(rep) as f:
@@ -318,7 +333,7 @@ def rss_growth(opt, python, durations, hz, tmp):
         args = WORKLOADS["many_code"][0]
         target = [python, os.path.join(WL, args[0])] + args[1:] + ["--units", str(units)]
         out = os.path.join(tmp, "rss.txt")
-        argv = expand(opt.profiler, hz, out, python, opt.pyflame) + target
+        argv = expand(opt.profiler, hz, out, python, opt.pyflame, target, True)
         r = run_once(argv, dict(os.environ), WL, os.path.join(tmp, "rss-stderr.txt"))
         p = parse_output(out, opt.format)
         try:
@@ -346,7 +361,8 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=__doc__[__doc__.index("For each"):])
     ap.add_argument("--profiler", default=DEFAULT_PROFILER,
-                    help="command template, or 'none' (default: %(default)s)")
+                    help="command template, 'none', or a name: %s (default: %%(default)s)"
+                    % ", ".join(PEERS))
     ap.add_argument("--label", default=None)
     ap.add_argument("--format", choices=("collapsed", "austin", "none"), default="collapsed")
     ap.add_argument("--pyflame", default=os.path.join(ROOT, "build", "pyflame"))
@@ -366,6 +382,9 @@ def main():
                     "(at 1 kHz, or the last of --rates when given)")
     ap.add_argument("--json", default=None, help="also write the results here")
     opt = ap.parse_args()
+    if opt.profiler in PEERS:
+        opt.label = opt.label or opt.profiler
+        opt.profiler = PEERS[opt.profiler]
     if opt.smoke:
         opt.workloads, opt.rates, opt.pairs = "cpu_split,threads", "1000", 1
         opt.seconds = opt.seconds or 1.0
