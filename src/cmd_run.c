@@ -931,14 +931,17 @@ static void fill_meta(struct run *r)
 		m->dropped += r->ustats.drops[i];
 }
 
-/* The command line of a running process, as typed (NUL separators become spaces). */
+/*
+ * The command line of a running process, as typed (NUL separators become spaces), whole:
+ * the bound is above what the kernel lets a command line be (ARG_MAX, stack / 4).
+ */
 static char *proc_cmdline(pid_t pid)
 {
 	char path[64];
 	struct strbuf sb = STRBUF_INIT;
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	if (pf_read_file(path, &sb, 4096) || !sb.len) {
+	if (pf_read_file(path, &sb, 64u << 20) || !sb.len) {
 		strbuf_reset(&sb);
 		strbuf_addf(&sb, "process %d", (int)pid);
 	}
@@ -1222,6 +1225,7 @@ int cmd_dump(struct run_opts *o)
 	pid_t pid = o->attach_pid;
 	pid_t *idle = NULL;
 	size_t nidle = 0;
+	char *command = NULL;
 	struct proc *p;
 	int status = 1, ret;
 
@@ -1258,7 +1262,10 @@ int cmd_dump(struct run_opts *o)
 				 "executable or libraries, or not initialised yet)", (int)pid);
 		goto out_release;
 	}
-	status = stackdump__print(p->uw, r.prof->strings, pid,
+	/* JSON is for tools: the whole command line, not the profile's shortened one */
+	if (o->json)
+		command = proc_cmdline(pid);
+	status = stackdump__print(p->uw, r.prof->strings, pid, command ? command :
 				  strtab__get(r.prof->strings, r.prof->procs[p->prof_proc].cmdline),
 				  p->version, &so, stdout) ? 1 : 0;
 	if (status)
@@ -1274,6 +1281,7 @@ out:
 	}
 	free(r.procs);
 	free(idle);
+	free(command);
 	profile__free(r.prof);
 	return status;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pyflame/textenc.h"
 #include "pyflame/util.h"
 
 #define SUMMARY_TOP 10
@@ -95,11 +96,15 @@ static double pct(uint64_t part, uint64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-/* Printable: control characters (from a target's strings) become spaces. */
+/* Printable: valid UTF-8 (textenc.h), control characters (from a target) as spaces. */
 static void add_printable(struct strbuf *sb, const char *s)
 {
-	for (; *s; s++)
-		strbuf_addch(sb, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+	size_t from = sb->len;
+
+	textenc__add_utf8(sb, s, strlen(s));
+	for (size_t i = from; i < sb->len; i++)
+		if ((unsigned char)sb->buf[i] < 0x20 || sb->buf[i] == 0x7f)
+			sb->buf[i] = ' ';
 }
 
 /* "name (file)", control characters made printable; markdown escapes '|'. */

@@ -209,43 +209,6 @@ char *strbuf_detach(struct strbuf *sb, size_t *len)
 	return p;
 }
 
-void strbuf_add_xml(struct strbuf *sb, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		switch (c) {
-		case '&': strbuf_addstr(sb, "&amp;"); break;
-		case '<': strbuf_addstr(sb, "&lt;"); break;
-		case '>': strbuf_addstr(sb, "&gt;"); break;
-		case '"': strbuf_addstr(sb, "&quot;"); break;
-		case '\'': strbuf_addstr(sb, "&apos;"); break;
-		default:
-			/* XML 1.0 forbids most control characters even as references. */
-			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-				strbuf_addch(sb, '?');
-			else
-				strbuf_addch(sb, c);
-		}
-	}
-}
-
-void strbuf_add_json(struct strbuf *sb, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\') {
-			strbuf_addch(sb, '\\');
-			strbuf_addch(sb, c);
-		} else if (c < 0x20) {
-			strbuf_addf(sb, "\\u%04x", c);
-		} else {
-			strbuf_addch(sb, c);
-		}
-	}
-}
-
 /* FNV-1a, then a 64-bit finaliser (splitmix) to spread the low bits for table indexing. */
 uint64_t pf_hash64(const void *data, size_t len, uint64_t seed)
 {

@@ -140,18 +140,6 @@ static void pf_format__new_extensions_and_names__map_to_formats(void **state)
 	}
 }
 
-static void pf_json__add_string__invalid_utf8_and_controls__escaped_valid(void **state)
-{
-	static const char in[] = "a\"b\\c\n\x01\xff\xc3\xa9\xed\xa0\x80z";
-	struct strbuf sb = STRBUF_INIT;
-
-	(void)state;
-	pf_json__add_string(&sb, in, sizeof(in) - 1);
-	assert_string_equal(sb.buf, "\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\xc3\xa9"
-			    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\"");
-	strbuf_release(&sb);
-}
-
 /* --- speedscope -------------------------------------------------------------------- */
 
 static void writer_speedscope__known_profile__frames_profiles_weights(void **state)
@@ -890,7 +878,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pf_format__new_extensions_and_names__map_to_formats),
-		cmocka_unit_test(pf_json__add_string__invalid_utf8_and_controls__escaped_valid),
 		cmocka_unit_test(writer_speedscope__known_profile__frames_profiles_weights),
 		cmocka_unit_test(writer_speedscope__no_line_numbers__lines_merged),
 		cmocka_unit_test(writer_speedscope__unknown_rate__unit_none_counts),

@@ -48,10 +48,6 @@ void strbuf_reset(struct strbuf *sb);
 void strbuf_release(struct strbuf *sb);
 /* Give the buffer to the caller (never NULL); sb is left empty. */
 char *strbuf_detach(struct strbuf *sb, size_t *len);
-/* Escape for XML text and attribute values (&, <, >, ", '). */
-void strbuf_add_xml(struct strbuf *sb, const char *s, size_t len);
-/* Escape as the inside of a JSON string. */
-void strbuf_add_json(struct strbuf *sb, const char *s, size_t len);
 
 uint64_t pf_hash64(const void *data, size_t len, uint64_t seed);
 

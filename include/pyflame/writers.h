@@ -44,11 +44,6 @@ int pf_write(enum pf_format f, const struct profile *p, const struct output_opts
 
 struct strbuf;
 
-/* Append s as valid UTF-8: each byte of an invalid sequence becomes U+FFFD. */
-void pf_utf8__add(struct strbuf *sb, const char *s, size_t len);
-/* Append s as a quoted JSON string (valid UTF-8, control characters escaped). */
-void pf_json__add_string(struct strbuf *sb, const char *s, size_t len);
-
 /*
  * The time one sample stands for, in ns: the achieved tick interval (duration / ticks)
  * when both are known, else 1e9 / the requested rate, else 0 (unknown).
