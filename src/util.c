@@ -129,13 +129,27 @@ void pf_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* What an empty strbuf points at: buf is never NULL (git's rule); never written but "". */
+char strbuf_slopbuf[1];
+
+void strbuf_init(struct strbuf *sb)
+{
+	sb->buf = strbuf_slopbuf;
+	sb->len = sb->alloc = 0;
+}
+
 void strbuf_grow(struct strbuf *sb, size_t extra)
 {
 	size_t want = sb->len + extra + 1;
+	int fresh = !sb->alloc;
 
 	if (want < sb->len)
 		die_oom(SIZE_MAX);
+	if (fresh)
+		sb->buf = NULL;		/* the slop buffer is not ours to realloc */
 	xgrow((void **)&sb->buf, &sb->alloc, want, 1);
+	if (fresh)
+		sb->buf[0] = '\0';
 }
 
 void strbuf_add(struct strbuf *sb, const void *data, size_t len)
@@ -185,15 +199,15 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 void strbuf_reset(struct strbuf *sb)
 {
 	sb->len = 0;
-	if (sb->buf)
+	if (sb->alloc)
 		sb->buf[0] = '\0';
 }
 
 void strbuf_release(struct strbuf *sb)
 {
-	free(sb->buf);
-	sb->buf = NULL;
-	sb->len = sb->alloc = 0;
+	if (sb->alloc)
+		free(sb->buf);
+	strbuf_init(sb);
 }
 
 char *strbuf_detach(struct strbuf *sb, size_t *len)
@@ -204,8 +218,7 @@ char *strbuf_detach(struct strbuf *sb, size_t *len)
 	p = sb->buf;
 	if (len)
 		*len = sb->len;
-	sb->buf = NULL;
-	sb->len = sb->alloc = 0;
+	strbuf_init(sb);
 	return p;
 }
 

@@ -171,7 +171,7 @@ static uint64_t pp_str(struct pp *pp, const char *s, size_t len)
 {
 	strbuf_reset(&pp->tmp);
 	textenc__add_utf8(&pp->tmp, s, len);
-	return strtab__intern(pp->st, pp->tmp.buf ? pp->tmp.buf : "", pp->tmp.len);
+	return strtab__intern(pp->st, pp->tmp.buf, pp->tmp.len);
 }
 
 static uint64_t pp_cstr(struct pp *pp, const char *s)
