@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pyflame/cli.h"
+#include "pyflame/exitcode.h"
 #include "pyflame/outputs.h"
 #include "pyflame/privs.h"
 #include "pyflame/profile.h"
