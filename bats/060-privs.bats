@@ -116,8 +116,11 @@ for line in open("/proc/self/status"):
 	echo "$stderr"
 	[ "$status" -eq 0 ]
 	grep -q "reading memory with 'peek' instead" <<<"$stderr"
-	check_collapsed share "$D/p.txt" "re:hot \(.*hot\.py:$line\)" 0.8
+	# of the samples taken once main() runs (a busy machine stretches the start-up before
+	# it, which the profile rightly shows), the hot line has the lion's share
+	within="re:main \(.*hot\.py:[0-9]+\)"
+	check_collapsed share "$D/p.txt" "re:hot \(.*hot\.py:$line\)" 0.8 "$within"
 	run_pyflame_split run --reader peek -r 200 -o "$D/q.txt" -- "$PY3" "$TARGETS/hot.py" 0.5
 	[ "$status" -eq 0 ]
-	check_collapsed share "$D/q.txt" "re:hot \(.*hot\.py:$line\)" 0.8
+	check_collapsed share "$D/q.txt" "re:hot \(.*hot\.py:$line\)" 0.8 "$within"
 }

@@ -123,13 +123,21 @@ exec_one() {
 @test "--busy-poll: a fork-heavy loop and the Python it runs are followed, status kept, nothing left stopped" {
 	# 300 short processes, then a Python child, then exit 3: pyflame stays awake between
 	# the stops instead of sleeping, and must still see every event and deliver SIGCHLDs
+	# the samples child_work should get are the seconds it ran (its own clock) times the
+	# rate pyflame achieved (its own count): a busy machine lowers both, not the ratio
+	local spent hz want
 	run_pyflame_split run --busy-poll 1000 -r 200 -o "$D/bp.txt" -- sh -c \
-		'i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i + 1)); done; "$0" "$1" child_work; exit 3' \
-		"$PY3" "$TARGETS/tree.py"
+		'i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i + 1)); done; "$0" "$1" child_work "$2"; exit 3' \
+		"$PY3" "$TARGETS/tree.py" "$D/spent"
+	echo "$stderr"
 	[ "$status" -eq 3 ]
 	n=$(samples_with "$D/bp.txt" 'child_work \(.*tree\.py:[0-9]+\)')
-	echo "# child_work: $n samples of ~200"
-	[ "$n" -ge 150 ]
+	spent=$(cat "$D/spent")
+	hz=$(grep -oE '[0-9.]+ Hz achieved' <<<"$stderr" | cut -d' ' -f1)
+	want=$(awk -v s="$spent" -v hz="$hz" 'BEGIN { printf "%d", 0.6 * s * hz }')
+	echo "# child_work: $n samples; it ran $spent s at $hz Hz achieved: want >= $want"
+	[ "$want" -ge 10 ]
+	[ "$n" -ge "$want" ]
 }
 
 @test "--no-follow profiles the command's own process only" {
