@@ -9,11 +9,13 @@
 #include "pyflame/util.h"
 
 #define SUMMARY_TOP 10
+#define SUMMARY_TOP_IDLE 3	/* the idle waits named on the idle line */
 
 /* A function is a (name, file) pair: every line of it counts together. */
 struct func {
 	uint32_t name, file;
-	uint64_t own, total;
+	uint64_t own, total;	/* working samples: idle ones are counted apart */
+	uint64_t idle_own;	/* idle samples that ended in it (a wait) */
 	size_t stamp;		/* last row (+1) that counted its total */
 };
 
@@ -88,6 +90,15 @@ static int by_total(const void *a, const void *b, void *p)
 		return x->total > y->total ? -1 : 1;
 	if (x->own != y->own)
 		return x->own > y->own ? -1 : 1;
+	return func_name_cmp(x, y, p);
+}
+
+static int by_idle_own(const void *a, const void *b, void *p)
+{
+	const struct func *x = *(const struct func *const *)a, *y = *(const struct func *const *)b;
+
+	if (x->idle_own != y->idle_own)
+		return x->idle_own > y->idle_own ? -1 : 1;
 	return func_name_cmp(x, y, p);
 }
 
@@ -224,6 +235,16 @@ static void print_summary(const struct profile *p, const struct pf_summary_extra
 			truncated += row->count;
 		st = p->stack_data + p->stack_off[row->stack];
 		len = p->stack_len[row->stack];
+		/*
+		 * Idle samples (wall mode: a thread waiting) are not ranked with the working
+		 * ones: where users look for hot code, a wait would lead the table.  They get
+		 * the idle line, by the function they wait in.
+		 */
+		if (row->flags & PF_SAMPLE_IDLE) {
+			if (len && st[len - 1] < p->nframes)
+				funcs[map[st[len - 1]]].idle_own += row->count;
+			continue;
+		}
 		if (len && st[len - 1] < p->nframes)
 			funcs[map[st[len - 1]]].own += row->count;
 		for (uint32_t i = 0; i < len; i++) {
@@ -239,6 +260,9 @@ static void print_summary(const struct profile *p, const struct pf_summary_extra
 		}
 	}
 
+	order = xcalloc(nfuncs + 1, sizeof(*order));
+	for (size_t i = 0; i < nfuncs; i++)
+		order[i] = &funcs[i];
 	if (p->total) {
 		fprintf(out, "%sidle: %.1f%% of samples (%" PRIu64 ")", md ? "" : "  ",
 			pct(idle, p->total), idle);
@@ -248,26 +272,44 @@ static void print_summary(const struct profile *p, const struct pf_summary_extra
 			fprintf(out, ", truncated stacks: %.1f%%", pct(truncated, p->total));
 		fputs(md ? "\n\n" : "\n", out);
 	}
+	if (idle && nfuncs) {
+		struct strbuf sb = STRBUF_INIT;
+
+		qsort_r(order, nfuncs, sizeof(*order), by_idle_own, (void *)p);
+		fprintf(out, "%swaiting in:", md ? "idle, " : "  idle, ");
+		for (size_t i = 0; i < nfuncs && i < SUMMARY_TOP_IDLE && order[i]->idle_own; i++) {
+			func_label(p, order[i], md, &sb);
+			fprintf(out, "%s %s %.1f%%", i ? "," : "", sb.buf,
+				pct(order[i]->idle_own, p->total));
+		}
+		fputs(md ? "\n\n" : "\n", out);
+		strbuf_release(&sb);
+	}
 	for (uint64_t t = p->total; t >= 100000; t /= 10)
 		w++;
 
-	order = xcalloc(nfuncs + 1, sizeof(*order));
-	for (size_t i = 0; i < nfuncs; i++)
-		order[i] = &funcs[i];
 	ntop = nfuncs < SUMMARY_TOP ? nfuncs : SUMMARY_TOP;
 	if (ntop) {
 		qsort_r(order, nfuncs, sizeof(*order), by_own, (void *)p);
 		if (order[0]->own) {
-			fprintf(out, md ? "**Top functions by own samples**\n\n" :
-					  "top functions by own samples:\n");
+			if (md)
+				fprintf(out, "**Top functions by own samples**%s\n\n",
+					idle ? " (idle samples apart, above)" : "");
+			else
+				fprintf(out, "top functions by own samples%s:\n",
+					idle ? " (idle samples apart, above)" : "");
 			print_table(p, order, ntop, 1, w, md, out);
 			if (md)
 				fputc('\n', out);
 		}
 		qsort_r(order, nfuncs, sizeof(*order), by_total, (void *)p);
 		if (order[0]->total) {
-			fprintf(out, md ? "**Top functions by total samples**\n\n" :
-					  "top functions by total samples:\n");
+			if (md)
+				fprintf(out, "**Top functions by total samples**%s\n\n",
+					idle ? " (idle samples apart)" : "");
+			else
+				fprintf(out, "top functions by total samples%s:\n",
+					idle ? " (idle samples apart)" : "");
 			print_table(p, order, ntop, 0, w, md, out);
 			if (md)
 				fputc('\n', out);
