@@ -183,9 +183,8 @@ static void print_facts(const struct profile *p, FILE *out)
 		strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", m->mode);
 	if (m->rate_hz > 0)
 		strbuf_addf(&sb, "%s%g Hz", sb.len ? ", " : "", m->rate_hz);
-	if (m->rate_hz > 0 && m->duration_ns && m->ticks)
-		strbuf_addf(&sb, " requested, %.4g Hz achieved",
-			    (double)m->ticks * 1e9 / (double)m->duration_ns);
+	if (m->rate_hz > 0 && pf_meta__achieved_hz(m) > 0)
+		strbuf_addf(&sb, " requested, %.4g Hz achieved", pf_meta__achieved_hz(m));
 	if (m->duration_ns)
 		strbuf_addf(&sb, "%s%.1f s", sb.len ? ", " : "", (double)m->duration_ns / 1e9);
 	if (m->dropped)
