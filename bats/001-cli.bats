@@ -272,6 +272,10 @@ assert_no_profile_files() {
 	run_pyflame_split dump -p 1 -q
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"unknown option '-q'"* ]]
+	run_pyflame_split dump -p 1 --json=yes
+	[ "$status" -eq 2 ]
+	assert_one_error_line "$stderr"
+	[[ "$stderr" == *"option '--json=yes' takes no value"* ]]
 }
 
 @test "cli: every command's --help exits 0 on stdout, doctor's too" {

@@ -456,6 +456,9 @@ static int parse_options(const struct cli_command *c, int argc, char **argv, voi
 		case ':':
 			return usage_error("option '%s' needs an argument", argv[optind - 1]);
 		case '?':
+			if (optopt && !strncmp(argv[optind - 1], "--", 2))
+				/* getopt_long names the option it knows: "--json=1" */
+				return usage_error("option '%s' takes no value", argv[optind - 1]);
 			if (optopt && optopt < 256 && argv[optind - 1][1] != '-') {
 				char opt[3] = { '-', (char)optopt, '\0' };
 

@@ -174,6 +174,15 @@ static void print_table(const struct profile *p, struct func **order, size_t n,
 	strbuf_release(&sb);
 }
 
+/* "top functions by own samples NOTE:" (Markdown: bold, a blank line after). */
+static void print_heading(const char *by, const char *note, int md, FILE *out)
+{
+	if (md)
+		fprintf(out, "**Top functions by %s samples**%s\n\n", by, note);
+	else
+		fprintf(out, "top functions by %s samples%s:\n", by, note);
+}
+
 static void print_facts(const struct profile *p, FILE *out)
 {
 	const struct pf_meta *m = &p->meta;
@@ -291,24 +300,14 @@ static void print_summary(const struct profile *p, const struct pf_summary_extra
 	if (ntop) {
 		qsort_r(order, nfuncs, sizeof(*order), by_own, (void *)p);
 		if (order[0]->own) {
-			if (md)
-				fprintf(out, "**Top functions by own samples**%s\n\n",
-					idle ? " (idle samples apart, above)" : "");
-			else
-				fprintf(out, "top functions by own samples%s:\n",
-					idle ? " (idle samples apart, above)" : "");
+			print_heading("own", idle ? " (idle samples apart, above)" : "", md, out);
 			print_table(p, order, ntop, 1, w, md, out);
 			if (md)
 				fputc('\n', out);
 		}
 		qsort_r(order, nfuncs, sizeof(*order), by_total, (void *)p);
 		if (order[0]->total) {
-			if (md)
-				fprintf(out, "**Top functions by total samples**%s\n\n",
-					idle ? " (idle samples apart)" : "");
-			else
-				fprintf(out, "top functions by total samples%s:\n",
-					idle ? " (idle samples apart)" : "");
+			print_heading("total", idle ? " (idle samples apart)" : "", md, out);
 			print_table(p, order, ntop, 0, w, md, out);
 			if (md)
 				fputc('\n', out);
