@@ -205,6 +205,24 @@ static void writer_collapsed__every_line__path_space_count(void **state)
 	profile__free(p);
 }
 
+/* A command line and a thread name from /proc can hold any bytes: the text is UTF-8. */
+static void writer_collapsed__names_not_utf8__valid_utf8_no_controls(void **state)
+{
+	struct profile *p = profile__new();
+	uint32_t t = profile__thread(p, profile__process(p, 9, "py \xff\x01x;y", ""), 9,
+				     "w\xf6rk\xc3");
+	struct output_opts o = { .line_numbers = 1, .threads = 1 };
+	char *got;
+
+	(void)state;
+	PB_ADD(p, t, 0, 3, "main@app.py:1");
+	got = render(PF_FORMAT_COLLAPSED, p, &o, NULL);
+	assert_string_equal(got, "py \xef\xbf\xbd x:y [pid 9];thread 9 (w\xef\xbf\xbdrk\xef\xbf\xbd);"
+			    "main (app.py:1) 3\n");
+	free(got);
+	profile__free(p);
+}
+
 /* --- svg --------------------------------------------------------------------------- */
 
 static void writer_svg__known_profile__well_formed_with_labels_counts_title(void **state)
@@ -552,6 +570,7 @@ int main(void)
 		cmocka_unit_test(pf_write__unknown_format__einval),
 		cmocka_unit_test(writer_collapsed__known_profile__matches_golden),
 		cmocka_unit_test(writer_collapsed__every_line__path_space_count),
+		cmocka_unit_test(writer_collapsed__names_not_utf8__valid_utf8_no_controls),
 		cmocka_unit_test(writer_svg__known_profile__well_formed_with_labels_counts_title),
 		cmocka_unit_test(writer_svg__same_file__same_colour_across_graphs),
 		cmocka_unit_test(writer_svg__neighbours__drawn_with_a_gap),
