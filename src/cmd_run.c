@@ -24,6 +24,7 @@
 #include "pyflame/exitcode.h"
 #include "pyflame/outputs.h"
 #include "pyflame/privs.h"
+#include "pyflame/procfs.h"
 #include "pyflame/profile.h"
 #include "pyflame/pyoffsets.h"
 #include "pyflame/pyprobe.h"
@@ -47,6 +48,39 @@
 #define EXEC_CHECK_MIN_NS      2000000ull	/* look for an unreported exec this often ... */
 #define EXEC_CHECK_MAX_NS    100000000ull	/* ... backing off to this in a quiet process */
 #define THREAD_STALE_TICKS 64			/* forget a thread unseen for this many ticks */
+/*
+ * A runtime location that does not read (EFAULT) in a process that neither exec'd nor
+ * exited is looked for again this many times before the process is given up on: a read
+ * can fail while the image changes under it (an exec between our look and the read).
+ */
+#define STALE_RETRIES 3
+/*
+ * A fork child holds a copy of its parent's thread states until it runs Python of its
+ * own, and one about to exec (subprocess without vfork) never does: what is read from it
+ * before its exec is its parent's, at the fork.  Its samples are held back this long and
+ * dropped if it execs meanwhile; kept if it does not (a multiprocessing worker) or exits.
+ */
+#define PROVISIONAL_NS 200000000ull
+
+/* A sample held back (see PROVISIONAL_NS). */
+struct prov_sample {
+	uint64_t t_ns;
+	size_t slot;		/* index in proc.threads (not pruned while provisional) */
+	uint32_t stack;
+	unsigned flags;
+};
+
+/* Why a process's sample was skipped at a tick (it could not be stopped to be read). */
+enum skip_cause {
+	SKIP_UNINTERRUPTIBLE,	/* a thread in D: a vfork parent waiting for its child */
+	SKIP_TIMEOUT,		/* a thread did not stop within the hold's wait */
+	SKIP__COUNT
+};
+
+static const char *const skip_cause_names[SKIP__COUNT] = {
+	[SKIP_UNINTERRUPTIBLE] = "uninterruptible (vfork)",
+	[SKIP_TIMEOUT] = "not stopped in time",
+};
 
 enum proc_state {
 	PROC_PROBING,		/* not known to be Python yet */
@@ -58,8 +92,10 @@ enum proc_state {
 struct thread_slot {
 	pid_t tid;		/* 0 = empty */
 	int stat_fd;		/* /proc/PID/task/TID/stat, kept open */
-	uint32_t prof_thread;
+	uint32_t prof_thread;	/* valid when has_prof_thread: made at its first sample */
+	int has_prof_thread;
 	uint64_t last_tick;
+	char name[64];
 };
 
 struct proc {
@@ -72,17 +108,31 @@ struct proc {
 	struct remote mem;
 	int mem_open;
 	struct unwinder *uw;
-	uint32_t prof_proc;
+	uint32_t prof_proc;	/* valid when has_prof_proc: made at its first sample */
+	int has_prof_proc;
+	char cmd[128];		/* its command line at its first sample ("" before) */
+	uint64_t provisional_until;	/* see PROVISIONAL_NS; 0: its samples count at once */
+	struct prov_sample *prov;
+	size_t nprov, prov_alloc;
 	char version[32];
 	struct thread_slot *threads;
 	size_t nthreads_alloc;
 	int crash_dumped;
+	/*
+	 * A vfork child shares its parent's memory until it execs: what is read from it is
+	 * its parent's.  It is not probed while its image is still shared_image.
+	 */
+	int shared_vm;
+	uint64_t shared_image;
+	unsigned stale_tries;	/* see STALE_RETRIES; kept across proc_reset() */
 	/*
 	 * An exec is reported by the tracer only once this process is sampled (exec_events);
 	 * before that, one is noticed from /proc/PID/stat changing its image (image_id).
 	 */
 	int exec_events;
 	int exec_arm_failed;	/* asking for them failed: image_id watches instead */
+	unsigned exec_arm_tries;	/* tries put off because a thread could not stop */
+	uint64_t exec_arm_next_ns;
 	int stat_fd;
 	uint64_t image;
 	uint64_t next_exec_check_ns, exec_check_ns;
@@ -98,6 +148,7 @@ struct run {
 	uint64_t ticks, missed, tick_no;
 	uint64_t start_ns, now_ns;
 	size_t python_procs, python_threads;
+	uint64_t skipped[SKIP__COUNT];	/* process samples skipped, by cause */
 	uint32_t *stackbuf;
 	int reader_said;
 	struct rawlog *raw;
@@ -145,9 +196,25 @@ static void proc_reset(struct proc *p)
 	p->backoff_ns = PROBE_BACKOFF_MIN_NS;
 	p->exec_events = 0;
 	p->exec_arm_failed = 0;
+	p->exec_arm_tries = 0;
+	p->exec_arm_next_ns = 0;
 	p->image = 0;
 	p->next_exec_check_ns = 0;
 	p->exec_check_ns = EXEC_CHECK_MIN_NS;
+	p->shared_vm = 0;
+	p->shared_image = 0;
+	p->has_prof_proc = 0;
+	p->cmd[0] = '\0';
+}
+
+/* p runs a new image: what it held back was its parent's (see PROVISIONAL_NS). */
+static void proc_new_image(struct proc *p)
+{
+	proc_reset(p);
+	p->provisional_until = 0;
+	free(p->prov);
+	p->prov = NULL;
+	p->nprov = p->prov_alloc = 0;
 }
 
 /*
@@ -159,7 +226,7 @@ static uint64_t image_id(struct proc *p)
 {
 	char buf[1024], path[64];
 	unsigned long long v[3];
-	const char *q, *paren;
+	const char *q, *paren, *open_paren;
 	ssize_t n;
 	int field;
 
@@ -185,7 +252,11 @@ static uint64_t image_id(struct proc *p)
 			field++;
 	if (field != 26 || sscanf(q, "%llu %llu %llu", &v[0], &v[1], &v[2]) != 3)
 		return 0;
-	return pf_hash64(v, sizeof(v), pf_hash64(buf, (size_t)(paren - buf), 0)) | 1;
+	/* from the '(' on: the pid is not part of the image (a vfork child shares it) */
+	open_paren = strchr(buf, '(');
+	if (!open_paren || open_paren > paren)
+		return 0;
+	return pf_hash64(v, sizeof(v), pf_hash64(open_paren, (size_t)(paren - open_paren), 0)) | 1;
 }
 
 /*
@@ -197,11 +268,11 @@ static void check_exec(struct proc *p, uint64_t now)
 {
 	uint64_t id;
 
-	if (p->exec_events || now < p->next_exec_check_ns)
+	if (p->exec_events || (now < p->next_exec_check_ns && !p->provisional_until))
 		return;
 	id = image_id(p);
 	if (p->image && id && id != p->image) {
-		proc_reset(p);
+		proc_new_image(p);
 		pf_info("process %d exec'd", p->pid);
 	} else if (p->exec_check_ns < EXEC_CHECK_MAX_NS) {
 		p->exec_check_ns *= 2;
@@ -216,7 +287,8 @@ static struct proc *proc_add(struct run *r, pid_t pid)
 	struct proc *p = proc_find(r, pid);
 
 	if (p) {
-		proc_reset(p);
+		proc_new_image(p);
+		p->stale_tries = 0;
 		return p;
 	}
 	p = xcalloc(1, sizeof(*p));
@@ -238,6 +310,8 @@ static void proc_young(struct proc *p)
 	p->next_exec_check_ns = now + FIRST_LOOK_NS;
 }
 
+static void commit_provisional(struct run *r, struct proc *p);
+
 static void proc_del(struct run *r, pid_t pid)
 {
 	for (size_t i = 0; i < r->nprocs; i++) {
@@ -245,6 +319,8 @@ static void proc_del(struct run *r, pid_t pid)
 
 		if (p->pid != pid)
 			continue;
+		if (p->provisional_until)
+			commit_provisional(r, p);
 		proc_reset(p);
 		if (p->stat_fd >= 0)
 			close(p->stat_fd);
@@ -303,6 +379,73 @@ static void read_cmdline(pid_t pid, char *buf, size_t size)
 
 static int probe_memory(struct run *r, struct proc *p, uint64_t now);
 
+/*
+ * p's process in the profile: the command line it runs now, so that what it sampled
+ * before an exec stays under the command it ran then.
+ */
+static uint32_t proc_profile_id(struct run *r, struct proc *p)
+{
+	if (p->has_prof_proc)
+		return p->prof_proc;
+	if (!p->cmd[0])
+		read_cmdline(p->pid, p->cmd, sizeof(p->cmd));
+	p->prof_proc = profile__process(r->prof, p->pid, p->cmd, p->version);
+	p->has_prof_proc = 1;
+	r->python_procs++;
+	return p->prof_proc;
+}
+
+/* An error that says a reader is not allowed here (not that the address is wrong). */
+static int reader_refused(int err)
+{
+	return err == -EPERM || err == -EACCES || err == -ENOSYS;
+}
+
+/*
+ * What was found of p does not read: the process exec'd or is exiting (say nothing, look
+ * again), or the location is wrong for another reason (look again a few times, then say
+ * so once).  Never a reason to change readers.  1 when p was given up on.
+ */
+static int proc_stale(struct proc *p, uint64_t now, int err, const char *what)
+{
+	uint64_t before = p->image, id;
+
+	if (err == -ESRCH)
+		return 0;	/* gone: its exit is on its way */
+	id = image_id(p);
+	if (!id || (before && id != before))
+		proc_new_image(p);
+	else
+		proc_reset(p);
+	p->image = id;
+	if (!id || (before && id != before)) {
+		pf_info("process %d exec'd or exited while being probed", p->pid);
+		proc_young(p);
+		return 0;
+	}
+	if (++p->stale_tries < STALE_RETRIES) {
+		p->next_probe_ns = now + PROBE_BACKOFF_MIN_NS * p->stale_tries;
+		return 0;
+	}
+	pf_warn("process %d: %s (%s); not sampling it", p->pid, what, strerror(-err));
+	p->state = PROC_FAILED;
+	return 1;
+}
+
+/* A vfork child still runs in its parent's memory: nothing of its own to read yet. */
+static int still_shared(struct proc *p)
+{
+	uint64_t id;
+
+	if (!p->shared_vm)
+		return 0;
+	id = image_id(p);
+	if (id && id == p->shared_image)
+		return 1;
+	p->shared_vm = 0;
+	return 0;
+}
+
 static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 {
 	int ret, held;
@@ -311,6 +454,12 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 		return;
 	if (now == UINT64_MAX)
 		now = pf_now_ns();	/* asked for now, whatever the back-off says */
+	if (still_shared(p)) {
+		p->next_probe_ns = now + p->backoff_ns;
+		if (p->backoff_ns < PROBE_BACKOFF_MAX_NS)
+			p->backoff_ns *= 2;
+		return;
+	}
 	if (!p->located) {
 		if (!p->exec_events && !p->image)
 			p->image = image_id(p);	/* what an exec would change, seen before */
@@ -340,18 +489,21 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 	/*
 	 * Only the peek reader needs a stopped task, and stopping one is not free: on a busy
 	 * machine the task may wait long to be scheduled and take the stop.  So auto tries
-	 * the readers that work on a running task first.
+	 * the readers that work on a running task first, and falls back only when they are
+	 * refused here, never because an address did not read.
 	 */
 	held = r->o->reader == REMOTE_PEEK ||
-	       (p->mem_open && !strcmp(p->mem.ops->name, "peek"));
+	       (p->mem_open && p->mem.kind == REMOTE_PEEK);
 	if (!p->mem_open && r->o->reader == REMOTE_AUTO) {
 		uint64_t addr = p->loc.runtime_addr ? p->loc.runtime_addr : p->loc.interp_head_addr;
 
 		ret = remote__open(&p->mem, p->pid, REMOTE_VM, addr);
-		if (ret && ret != -ESRCH)
+		if (reader_refused(ret))
 			ret = remote__open(&p->mem, p->pid, REMOTE_MEM, addr);
-		if (ret == -ESRCH)
+		if (ret && !reader_refused(ret)) {
+			proc_stale(p, now, ret, "cannot read the CPython runtime it maps");
 			return;
+		}
 		p->mem_open = !ret;
 		held = ret != 0;	/* auto falls back to peek */
 	}
@@ -369,18 +521,12 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 		p->state = PROC_FAILED;
 		return;
 	}
-	{
-		char cmd[128];
-
-		pyprobe__version_str(&p->loc, p->version, sizeof(p->version));
-		read_cmdline(p->pid, cmd, sizeof(cmd));
-		p->prof_proc = profile__process(r->prof, p->pid, cmd, p->version);
-	}
+	pyprobe__version_str(&p->loc, p->version, sizeof(p->version));
 	p->state = PROC_PYTHON;
-	r->python_procs++;
+	p->stale_tries = 0;
 	pf_info("process %d: CPython %s in '%s', reading memory with %s", p->pid,
 		p->version, p->loc.binary, p->mem.ops->name);
-	if (!r->reader_said && r->o->reader == REMOTE_AUTO && strcmp(p->mem.ops->name, "vm")) {
+	if (!r->reader_said && r->o->reader == REMOTE_AUTO && p->mem.kind != REMOTE_VM) {
 		r->reader_said = 1;
 		if (!pf_quiet)
 			pf_warn("process_vm_readv is refused here; reading memory with '%s' instead",
@@ -397,8 +543,10 @@ static int probe_memory(struct run *r, struct proc *p, uint64_t now)
 	if (!p->mem_open) {
 		probe_addr = p->loc.runtime_addr ? p->loc.runtime_addr : p->loc.interp_head_addr;
 		ret = remote__open(&p->mem, p->pid, r->o->reader, probe_addr);
-		if (ret == -ESRCH)
+		if (ret && !reader_refused(ret)) {
+			proc_stale(p, now, ret, "cannot read the CPython runtime it maps");
 			return -1;
+		}
 		if (ret) {
 			pf_error(ret, "process %d: cannot read its memory with %s reader",
 				 p->pid, remote_kind__name(r->o->reader));
@@ -417,13 +565,15 @@ static int probe_memory(struct run *r, struct proc *p, uint64_t now)
 			p->backoff_ns *= 2;
 		return -1;
 	}
+	if (ret == -ESRCH)
+		return -1;
 	if (ret) {
-		char v[32];
+		char v[32], what[160];
 
 		pyprobe__version_str(&p->loc, v, sizeof(v));
-		pf_warn("process %d ('%s'): cannot read the layout of CPython %s; not sampling it",
-			p->pid, p->loc.binary, v);
-		p->state = PROC_UNSUPPORTED;
+		snprintf(what, sizeof(what), "cannot read the layout of CPython %s in '%s'", v,
+			 p->loc.binary);
+		proc_stale(p, now, ret, what);
 		return -1;
 	}
 	return 0;
@@ -431,7 +581,7 @@ static int probe_memory(struct run *r, struct proc *p, uint64_t now)
 
 /* --- threads --------------------------------------------------------------------------- */
 
-static struct thread_slot *thread_slot(struct run *r, struct proc *p, pid_t tid)
+static struct thread_slot *thread_slot(struct proc *p, pid_t tid)
 {
 	size_t i, free_i = SIZE_MAX;
 
@@ -450,7 +600,7 @@ static struct thread_slot *thread_slot(struct run *r, struct proc *p, pid_t tid)
 	}
 	{
 		struct thread_slot *s = &p->threads[free_i];
-		char path[96], name[64] = "";
+		char path[96];
 		struct strbuf sb = STRBUF_INIT;
 
 		s->stat_fd = -1;
@@ -465,37 +615,34 @@ static struct thread_slot *thread_slot(struct run *r, struct proc *p, pid_t tid)
 				return NULL;
 			}
 			snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", p->pid, tid);
-			if (!pf_read_file(path, &sb, sizeof(name) - 1) && sb.len) {
+			if (!pf_read_file(path, &sb, sizeof(s->name) - 1) && sb.len) {
 				if (sb.buf[sb.len - 1] == '\n')
 					sb.buf[--sb.len] = '\0';
-				snprintf(name, sizeof(name), "%s", sb.buf);
+				snprintf(s->name, sizeof(s->name), "%s", sb.buf);
 			}
 			strbuf_release(&sb);
 		}
 		s->tid = tid;
-		s->prof_thread = profile__thread(r->prof, p->prof_proc, tid, name);
-		r->python_threads++;
 		return s;
 	}
 }
 
-/* Is the thread off CPU?  The state letter after the last ')' of stat: R is running. */
-static int thread_idle(struct thread_slot *s)
+/*
+ * Is the thread off CPU?  A thread we hold stopped (--blocking, the peek reader) is
+ * judged by the state it was in just before we stopped it; any other by its state now.
+ * Unknown counts as running.
+ */
+static int thread_idle(struct run *r, struct thread_slot *s)
 {
-	char buf[512];
-	ssize_t n;
-	char *paren;
+	int held = tracer__held_state(r->tr, s->tid);
+	enum procfs_state st;
 
+	if (held)
+		return held != PROCFS_STATE_RUNNING;
 	if (s->stat_fd < 0)
 		return 0;
-	n = pread(s->stat_fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	paren = strrchr(buf, ')');
-	if (!paren || paren[1] != ' ')
-		return 0;
-	return paren[2] != 'R';
+	st = procfs__state_fd(s->stat_fd);
+	return st != PROCFS_STATE_UNKNOWN && st != PROCFS_STATE_RUNNING;
 }
 
 static void thread_prune(struct run *r, struct proc *p)
@@ -516,11 +663,24 @@ struct emit_ctx {
 	struct proc *p;
 };
 
+static void add_sample(struct run *r, struct proc *p, struct thread_slot *s, uint64_t t_ns,
+		       uint32_t stack, unsigned flags)
+{
+	if (!s->has_prof_thread) {
+		s->prof_thread = profile__thread(r->prof, proc_profile_id(r, p), s->tid, s->name);
+		s->has_prof_thread = 1;
+		r->python_threads++;
+	}
+	profile__add(r->prof, s->prof_thread, stack, flags, 1);
+	if (r->raw)
+		rawlog__sample(r->raw, r->prof, t_ns, s->prof_thread, stack, flags);
+}
+
 static void on_thread(void *arg, const struct unwind_thread *t)
 {
 	struct emit_ctx *e = arg;
 	struct run *r = e->r;
-	struct thread_slot *s = thread_slot(r, e->p, t->tid);
+	struct thread_slot *s = thread_slot(e->p, t->tid);
 	unsigned flags = t->flags;
 	uint32_t stack;
 
@@ -540,7 +700,7 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 	 * Reading stat is a system call per thread per tick: skip it when its answer cannot
 	 * matter (the GIL holder is never idle; gil mode keeps only the holder).
 	 */
-	if (!(flags & PF_SAMPLE_GIL) && r->o->mode != PF_MODE_GIL && thread_idle(s))
+	if (!(flags & PF_SAMPLE_GIL) && r->o->mode != PF_MODE_GIL && thread_idle(r, s))
 		flags |= PF_SAMPLE_IDLE;
 	if (r->o->mode == PF_MODE_CPU && (flags & PF_SAMPLE_IDLE))
 		return;
@@ -549,9 +709,34 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 	for (unsigned i = 0; i < t->depth; i++)
 		r->stackbuf[i] = profile__frame(r->prof, &t->frames[t->depth - 1 - i]);
 	stack = profile__stack(r->prof, r->stackbuf, t->depth);
-	profile__add(r->prof, s->prof_thread, stack, flags, 1);
-	if (r->raw)
-		rawlog__sample(r->raw, r->prof, r->now_ns, s->prof_thread, stack, flags);
+	if (!e->p->cmd[0])
+		read_cmdline(e->p->pid, e->p->cmd, sizeof(e->p->cmd));
+	if (e->p->provisional_until) {
+		struct proc *p = e->p;
+
+		xgrow((void **)&p->prov, &p->prov_alloc, p->nprov + 1, sizeof(*p->prov));
+		p->prov[p->nprov++] = (struct prov_sample){ r->now_ns, (size_t)(s - p->threads),
+							    stack, flags };
+		return;
+	}
+	add_sample(r, e->p, s, r->now_ns, stack, flags);
+}
+
+/* What a fork child held back counts now: it ran on without exec'ing, or exited. */
+static void commit_provisional(struct run *r, struct proc *p)
+{
+	if (p->nprov)
+		pf_info("process %d: %zu samples held back count (exec_events %d)", p->pid, p->nprov, p->exec_events);
+	p->provisional_until = 0;
+	for (size_t i = 0; i < p->nprov; i++) {
+		const struct prov_sample *ps = &p->prov[i];
+
+		if (ps->slot < p->nthreads_alloc && p->threads[ps->slot].tid)
+			add_sample(r, p, &p->threads[ps->slot], ps->t_ns, ps->stack, ps->flags);
+	}
+	free(p->prov);
+	p->prov = NULL;
+	p->nprov = p->prov_alloc = 0;
 }
 
 /* --- tracer callbacks ------------------------------------------------------------------ */
@@ -562,7 +747,7 @@ static void on_thread(void *arg, const struct unwind_thread *t)
  * files again (a fork-heavy program makes hundreds of them).  Only its memory reader and
  * caches are its own.
  */
-static void cb_process_new(void *arg, pid_t pid, pid_t parent)
+static void cb_process_new(void *arg, pid_t pid, pid_t parent, unsigned flags)
 {
 	struct run *r = arg;
 	struct proc *pp = proc_find(r, parent);
@@ -570,12 +755,37 @@ static void cb_process_new(void *arg, pid_t pid, pid_t parent)
 
 	/* the findings hold until its exec, so only if that exec will be reported */
 	p->exec_events = tracer__exec_traced(r->tr, pid);
-	if (pp && pp->state == PROC_PYTHON && p->exec_events) {
+	if (flags & TRACER_NEW_SHARED_VM) {
+		/*
+		 * A vfork child (subprocess, posix_spawn) runs in its parent's memory until it
+		 * execs, and its parent waits meanwhile: reading it would sample its parent
+		 * again, under the child's pid.  Its parent's image marks it until then (the
+		 * parent cannot exec while it waits).
+		 */
+		struct proc tmp = { .pid = parent, .stat_fd = -1 };
+
+		p->shared_vm = 1;
+		p->shared_image = image_id(&tmp);
+		if (tmp.stat_fd >= 0)
+			close(tmp.stat_fd);
+		if (!p->shared_image)
+			p->shared_vm = 0;
+		proc_young(p);
+	} else if (pp && pp->state == PROC_PYTHON && p->exec_events) {
+		/*
+		 * It holds a copy of its parent's thread states until it runs Python of its
+		 * own or execs (subprocess without vfork: within a millisecond): read it no
+		 * sooner than any new process, or it shows its parent's stacks for a tick.
+		 */
 		p->loc = pp->loc;
-		p->located = 1;		/* it runs Python at once: sample it from the next tick */
+		p->located = 1;
+		proc_young(p);
 	} else {
 		proc_young(p);
 	}
+	/* a fork child runs its parent's image until it execs: see PROVISIONAL_NS */
+	if (!(flags & TRACER_NEW_SHARED_VM))
+		p->provisional_until = pf_now_ns() + PROVISIONAL_NS;
 }
 
 static void cb_process_exec(void *arg, pid_t pid)
@@ -593,26 +803,36 @@ static void cb_process_exit(void *arg, pid_t pid)
  * findings would go stale unnoticed (its forks inherit them, and the setting).  Stops it
  * once; done here, between events, never while the tracer has a task stopped for us.
  */
-static void arm_exec_events(struct run *r, struct proc *p)
+static void arm_exec_events(struct run *r, struct proc *p, uint64_t now)
 {
 	uint64_t before = p->image;
+	int ret;
 
-	if (tracer__exec_events(r->tr, p->pid, 1)) {
+	if (now < p->exec_arm_next_ns)
+		return;
+	ret = tracer__exec_events(r->tr, p->pid, 1);
+	if ((ret == -EAGAIN || ret == -ETIMEDOUT || ret == -EBUSY) && p->exec_arm_tries < 8) {
+		/* a thread could not stop now (in vfork, or no CPU for it): try again later */
+		p->exec_arm_next_ns = now + (PROBE_BACKOFF_MIN_NS << p->exec_arm_tries++);
+		return;
+	}
+	if (ret) {
 		/* gone, or refused: image_id keeps watching; never stop it for this again */
+		pf_info("process %d: cannot ask for its exec events: %s", p->pid, strerror(-ret));
 		p->exec_arm_failed = 1;
 		return;
 	}
 	p->exec_events = 1;
 	if (image_id(p) != before) {
 		/* it exec'd between the probe and now */
-		proc_reset(p);
+		proc_new_image(p);
 	}
 }
 
 static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 {
 	struct run *r = arg;
-	int hold;
+	int hold, ret;
 
 	r->ticks++;
 	r->tick_no++;
@@ -628,19 +848,26 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 		if (p->state != PROC_PYTHON)
 			continue;
 		if (!p->exec_events && !p->exec_arm_failed) {
-			arm_exec_events(r, p);
+			arm_exec_events(r, p, now);
 			if (p->state != PROC_PYTHON)
 				continue;
 		}
-		hold = r->o->blocking || !strcmp(p->mem.ops->name, "peek");
-		if (hold && tracer__hold(r->tr, p->pid, r->o->blocking)) {
+		hold = r->o->blocking || p->mem.kind == REMOTE_PEEK;
+		if (hold && (ret = tracer__hold(r->tr, p->pid, r->o->blocking))) {
+			/* a process that cannot stop now is skipped, never waited for */
 			tracer__release(r->tr);
+			if (ret == -EAGAIN)
+				r->skipped[SKIP_UNINTERRUPTIBLE]++;
+			else if (ret == -ETIMEDOUT)
+				r->skipped[SKIP_TIMEOUT]++;
 			continue;
 		}
 		unwinder__sample(p->uw, on_thread, &e, &r->ustats);
 		if (hold)
 			tracer__release(r->tr);
-		if ((r->tick_no & 63) == 0)
+		if (p->provisional_until && now >= p->provisional_until)
+			commit_provisional(r, p);
+		if ((r->tick_no & 63) == 0 && !p->provisional_until)
 			thread_prune(r, p);
 	}
 	if (r->raw)
@@ -651,8 +878,8 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 
 static int dump_process(struct run *r, struct proc *p, const struct stackdump_opts *so)
 {
-	int hold = r->o->blocking || !strcmp(p->mem.ops->name, "peek");
-	const struct pf_process *pp = &r->prof->procs[p->prof_proc];
+	int hold = r->o->blocking || p->mem.kind == REMOTE_PEEK;
+	const struct pf_process *pp = &r->prof->procs[proc_profile_id(r, p)];
 	int ret;
 
 	if (hold && tracer__hold(r->tr, p->pid, 0)) {
@@ -781,6 +1008,26 @@ static char *join_argv(char *const argv[])
 }
 
 
+/* Process samples skipped because the process could not be stopped to be read. */
+static void print_skips(const struct run *r)
+{
+	struct strbuf sb = STRBUF_INIT;
+	uint64_t total = 0;
+
+	for (int i = 0; i < SKIP__COUNT; i++)
+		total += r->skipped[i];
+	if (!total)
+		return;
+	strbuf_addf(&sb, "skipped %llu process samples that needed a stopped process:",
+		    (unsigned long long)total);
+	for (int i = 0; i < SKIP__COUNT; i++)
+		if (r->skipped[i])
+			strbuf_addf(&sb, " %s %llu", skip_cause_names[i],
+				    (unsigned long long)r->skipped[i]);
+	fprintf(stderr, "pyflame: %s\n", sb.buf);
+	strbuf_release(&sb);
+}
+
 static void print_drops(const struct run *r)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -788,6 +1035,7 @@ static void print_drops(const struct run *r)
 
 	for (int i = 0; i < UNWIND_DROP__COUNT; i++)
 		total += r->ustats.drops[i];
+	print_skips(r);
 	if (!total)
 		return;
 	strbuf_addf(&sb, "dropped %llu thread samples:", (unsigned long long)total);
@@ -833,6 +1081,40 @@ static void report_sandbox(void)
 	pf_error(0, "the sandbox refused system call '%s' (%lu refused calls in all); "
 		 "this is a bug in pyflame", name, n);
 	pf_hint("run with --no-sandbox to work around it, and report it");
+}
+
+/*
+ * Processes of the tree still running when the command ended (daemons, a background job
+ * left behind): pyflame stopped following them, and the profile ends here for them too.
+ */
+static void report_detached(const struct tracer_counts *c)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!c->detached)
+		return;
+	for (size_t i = 0; i < c->ndetached_pids; i++) {
+		char path[64], comm[32] = "?";
+		struct strbuf cs = STRBUF_INIT;
+
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)c->detached_pids[i]);
+		if (!pf_read_file(path, &cs, sizeof(comm) - 1) && cs.len) {
+			cs.buf[strcspn(cs.buf, "\n")] = '\0';
+			snprintf(comm, sizeof(comm), "%s", cs.buf);
+		}
+		strbuf_release(&cs);
+		strbuf_addf(&sb, "%s%d (%s)", i ? ", " : "", (int)c->detached_pids[i], comm);
+	}
+	if (c->detached > c->ndetached_pids)
+		strbuf_addstr(&sb, ", ...");
+	if (c->detached == 1)
+		pf_warn("1 process the command started was still running when it ended; it runs "
+			"on, no longer profiled: %s", sb.buf);
+	else
+		pf_warn("%llu processes the command started were still running when it ended; "
+			"they run on, no longer profiled: %s", (unsigned long long)c->detached,
+			sb.buf);
+	strbuf_release(&sb);
 }
 
 /* Die the way the command died, without leaving a core file of pyflame's own. */
@@ -1082,6 +1364,9 @@ static int session(struct run_opts *o)
 	ret = tracer__run(r.tr, &res);
 	if (ret)
 		pf_error(ret, "lost track of the command");
+	for (size_t i = 0; i < r.nprocs; i++)
+		if (r.procs[i]->provisional_until)
+			commit_provisional(&r, r.procs[i]);
 	fill_meta(&r);
 	report_sandbox();
 	if (res.exec_errno) {
@@ -1092,6 +1377,8 @@ static int session(struct run_opts *o)
 			 PF_EXIT_NOTFOUND : PF_EXIT_NOEXEC;
 		goto out_tracer;
 	}
+	if (!o->attach_pid && !pf_quiet)
+		report_detached(tracer__counts(r.tr));
 	if (res.abandoned_sig && !pf_quiet)
 		pf_warn("the command did not end within %g s of %s; writing the profile and leaving "
 			"it running", o->grace_s, strsignal(res.abandoned_sig));
@@ -1117,12 +1404,14 @@ static int session(struct run_opts *o)
 		else if (ret && r.raw_path)
 			r.raw_keep = 1;		/* keep the samples: pyflame report can retry */
 		if (r.step_summary) {
-			struct pf_summary_extra x = { written, nwritten };
+			struct pf_summary_extra x = { written, nwritten,
+						      tracer__counts(r.tr)->processes };
 
 			summary__print_markdown(r.prof, &x, r.step_summary);
 		}
 		if (!pf_quiet) {
-			struct pf_summary_extra x = { written, nwritten };
+			struct pf_summary_extra x = { written, nwritten,
+						      tracer__counts(r.tr)->processes };
 
 			summary__print(r.prof, &x, stderr);
 			print_drops(&r);
@@ -1153,7 +1442,7 @@ out_tracer:
 	free(attach_argv[0]);
 	tracer__free(r.tr);
 	for (size_t i = 0; i < r.nprocs; i++) {
-		proc_reset(r.procs[i]);
+		proc_new_image(r.procs[i]);
 		free(r.procs[i]);
 	}
 	free(r.procs);
@@ -1195,19 +1484,16 @@ static pid_t *idle_threads(pid_t pid, size_t *n)
 	if (!d)
 		return xcalloc(1, sizeof(*v));
 	while ((de = readdir(d)) && *n < 65536) {
-		struct thread_slot s = { .stat_fd = -1 };
 		pid_t tid = (pid_t)strtol(de->d_name, NULL, 10);
+		enum procfs_state st;
 
 		if (tid <= 0)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-		s.stat_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (thread_idle(&s)) {
+		st = procfs__task_state(pid, tid);
+		if (st != PROCFS_STATE_UNKNOWN && st != PROCFS_STATE_RUNNING) {
 			xgrow((void **)&v, &alloc, *n + 1, sizeof(*v));
 			v[(*n)++] = tid;
 		}
-		if (s.stat_fd >= 0)
-			close(s.stat_fd);
 	}
 	closedir(d);
 	return v ? v : xcalloc(1, sizeof(*v));
@@ -1251,10 +1537,15 @@ int cmd_dump(struct run_opts *o)
 	idle = idle_threads(pid, &nidle);
 	so.idle_tids = idle;
 	so.nidle_tids = nidle;
-	if (tracer__hold(r.tr, pid, 1)) {
+	ret = tracer__hold(r.tr, pid, 1);
+	if (ret == -ESRCH) {
 		pf_error(0, "process %d went away", (int)pid);
 		goto out_release;
 	}
+	if (ret)	/* a thread in vfork, say: read it running rather than wait */
+		pf_warn("process %d: cannot stop every thread now (%s); its stacks are read "
+			"while it runs", (int)pid, ret == -EAGAIN ? "one is in uninterruptible "
+			"sleep, as a vfork parent is" : "one did not stop in time");
 	proc_probe(&r, p, UINT64_MAX);
 	if (p->state != PROC_PYTHON) {
 		if (p->state == PROC_PROBING)
@@ -1266,7 +1557,8 @@ int cmd_dump(struct run_opts *o)
 	if (o->json)
 		command = proc_cmdline(pid);
 	status = stackdump__print(p->uw, r.prof->strings, pid, command ? command :
-				  strtab__get(r.prof->strings, r.prof->procs[p->prof_proc].cmdline),
+				  strtab__get(r.prof->strings,
+					      r.prof->procs[proc_profile_id(&r, p)].cmdline),
 				  p->version, &so, stdout) ? 1 : 0;
 	if (status)
 		pf_error(0, "could not read the stacks of process %d", (int)pid);

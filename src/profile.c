@@ -126,31 +126,37 @@ uint32_t profile__process(struct profile *p, pid_t pid, const char *cmdline, con
 	struct idtab *t = &index_of(p)->procs;
 	uint64_t key = (uint64_t)(int64_t)pid;
 	uint64_t h = hash_u64s(&key, 1, 1);
+	uint32_t cmd_id = cmdline ? strtab__intern_str(p->strings, cmdline) : UINT32_MAX;
+	uint32_t ver_id = version ? strtab__intern_str(p->strings, version) : UINT32_MAX;
+	uint32_t found = UINT32_MAX;
 	struct pf_process *pr;
 	size_t i;
 	uint32_t id;
 
+	/*
+	 * One entry per pid and image: a process that execs another program is another
+	 * process to its user, and what it sampled before stays under the command it ran.
+	 */
 	for (i = idtab__first(t, h); t->slots[i].id1; i = idtab__next(t, i)) {
 		id = t->slots[i].id1 - 1;
-		if (t->slots[i].hash == h && p->procs[id].pid == pid)
-			goto update;
+		pr = &p->procs[id];
+		if (t->slots[i].hash != h || pr->pid != pid)
+			continue;
+		if ((cmd_id == UINT32_MAX || pr->cmdline == cmd_id) &&
+		    (ver_id == UINT32_MAX || pr->version == ver_id) &&
+		    (found == UINT32_MAX || id > found))
+			found = id;	/* the newest that fits */
 	}
+	if (found != UINT32_MAX)
+		return found;
 	xgrow((void **)&p->procs, &p->procs_alloc, p->nprocs + 1, sizeof(*p->procs));
 	id = (uint32_t)p->nprocs++;
 	pr = &p->procs[id];
 	memset(pr, 0, sizeof(*pr));
 	pr->pid = pid;
-	pr->cmdline = strtab__intern_str(p->strings, cmdline ? cmdline : "");
-	pr->version = strtab__intern_str(p->strings, version ? version : "");
+	pr->cmdline = cmd_id != UINT32_MAX ? cmd_id : strtab__intern_str(p->strings, "");
+	pr->version = ver_id != UINT32_MAX ? ver_id : strtab__intern_str(p->strings, "");
 	idtab__set(t, i, h, id);
-	return id;
-
-update:
-	pr = &p->procs[id];
-	if (cmdline)
-		pr->cmdline = strtab__intern_str(p->strings, cmdline);
-	if (version)
-		pr->version = strtab__intern_str(p->strings, version);
 	return id;
 }
 

@@ -413,6 +413,8 @@ int rawlog__read(FILE *in, struct profile *p, rawlog_sample_fn each, void *arg,
 				idx = profile__process(p, (pid_t)b, sb.buf, sb2.buf);
 				if (a == procs.n)
 					idmap_push(&procs, idx);
+				else
+					procs.v[a] = idx;	/* re-recorded: later samples go there */
 			}
 			break;
 		case REC_THREAD:

@@ -269,6 +269,7 @@ static int open_kind(struct remote *r, pid_t pid, enum remote_kind kind, uint64_
 	}
 	r->ctx = p;
 	r->pid = pid;
+	r->kind = kind;
 	err = r->ops->read(p, probe_addr, &byte, 1);
 	if (!err)
 		return 0;
@@ -295,11 +296,14 @@ int remote__open(struct remote *r, pid_t pid, enum remote_kind kind, uint64_t pr
 	}
 	if (kind != REMOTE_AUTO)
 		return open_kind(r, pid, kind, probe_addr);
-	/* The first reader that works wins; a vanished process ends the search. */
+	/*
+	 * The first reader that works wins.  Only a refusal moves on to the next: an address
+	 * that does not read (the process exec'd, say) would not read with any of them.
+	 */
 	err = -EPERM;
 	for (i = 0; i < ARRAY_SIZE(order); i++) {
 		err = open_kind(r, pid, order[i], probe_addr);
-		if (!err || err == -ESRCH)
+		if (err != -EPERM && err != -EACCES && err != -ENOSYS)
 			break;
 	}
 	return err;

@@ -101,6 +101,7 @@ static const struct {
 	{ "rt_sigaction", "restoring default dispositions before ending like the command" },
 	{ "rt_sigprocmask", "unblocking the command's fatal signal at the end" },
 	{ "rt_sigreturn", "returning from the SIGSYS handler" },
+	{ "rt_sigtimedwait", "sleeping until a task stops while one is held (tracer__hold)" },
 	{ "restart_syscall", "interrupted sleeps" },
 	{ "sched_yield", "allocator" },
 	{ "sysinfo", "glibc's qsort() asks how much memory there is" },

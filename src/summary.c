@@ -221,9 +221,11 @@ static void print_summary(const struct profile *p, const struct pf_summary_extra
 		fprintf(out, "### pyflame: `%s`\n\n", sb.len ? sb.buf : "profile");
 		strbuf_release(&sb);
 	}
-	fprintf(out, "%s%" PRIu64 " sample%s from %zu process%s, %zu thread%s", md ? "" : "pyflame: ",
-		p->total, p->total == 1 ? "" : "s", p->nprocs, p->nprocs == 1 ? "" : "es",
-		p->nthreads, p->nthreads == 1 ? "" : "s");
+	fprintf(out, "%s%" PRIu64 " sample%s from %zu Python process%s", md ? "" : "pyflame: ",
+		p->total, p->total == 1 ? "" : "s", p->nprocs, p->nprocs == 1 ? "" : "es");
+	if (x && x->processes_seen > p->nprocs)
+		fprintf(out, " (%" PRIu64 " processes in all)", x->processes_seen);
+	fprintf(out, ", %zu thread%s", p->nthreads, p->nthreads == 1 ? "" : "s");
 	print_facts(p, out);
 	fputs(md ? "\n\n" : "\n", out);
 

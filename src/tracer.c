@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "pyflame/privs.h"
+#include "pyflame/procfs.h"
 #include "pyflame/util.h"
 
 /* The child's exit code when pyflame gave up before exec (never seen by users). */
@@ -39,6 +40,14 @@
 #define TASK_STARTED   0x1u	/* initial auto-attach stop seen (or not expected) */
 #define TASK_DETACHING 0x2u
 #define TASK_EXEC      0x4u	/* its ptrace options include PTRACE_O_TRACEEXEC */
+#define TASK_OPTS_SET  0x8u	/* its options were set at its first stop, not inherited */
+
+/*
+ * How long tracer__hold() waits for the threads it interrupted to stop.  A runnable
+ * thread stops as soon as it gets a CPU; one that does not within this long is left alone
+ * for this tick (a busy machine, or a task that cannot stop: see procfs__state_stoppable).
+ */
+#define HOLD_WAIT_NS 20000000ull
 
 struct task {
 	pid_t tid;		/* 0 empty, -1 deleted */
@@ -51,6 +60,7 @@ enum notify_kind { NOTIFY_NEW, NOTIFY_EXEC, NOTIFY_EXIT };
 struct notify {
 	enum notify_kind kind;
 	pid_t pid, parent;
+	unsigned flags;
 };
 
 /* A task stopped by tracer__hold() and how to resume it. */
@@ -58,6 +68,29 @@ struct held {
 	pid_t tid;
 	int sig;		/* signal to deliver on resume */
 	int listen;		/* it is in a group-stop: PTRACE_LISTEN, not CONT */
+	char state;		/* its procfs_state just before we stopped it */
+};
+
+/* A stop that must wait until no hold is in force (it calls back into the user). */
+struct later {
+	pid_t tid;
+	int status;
+};
+
+/* What a wait status means, decided once (classify_stop) for every place that waits. */
+enum stop_kind {
+	STOP_GONE,		/* exited or killed: the task is no more */
+	STOP_SIGNAL,		/* signal-delivery-stop: sig is to be delivered on resume */
+	STOP_EVENT,		/* PTRACE_EVENT_STOP: a first stop, our interrupt, or a group-stop */
+	STOP_NEW_TASK,		/* fork, vfork or clone event: a new task to learn of */
+	STOP_EXEC,		/* exec event: a new image */
+	STOP_OTHER,		/* any other event: resume */
+};
+
+struct stop {
+	enum stop_kind kind;
+	int sig;		/* STOP_SIGNAL: the signal; STOP_EVENT: the stop signal */
+	int event;		/* PTRACE_EVENT_* */
 };
 
 struct tracer {
@@ -98,19 +131,25 @@ struct tracer {
 	struct held *held;
 	size_t nheld, held_alloc;
 	unsigned hold_depth;		/* nested tracer__hold() calls for the same process */
+	pid_t hold_pid;			/* the process held */
+	struct later *later;		/* stops put off while a hold was in force */
+	size_t nlater, later_alloc;
+	struct tracer_counts counts;
+	int counted_left;
 };
 
-static void notify(struct tracer *t, enum notify_kind kind, pid_t pid, pid_t parent)
+static void notify(struct tracer *t, enum notify_kind kind, pid_t pid, pid_t parent,
+		   unsigned flags)
 {
 	if (t->deferring) {
 		xgrow((void **)&t->queue, &t->queue_alloc, t->nqueue + 1, sizeof(*t->queue));
-		t->queue[t->nqueue++] = (struct notify){ kind, pid, parent };
+		t->queue[t->nqueue++] = (struct notify){ kind, pid, parent, flags };
 		return;
 	}
 	switch (kind) {
 	case NOTIFY_NEW:
 		if (t->ops->process_new)
-			t->ops->process_new(t->arg, pid, parent);
+			t->ops->process_new(t->arg, pid, parent, flags);
 		break;
 	case NOTIFY_EXEC:
 		if (t->ops->process_exec)
@@ -126,7 +165,7 @@ static void notify(struct tracer *t, enum notify_kind kind, pid_t pid, pid_t par
 static void flush_notifications(struct tracer *t)
 {
 	for (size_t i = 0; i < t->nqueue; i++)
-		notify(t, t->queue[i].kind, t->queue[i].pid, t->queue[i].parent);
+		notify(t, t->queue[i].kind, t->queue[i].pid, t->queue[i].parent, t->queue[i].flags);
 	t->nqueue = 0;
 }
 
@@ -188,21 +227,6 @@ static void task_del(struct tracer *t, struct task *k)
 	t->nlive--;
 }
 
-/* The thread-group id of tid from /proc; tid itself when unreadable. */
-static pid_t read_tgid(pid_t tid)
-{
-	char path[64];
-	struct strbuf sb = STRBUF_INIT;
-	pid_t tgid = tid;
-	const char *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	if (!pf_read_file(path, &sb, 4096) && sb.buf && (p = strstr(sb.buf, "\nTgid:")))
-		tgid = (pid_t)strtol(p + 6, NULL, 10);
-	strbuf_release(&sb);
-	return tgid > 0 ? tgid : tid;
-}
-
 /* --- set-up ---------------------------------------------------------------------------- */
 
 struct tracer *tracer__new(const struct tracer_opts *o, const struct tracer_ops *ops, void *arg)
@@ -233,6 +257,7 @@ void tracer__free(struct tracer *t)
 	free(t->tasks);
 	free(t->queue);
 	free(t->held);
+	free(t->later);
 	free(t);
 }
 
@@ -412,6 +437,7 @@ pid_t tracer__spawn(struct tracer *t, char *const argv[])
 		return e;
 	}
 	task_add(t, pid, pid, TASK_STARTED);
+	t->counts.processes = 1;
 	t->ttyfd = find_tty();
 	go = 2;
 	if (write(sync[1], &go, 1) != 1) {
@@ -467,6 +493,7 @@ int tracer__attach(struct tracer *t, pid_t pid)
 	t->child = pid;
 	t->attached = 1;
 	task_add(t, pid, pid, TASK_STARTED | TASK_EXEC);
+	t->counts.processes = 1;
 	if (t->opts.follow)
 		seize_threads(t, pid);
 	return start_ticks(t);
@@ -474,22 +501,15 @@ int tracer__attach(struct tracer *t, pid_t pid)
 
 static long proc_status_long(pid_t pid, const char *key)
 {
-	char path[64];
-	struct strbuf sb = STRBUF_INIT;
-	const char *p;
-	long v = -1;
+	long v;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (!pf_read_file(path, &sb, 16384) && sb.buf && (p = strstr(sb.buf, key)))
-		v = strtol(p + strlen(key), NULL, 10);
-	strbuf_release(&sb);
-	return v;
+	return procfs__status_long(pid, key, &v) ? -1 : v;
 }
 
 void tracer__explain_eperm(pid_t pid)
 {
-	long tracer = proc_status_long(pid, "\nTracerPid:");
-	long uid = proc_status_long(pid, "\nUid:");
+	long tracer = proc_status_long(pid, "TracerPid");
+	long uid = proc_status_long(pid, "Uid");
 	long scope = -1;
 	struct strbuf sb = STRBUF_INIT;
 
@@ -570,6 +590,37 @@ static int is_fatal_signal(int sig)
 	       sig == SIGABRT;
 }
 
+static struct stop classify_stop(int status)
+{
+	struct stop st = { STOP_OTHER, 0, 0 };
+
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		st.kind = STOP_GONE;
+		return st;
+	}
+	st.sig = WSTOPSIG(status);
+	st.event = (unsigned)status >> 16;
+	switch (st.event) {
+	case 0:
+		st.kind = STOP_SIGNAL;
+		break;
+	case PTRACE_EVENT_STOP:
+		st.kind = STOP_EVENT;
+		break;
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+	case PTRACE_EVENT_CLONE:
+		st.kind = STOP_NEW_TASK;
+		break;
+	case PTRACE_EVENT_EXEC:
+		st.kind = STOP_EXEC;
+		break;
+	default:
+		break;
+	}
+	return st;
+}
+
 static void on_exit_status(struct tracer *t, pid_t tid, int status)
 {
 	struct task *k = task_find(t, tid);
@@ -595,29 +646,65 @@ static void on_exit_status(struct tracer *t, pid_t tid, int status)
 		}
 	}
 	if (tid == tgid)
-		notify(t, NOTIFY_EXIT, tid, 0);
+		notify(t, NOTIFY_EXIT, tid, 0, 0);
 }
 
-static void on_new_task(struct tracer *t, struct task *parent, int event)
+/*
+ * A fork, vfork or clone event of parent_tid.  The task table may grow here: no pointer
+ * into it is held across task_add().
+ */
+static void on_new_task(struct tracer *t, pid_t parent_tid, int event)
 {
 	unsigned long msg = 0;
-	pid_t child, tgid;
-	struct task *k;
+	struct task *parent, *k;
+	unsigned parent_exec;
+	pid_t child, tgid, parent_tgid;
 
-	if (ptrace(PTRACE_GETEVENTMSG, parent->tid, 0L, &msg) < 0 || !msg)
+	if (ptrace(PTRACE_GETEVENTMSG, parent_tid, 0L, &msg) < 0 || !msg)
 		return;
+	parent = task_find(t, parent_tid);
+	if (!parent)
+		return;
+	parent_exec = parent->flags & TASK_EXEC;
+	parent_tgid = parent->tgid;
 	child = (pid_t)msg;
-	tgid = event == PTRACE_EVENT_CLONE ? read_tgid(child) : child;
-	k = task_add(t, child, tgid, 0);
+	tgid = event == PTRACE_EVENT_CLONE ? procfs__tgid(child) : child;
+	k = task_add(t, child, tgid, 0);	/* parent may point anywhere now */
 	k->tgid = tgid;
 	/*
-	 * The kernel copied the parent's options.  A thread whose first stop came first
-	 * has had them made to match its leader's already (new_thread_options).
+	 * The kernel copied the forking thread's options.  A task whose first stop came first
+	 * had its options set then, to a value we know (on_first_stop): keep that.
 	 */
-	if (tgid == child || !(k->flags & TASK_STARTED))
-		k->flags = (k->flags & ~TASK_EXEC) | (parent->flags & TASK_EXEC);
-	if (tgid == child)
-		notify(t, NOTIFY_NEW, child, parent->tgid);
+	if (!(k->flags & TASK_OPTS_SET))
+		k->flags = (k->flags & ~TASK_EXEC) | parent_exec;
+	if (tgid == child) {
+		/* a vfork child, or a clone() without CLONE_THREAD, may share its parent's memory */
+		unsigned nflags = event == PTRACE_EVENT_FORK ? 0 : TRACER_NEW_SHARED_VM;
+
+		t->counts.processes++;
+		notify(t, NOTIFY_NEW, child, parent_tgid, nflags);
+	}
+}
+
+/*
+ * The first stop of a new task.  When its creator's event has not been seen yet, which
+ * options it inherited is unknown (the kernel copies the creating thread's, and which
+ * thread that was is not known yet): set them now, while it is stopped, so that whether
+ * its exec is reported is known, not guessed.  A new process gets none (its image is
+ * studied afresh); a new thread its leader's.
+ */
+static void on_first_stop(struct tracer *t, struct task *k, int creator_seen)
+{
+	struct task *leader;
+	int exec = 0;
+
+	k->flags |= TASK_STARTED;
+	if (creator_seen)
+		return;
+	if (k->tgid != k->tid && (leader = task_find(t, k->tgid)))
+		exec = !!(leader->flags & TASK_EXEC);
+	if (!set_exec_option(t, k, exec))
+		k->flags |= TASK_OPTS_SET;
 }
 
 /*
@@ -635,38 +722,43 @@ static void new_thread_options(struct tracer *t, struct task *k)
 		set_exec_option(t, k, 1);
 }
 
-static void on_stop(struct tracer *t, pid_t tid, int status)
+/* The task of tid, added when its first stop comes before its creator's event. */
+static struct task *task_of_stop(struct tracer *t, pid_t tid, int *creator_seen)
 {
-	int sig = WSTOPSIG(status);
-	int event = (unsigned)status >> 16;
 	struct task *k = task_find(t, tid);
 
-	if (!k) {
-		/* A new task's first stop can come before its parent's fork event. */
-		k = task_add(t, tid, read_tgid(tid), 0);
-	}
-	switch (event) {
-	case PTRACE_EVENT_STOP:
+	*creator_seen = k != NULL;
+	if (!k)
+		k = task_add(t, tid, procfs__tgid(tid), 0);
+	return k;
+}
+
+static void on_stop(struct tracer *t, pid_t tid, int status)
+{
+	struct stop st = classify_stop(status);
+	int creator_seen;
+	struct task *k = task_of_stop(t, tid, &creator_seen);
+
+	switch (st.kind) {
+	case STOP_EVENT:
 		if (!(k->flags & TASK_STARTED)) {
-			k->flags |= TASK_STARTED;
+			on_first_stop(t, k, creator_seen);
 			new_thread_options(t, k);
 			resume(tid, 0);
-		} else if (is_stop_signal(sig)) {
+		} else if (is_stop_signal(st.sig)) {
 			/* group-stop: stay stopped, but keep hearing about SIGCONT */
 			ptrace(PTRACE_LISTEN, tid, 0L, 0L);
 			if (tid == t->child)
 				mirror_stop(t);
 		} else {
-			resume(tid, 0);
+			resume(tid, 0);		/* an interrupt of ours that came late */
 		}
 		break;
-	case PTRACE_EVENT_FORK:
-	case PTRACE_EVENT_VFORK:
-	case PTRACE_EVENT_CLONE:
-		on_new_task(t, k, event);
+	case STOP_NEW_TASK:
+		on_new_task(t, tid, st.event);
 		resume(tid, 0);
 		break;
-	case PTRACE_EVENT_EXEC: {
+	case STOP_EXEC: {
 		unsigned long former = 0;
 
 		/* A non-leader thread that execs takes over the leader's tid. */
@@ -679,22 +771,50 @@ static void on_stop(struct tracer *t, pid_t tid, int status)
 		k->tgid = tid;
 		/* a new image, not studied yet: its next exec is not worth a stop */
 		set_exec_option(t, k, 0);
-		notify(t, NOTIFY_EXEC, tid, 0);
+		notify(t, NOTIFY_EXEC, tid, 0, 0);
 		resume(tid, 0);
 		break;
 	}
-	case 0:
+	case STOP_SIGNAL:
+		if (is_fatal_signal(st.sig) && t->ops->fatal_signal && t->deferring) {
+			/* its callback reads the process: not while another one is held */
+			xgrow((void **)&t->later, &t->later_alloc, t->nlater + 1, sizeof(*t->later));
+			t->later[t->nlater++] = (struct later){ tid, status };
+			break;
+		}
 		/* signal-delivery-stop: deliver exactly the signal that arrived */
-		if (k->tgid == t->child && sig > 0 && sig < NSIG)
-			t->sig_seen_ns[sig] = pf_now_ns();
-		if (is_fatal_signal(sig) && t->ops->fatal_signal)
-			t->ops->fatal_signal(t->arg, k->tgid, tid, sig);
-		resume(tid, sig);
+		if (k->tgid == t->child && st.sig > 0 && st.sig < NSIG)
+			t->sig_seen_ns[st.sig] = pf_now_ns();
+		if (is_fatal_signal(st.sig) && t->ops->fatal_signal)
+			t->ops->fatal_signal(t->arg, k->tgid, tid, st.sig);
+		resume(tid, st.sig);
 		break;
-	default:
+	case STOP_GONE:
+	case STOP_OTHER:
 		resume(tid, 0);
 		break;
 	}
+}
+
+/* The stops put off while a hold was in force, now that none is. */
+static void flush_later(struct tracer *t)
+{
+	for (size_t i = 0; i < t->nlater && !t->deferring; ) {
+		struct later l = t->later[i];
+
+		memmove(&t->later[i], &t->later[i + 1], (t->nlater - i - 1) * sizeof(*t->later));
+		t->nlater--;
+		on_stop(t, l.tid, l.status);
+	}
+}
+
+/* Any wait status: an exit or a stop. */
+static void on_wait_status(struct tracer *t, pid_t tid, int status)
+{
+	if (WIFEXITED(status) || WIFSIGNALED(status))
+		on_exit_status(t, tid, status);
+	else if (WIFSTOPPED(status))
+		on_stop(t, tid, status);
 }
 
 /*
@@ -731,35 +851,16 @@ static void drain_waits(struct tracer *t)
 		if (tid <= 0)
 			break;
 		note_event(t, pf_now_ns());
-		if (WIFEXITED(status) || WIFSIGNALED(status))
-			on_exit_status(t, tid, status);
-		else if (WIFSTOPPED(status))
-			on_stop(t, tid, status);
+		on_wait_status(t, tid, status);
 	}
 }
 
 /* Is sig pending for the command right now (queued by a group kill, say)? */
 static int signal_pending_for(pid_t pid, int sig)
 {
-	char path[64];
-	struct strbuf sb = STRBUF_INIT;
-	static const char *const keys[] = { "\nShdPnd:", "\nSigPnd:" };
-	int pending = 0;
+	static const char *const keys[] = { "ShdPnd", "SigPnd", NULL };
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (pf_read_file(path, &sb, 8192) || !sb.buf)
-		goto out;
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		const char *p = strstr(sb.buf, keys[i]);
-		unsigned long long mask;
-
-		if (p && sscanf(p + strlen(keys[i]), "%llx", &mask) == 1 &&
-		    (mask >> (sig - 1)) & 1)
-			pending = 1;
-	}
-out:
-	strbuf_release(&sb);
-	return pending;
+	return procfs__signal_in(pid, sig, keys);
 }
 
 /*
@@ -927,6 +1028,7 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 		int timeout = -1, fwd;
 		uint64_t now;
 
+		flush_later(t);
 		flush_notifications(t);
 		if (t->done)
 			break;
@@ -959,6 +1061,7 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 		}
 		if (!t->done && t->ticking && (pfd[1].revents & POLLIN))
 			read_timer(t);
+		flush_later(t);
 		flush_notifications(t);
 	}
 	tracer__stop_ticks(t);
@@ -969,80 +1072,135 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 
 /* --- holding a process still for a read ----------------------------------------------- */
 
-static void hold_push(struct tracer *t, pid_t tid, int sig, int listen)
+static void hold_push(struct tracer *t, pid_t tid, int sig, int listen, char state)
 {
 	xgrow((void **)&t->held, &t->held_alloc, t->nheld + 1, sizeof(*t->held));
-	t->held[t->nheld++] = (struct held){ tid, sig, listen };
+	t->held[t->nheld++] = (struct held){ tid, sig, listen, state };
+}
+
+/* One of the tasks tracer__hold() interrupted. */
+struct pending {
+	pid_t tid;
+	char state;		/* before the interrupt */
+	int done;		/* 1 held, -1 gone or no longer worth holding */
+};
+
+/*
+ * The stop of a task we interrupted.  Whatever stop comes first holds it still: our
+ * interrupt, a signal (delivered on release), a fork event (handled now, callbacks
+ * deferred).  An exec means there is nothing left to read of the old image.
+ */
+static int hold_stop(struct tracer *t, struct pending *pd, int status)
+{
+	struct stop st = classify_stop(status);
+	int creator_seen;
+	struct task *k;
+
+	if (st.kind == STOP_GONE) {
+		on_exit_status(t, pd->tid, status);
+		return -1;
+	}
+	k = task_of_stop(t, pd->tid, &creator_seen);
+	switch (st.kind) {
+	case STOP_EVENT:
+		if (!(k->flags & TASK_STARTED)) {
+			on_first_stop(t, k, creator_seen);
+			hold_push(t, pd->tid, 0, 0, pd->state);
+		} else {
+			hold_push(t, pd->tid, 0, is_stop_signal(st.sig), pd->state);
+		}
+		return 1;
+	case STOP_NEW_TASK:
+		on_new_task(t, pd->tid, st.event);
+		hold_push(t, pd->tid, 0, 0, pd->state);
+		return 1;
+	case STOP_EXEC:
+		on_stop(t, pd->tid, status);
+		return -1;
+	case STOP_SIGNAL:
+		if (k->tgid == t->child && st.sig > 0 && st.sig < NSIG)
+			t->sig_seen_ns[st.sig] = pf_now_ns();
+		hold_push(t, pd->tid, st.sig, 0, pd->state);
+		return 1;
+	default:
+		hold_push(t, pd->tid, 0, 0, pd->state);
+		return 1;
+	}
 }
 
 /*
- * Wait for tid's next stop after PTRACE_INTERRUPT.  Whatever stop comes first holds it
- * still: our interrupt, a signal (delivered on release), a fork or exec event (handled
- * now, callbacks deferred).  An interrupt that is still pending surfaces later as a plain
- * PTRACE_EVENT_STOP, which on_stop() resumes.
+ * Wait until every pending task has stopped, or until the deadline.  Never a blocking
+ * wait on one task: a task may not stop for a long time (a vfork parent waits for its
+ * child, which may itself be waiting in a ptrace-stop for us), so any task's stop is
+ * taken as it comes, and the others are handled as the event loop would.  The number of
+ * tasks that did not stop in time.
  */
-static int hold_wait(struct tracer *t, pid_t tid)
+static size_t hold_collect(struct tracer *t, struct pending *pd, size_t n, uint64_t deadline)
 {
-	for (;;) {
-		int status, sig, event;
-		pid_t w = waitpid(tid, &status, __WALL);
-		struct task *k;
+	size_t left = n;
+	sigset_t chld;
 
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (WIFEXITED(status) || WIFSIGNALED(status)) {
-			on_exit_status(t, tid, status);
-			return -ESRCH;
-		}
-		if (!WIFSTOPPED(status))
-			continue;
-		sig = WSTOPSIG(status);
-		event = (unsigned)status >> 16;
-		k = task_find(t, tid);
-		if (!k)
-			k = task_add(t, tid, read_tgid(tid), 0);
-		switch (event) {
-		case PTRACE_EVENT_STOP:
-			if (!(k->flags & TASK_STARTED)) {
-				k->flags |= TASK_STARTED;
-				hold_push(t, tid, 0, 0);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	for (;;) {
+		int status;
+		pid_t w = waitpid(-1, &status, __WALL | WNOHANG);
+		uint64_t now;
+
+		if (w > 0) {
+			size_t i;
+
+			for (i = 0; i < n && (pd[i].tid != w || pd[i].done); i++)
+				;
+			if (i < n) {
+				pd[i].done = hold_stop(t, &pd[i], status);
+				left--;
 			} else {
-				hold_push(t, tid, 0, is_stop_signal(sig));
+				on_wait_status(t, w, status);
 			}
-			return 0;
-		case PTRACE_EVENT_FORK:
-		case PTRACE_EVENT_VFORK:
-		case PTRACE_EVENT_CLONE:
-			on_new_task(t, k, event);
-			hold_push(t, tid, 0, 0);
-			return 0;
-		case PTRACE_EVENT_EXEC:
-			/* a new image: nothing to read from the old one */
-			on_stop(t, tid, status);
-			return -ESRCH;
-		case 0:
-			if (k->tgid == t->child && sig > 0 && sig < NSIG)
-				t->sig_seen_ns[sig] = pf_now_ns();
-			hold_push(t, tid, sig, 0);
-			return 0;
-		default:
-			hold_push(t, tid, 0, 0);
-			return 0;
+			continue;
+		}
+		if (w < 0 && errno != EINTR)
+			break;		/* ECHILD: nothing is traced any more */
+		/*
+		 * Leave only with nothing left to wait for: a SIGCHLD taken below may have
+		 * announced stops of other tasks too, and no other one will.
+		 */
+		now = pf_now_ns();
+		if (w == 0 && (!left || now >= deadline))
+			break;
+		if (w < 0)
+			continue;	/* EINTR */
+		/*
+		 * Sleep until a task changes state.  The SIGCHLD taken here is one the event
+		 * loop would have read from its signalfd: every stop it announced is waited
+		 * for before this returns (the loop leaves only when waitpid finds nothing).
+		 */
+		{
+			uint64_t ns = deadline - now;
+			struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+
+			if (ns > 1000000ull)
+				ts = (struct timespec){ 0, 1000000 };
+			sigtimedwait(&chld, NULL, &ts);
 		}
 	}
+	for (size_t i = 0; i < n; i++)
+		if (!pd[i].done)
+			pd[i].done = -1;	/* its interrupt surfaces later; on_stop resumes it */
+	return left;
 }
 
 int tracer__hold(struct tracer *t, pid_t pid, int all_threads)
 {
 	struct task *leader = task_find(t, pid);
-	pid_t *tids;
-	size_t n = 0;
+	struct pending *pd;
+	size_t n = 0, late;
 	int ret = 0;
 
 	if (t->hold_depth) {
+		if (t->hold_pid != pid)
+			return -EBUSY;
 		/* already held (a probe inside a dump): the outer hold covers it */
 		t->hold_depth++;
 		return 0;
@@ -1050,26 +1208,54 @@ int tracer__hold(struct tracer *t, pid_t pid, int all_threads)
 	if (!leader || !(leader->flags & TASK_STARTED))
 		return -ESRCH;
 	t->hold_depth = 1;
+	t->hold_pid = pid;
 	t->deferring = 1;
-	/* The table can grow while we wait (a fork event), so collect the tids first. */
-	tids = xcalloc(t->nlive + 1, sizeof(*tids));
+	/*
+	 * First see that every task can stop (a vfork parent is in D until its child execs
+	 * or exits; a zombie never stops): asking one that cannot would cost the whole wait.
+	 * The table can grow while we wait (a fork event), so collect the tids first.
+	 */
+	pd = xcalloc(t->nlive + 1, sizeof(*pd));
 	for (size_t i = 0; i < t->nslots && n <= t->nlive; i++) {
 		struct task *k = &t->tasks[i];
+		enum procfs_state s;
 
 		if (k->tid <= 0 || k->tgid != pid || !(k->flags & TASK_STARTED))
 			continue;
 		if (!all_threads && k->tid != pid)
 			continue;
-		if (ptrace(PTRACE_INTERRUPT, k->tid, 0L, 0L) == 0)
-			tids[n++] = k->tid;
+		s = procfs__task_state(pid, k->tid);
+		if (!procfs__state_stoppable(s)) {
+			if (s == PROCFS_STATE_UNKNOWN && k->tid != pid)
+				continue;	/* a thread that just exited */
+			ret = s == PROCFS_STATE_DISK ? -EAGAIN : -ESRCH;
+			goto out;
+		}
+		pd[n++] = (struct pending){ .tid = k->tid, .state = (char)s };
 	}
 	for (size_t i = 0; i < n; i++)
-		if (hold_wait(t, tids[i]) && tids[i] == pid)
-			ret = -ESRCH;
-	free(tids);
-	if (!t->nheld)
+		if (ptrace(PTRACE_INTERRUPT, pd[i].tid, 0L, 0L) < 0)
+			pd[i].done = -1;
+	late = hold_collect(t, pd, n, pf_now_ns() + HOLD_WAIT_NS);
+	for (size_t i = 0; i < n; i++) {
+		if (pd[i].done > 0)
+			continue;
+		if (pd[i].tid == pid || all_threads)
+			ret = late ? -ETIMEDOUT : -ESRCH;
+	}
+	if (!t->nheld && !ret)
 		ret = -ESRCH;
+out:
+	free(pd);
 	return ret;
+}
+
+int tracer__held_state(const struct tracer *t, pid_t tid)
+{
+	for (size_t i = 0; i < t->nheld; i++)
+		if (t->held[i].tid == tid)
+			return t->held[i].state;
+	return PROCFS_STATE_UNKNOWN;
 }
 
 int tracer__exec_traced(struct tracer *t, pid_t pid)
@@ -1127,34 +1313,65 @@ void tracer__release(struct tracer *t)
 
 /* --- detaching ------------------------------------------------------------------------- */
 
-static void detach_stopped(struct tracer *t, struct task *k, int status)
+/* Let tid go from the stop status says it is in (task_add may move the table). */
+static void detach_stopped(struct tracer *t, pid_t tid, int status)
 {
-	int sig = WSTOPSIG(status);
-	int event = (unsigned)status >> 16;
+	struct stop st = classify_stop(status);
+	int sig = st.kind == STOP_SIGNAL ? st.sig : 0;
+	struct task *k;
 
-	if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK ||
-	    event == PTRACE_EVENT_CLONE) {
+	if (st.kind == STOP_NEW_TASK) {
 		/* the new task is traced too and must be let go as well */
 		unsigned long msg = 0;
 
-		if (!ptrace(PTRACE_GETEVENTMSG, k->tid, 0L, &msg) && msg) {
+		if (!ptrace(PTRACE_GETEVENTMSG, tid, 0L, &msg) && msg) {
 			struct task *c = task_add(t, (pid_t)msg, (pid_t)msg, 0);
 
 			c->flags |= TASK_DETACHING;
 			ptrace(PTRACE_INTERRUPT, (pid_t)msg, 0L, 0L);
 		}
-		sig = 0;
-	} else if (event != 0) {
-		sig = 0;	/* PTRACE_EVENT_STOP: ours, or a group-stop that detach keeps */
 	}
-	ptrace(PTRACE_DETACH, k->tid, 0L, (long)sig);
-	task_del(t, k);
+	/* PTRACE_EVENT_STOP: ours, or a group-stop that detach keeps; other events: none */
+	ptrace(PTRACE_DETACH, tid, 0L, (long)sig);
+	k = task_find(t, tid);
+	if (k)
+		task_del(t, k);
+}
+
+/* Count (and name a few of) the processes other than the command that are still alive. */
+static void count_left(struct tracer *t)
+{
+	pid_t *seen;
+	size_t n = 0;
+
+	if (t->counted_left)
+		return;
+	t->counted_left = 1;
+	seen = xcalloc(t->nlive + 1, sizeof(*seen));
+
+	for (size_t i = 0; i < t->nslots; i++) {
+		const struct task *k = &t->tasks[i];
+		size_t j;
+
+		if (k->tid <= 0 || (k->tgid == t->child && !t->attached))
+			continue;
+		for (j = 0; j < n && seen[j] != k->tgid; j++)
+			;
+		if (j < n || kill(k->tgid, 0) < 0)
+			continue;
+		seen[n++] = k->tgid;
+		if (t->counts.ndetached_pids < ARRAY_SIZE(t->counts.detached_pids))
+			t->counts.detached_pids[t->counts.ndetached_pids++] = k->tgid;
+	}
+	t->counts.detached += n;
+	free(seen);
 }
 
 void tracer__detach_all(struct tracer *t)
 {
 	uint64_t deadline = pf_now_ns() + 2000000000ull;
 
+	count_left(t);
 	for (size_t i = 0; i < t->nslots; i++) {
 		struct task *k = &t->tasks[i];
 
@@ -1167,7 +1384,6 @@ void tracer__detach_all(struct tracer *t)
 	while (t->nlive > 0 && pf_now_ns() < deadline) {
 		int status;
 		pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
-		struct task *k;
 
 		if (tid < 0)
 			break;		/* ECHILD: nothing is traced any more */
@@ -1181,12 +1397,16 @@ void tracer__detach_all(struct tracer *t)
 			on_exit_status(t, tid, status);
 			continue;
 		}
-		k = task_find(t, tid);
-		if (!k) {
+		if (!task_find(t, tid)) {
 			/* a task born during detach: its first stop */
-			k = task_add(t, tid, tid, TASK_DETACHING);
+			task_add(t, tid, tid, TASK_DETACHING);
 		}
-		detach_stopped(t, k, status);
+		detach_stopped(t, tid, status);
 	}
 	/* Whatever is left is detached by the kernel when pyflame exits. */
+}
+
+const struct tracer_counts *tracer__counts(const struct tracer *t)
+{
+	return &t->counts;
 }

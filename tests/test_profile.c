@@ -141,19 +141,26 @@ static void profile_add__same_key__sums_rows_and_totals(void **state)
 	profile__free(p);
 }
 
-static void profile_process__same_pid__idempotent_and_updates(void **state)
+static void profile_process__same_pid__one_entry_per_image(void **state)
 {
 	struct profile *p = profile__new();
-	uint32_t a = profile__process(p, 42, "python3", "");
-	uint32_t b = profile__process(p, 42, "python3 app.py", "3.11.2");
+	uint32_t a = profile__process(p, 42, "python3 app.py", "3.11.2");
+	uint32_t a2 = profile__process(p, 42, "python3 app.py", "3.11.2");
+	/* the same pid after an exec: another entry, the first keeps its command */
+	uint32_t b = profile__process(p, 42, "python3 other.py", "3.12.1");
+	uint32_t b2 = profile__process(p, 42, NULL, NULL);	/* the newest of pid 42 */
 	uint32_t c = profile__process(p, 43, NULL, NULL);
 	uint32_t t1, t2;
 
 	(void)state;
-	assert_int_equal(a, b);
+	assert_int_equal(a, a2);
+	assert_int_not_equal(a, b);
+	assert_int_equal(b, b2);
 	assert_int_not_equal(a, c);
+	assert_int_equal(p->nprocs, 3);
 	assert_string_equal(strtab__get(p->strings, p->procs[a].cmdline), "python3 app.py");
 	assert_string_equal(strtab__get(p->strings, p->procs[a].version), "3.11.2");
+	assert_string_equal(strtab__get(p->strings, p->procs[b].cmdline), "python3 other.py");
 	assert_string_equal(strtab__get(p->strings, p->procs[c].cmdline), "");
 	t1 = profile__thread(p, a, 42, NULL);
 	t2 = profile__thread(p, a, 42, "MainThread");
@@ -357,7 +364,7 @@ int main(void)
 		cmocka_unit_test(profile_frame__equal_frames__same_index),
 		cmocka_unit_test(profile_stack__many_stacks__interned_once_across_rehash),
 		cmocka_unit_test(profile_add__same_key__sums_rows_and_totals),
-		cmocka_unit_test(profile_process__same_pid__idempotent_and_updates),
+		cmocka_unit_test(profile_process__same_pid__one_entry_per_image),
 		cmocka_unit_test(pf_short_file__known_layouts__shortened),
 		cmocka_unit_test(profile_frame_label__lines_and_truncation),
 		cmocka_unit_test(profile_fold__default__process_root_then_frames_sorted),

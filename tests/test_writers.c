@@ -451,12 +451,13 @@ static void summary__known_profile__top_functions_and_shares(void **state)
 {
 	struct profile *p = known_profile();
 	const char *files[] = { "profile.svg", "profile.txt" };
-	struct pf_summary_extra x = { files, 2 };
+	struct pf_summary_extra x = { files, 2, 40 };
 	char *s = summary_text(p, &x);
 	char *own, *tot;
 
 	(void)state;
-	assert_non_null(strstr(s, "pyflame: 15 samples from 1 process, 2 threads (wall, 100 Hz, 2.5 s, 3 dropped)\n"));
+	assert_non_null(strstr(s, "pyflame: 15 samples from 1 Python process (40 processes in all), 2 threads "
+			       "(wall, 100 Hz, 2.5 s, 3 dropped)\n"));
 	assert_non_null(strstr(s, "  idle: 13.3% of samples (2), GIL held: 26.7%\n"
 				  "  idle, waiting in: sleep (app.py) 13.3%\n"));
 	own = strstr(s, "top functions by own samples (idle samples apart, above):\n");
@@ -558,7 +559,7 @@ static void summary__empty_profile__says_no_samples(void **state)
 	char *s = summary_text(p, NULL);
 
 	(void)state;
-	assert_string_equal(s, "pyflame: 0 samples from 0 processes, 0 threads\n");
+	assert_string_equal(s, "pyflame: 0 samples from 0 Python processes, 0 threads\n");
 	free(s);
 	profile__free(p);
 }

@@ -87,7 +87,11 @@ struct profile {
 struct profile *profile__new(void);
 void profile__free(struct profile *p);
 
-/* Register a process (idempotent per pid; a later call updates cmdline/version). */
+/*
+ * Register a process: one entry per pid, command line and version (a process that
+ * exec'd is a new entry; what it sampled before stays where it was).  Idempotent; a NULL
+ * cmdline or version matches the newest entry of pid, or makes one with "".
+ */
 uint32_t profile__process(struct profile *p, pid_t pid, const char *cmdline, const char *version);
 /* Register a thread of process proc (idempotent per (proc, tid); updates a non-NULL name). */
 uint32_t profile__thread(struct profile *p, uint32_t proc, pid_t tid, const char *name);

@@ -35,17 +35,18 @@ struct remote_ops {
 	int (*readv)(void *ctx, const struct remote_iov *iov, size_t n);
 };
 
+enum remote_kind {
+	REMOTE_AUTO = 0,	/* vm, then mem, then peek: the first that is not refused */
+	REMOTE_VM,		/* process_vm_readv */
+	REMOTE_MEM,		/* pread on /proc/PID/mem (fd kept open) */
+	REMOTE_PEEK,		/* PTRACE_PEEKDATA; the task must be ptrace-stopped */
+};
+
 struct remote {
 	const struct remote_ops *ops;
 	void *ctx;
 	pid_t pid;
-};
-
-enum remote_kind {
-	REMOTE_AUTO = 0,	/* vm, then mem, then peek: the first that works */
-	REMOTE_VM,		/* process_vm_readv */
-	REMOTE_MEM,		/* pread on /proc/PID/mem (fd kept open) */
-	REMOTE_PEEK,		/* PTRACE_PEEKDATA; the task must be ptrace-stopped */
+	enum remote_kind kind;	/* the reader in use (never REMOTE_AUTO once open) */
 };
 
 /* Open a reader for pid.  REMOTE_AUTO probes each kind with a real read at probe_addr. */

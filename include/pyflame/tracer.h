@@ -11,8 +11,12 @@
  * waits; none may block for long.  Task stops are resumed by the tracer itself.
  */
 struct tracer_ops {
-	/* A new process joined the tree (fork, vfork, clone without CLONE_THREAD). */
-	void (*process_new)(void *arg, pid_t pid, pid_t parent);
+	/*
+	 * A new process joined the tree (fork, vfork, clone without CLONE_THREAD).  flags:
+	 * TRACER_NEW_SHARED_VM when it may share its parent's memory until it execs (vfork,
+	 * posix_spawn): what is read from it then is its parent's.
+	 */
+	void (*process_new)(void *arg, pid_t pid, pid_t parent, unsigned flags);
 	/* pid finished an execve: its image is new (probe it again).  Reported only for
 	 * processes that asked for exec events (tracer__exec_events). */
 	void (*process_exec)(void *arg, pid_t pid);
@@ -48,6 +52,16 @@ struct tracer_result {
 	int abandoned_sig;	/* nonzero: the command outlived the grace period after pyflame
 				 * got this signal; it was detached and runs on */
 	int stopped_by;		/* attach mode: the signal that ended the session */
+};
+
+#define TRACER_NEW_SHARED_VM 0x1u
+
+/* What the tracer saw, for the summary. */
+struct tracer_counts {
+	uint64_t processes;		/* processes in the tree, the command's included */
+	uint64_t detached;		/* processes still running when the session ended */
+	pid_t detached_pids[8];		/* the first of them */
+	size_t ndetached_pids;
 };
 
 struct tracer;
@@ -87,12 +101,26 @@ void tracer__detach_all(struct tracer *t);
 /*
  * Stop a traced process for reading: its leader only (PTRACE_PEEKDATA needs a stopped
  * task), or with all_threads every traced thread (a consistent snapshot, --blocking).
- * Events that arrive meanwhile are handled, and their callbacks are deferred until the
- * current tick returns.  0 when stopped, -ESRCH when the process is gone or not traced.
- * Always pair with tracer__release(), which resumes exactly what was held.
+ * Never waits without bound: a task that cannot stop now (a vfork parent, a zombie) is
+ * not asked, and one that does not stop within a few milliseconds is given up on for
+ * this time.  Events that arrive meanwhile are handled, and their callbacks are deferred
+ * until the current tick returns.  0 when stopped; -ESRCH the process is gone, exiting or
+ * not traced; -EAGAIN a thread cannot stop now; -ETIMEDOUT one did not stop in time;
+ * -EBUSY another process is held.  Always pair with tracer__release(), which resumes
+ * exactly what was held.
  */
 int tracer__hold(struct tracer *t, pid_t pid, int all_threads);
 void tracer__release(struct tracer *t);
+
+/*
+ * The scheduler state (a procfs_state letter) a held thread was in just before
+ * tracer__hold() stopped it, so that a stopped thread is not taken for an idle one;
+ * PROCFS_STATE_UNKNOWN (0) for a thread not held.
+ */
+int tracer__held_state(const struct tracer *t, pid_t tid);
+
+/* What the tracer saw so far (final once tracer__run returned). */
+const struct tracer_counts *tracer__counts(const struct tracer *t);
 
 /*
  * Exec events.  A traced process reports its exec only after this asked for it: an exec

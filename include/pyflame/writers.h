@@ -60,6 +60,7 @@ int pf_write(enum pf_format f, const struct profile *p, const struct output_opts
 struct pf_summary_extra {
 	const char *const *files;	/* files written */
 	size_t nfiles;
+	uint64_t processes_seen;	/* every process of the tree, Python or not (0: unknown) */
 };
 void summary__print(const struct profile *p, const struct pf_summary_extra *x, FILE *out);
 /* The same as GitHub-flavoured Markdown (for $GITHUB_STEP_SUMMARY). */
