@@ -1513,6 +1513,7 @@ int cmd_dump(struct run_opts *o)
 	size_t nidle = 0;
 	char *command = NULL;
 	struct proc *p;
+	uint32_t id;
 	int status = 1, ret;
 
 	if (kill(pid, 0) < 0 && errno == ESRCH) {
@@ -1553,12 +1554,15 @@ int cmd_dump(struct run_opts *o)
 				 "executable or libraries, or not initialised yet)", (int)pid);
 		goto out_release;
 	}
-	/* JSON is for tools: the whole command line, not the profile's shortened one */
+	/*
+	 * JSON is for tools: the whole command line, not the profile's shortened one.  The
+	 * profile's process is made first: profile__process() may move r.prof->procs.
+	 */
+	id = proc_profile_id(&r, p);
 	if (o->json)
 		command = proc_cmdline(pid);
 	status = stackdump__print(p->uw, r.prof->strings, pid, command ? command :
-				  strtab__get(r.prof->strings,
-					      r.prof->procs[proc_profile_id(&r, p)].cmdline),
+				  strtab__get(r.prof->strings, r.prof->procs[id].cmdline),
 				  p->version, &so, stdout) ? 1 : 0;
 	if (status)
 		pf_error(0, "could not read the stacks of process %d", (int)pid);
