@@ -258,3 +258,77 @@ assert_no_profile_files() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "-q|-v|" ]
 }
+
+@test "cli: an option the command does not take is a usage error (2), naming the commands that do" {
+	run_pyflame_split run --pid 1 -- $(marker_cmd)
+	[ "$status" -eq 2 ]
+	assert_one_error_line "$stderr"
+	[[ "$stderr" == *"unknown option '--pid'"* ]]
+	[[ "$stderr" == *"hint: --pid is an option of 'pyflame attach', 'pyflame dump'"* ]]
+	assert_did_not_run
+	run_pyflame_split attach -p 1 --grace 3
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"unknown option '--grace'"* ]]
+	run_pyflame_split dump -p 1 -q
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"unknown option '-q'"* ]]
+	run_pyflame_split dump -p 1 --json=yes
+	[ "$status" -eq 2 ]
+	assert_one_error_line "$stderr"
+	[[ "$stderr" == *"option '--json=yes' takes no value"* ]]
+}
+
+@test "cli: every command's --help exits 0 on stdout, doctor's too" {
+	for cmd in run attach dump report diff doctor; do
+		run_pyflame_split "$cmd" --help
+		[ "$status" -eq 0 ]
+		[ -z "$stderr" ]
+		[[ "$output" == "usage: pyflame $cmd"* ]]
+		[[ "$output" == *"-h, --help"* ]]
+		run_pyflame_split help "$cmd"
+		[ "$status" -eq 0 ]
+		[[ "$output" == "usage: pyflame $cmd"* ]]
+	done
+	run_pyflame_split dump --help
+	[[ "$output" == *"--reader KIND"* ]]
+}
+
+@test "cli: -v and -q before the command apply to it" {
+	run_pyflame_split -v dump -p 0
+	[ "$status" -eq 2 ]
+	[[ "$stderr" != *"unknown command"* ]]
+	[[ "$stderr" == *"invalid process id '0'"* ]]
+	run_pyflame_split -v run -- true
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"pyflame: sandbox: on"* ]]
+	run_pyflame_split -q run -- true
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	run_pyflame_split -Z run -- true
+	[ "$status" -eq 2 ]
+	assert_one_error_line "$stderr"
+}
+
+@test "cli: 'pyflame python3 x.py' is an unknown command that suggests 'pyflame run -- python3 x.py'" {
+	run_pyflame_split python3 x.py --flag
+	[ "$status" -eq 2 ]
+	assert_one_error_line "$stderr"
+	[[ "$stderr" == *"unknown command 'python3'"* ]]
+	[[ "$stderr" == *"hint: to profile a command: pyflame run -- python3 x.py --flag"* ]]
+}
+
+@test "cli: the same -o twice (a file or '-') is a usage error (2) before the command runs" {
+	run_pyflame_split run -o same.txt -o same.txt -- $(marker_cmd)
+	[ "$status" -eq 2 ]
+	assert_one_error_line "$stderr"
+	[[ "$stderr" == *"'same.txt' is given twice"* ]]
+	run_pyflame_split run -o - -f svg -o - -- $(marker_cmd)
+	[ "$status" -eq 2 ]
+	assert_one_error_line "$stderr"
+	[[ "$stderr" == *"standard output is given twice"* ]]
+	assert_did_not_run
+	assert_no_profile_files
+	run_pyflame_split diff -o d.svg -o d.svg a.txt b.txt
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"'d.svg' is given twice"* ]]
+}

@@ -177,3 +177,25 @@ assert any(t["gil"] for t in d["threads"] if t["name"] == "worker-a") or True
 	run_pyflame_split -134 run -q --no-crash-stacks -o "$D/b.txt" -- "$PY3" "$TARGETS/crash.py" abort
 	! grep -q "received SIGABRT" <<<"$stderr"
 }
+
+@test "dump --json is valid UTF-8 JSON for a thread name and command line that are not text, and never cuts the command" {
+	local long
+	long=$(printf 'x%.0s' {1..200})
+	"$PY3" "$TARGETS/badnames.py" "$D/pid" $'caf\xe9\x01"q' "$long" 3>&- &
+	SVC=$!
+	wait_for_file "$D/pid"
+	run_pyflame_split dump -p "$SVC" --json
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	# json.loads on bytes insists on UTF-8 (UnicodeDecodeError otherwise) and on escaped controls
+	printf '%s' "$output" | "$PY3" -c '
+import json, sys
+raw = sys.stdin.buffer.read()
+d = json.loads(raw)
+names = {t["name"] for t in d["threads"]}
+assert "w\ufffdrk\x01er\ufffd" in names, names
+assert d["command"].endswith(" caf\ufffd\x01\"q " + "x" * 200), d["command"]
+frames = [f["name"] for t in d["threads"] for f in t["frames"]]
+assert any(n.endswith("wait_here") for n in frames), frames
+'
+}

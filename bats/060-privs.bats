@@ -55,7 +55,7 @@ require_root_and_setpriv() {
 	run --separate-stderr as_nobody timeout 60 "$D/pyflame" run -r 200 -o "$D/n.txt" -- "$NPY" "$D/hot.py" 1
 	echo "$stderr"
 	[ "$status" -eq 0 ]
-	check_collapsed share "$D/n.txt" "re:hot \(.*hot\.py:[0-9]+\)" 0.8
+	check_collapsed share "$D/n.txt" "re:hot \(.*hot\.py:[0-9]+\)" 0.8 "re:main \(.*hot\.py:[0-9]+\)"
 }
 
 @test "while sampling pyflame holds no capability, has no-new-privs and a seccomp filter" {
@@ -106,7 +106,7 @@ for line in open("/proc/self/status"):
 	echo "$stderr"
 	[ "$status" -eq 0 ]
 	grep -q "reading memory with 'mem' instead" <<<"$stderr"
-	check_collapsed share "$D/m.txt" "re:hot \(.*hot\.py:[0-9]+\)" 0.8
+	check_collapsed share "$D/m.txt" "re:hot \(.*hot\.py:[0-9]+\)" 0.8 "re:main \(.*hot\.py:[0-9]+\)"
 }
 
 @test "process_vm_readv and /proc/PID/mem refused: PTRACE_PEEKDATA still profiles correctly" {
@@ -116,8 +116,11 @@ for line in open("/proc/self/status"):
 	echo "$stderr"
 	[ "$status" -eq 0 ]
 	grep -q "reading memory with 'peek' instead" <<<"$stderr"
-	check_collapsed share "$D/p.txt" "re:hot \(.*hot\.py:$line\)" 0.8
+	# of the samples taken once main() runs (a busy machine stretches the start-up before
+	# it, which the profile rightly shows), the hot line has the lion's share
+	within="re:main \(.*hot\.py:[0-9]+\)"
+	check_collapsed share "$D/p.txt" "re:hot \(.*hot\.py:$line\)" 0.8 "$within"
 	run_pyflame_split run --reader peek -r 200 -o "$D/q.txt" -- "$PY3" "$TARGETS/hot.py" 0.5
 	[ "$status" -eq 0 ]
-	check_collapsed share "$D/q.txt" "re:hot \(.*hot\.py:$line\)" 0.8
+	check_collapsed share "$D/q.txt" "re:hot \(.*hot\.py:$line\)" 0.8 "$within"
 }

@@ -1,4 +1,14 @@
-/* cli.c - command-line parsing, help text and subcommand dispatch. */
+/*
+ * cli.c - the command line.  Options are data: each command owns a table of option rows
+ * (grouped under headings), and the same rows make the getopt_long tables it is parsed
+ * with and the --help it prints, so an option cannot be accepted without being
+ * documented, nor documented without being accepted.  A command that does not list an
+ * option rejects it (exit 2).
+ *
+ * To add an option: a row in the group of the commands that use it, a case in that
+ * command's handler, the man page, the README and a bats test (bats/005-docs.bats checks
+ * that --help and the parser agree, and that the man page and README name every option).
+ */
 #include "pyflame/cli.h"
 
 #include <errno.h>
@@ -24,98 +34,60 @@
 #define BUSY_POLL_AUTO_US 1000u		/* covers the gaps between a shell loop's stops */
 #define GRACE_DEFAULT_S 5.0
 
-static const char usage_main[] =
-"usage: pyflame run [OPTIONS] [--] COMMAND [ARGS...]\n"
-"       pyflame attach -p PID [OPTIONS]\n"
-"       pyflame dump -p PID [--json]\n"
-"       pyflame report [OPTIONS] RAW\n"
-"       pyflame diff [OPTIONS] BASE NEW\n"
-"       pyflame doctor\n"
-"       pyflame --help | --version\n"
-"\n"
-"Sample the Python stacks of COMMAND and every Python process it starts, and write a\n"
-"flame graph when it exits.  COMMAND runs exactly as it would without pyflame: same\n"
-"input, output, signals and exit status.  No root or CAP_SYS_PTRACE is needed.\n"
-"\n"
-"Commands:\n"
-"  run      launch COMMAND under the profiler (see 'pyflame run --help')\n"
-"  attach   sample a running process for a while (see 'pyflame attach --help')\n"
-"  dump     print a running process's Python stacks once (see 'pyflame dump --help')\n"
-"  report   turn a raw log into profiles (see 'pyflame report --help')\n"
-"  diff     compare two profiles as a differential flame graph (see 'pyflame diff --help')\n"
-"  doctor   check what profiling needs on this machine, and say how to fix it\n";
+#define HELP_WIDTH 88			/* columns of --help */
+#define HELP_TEXT_COL 25		/* where an option's description starts */
+#define CLI_MAX_OPTIONS 64		/* options of one command, --help included */
 
-static const char usage_run[] =
-"usage: pyflame run [OPTIONS] [--] COMMAND [ARGS...]\n"
-"\n"
-"Sampling:\n"
-"  -r, --rate HZ          samples per second per thread (default 100; 1k, 1khz, 250hz\n"
-"                         accepted; 1 Hz to 100 kHz)\n"
-"      --duration SECS    stop sampling after SECS; the command runs on\n"
-"      --mode MODE        wall (default): every thread at every tick, idle ones marked;\n"
-"                         cpu: only threads that are running; gil: only the GIL holder\n"
-"  -x, --exclude-idle     same as --mode cpu (Pyflame compatible)\n"
-"      --max-depth N      keep at most N frames per stack (default 2048); deeper stacks\n"
-"                         keep their innermost frames under a <truncated> frame\n"
-"      --no-follow        profile COMMAND's own process only, not its children\n"
-"      --blocking         stop each process while its stacks are read (consistent\n"
-"                         samples, at a cost to the program; default: never stop it)\n"
-"      --busy-poll USEC   after a ptrace stop, stay awake USEC microseconds for the\n"
-"                         next one instead of sleeping; 'auto' (default): up to 1000,\n"
-"                         only while stops come that close together (a fork storm);\n"
-"                         0: never.  Fork-heavy commands slow down less where waking\n"
-"                         up is slow (VMs), for up to one CPU (yielded to anything\n"
-"                         runnable) while processes keep starting\n"
-"      --reader KIND      how to read memory: auto (default), vm, mem, peek\n"
-"      --no-sandbox       do not confine the sampler with seccomp (it is on by default;\n"
-"                         -v says so)\n"
-"\n"
-"Output:\n"
-"  -o, --output FILE      write a profile to FILE; repeatable, all from the same\n"
-"                         samples; the format comes from the extension: .svg flame\n"
-"                         graph, .txt .folded .collapsed collapsed stacks,\n"
-"                         .speedscope.json speedscope, .pb.gz .pprof pprof,\n"
-"                         .trace.json .perfetto.json timeline (Perfetto, Firefox\n"
-"                         Profiler), .raw the raw sample log; '-' writes to standard\n"
-"                         output (default: pyflame-COMMAND-PID.svg here)\n"
-"  -f, --format FMT       force the format of the outputs that follow: svg, collapsed,\n"
-"                         speedscope, pprof, timeline\n"
-"  -n, --no-line-numbers  aggregate by function, not by line\n"
-"      --threads          add a frame per thread (TID and name) under each process\n"
-"      --merge            merge processes that run the same command line\n"
-"      --title TEXT       flame graph title (default: the command line)\n"
-"\n"
-"Stacks on demand:\n"
-"      --dump-on-timeout SECS  if COMMAND still runs after SECS, print every Python\n"
-"                         stack to standard error once (for hung CI jobs)\n"
-"      --no-crash-stacks  do not print the Python stack of a process that is killed by\n"
-"                         SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT (printed by default)\n"
-"  kill -USR1 <pyflame's pid> prints every Python stack to standard error at once;\n"
-"  recording goes on.\n"
-"\n"
-"Ending:\n"
-"      --grace SECS       after forwarding SIGTERM & co., wait this long for COMMAND to\n"
-"                         end (default 5; 0 = forever), then write the profiles, leave\n"
-"                         COMMAND running and die by that signal\n"
-"\n"
-"Other:\n"
-"  -q, --quiet            no summary on standard error\n"
-"      --no-step-summary  do not append the summary, as Markdown, to the file named by\n"
-"                         $GITHUB_STEP_SUMMARY (GitHub Actions' job summary)\n"
-"  -v, --verbose          say what pyflame is doing\n"
-"  -h, --help             this help\n"
-"\n"
-"Exit status: COMMAND's own status; if COMMAND is killed by a signal, pyflame writes\n"
-"its profiles and ends itself by the same signal.  pyflame's own failures:\n"
-"  2 usage error, 125 pyflame failed, 126 COMMAND not executable, 127 COMMAND not found.\n"
-"\n"
-"Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to pyflame are forwarded to COMMAND\n"
-"(once: signals from the terminal already reach it).  Ctrl-Z and fg work as usual.\n"
-"Samples are streamed to a raw log (prof.svg -> prof.raw) while pyflame runs; it is\n"
-"removed when the profiles are written, so a run killed with SIGKILL leaves it behind:\n"
-"'pyflame report prof.raw -o prof.svg' turns it into any format.\n";
+/* --- the model ----------------------------------------------------------------------- */
 
-static const char *subcommand = "run";	/* for the hint after a usage error */
+/*
+ * One option.  id is what the handler gets: the short letter when there is one, else
+ * an OPT_ value.  arg names the argument in --help (NULL: the option takes none).  help
+ * is wrapped to the terminal width by the help printer; "\n" starts a new line.
+ */
+struct cli_option {
+	int id;
+	char short_name;
+	const char *long_name;
+	const char *arg;
+	const char *help;
+};
+
+#define OPT_ROW(c, name, a, h)	{ (c), (c), (name), (a), (h) }	/* -c, --name */
+#define OPT_LONG(i, name, a, h)	{ (i), 0, (name), (a), (h) }	/* --name only */
+#define OPT_END			{ 0, 0, NULL, NULL, NULL }
+
+/* Options under one heading of a command's --help; note is text printed after them. */
+struct cli_group {
+	const char *title;
+	const struct cli_option *options;	/* ends with OPT_END */
+	const char *note;
+};
+
+struct cli_command;
+/* One option of the command (id, its argument or NULL): 0, or PF_EXIT_USAGE (reported). */
+typedef int (*cli_option_fn)(void *ctx, int id, const char *arg);
+/* The command itself, given its operands (argv after the options); pyflame's exit status. */
+typedef int (*cli_run_fn)(void *ctx, int argc, char **argv);
+
+struct cli_command {
+	const char *name;
+	const char *usage;		/* after "usage: pyflame " */
+	const char *summary;		/* its line in `pyflame --help` */
+	const char *intro;		/* the paragraph before its options */
+	const struct cli_group *groups;	/* ends with a group without options */
+	const char *epilogue;		/* after its options */
+	int options_first;		/* options end at the first operand (run: the command's own) */
+	size_t ctx_size;
+	void (*init)(void *ctx);
+	cli_option_fn option;
+	cli_run_fn run;
+	void (*release)(void *ctx);
+};
+
+static const struct cli_command *current;	/* for the hint after a usage error */
+
+/* --- messages and values ------------------------------------------------------------- */
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -123,7 +95,10 @@ static int usage_error(const char *fmt, const char *arg)
 
 	strbuf_addf(&sb, fmt, arg);
 	pf_error(0, "%s", sb.buf);
-	pf_hint("see 'pyflame %s --help'", subcommand);
+	if (current)
+		pf_hint("see 'pyflame %s --help'", current->name);
+	else
+		pf_hint("see 'pyflame --help'");
 	strbuf_release(&sb);
 	return PF_EXIT_USAGE;
 }
@@ -175,57 +150,17 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-/* One -o: the format from -f if given, else from the extension. */
-static int add_output(struct run_output **v, size_t *n, const char *path, enum pf_format forced)
+static int parse_pid(const char *s, pid_t *out)
 {
-	enum pf_format f = forced;
+	unsigned long v;
 
-	if (f == PF_FORMAT_NONE && strcmp(path, "-")) {
-		f = pf_format__from_path(path);
-		if (f == PF_FORMAT_NONE)
-			return usage_error("cannot tell the format of '%s' from its extension "
-					   "(use .svg, .txt, .speedscope.json, .pb.gz, .trace.json, .raw, or -f)", path);
-	}
-	if (f == PF_FORMAT_NONE)
-		f = PF_FORMAT_COLLAPSED;	/* '-': text is what a terminal or pipe wants */
-	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
-	(*v)[*n].path = (char *)path;
-	(*v)[*n].format = f;
-	(*n)++;
+	if (parse_uint(s, 0x3fffffff, &v) || v == 0)
+		return usage_error("invalid process id '%s'", s);
+	*out = (pid_t)v;
 	return 0;
 }
 
-/* The output options run, attach and report share. */
-struct output_args {
-	struct run_output *outputs;
-	size_t noutputs;
-	enum pf_format forced;		/* -f: applies to the -o options after it */
-	enum pf_format default_format;	/* -f without -o */
-	int line_numbers;
-	int threads;
-	int merge;
-	const char *title;
-};
-
-/*
- * Handle c if it is an output option: 1 handled, 0 not one of them, -1 a usage error
- * (already reported).
- */
-static int output_option(int c, const char *arg, struct output_args *a, int allow_raw);
-
-static const char usage_report[] =
-"usage: pyflame report [OPTIONS] RAW\n"
-"\n"
-"Turn a raw log (written by every pyflame run, kept when the run was cut short or\n"
-"when asked for with -o FILE.raw) into profiles.\n"
-"\n"
-"  -o, --output FILE      as for run (default: RAW with .svg for .raw); repeatable\n"
-"  -f, --format FMT       force the format of the outputs that follow\n"
-"  -n, --no-line-numbers  aggregate by function, not by line\n"
-"      --threads          a frame per thread under each process\n"
-"      --merge            merge processes that run the same command line\n"
-"      --title TEXT       flame graph title (default: the recorded command line)\n"
-"  -q, --quiet            no summary on standard error\n";
+/* --- option ids ---------------------------------------------------------------------- */
 
 enum {
 	OPT_DURATION = 256,
@@ -243,73 +178,359 @@ enum {
 	OPT_NO_CRASH_STACKS,
 	OPT_DUMP_ON_TIMEOUT,
 	OPT_NO_STEP_SUMMARY,
+	OPT_JSON,
+	OPT_KEEP_PIDS,
+	OPT_STRIP_PROCESS,
 };
 
-static const struct option run_longopts[] = {
-	{ "rate", required_argument, NULL, 'r' },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "mode", required_argument, NULL, OPT_MODE },
-	{ "exclude-idle", no_argument, NULL, 'x' },
-	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
-	{ "no-follow", no_argument, NULL, OPT_NO_FOLLOW },
-	{ "reader", required_argument, NULL, OPT_READER },
-	{ "output", required_argument, NULL, 'o' },
-	{ "format", required_argument, NULL, 'f' },
-	{ "no-line-numbers", no_argument, NULL, 'n' },
-	{ "threads", no_argument, NULL, OPT_THREADS },
-	{ "merge", no_argument, NULL, OPT_MERGE },
-	{ "title", required_argument, NULL, OPT_TITLE },
-	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
-	{ "blocking", no_argument, NULL, OPT_BLOCKING },
-	{ "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
-	{ "grace", required_argument, NULL, OPT_GRACE },
-	{ "no-crash-stacks", no_argument, NULL, OPT_NO_CRASH_STACKS },
-	{ "dump-on-timeout", required_argument, NULL, OPT_DUMP_ON_TIMEOUT },
-	{ "no-step-summary", no_argument, NULL, OPT_NO_STEP_SUMMARY },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "pid", required_argument, NULL, 'p' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+/* --- option rows, shared by the commands that take them ------------------------------ */
+
+static const struct cli_option opts_pid[] = {
+	OPT_ROW('p', "pid", "PID", "the process"),
+	OPT_END,
 };
 
-static const char usage_attach[] =
-"usage: pyflame attach -p PID [OPTIONS]\n"
-"\n"
-"Attach to a running Python process with PTRACE_SEIZE, sample it until it exits,\n"
-"--duration ends or Ctrl-C, then detach, leaving it exactly as it was (never stopped,\n"
-"never killed).  Takes the sampling and output options of 'pyflame run' (see\n"
-"'pyflame run --help'); its threads and future children are traced too unless\n"
-"--no-follow.\n"
-"\n"
-"  -p, --pid PID          the process\n"
-"\n"
-"Attaching needs permission: the same user and Yama ptrace_scope 0, or CAP_SYS_PTRACE\n"
-"(sudo setcap cap_sys_ptrace+ep $(command -v pyflame)); pyflame keeps that capability\n"
-"only until it has attached.  When refused, pyflame says exactly why.\n";
+#define ROW_READER OPT_LONG(OPT_READER, "reader", "KIND", \
+	"how to read memory: auto (default: the first that works, said once when it is " \
+	"not vm), vm, mem, peek")
+#define ROW_QUIET OPT_ROW('q', "quiet", NULL, "no summary on standard error")
+#define ROW_VERBOSE OPT_ROW('v', "verbose", NULL, "say what pyflame is doing")
+#define ROW_NO_LINES(what) OPT_ROW('n', "no-line-numbers", NULL, what)
+#define ROW_TITLE(what) OPT_LONG(OPT_TITLE, "title", "TEXT", what)
 
-static int parse_pid(const char *s, pid_t *out)
+static const struct cli_option opts_sampling[] = {
+	OPT_ROW('r', "rate", "HZ", "samples per second per thread (default 100; 1k, 1khz, "
+		"250hz accepted; 1 Hz to 100 kHz)"),
+	OPT_LONG(OPT_DURATION, "duration", "SECS", "stop sampling after SECS; the command runs on"),
+	OPT_LONG(OPT_MODE, "mode", "MODE", "wall (default): every thread at every tick, idle "
+		 "ones marked; cpu: only threads that are running; gil: only the GIL holder"),
+	OPT_ROW('x', "exclude-idle", NULL, "same as --mode cpu (Pyflame compatible)"),
+	OPT_LONG(OPT_MAX_DEPTH, "max-depth", "N", "keep at most N frames per stack (default "
+		 "2048); deeper stacks keep their innermost frames under a <truncated> frame"),
+	OPT_LONG(OPT_NO_FOLLOW, "no-follow", NULL, "profile the first process only, not the "
+		 "processes it starts"),
+	OPT_LONG(OPT_BLOCKING, "blocking", NULL, "stop each process while its stacks are read "
+		 "(consistent samples, at a cost to the program; default: never stop it)"),
+	OPT_LONG(OPT_BUSY_POLL, "busy-poll", "USEC", "after a ptrace stop, stay awake USEC "
+		 "microseconds for the next one instead of sleeping; 'auto' (default): up to "
+		 "1000, only while stops come that close together (a fork storm); 0: never.  "
+		 "Fork-heavy commands slow down less where waking up is slow (VMs), for up to "
+		 "one CPU (yielded to anything runnable) while processes keep starting"),
+	ROW_READER,
+	OPT_LONG(OPT_NO_SANDBOX, "no-sandbox", NULL, "do not confine the sampler with seccomp "
+		 "(it is on by default; -v says so)"),
+	OPT_END,
+};
+
+/* The output options run, attach and report share. */
+static const struct cli_option opts_output[] = {
+	OPT_ROW('o', "output", "FILE", "write a profile to FILE; repeatable, all from the same "
+		"samples, each FILE once; the format comes from the extension: .svg flame graph, "
+		".txt .folded .collapsed collapsed stacks, .speedscope.json speedscope, .pb.gz "
+		".pprof pprof, .trace.json .perfetto.json timeline (Perfetto, Firefox Profiler), "
+		".raw the raw sample log; '-' writes to standard output"),
+	OPT_ROW('f', "format", "FMT", "force the format of the outputs that follow: svg, "
+		"collapsed, speedscope, pprof, timeline"),
+	ROW_NO_LINES("aggregate by function, not by line"),
+	OPT_LONG(OPT_THREADS, "threads", NULL, "add a frame per thread (TID and name) under "
+		 "each process"),
+	OPT_LONG(OPT_MERGE, "merge", NULL, "merge processes that run the same command line"),
+	ROW_TITLE("flame graph title (default: the command line)"),
+	OPT_END,
+};
+
+static const struct cli_option opts_on_demand[] = {
+	OPT_LONG(OPT_DUMP_ON_TIMEOUT, "dump-on-timeout", "SECS", "if the process still runs "
+		 "after SECS, print every Python stack to standard error once (for hung CI jobs)"),
+	OPT_LONG(OPT_NO_CRASH_STACKS, "no-crash-stacks", NULL, "do not print the Python stack "
+		 "of a process that is killed by SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT "
+		 "(printed by default)"),
+	OPT_END,
+};
+
+static const struct cli_option opts_ending[] = {
+	OPT_LONG(OPT_GRACE, "grace", "SECS", "after forwarding SIGTERM & co., wait this long "
+		 "for COMMAND to end (default 5; 0 = forever), then write the profiles, leave "
+		 "COMMAND running and die by that signal"),
+	OPT_END,
+};
+
+static const struct cli_option opts_other[] = {
+	ROW_QUIET,
+	OPT_LONG(OPT_NO_STEP_SUMMARY, "no-step-summary", NULL, "do not append the summary, as "
+		 "Markdown, to the file named by $GITHUB_STEP_SUMMARY (GitHub Actions' job "
+		 "summary)"),
+	ROW_VERBOSE,
+	OPT_END,
+};
+
+static const char note_on_demand[] =
+	"kill -USR1 <pyflame's pid> prints every Python stack to standard error at once; "
+	"recording goes on.";
+
+/* -h, --help: every command has it; the parser and the help printer add this row. */
+static const struct cli_option opt_help = OPT_ROW('h', "help", NULL, "this help");
+
+/* --- help ---------------------------------------------------------------------------- */
+
+/*
+ * Print text from column *col, wrapping at HELP_WIDTH to lines that start at indent;
+ * "\n" in text starts a new line.  Leaves *col where the text ended.
+ */
+static void put_wrapped(FILE *out, const char *text, size_t indent, size_t *col)
 {
-	unsigned long v;
+	const char *p = text;
+	size_t gap = 1;		/* spaces before the next word: two after a full stop */
 
-	if (parse_uint(s, 0x3fffffff, &v) || v == 0)
-		return usage_error("invalid process id '%s'", s);
-	*out = (pid_t)v;
+	while (*p) {
+		size_t word = strcspn(p, " \n"), spaces = 0;
+
+		if (*col > indent && *col + gap + word > HELP_WIDTH) {
+			fprintf(out, "\n%*s", (int)indent, "");
+			*col = indent;
+		} else if (*col > indent) {
+			fprintf(out, "%*s", (int)gap, "");
+			*col += gap;
+		}
+		fwrite(p, 1, word, out);
+		*col += word;
+		p += word;
+		while (*p == ' ') {
+			p++;
+			spaces++;
+		}
+		gap = spaces > 1 ? 2 : 1;
+		if (*p == '\n') {
+			fprintf(out, "\n%*s", (int)indent, "");
+			*col = indent;
+			p++;
+		}
+	}
+}
+
+static void print_option(FILE *out, const struct cli_option *o)
+{
+	struct strbuf head = STRBUF_INIT;
+	size_t col;
+
+	if (o->short_name)
+		strbuf_addf(&head, "  -%c, --%s", o->short_name, o->long_name);
+	else
+		strbuf_addf(&head, "      --%s", o->long_name);
+	if (o->arg)
+		strbuf_addf(&head, " %s", o->arg);
+	fputs(head.buf, out);
+	col = head.len;
+	if (col + 2 <= HELP_TEXT_COL) {
+		fprintf(out, "%*s", (int)(HELP_TEXT_COL - col), "");
+		col = HELP_TEXT_COL;
+	} else {
+		fputs(" ", out);	/* put_wrapped adds the second space */
+		col++;
+	}
+	put_wrapped(out, o->help, HELP_TEXT_COL, &col);
+	fputc('\n', out);
+	strbuf_release(&head);
+}
+
+static void put_paragraph(FILE *out, const char *text, size_t indent)
+{
+	size_t col = indent;
+
+	fprintf(out, "%*s", (int)indent, "");
+	put_wrapped(out, text, indent, &col);
+	fputc('\n', out);
+}
+
+static void print_command_help(const struct cli_command *c, FILE *out)
+{
+	fprintf(out, "usage: pyflame %s\n", c->usage);
+	if (c->intro) {
+		fputc('\n', out);
+		put_paragraph(out, c->intro, 0);
+	}
+	for (const struct cli_group *g = c->groups; g->options; g++) {
+		fputc('\n', out);
+		if (g->title)
+			fprintf(out, "%s:\n", g->title);
+		for (const struct cli_option *o = g->options; o->id; o++)
+			print_option(out, o);
+		if (g->note)
+			put_paragraph(out, g->note, 2);
+	}
+	if (!c->groups->options)
+		fputc('\n', out);
+	print_option(out, &opt_help);
+	if (c->epilogue) {
+		fputc('\n', out);
+		fputs(c->epilogue, out);
+	}
+}
+
+/* --- parsing --------------------------------------------------------------------------- */
+
+/* The getopt_long tables of a command, made from its rows. */
+struct cli_getopt {
+	struct option longopts[CLI_MAX_OPTIONS + 1];
+	char shortopts[2 * CLI_MAX_OPTIONS + 3];
+};
+
+static void add_getopt_row(struct cli_getopt *t, size_t *nl, size_t *ns,
+			   const struct cli_option *o)
+{
+	if (*nl >= CLI_MAX_OPTIONS)
+		abort();	/* a programming error: raise CLI_MAX_OPTIONS */
+	t->longopts[*nl].name = o->long_name;
+	t->longopts[*nl].has_arg = o->arg ? required_argument : no_argument;
+	t->longopts[*nl].flag = NULL;
+	t->longopts[*nl].val = o->id;
+	(*nl)++;
+	if (o->short_name) {
+		t->shortopts[(*ns)++] = o->short_name;
+		if (o->arg)
+			t->shortopts[(*ns)++] = ':';
+	}
+}
+
+static void build_getopt(const struct cli_command *c, struct cli_getopt *t)
+{
+	size_t nl = 0, ns = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (c->options_first)
+		t->shortopts[ns++] = '+';
+	t->shortopts[ns++] = ':';
+	for (const struct cli_group *g = c->groups; g->options; g++)
+		for (const struct cli_option *o = g->options; o->id; o++)
+			add_getopt_row(t, &nl, &ns, o);
+	add_getopt_row(t, &nl, &ns, &opt_help);
+}
+
+#define CLI_NCOMMANDS 6
+static const struct cli_command *const commands[CLI_NCOMMANDS + 1];	/* below, NULL-ended */
+
+/* After "unknown option": name the commands that do take it. */
+static void hint_other_commands(const char *arg)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *name = arg + strspn(arg, "-");
+	size_t len = strcspn(name, "=");
+
+	if (arg[0] != '-' || arg[1] != '-' || !len)
+		return;
+	for (size_t i = 0; commands[i]; i++) {
+		const struct cli_command *c = commands[i];
+		int has = 0;
+
+		for (const struct cli_group *g = c->groups; g->options && !has; g++)
+			for (const struct cli_option *o = g->options; o->id; o++)
+				if (strlen(o->long_name) == len && !strncmp(o->long_name, name, len))
+					has = 1;
+		if (has)
+			strbuf_addf(&sb, "%s'pyflame %s'", sb.len ? ", " : "", c->name);
+	}
+	if (sb.len)
+		pf_hint("--%.*s is an option of %s", (int)len, name, sb.buf);
+	strbuf_release(&sb);
+}
+
+/*
+ * Parse argv (argv[0] is the command's name) with the command's rows, handing each option
+ * to c->option.  0 with *operands the index of the first operand; 1 after printing
+ * --help; PF_EXIT_USAGE after reporting a usage error.
+ */
+static int parse_options(const struct cli_command *c, int argc, char **argv, void *ctx,
+			 int *operands)
+{
+	struct cli_getopt t;
+	int id;
+
+	build_getopt(c, &t);
+	opterr = 0;
+	optind = 1;
+	while ((id = getopt_long(argc, argv, t.shortopts, t.longopts, NULL)) != -1) {
+		switch (id) {
+		case 'h':
+			print_command_help(c, stdout);
+			return 1;
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		case '?':
+			if (optopt && !strncmp(argv[optind - 1], "--", 2))
+				/* getopt_long names the option it knows: "--json=1" */
+				return usage_error("option '%s' takes no value", argv[optind - 1]);
+			if (optopt && optopt < 256 && argv[optind - 1][1] != '-') {
+				char opt[3] = { '-', (char)optopt, '\0' };
+
+				return usage_error("unknown option '%s'", opt);
+			}
+			usage_error("unknown option '%s'", argv[optind - 1]);
+			hint_other_commands(argv[optind - 1]);
+			return PF_EXIT_USAGE;
+		default:
+			if (c->option(ctx, id, optarg))
+				return PF_EXIT_USAGE;
+		}
+	}
+	*operands = optind;
 	return 0;
 }
 
-static int output_option(int c, const char *arg, struct output_args *a, int allow_raw)
+/* --- output options (run, attach, report) ---------------------------------------------- */
+
+struct output_args {
+	struct run_output *outputs;
+	size_t noutputs;
+	enum pf_format forced;		/* -f: applies to the -o options after it */
+	enum pf_format default_format;	/* -f without -o */
+	int line_numbers;
+	int threads;
+	int merge;
+	const char *title;
+	int allow_raw;			/* -f raw / -o FILE.raw (not for report) */
+};
+
+/* One -o: the format from -f if given, else from the extension; each path once. */
+static int add_output(struct output_args *a, const char *path)
 {
-	switch (c) {
+	enum pf_format f = a->forced;
+
+	for (size_t i = 0; i < a->noutputs; i++) {
+		if (strcmp(a->outputs[i].path, path))
+			continue;
+		if (!strcmp(path, "-"))
+			return usage_error("%s", "standard output is given twice (-o -): every "
+					   "output must be a different file");
+		return usage_error("'%s' is given twice with -o: every output must be a "
+				   "different file", path);
+	}
+	if (f == PF_FORMAT_NONE && strcmp(path, "-")) {
+		f = pf_format__from_path(path);
+		if (f == PF_FORMAT_NONE)
+			return usage_error("cannot tell the format of '%s' from its extension "
+					   "(use .svg, .txt, .speedscope.json, .pb.gz, .trace.json, "
+					   ".raw, or -f)", path);
+	}
+	if (f == PF_FORMAT_NONE)
+		f = PF_FORMAT_COLLAPSED;	/* '-': text is what a terminal or pipe wants */
+	a->outputs = xrealloc(a->outputs, (a->noutputs + 1) * sizeof(*a->outputs));
+	a->outputs[a->noutputs].path = (char *)path;
+	a->outputs[a->noutputs].format = f;
+	a->noutputs++;
+	return 0;
+}
+
+/* 1 handled, 0 not an output option, PF_EXIT_USAGE (reported). */
+static int output_option(struct output_args *a, int id, const char *arg)
+{
+	switch (id) {
 	case 'o':
-		return add_output(&a->outputs, &a->noutputs, arg, a->forced) ? -1 : 1;
+		return add_output(a, arg) ? PF_EXIT_USAGE : 1;
 	case 'f':
 		a->forced = pf_format__from_name(arg);
-		if (a->forced == PF_FORMAT_NONE || (!allow_raw && a->forced == PF_FORMAT_RAW)) {
-			usage_error("unknown format '%s' (want svg, collapsed, speedscope, pprof or "
-				    "timeline)", arg);
-			return -1;
-		}
+		if (a->forced == PF_FORMAT_NONE || (!a->allow_raw && a->forced == PF_FORMAT_RAW))
+			return usage_error("unknown format '%s' (want svg, collapsed, speedscope, "
+					   "pprof or timeline)", arg);
 		a->default_format = a->forced;
 		return 1;
 	case 'n':
@@ -328,10 +549,18 @@ static int output_option(int c, const char *arg, struct output_args *a, int allo
 	return 0;
 }
 
-/* run and attach share their options; attach takes -p PID instead of a command. */
-static int cli_run(int argc, char **argv, int attach)
+/* --- run and attach -------------------------------------------------------------------- */
+
+struct run_args {
+	struct run_opts o;
+	struct output_args oa;
+};
+
+static void run_init(void *ctx)
 {
-	struct run_opts o = {
+	struct run_args *a = ctx;
+
+	a->o = (struct run_opts){
 		.rate_hz = 100,
 		.line_numbers = 1,
 		.max_depth = DEPTH_DEFAULT,
@@ -344,300 +573,597 @@ static int cli_run(int argc, char **argv, int attach)
 		.crash_stacks = 1,
 		.step_summary = 1,
 	};
-	struct output_args oa = { .line_numbers = 1 };
-	int c, ret;
-
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, attach ? ":p:r:xo:f:nqvh" : "+:r:xo:f:nqvh",
-				run_longopts, NULL)) != -1) {
-		unsigned long ul;
-
-		ret = output_option(c, optarg, &oa, 1);
-		if (ret < 0)
-			goto out_usage;
-		if (ret)
-			continue;
-		switch (c) {
-		case 'r':
-			o.rate_hz = parse_rate(optarg);
-			if (o.rate_hz < 0)
-				return usage_error("invalid rate '%s' (want e.g. 100, 1k, 1khz)", optarg);
-			if (o.rate_hz < RATE_MIN_HZ || o.rate_hz > RATE_MAX_HZ)
-				return usage_error("rate '%s' out of range (1 Hz to 100 kHz)", optarg);
-			break;
-		case OPT_DURATION:
-			if (parse_seconds(optarg, 0, &o.duration_s))
-				return usage_error("invalid duration '%s' (want seconds > 0)", optarg);
-			break;
-		case OPT_MODE:
-			if (!strcmp(optarg, "wall"))
-				o.mode = PF_MODE_WALL;
-			else if (!strcmp(optarg, "cpu"))
-				o.mode = PF_MODE_CPU;
-			else if (!strcmp(optarg, "gil"))
-				o.mode = PF_MODE_GIL;
-			else
-				return usage_error("unknown mode '%s' (want wall, cpu or gil)", optarg);
-			break;
-		case 'x':
-			o.mode = PF_MODE_CPU;
-			break;
-		case OPT_MAX_DEPTH:
-			if (parse_uint(optarg, DEPTH_MAX, &ul) || ul == 0)
-				return usage_error("invalid max depth '%s' (want 1 to 65536)", optarg);
-			o.max_depth = (unsigned)ul;
-			break;
-		case OPT_NO_FOLLOW:
-			o.follow = 0;
-			break;
-		case OPT_READER:
-			if (remote_kind__parse(optarg, &o.reader))
-				return usage_error("unknown reader '%s' (want auto, vm, mem or peek)", optarg);
-			break;
-		case OPT_NO_SANDBOX:
-			o.sandbox = 0;
-			break;
-		case OPT_BLOCKING:
-			o.blocking = 1;
-			break;
-		case OPT_BUSY_POLL:
-			if (!strcmp(optarg, "auto")) {
-				o.busy_poll_us = BUSY_POLL_AUTO_US;
-				o.busy_poll_fixed = 0;
-				break;
-			}
-			if (parse_uint(optarg, BUSY_POLL_MAX_US, &ul))
-				return usage_error("invalid busy-poll time '%s' (want auto, or 0 to "
-						   "100000 microseconds)", optarg);
-			o.busy_poll_us = (unsigned)ul;
-			o.busy_poll_fixed = 1;
-			break;
-		case OPT_NO_STEP_SUMMARY:
-			o.step_summary = 0;
-			break;
-		case OPT_NO_CRASH_STACKS:
-			o.crash_stacks = 0;
-			break;
-		case OPT_DUMP_ON_TIMEOUT:
-			if (parse_seconds(optarg, 0, &o.dump_timeout_s))
-				return usage_error("invalid timeout '%s' (want seconds > 0)", optarg);
-			break;
-		case OPT_GRACE:
-			if (parse_seconds(optarg, 1, &o.grace_s))
-				return usage_error("invalid grace period '%s' (want seconds >= 0)", optarg);
-			break;
-		case 'q':
-			pf_quiet = 1;
-			break;
-		case 'v':
-			pf_verbose++;
-			break;
-		case 'p':
-			if (parse_pid(optarg, &o.attach_pid))
-				goto out_usage;
-			break;
-		case 'h':
-			fputs(attach ? usage_attach : usage_run, stdout);
-			free(oa.outputs);
-			return 0;
-		case ':':
-			usage_error("option '%s' needs an argument", argv[optind - 1]);
-			goto out_usage;
-		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
-			goto out_usage;
-		}
-	}
-	o.outputs = oa.outputs;
-	o.noutputs = oa.noutputs;
-	o.default_format = oa.default_format;
-	o.line_numbers = oa.line_numbers;
-	o.threads = oa.threads;
-	o.merge = oa.merge;
-	o.title = oa.title;
-	if (attach) {
-		if (!o.attach_pid)
-			return usage_error("%s", "no process given: pyflame attach -p PID [OPTIONS]");
-		if (optind < argc)
-			return usage_error("unexpected argument '%s' (attach takes -p PID)", argv[optind]);
-		ret = cmd_attach(&o);
-		free(o.outputs);
-		return ret;
-	}
-	if (optind >= argc)
-		return usage_error("%s", "no command given: pyflame run [OPTIONS] -- COMMAND [ARGS...]");
-	o.argv = argv + optind;
-	ret = cmd_run(&o);
-	free(o.outputs);
-	return ret;
-
-out_usage:
-	free(oa.outputs);
-	return PF_EXIT_USAGE;
+	a->oa = (struct output_args){ .line_numbers = 1, .allow_raw = 1 };
 }
 
-static const char usage_dump[] =
-"usage: pyflame dump -p PID [--json]\n"
-"\n"
-"Print every thread's current Python stack once, most recent call last, with its\n"
-"thread id and name, the GIL holder and idle threads marked.  The process is stopped\n"
-"for a moment for a consistent snapshot and then let go.\n"
-"\n"
-"  -p, --pid PID          the process\n"
-"      --json             one JSON object: pid, command, python, threads[] with tid,\n"
-"                         name, gil, idle, truncated and frames[] (outermost first)\n";
+static void run_release(void *ctx)
+{
+	struct run_args *a = ctx;
 
-static const struct option dump_longopts[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "json", no_argument, NULL, 'j' },
-	{ "reader", required_argument, NULL, OPT_READER },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	free(a->oa.outputs);
+}
+
+static int run_option(void *ctx, int id, const char *arg)
+{
+	struct run_args *a = ctx;
+	struct run_opts *o = &a->o;
+	unsigned long ul;
+	int ret = output_option(&a->oa, id, arg);
+
+	if (ret)
+		return ret == 1 ? 0 : ret;
+	switch (id) {
+	case 'r':
+		o->rate_hz = parse_rate(arg);
+		if (o->rate_hz < 0)
+			return usage_error("invalid rate '%s' (want e.g. 100, 1k, 1khz)", arg);
+		if (o->rate_hz < RATE_MIN_HZ || o->rate_hz > RATE_MAX_HZ)
+			return usage_error("rate '%s' out of range (1 Hz to 100 kHz)", arg);
+		break;
+	case OPT_DURATION:
+		if (parse_seconds(arg, 0, &o->duration_s))
+			return usage_error("invalid duration '%s' (want seconds > 0)", arg);
+		break;
+	case OPT_MODE:
+		if (!strcmp(arg, "wall"))
+			o->mode = PF_MODE_WALL;
+		else if (!strcmp(arg, "cpu"))
+			o->mode = PF_MODE_CPU;
+		else if (!strcmp(arg, "gil"))
+			o->mode = PF_MODE_GIL;
+		else
+			return usage_error("unknown mode '%s' (want wall, cpu or gil)", arg);
+		break;
+	case 'x':
+		o->mode = PF_MODE_CPU;
+		break;
+	case OPT_MAX_DEPTH:
+		if (parse_uint(arg, DEPTH_MAX, &ul) || ul == 0)
+			return usage_error("invalid max depth '%s' (want 1 to 65536)", arg);
+		o->max_depth = (unsigned)ul;
+		break;
+	case OPT_NO_FOLLOW:
+		o->follow = 0;
+		break;
+	case OPT_READER:
+		if (remote_kind__parse(arg, &o->reader))
+			return usage_error("unknown reader '%s' (want auto, vm, mem or peek)", arg);
+		break;
+	case OPT_NO_SANDBOX:
+		o->sandbox = 0;
+		break;
+	case OPT_BLOCKING:
+		o->blocking = 1;
+		break;
+	case OPT_BUSY_POLL:
+		if (!strcmp(arg, "auto")) {
+			o->busy_poll_us = BUSY_POLL_AUTO_US;
+			o->busy_poll_fixed = 0;
+			break;
+		}
+		if (parse_uint(arg, BUSY_POLL_MAX_US, &ul))
+			return usage_error("invalid busy-poll time '%s' (want auto, or 0 to 100000 "
+					   "microseconds)", arg);
+		o->busy_poll_us = (unsigned)ul;
+		o->busy_poll_fixed = 1;
+		break;
+	case OPT_NO_STEP_SUMMARY:
+		o->step_summary = 0;
+		break;
+	case OPT_NO_CRASH_STACKS:
+		o->crash_stacks = 0;
+		break;
+	case OPT_DUMP_ON_TIMEOUT:
+		if (parse_seconds(arg, 0, &o->dump_timeout_s))
+			return usage_error("invalid timeout '%s' (want seconds > 0)", arg);
+		break;
+	case OPT_GRACE:
+		if (parse_seconds(arg, 1, &o->grace_s))
+			return usage_error("invalid grace period '%s' (want seconds >= 0)", arg);
+		break;
+	case 'q':
+		pf_quiet = 1;
+		break;
+	case 'v':
+		pf_verbose++;
+		break;
+	case 'p':
+		return parse_pid(arg, &o->attach_pid);
+	}
+	return 0;
+}
+
+static void run_take_outputs(struct run_args *a)
+{
+	a->o.outputs = a->oa.outputs;
+	a->o.noutputs = a->oa.noutputs;
+	a->o.default_format = a->oa.default_format;
+	a->o.line_numbers = a->oa.line_numbers;
+	a->o.threads = a->oa.threads;
+	a->o.merge = a->oa.merge;
+	a->o.title = a->oa.title;
+}
+
+static int run_run(void *ctx, int argc, char **argv)
+{
+	struct run_args *a = ctx;
+
+	if (!argc)
+		return usage_error("%s", "no command given: pyflame run [OPTIONS] -- COMMAND "
+				   "[ARGS...]");
+	run_take_outputs(a);
+	a->o.argv = argv;
+	return cmd_run(&a->o);
+}
+
+static int attach_run(void *ctx, int argc, char **argv)
+{
+	struct run_args *a = ctx;
+
+	if (!a->o.attach_pid)
+		return usage_error("%s", "no process given: pyflame attach -p PID [OPTIONS]");
+	if (argc)
+		return usage_error("unexpected argument '%s' (attach takes -p PID)", argv[0]);
+	run_take_outputs(a);
+	return cmd_attach(&a->o);
+}
+
+static const struct cli_group run_groups[] = {
+	{ "Sampling", opts_sampling, NULL },
+	{ "Output", opts_output, NULL },
+	{ "Stacks on demand", opts_on_demand, note_on_demand },
+	{ "Ending", opts_ending, NULL },
+	{ "Other", opts_other, NULL },
+	{ NULL, NULL, NULL },
 };
 
-static int cli_dump(int argc, char **argv)
-{
-	struct run_opts o = { .max_depth = DEPTH_DEFAULT, .reader = REMOTE_AUTO, .rate_hz = 1 };
-	int c;
+static const struct cli_command cmd_run_def = {
+	.name = "run",
+	.usage = "run [OPTIONS] [--] COMMAND [ARGS...]",
+	.summary = "launch COMMAND under the profiler and write profiles when it exits",
+	.intro = "Run COMMAND, sample the Python stacks of every thread of every CPython "
+		 "process it starts, and write profiles when it exits (default: "
+		 "pyflame-COMMAND-PID.svg here).  COMMAND's input, output, signals and exit "
+		 "status are its own.",
+	.groups = run_groups,
+	.epilogue =
+"Exit status: COMMAND's own status; if COMMAND is killed by a signal, pyflame writes\n"
+"its profiles and ends itself by the same signal.  pyflame's own failures:\n"
+"  2 usage error, 125 pyflame failed, 126 COMMAND not executable, 127 COMMAND not found.\n"
+"\n"
+"Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to pyflame are forwarded to COMMAND\n"
+"(once: signals from the terminal already reach it).  Ctrl-Z and fg work as usual.\n"
+"Samples are streamed to a raw log (prof.svg -> prof.raw) while pyflame runs; it is\n"
+"removed when the profiles are written, so a run killed with SIGKILL leaves it behind:\n"
+"'pyflame report prof.raw -o prof.svg' turns it into any format.\n",
+	.options_first = 1,
+	.ctx_size = sizeof(struct run_args),
+	.init = run_init,
+	.option = run_option,
+	.run = run_run,
+	.release = run_release,
+};
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":p:vh", dump_longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (parse_pid(optarg, &o.attach_pid))
-				return PF_EXIT_USAGE;
-			break;
-		case 'j':
-			o.json = 1;
-			break;
-		case OPT_READER:
-			if (remote_kind__parse(optarg, &o.reader))
-				return usage_error("unknown reader '%s' (want auto, vm, mem or peek)", optarg);
-			break;
-		case 'v':
-			pf_verbose++;
-			break;
-		case 'h':
-			fputs(usage_dump, stdout);
-			return 0;
-		case ':':
-			return usage_error("option '%s' needs an argument", argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
+/* attach: run's options but --grace (the process is not ours: a signal ends the session). */
+static const struct cli_group attach_groups[] = {
+	{ NULL, opts_pid, NULL },
+	{ "Sampling", opts_sampling, NULL },
+	{ "Output", opts_output, NULL },
+	{ "Stacks on demand", opts_on_demand, note_on_demand },
+	{ "Other", opts_other, NULL },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cli_command cmd_attach_def = {
+	.name = "attach",
+	.usage = "attach -p PID [OPTIONS]",
+	.summary = "sample a running process for a while",
+	.intro = "Attach to a running Python process with PTRACE_SEIZE, sample it until it "
+		 "exits, --duration ends or Ctrl-C, then detach, leaving it exactly as it was "
+		 "(never stopped, never killed).  Its threads and future children are traced "
+		 "too unless --no-follow.",
+	.groups = attach_groups,
+	.epilogue =
+"Attaching needs permission: the same user and Yama ptrace_scope 0, or CAP_SYS_PTRACE\n"
+"(sudo setcap cap_sys_ptrace+ep $(command -v pyflame)); pyflame keeps that capability\n"
+"only until it has attached.  When refused, pyflame says exactly why.\n",
+	.ctx_size = sizeof(struct run_args),
+	.init = run_init,
+	.option = run_option,
+	.run = attach_run,
+	.release = run_release,
+};
+
+/* --- dump ------------------------------------------------------------------------------ */
+
+static const struct cli_option opts_dump[] = {
+	OPT_ROW('p', "pid", "PID", "the process"),
+	OPT_LONG(OPT_JSON, "json", NULL, "one JSON object: pid, command (whole), python, "
+		 "threads[] with tid, name, gil, idle, truncated and frames[] (outermost first)"),
+	ROW_READER,
+	ROW_VERBOSE,
+	OPT_END,
+};
+
+static const struct cli_group dump_groups[] = {
+	{ NULL, opts_dump, NULL },
+	{ NULL, NULL, NULL },
+};
+
+static void dump_init(void *ctx)
+{
+	struct run_opts *o = ctx;
+
+	*o = (struct run_opts){ .max_depth = DEPTH_DEFAULT, .reader = REMOTE_AUTO, .rate_hz = 1 };
+}
+
+static int dump_option(void *ctx, int id, const char *arg)
+{
+	struct run_opts *o = ctx;
+
+	switch (id) {
+	case 'p':
+		return parse_pid(arg, &o->attach_pid);
+	case OPT_JSON:
+		o->json = 1;
+		break;
+	case OPT_READER:
+		if (remote_kind__parse(arg, &o->reader))
+			return usage_error("unknown reader '%s' (want auto, vm, mem or peek)", arg);
+		break;
+	case 'v':
+		pf_verbose++;
+		break;
 	}
-	if (!o.attach_pid)
+	return 0;
+}
+
+static int dump_run(void *ctx, int argc, char **argv)
+{
+	struct run_opts *o = ctx;
+
+	if (!o->attach_pid)
 		return usage_error("%s", "no process given: pyflame dump -p PID");
-	if (optind < argc)
-		return usage_error("unexpected argument '%s' (dump takes -p PID)", argv[optind]);
-	return cmd_dump(&o);
+	if (argc)
+		return usage_error("unexpected argument '%s' (dump takes -p PID)", argv[0]);
+	return cmd_dump(o);
 }
 
-static const struct option report_longopts[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "format", required_argument, NULL, 'f' },
-	{ "no-line-numbers", no_argument, NULL, 'n' },
-	{ "threads", no_argument, NULL, OPT_THREADS },
-	{ "merge", no_argument, NULL, OPT_MERGE },
-	{ "title", required_argument, NULL, OPT_TITLE },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_command cmd_dump_def = {
+	.name = "dump",
+	.usage = "dump -p PID [--json] [OPTIONS]",
+	.summary = "print a running process's Python stacks once",
+	.intro = "Print every thread's current Python stack once, most recent call last, "
+		 "with its thread id and name, the GIL holder and idle threads marked.  The "
+		 "process is stopped for a moment for a consistent snapshot and then let go.",
+	.groups = dump_groups,
+	.ctx_size = sizeof(struct run_opts),
+	.init = dump_init,
+	.option = dump_option,
+	.run = dump_run,
 };
 
-static int cli_report(int argc, char **argv)
-{
-	struct report_opts o = { 0 };
-	struct output_args oa = { .line_numbers = 1 };
-	int c, ret;
+/* --- report ---------------------------------------------------------------------------- */
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:f:nqvh", report_longopts, NULL)) != -1) {
-		ret = output_option(c, optarg, &oa, 0);
-		if (ret < 0)
-			return PF_EXIT_USAGE;
-		if (ret)
-			continue;
-		switch (c) {
-		case 'q':
-			pf_quiet = 1;
-			break;
-		case 'v':
-			pf_verbose++;
-			break;
-		case 'h':
-			fputs(usage_report, stdout);
-			return 0;
-		case ':':
-			return usage_error("option '%s' needs an argument", argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	o.outputs = oa.outputs;
-	o.noutputs = oa.noutputs;
-	o.default_format = oa.default_format;
-	o.line_numbers = oa.line_numbers;
-	o.threads = oa.threads;
-	o.merge = oa.merge;
-	o.title = oa.title;
-	if (optind != argc - 1)
+static const struct cli_option opts_report_other[] = {
+	ROW_QUIET,
+	ROW_VERBOSE,
+	OPT_END,
+};
+
+static const struct cli_group report_groups[] = {
+	{ NULL, opts_output, NULL },
+	{ NULL, opts_report_other, NULL },
+	{ NULL, NULL, NULL },
+};
+
+static void report_init(void *ctx)
+{
+	struct output_args *a = ctx;
+
+	*a = (struct output_args){ .line_numbers = 1 };
+}
+
+static void report_release(void *ctx)
+{
+	struct output_args *a = ctx;
+
+	free(a->outputs);
+}
+
+static int report_option(void *ctx, int id, const char *arg)
+{
+	int ret = output_option(ctx, id, arg);
+
+	if (ret)
+		return ret == 1 ? 0 : ret;
+	if (id == 'q')
+		pf_quiet = 1;
+	else if (id == 'v')
+		pf_verbose++;
+	return 0;
+}
+
+static int report_run(void *ctx, int argc, char **argv)
+{
+	struct output_args *a = ctx;
+	struct report_opts o = {
+		.outputs = a->outputs,
+		.noutputs = a->noutputs,
+		.default_format = a->default_format,
+		.line_numbers = a->line_numbers,
+		.threads = a->threads,
+		.merge = a->merge,
+		.title = a->title,
+	};
+
+	if (argc != 1)
 		return usage_error("%s", "want one raw log: pyflame report [OPTIONS] RAW");
 	for (size_t i = 0; i < o.noutputs; i++)
 		if (o.outputs[i].format == PF_FORMAT_RAW)
-			return usage_error("'%s': report writes profiles, not raw logs", o.outputs[i].path);
-	o.raw = argv[optind];
-	ret = cmd_report(&o);
-	free(o.outputs);
+			return usage_error("'%s': report writes profiles, not raw logs",
+					   o.outputs[i].path);
+	o.raw = argv[0];
+	return cmd_report(&o);
+}
+
+static const struct cli_command cmd_report_def = {
+	.name = "report",
+	.usage = "report [OPTIONS] RAW",
+	.summary = "turn a raw log into profiles",
+	.intro = "Turn a raw log (written by every pyflame run, kept when the run was cut "
+		 "short or when asked for with -o FILE.raw) into profiles (default: RAW with "
+		 ".svg for .raw).",
+	.groups = report_groups,
+	.ctx_size = sizeof(struct output_args),
+	.init = report_init,
+	.option = report_option,
+	.run = report_run,
+	.release = report_release,
+};
+
+/* --- diff ------------------------------------------------------------------------------ */
+
+static const struct cli_option opts_diff[] = {
+	OPT_ROW('o', "output", "FILE", ".svg: the graph; .txt .folded .collapsed: 'path base "
+		"new' per line (difffolded); '-' the text to standard output; repeatable, each "
+		"FILE once (default: NEW with .diff.svg)"),
+	ROW_NO_LINES("match frames by function, not by line"),
+	OPT_LONG(OPT_KEEP_PIDS, "keep-pids", NULL, "match process frames with their pid (by "
+		 "default '[pid N]' is dropped so two runs of one command match)"),
+	OPT_LONG(OPT_STRIP_PROCESS, "strip-process", NULL, "drop process frames: compare the "
+		 "Python stacks only"),
+	ROW_TITLE("graph title (default: 'pyflame diff: BASE → NEW')"),
+	ROW_QUIET,
+	OPT_END,
+};
+
+static const struct cli_group diff_groups[] = {
+	{ NULL, opts_diff, NULL },
+	{ NULL, NULL, NULL },
+};
+
+static void diff_init(void *ctx)
+{
+	struct diff_cmd_opts *o = ctx;
+
+	*o = (struct diff_cmd_opts){ .diff = { .line_numbers = 1 } };
+}
+
+static void diff_release(void *ctx)
+{
+	struct diff_cmd_opts *o = ctx;
+
+	free(o->outputs);
+}
+
+static int diff_option(void *ctx, int id, const char *arg)
+{
+	struct diff_cmd_opts *o = ctx;
+
+	switch (id) {
+	case 'o':
+		for (size_t i = 0; i < o->noutputs; i++)
+			if (!strcmp(o->outputs[i], arg))
+				return usage_error("'%s' is given twice with -o: every output must be "
+						   "a different file", arg);
+		o->outputs = xrealloc(o->outputs, (o->noutputs + 1) * sizeof(*o->outputs));
+		o->outputs[o->noutputs++] = arg;
+		break;
+	case 'n':
+		o->diff.line_numbers = 0;
+		break;
+	case OPT_KEEP_PIDS:
+		o->diff.keep_pids = 1;
+		break;
+	case OPT_STRIP_PROCESS:
+		o->diff.strip_process = 1;
+		break;
+	case OPT_TITLE:
+		o->title = arg;
+		break;
+	case 'q':
+		pf_quiet = 1;
+		break;
+	}
+	return 0;
+}
+
+static int diff_run(void *ctx, int argc, char **argv)
+{
+	struct diff_cmd_opts *o = ctx;
+
+	if (argc != 2)
+		return usage_error("%s", "want two profiles: pyflame diff [OPTIONS] BASE NEW");
+	o->base = argv[0];
+	o->new = argv[1];
+	return cmd_diff(o);
+}
+
+static const struct cli_command cmd_diff_def = {
+	.name = "diff",
+	.usage = "diff [OPTIONS] BASE NEW",
+	.summary = "compare two profiles as a differential flame graph",
+	.intro = "A differential flame graph: NEW's flame graph (frame widths are NEW's "
+		 "samples), each frame coloured by how its share of all samples changed from "
+		 "BASE to NEW: red grew, blue shrank, grey the same; hover for both counts and "
+		 "the change in percentage points.  BASE and NEW are raw logs (-o FILE.raw) or "
+		 "collapsed stacks (.txt .folded .collapsed).",
+	.groups = diff_groups,
+	.epilogue =
+"Exit status: 0, 2 for a usage error or input that cannot be read or compared,\n"
+"125 when an output cannot be written.\n",
+	.ctx_size = sizeof(struct diff_cmd_opts),
+	.init = diff_init,
+	.option = diff_option,
+	.run = diff_run,
+	.release = diff_release,
+};
+
+/* --- doctor ---------------------------------------------------------------------------- */
+
+static const struct cli_group doctor_groups[] = {
+	{ NULL, NULL, NULL },
+};
+
+static int doctor_option(void *ctx, int id, const char *arg)
+{
+	(void)ctx;
+	(void)id;
+	(void)arg;
+	return 0;	/* it has none but --help */
+}
+
+static int doctor_run(void *ctx, int argc, char **argv)
+{
+	(void)ctx;
+	if (argc)
+		return usage_error("unexpected argument '%s' (doctor takes no arguments)", argv[0]);
+	return cmd_doctor();
+}
+
+static const struct cli_command cmd_doctor_def = {
+	.name = "doctor",
+	.usage = "doctor",
+	.summary = "check what profiling needs on this machine, and say how to fix it",
+	.intro = "Check, on this machine and as this user, each thing profiling depends on "
+		 "(Yama, capabilities, seccomp, containers, the memory readers, the sandbox) by "
+		 "trying it on a child process of its own, and say how to fix what fails.  Exit "
+		 "status 0 if 'pyflame run' can work here, 1 if not.",
+	.groups = doctor_groups,
+	.option = doctor_option,
+	.run = doctor_run,
+};
+
+/* --- dispatch -------------------------------------------------------------------------- */
+
+static const struct cli_command *const commands[CLI_NCOMMANDS + 1] = {
+	&cmd_run_def, &cmd_attach_def, &cmd_dump_def, &cmd_report_def, &cmd_diff_def,
+	&cmd_doctor_def, NULL,
+};
+
+static const struct cli_command *find_command(const char *name)
+{
+	for (size_t i = 0; commands[i]; i++)
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
+	return NULL;
+}
+
+static void print_main_help(FILE *out)
+{
+	for (size_t i = 0; commands[i]; i++)
+		fprintf(out, "%s pyflame %s\n", i ? "      " : "usage:", commands[i]->usage);
+	fputs("       pyflame --help | --version | help COMMAND\n"
+	      "\n"
+	      "Sample the Python stacks of COMMAND and every Python process it starts, and write a\n"
+	      "flame graph when it exits.  COMMAND runs exactly as it would without pyflame: same\n"
+	      "input, output, signals and exit status.  No root or CAP_SYS_PTRACE is needed.\n"
+	      "\n"
+	      "Commands:\n", out);
+	for (size_t i = 0; commands[i]; i++)
+		fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+	fputs("\n"
+	      "Before the command, -v (--verbose) and -q (--quiet) apply to it as if given after.\n"
+	      "'pyflame COMMAND --help' lists the options of each.\n", out);
+}
+
+static int run_command(const struct cli_command *c, int argc, char **argv)
+{
+	void *ctx = c->ctx_size ? xcalloc(1, c->ctx_size) : NULL;
+	int operands, ret;
+
+	current = c;
+	if (c->init)
+		c->init(ctx);
+	ret = parse_options(c, argc, argv, ctx, &operands);
+	if (ret == 1)
+		ret = 0;		/* --help */
+	else if (!ret)
+		ret = c->run(ctx, argc - operands, argv + operands);
+	if (c->release)
+		c->release(ctx);
+	free(ctx);
 	return ret;
+}
+
+/* "pyflame python3 x.py": say how to profile it. */
+static int unknown_command(int argc, char **argv)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *cmd = argv[0];
+
+	pf_error(0, "unknown command '%s'", cmd);
+	if (cmd[0] && cmd[0] != '-') {
+		for (int i = 0; i < argc && sb.len < 200; i++)
+			strbuf_addf(&sb, " %s", argv[i]);
+		pf_hint("to profile a command: pyflame run --%s", sb.buf);
+	}
+	pf_hint("see 'pyflame --help'");
+	strbuf_release(&sb);
+	return PF_EXIT_USAGE;
 }
 
 int cli__main(int argc, char **argv)
 {
-	const char *cmd;
+	const struct cli_command *c;
+	int i = 1;
 
-	if (argc < 2) {
-		fputs(usage_main, stderr);
+	/* options of pyflame itself, before the command */
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			pf_verbose++;
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			pf_quiet = 1;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			print_main_help(stdout);
+			return 0;
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("pyflame %s\n", PYFLAME_VERSION);
+			return 0;
+		} else {
+			return usage_error("unknown option '%s'", a);
+		}
+	}
+	if (i >= argc) {
+		print_main_help(stderr);
 		return PF_EXIT_USAGE;
 	}
-	cmd = argv[1];
-	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
-		fputs(usage_main, stdout);
-		return 0;
-	}
-	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
-		printf("pyflame %s\n", PYFLAME_VERSION);
-		return 0;
-	}
-	if (!strcmp(cmd, "run"))
-		return cli_run(argc - 1, argv + 1, 0);
-	if (!strcmp(cmd, "attach")) {
-		subcommand = "attach";
-		return cli_run(argc - 1, argv + 1, 1);
-	}
-	if (!strcmp(cmd, "dump")) {
-		subcommand = "dump";
-		return cli_dump(argc - 1, argv + 1);
-	}
-	if (!strcmp(cmd, "diff"))
-		return cmd_diff_main(argc - 1, argv + 1);
-	if (!strcmp(cmd, "report")) {
-		subcommand = "report";
-		return cli_report(argc - 1, argv + 1);
-	}
-	if (!strcmp(cmd, "doctor")) {
-		if (argc > 2) {
-			pf_error(0, "doctor takes no arguments");
-			return PF_EXIT_USAGE;
+	if (!strcmp(argv[i], "help")) {
+		if (i + 1 >= argc) {
+			print_main_help(stdout);
+			return 0;
 		}
-		return cmd_doctor();
+		c = find_command(argv[i + 1]);
+		if (!c)
+			return unknown_command(argc - i - 1, argv + i + 1);
+		print_command_help(c, stdout);
+		return 0;
 	}
-	pf_error(0, "unknown command '%s'", cmd);
-	pf_hint("see 'pyflame --help'");
-	return PF_EXIT_USAGE;
+	c = find_command(argv[i]);
+	if (!c)
+		return unknown_command(argc - i, argv + i);
+	return run_command(c, argc - i, argv + i);
 }

@@ -6,7 +6,6 @@
 #include "pyflame/cmd_diff.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,54 +13,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pyflame/cli.h"
 #include "pyflame/diff.h"
+#include "pyflame/exitcode.h"
 #include "pyflame/outputs.h"
 #include "pyflame/rawlog.h"
 #include "pyflame/strtab.h"
 #include "pyflame/util.h"
 #include "pyflame/writers.h"
 
-/* --- the command --------------------------------------------------------------------- */
-
-static const char usage_diff[] =
-"usage: pyflame diff [OPTIONS] BASE NEW\n"
-"\n"
-"A differential flame graph: NEW's flame graph (frame widths are NEW's samples), each\n"
-"frame coloured by how its share of all samples changed from BASE to NEW: red grew,\n"
-"blue shrank, grey the same; hover for both counts and the change in percentage points.\n"
-"BASE and NEW are raw logs (-o FILE.raw) or collapsed stacks (.txt .folded .collapsed).\n"
-"\n"
-"  -o, --output FILE      .svg: the graph; .txt .folded .collapsed: 'path base new' per\n"
-"                         line (difffolded); '-' the text to standard output; repeatable\n"
-"                         (default: NEW with .diff.svg)\n"
-"  -n, --no-line-numbers  match frames by function, not by line\n"
-"      --keep-pids        match process frames with their pid (by default '[pid N]' is\n"
-"                         dropped so two runs of one command match)\n"
-"      --strip-process    drop process frames: compare the Python stacks only\n"
-"      --title TEXT       graph title (default: 'pyflame diff: BASE → NEW')\n"
-"  -q, --quiet            no summary on standard error\n"
-"  -h, --help             this help\n"
-"\n"
-"Exit status: 0, 2 for a usage error or input that cannot be read or compared,\n"
-"125 when an output cannot be written.\n";
-
-enum {
-	OPT_KEEP_PIDS = 256,
-	OPT_STRIP_PROCESS,
-	OPT_TITLE,
-};
-
-static const struct option diff_longopts[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "no-line-numbers", no_argument, NULL, 'n' },
-	{ "keep-pids", no_argument, NULL, OPT_KEEP_PIDS },
-	{ "strip-process", no_argument, NULL, OPT_STRIP_PROCESS },
-	{ "title", required_argument, NULL, OPT_TITLE },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
+/* --- the command (its options: cli.c) ---------------------------------------------- */
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -184,61 +144,24 @@ out:
 	return 0;
 }
 
-int cmd_diff_main(int argc, char **argv)
+int cmd_diff(const struct diff_cmd_opts *co)
 {
-	struct diff_opts o = { .line_numbers = 1 };
-	struct diff_svg_opts so = { 0 };
+	const struct diff_opts o = co->diff;
+	struct diff_svg_opts so = { .title = co->title, .base_name = co->base,
+				    .new_name = co->new };
 	struct out_file *files = NULL;
 	const char **paths = NULL;
-	size_t npaths = 0, nfiles = 0;
+	size_t npaths = co->noutputs, nfiles = 0;
 	struct pf_diff *d = NULL;
 	char *dflt = NULL;
-	int c, status = PF_EXIT_USAGE;
+	int status = PF_EXIT_USAGE;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:nqh", diff_longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			paths = xrealloc(paths, (npaths + 1) * sizeof(*paths));
-			paths[npaths++] = optarg;
-			break;
-		case 'n':
-			o.line_numbers = 0;
-			break;
-		case OPT_KEEP_PIDS:
-			o.keep_pids = 1;
-			break;
-		case OPT_STRIP_PROCESS:
-			o.strip_process = 1;
-			break;
-		case OPT_TITLE:
-			so.title = optarg;
-			break;
-		case 'q':
-			pf_quiet = 1;
-			break;
-		case 'h':
-			fputs(usage_diff, stdout);
-			status = 0;
-			goto out;
-		case ':':
-			status = usage_error("option '%s' needs an argument", argv[optind - 1]);
-			goto out;
-		default:
-			status = usage_error("unknown option '%s'", argv[optind - 1]);
-			goto out;
-		}
-	}
-	if (argc - optind != 2) {
-		status = usage_error("%s", "want two profiles: pyflame diff [OPTIONS] BASE NEW");
-		goto out;
-	}
-	so.base_name = argv[optind];
-	so.new_name = argv[optind + 1];
-	if (!npaths) {
+	if (npaths) {
+		paths = xcalloc(npaths, sizeof(*paths));
+		memcpy(paths, co->outputs, npaths * sizeof(*paths));
+	} else {
 		dflt = default_output(so.new_name);
-		paths = xrealloc(paths, sizeof(*paths));
+		paths = xcalloc(1, sizeof(*paths));
 		paths[npaths++] = dflt;
 	}
 	/* Check every output before reading anything: a typo costs nothing. */

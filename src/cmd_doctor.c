@@ -98,12 +98,12 @@ static void check_seccomp_and_container(void)
 	long mode = -1;
 	int container = !access("/.dockerenv", F_OK) || !access("/run/.containerenv", F_OK);
 
-	if (!pf_read_file("/proc/self/status", &sb, 16384) && sb.buf &&
+	if (!pf_read_file("/proc/self/status", &sb, 16384) &&
 	    (p = strstr(sb.buf, "\nSeccomp:")))
 		mode = strtol(p + 9, NULL, 10);
 	finding("seccomp (pyflame)", "info", mode == 2 ? "filtered: a container runtime or a "
 		"service manager confines this shell" : mode == 1 ? "strict" : "none");
-	if (!pf_read_file("/proc/1/cgroup", &sb, 16384) && sb.buf &&
+	if (!pf_read_file("/proc/1/cgroup", &sb, 16384) &&
 	    (strstr(sb.buf, "docker") || strstr(sb.buf, "kubepods") || strstr(sb.buf, "containerd") ||
 	     strstr(sb.buf, "lxc")))
 		container = 1;

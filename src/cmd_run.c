@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pyflame/cli.h"
+#include "pyflame/exitcode.h"
 #include "pyflame/outputs.h"
 #include "pyflame/privs.h"
 #include "pyflame/procfs.h"
@@ -1219,14 +1219,17 @@ static void fill_meta(struct run *r)
 		m->dropped += r->ustats.drops[i];
 }
 
-/* The command line of a running process, as typed (NUL separators become spaces). */
+/*
+ * The command line of a running process, as typed (NUL separators become spaces), whole:
+ * the bound is above what the kernel lets a command line be (ARG_MAX, stack / 4).
+ */
 static char *proc_cmdline(pid_t pid)
 {
 	char path[64];
 	struct strbuf sb = STRBUF_INIT;
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	if (pf_read_file(path, &sb, 4096) || !sb.len) {
+	if (pf_read_file(path, &sb, 64u << 20) || !sb.len) {
 		strbuf_reset(&sb);
 		strbuf_addf(&sb, "process %d", (int)pid);
 	}
@@ -1515,9 +1518,10 @@ int cmd_dump(struct run_opts *o)
 	pid_t pid = o->attach_pid;
 	pid_t *idle = NULL;
 	size_t nidle = 0;
+	char *command = NULL;
 	struct proc *p;
-	int status = 1, ret;
 	uint32_t id;
+	int status = 1, ret;
 
 	if (kill(pid, 0) < 0 && errno == ESRCH) {
 		pf_error(0, "no process %d", (int)pid);
@@ -1557,9 +1561,14 @@ int cmd_dump(struct run_opts *o)
 				 "executable or libraries, or not initialised yet)", (int)pid);
 		goto out_release;
 	}
-	/* the id first: making it may move r.prof->procs */
+	/*
+	 * JSON is for tools: the whole command line, not the profile's shortened one.  The
+	 * profile's process is made first: profile__process() may move r.prof->procs.
+	 */
 	id = proc_profile_id(&r, p);
-	status = stackdump__print(p->uw, r.prof->strings, pid,
+	if (o->json)
+		command = proc_cmdline(pid);
+	status = stackdump__print(p->uw, r.prof->strings, pid, command ? command :
 				  strtab__get(r.prof->strings, r.prof->procs[id].cmdline),
 				  p->version, &so, stdout) ? 1 : 0;
 	if (status)
@@ -1575,6 +1584,7 @@ out:
 	}
 	free(r.procs);
 	free(idle);
+	free(command);
 	profile__free(r.prof);
 	return status;
 }

@@ -185,7 +185,7 @@ struct procmaps *procmaps__read(pid_t pid)
 		errno = err == -ENOENT ? ESRCH : -err;
 		return NULL;
 	}
-	m = procmaps__parse(sb.buf ? sb.buf : "", sb.len);
+	m = procmaps__parse(sb.buf, sb.len);
 	strbuf_release(&sb);
 	return m;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pyflame/textenc.h"
 #include "pyflame/util.h"
 
 /*
@@ -344,12 +345,15 @@ const char *pf_short_file(const char *path)
 	return best ? best : path;
 }
 
-/* Append s, made safe for the joined formats: ';' -> ':', control characters -> ' '. */
+/*
+ * Append s, made safe for the joined formats: valid UTF-8 (textenc.h; a command line or
+ * thread name from /proc may hold any bytes), ';' -> ':', control characters -> ' '.
+ */
 static void add_clean(struct strbuf *sb, const char *s)
 {
 	size_t start = sb->len;
 
-	strbuf_addstr(sb, s);
+	textenc__add_utf8(sb, s, strlen(s));
 	for (size_t i = start; i < sb->len; i++) {
 		unsigned char c = (unsigned char)sb->buf[i];
 

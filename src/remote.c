@@ -46,7 +46,7 @@ static int pid_alive(pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (pf_read_file(path, &sb, 4096) == -ENOENT) {
 		alive = 0;
-	} else if (sb.buf && (paren = strrchr(sb.buf, ')')) && paren[1] == ' ' &&
+	} else if ((paren = strrchr(sb.buf, ')')) && paren[1] == ' ' &&
 		   (paren[2] == 'Z' || paren[2] == 'X')) {
 		alive = 0;	/* the comm may hold ')': the state follows the last one */
 	}

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pyflame/textenc.h"
 #include "pyflame/util.h"
 
 struct dumped_thread {
@@ -114,8 +115,8 @@ static void json_str(FILE *out, const char *s)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	strbuf_add_json(&sb, s, strlen(s));
-	fprintf(out, "\"%s\"", sb.buf ? sb.buf : "");
+	textenc__add_json_string(&sb, s, strlen(s));
+	fputs(sb.buf, out);
 	strbuf_release(&sb);
 }
 

@@ -5,14 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pyflame/textenc.h"
 #include "pyflame/util.h"
 
 #define SUMMARY_TOP 10
+#define SUMMARY_TOP_IDLE 3	/* the idle waits named on the idle line */
 
 /* A function is a (name, file) pair: every line of it counts together. */
 struct func {
 	uint32_t name, file;
-	uint64_t own, total;
+	uint64_t own, total;	/* working samples: idle ones are counted apart */
+	uint64_t idle_own;	/* idle samples that ended in it (a wait) */
 	size_t stamp;		/* last row (+1) that counted its total */
 };
 
@@ -90,16 +93,29 @@ static int by_total(const void *a, const void *b, void *p)
 	return func_name_cmp(x, y, p);
 }
 
+static int by_idle_own(const void *a, const void *b, void *p)
+{
+	const struct func *x = *(const struct func *const *)a, *y = *(const struct func *const *)b;
+
+	if (x->idle_own != y->idle_own)
+		return x->idle_own > y->idle_own ? -1 : 1;
+	return func_name_cmp(x, y, p);
+}
+
 static double pct(uint64_t part, uint64_t whole)
 {
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-/* Printable: control characters (from a target's strings) become spaces. */
+/* Printable: valid UTF-8 (textenc.h), control characters (from a target) as spaces. */
 static void add_printable(struct strbuf *sb, const char *s)
 {
-	for (; *s; s++)
-		strbuf_addch(sb, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+	size_t from = sb->len;
+
+	textenc__add_utf8(sb, s, strlen(s));
+	for (size_t i = from; i < sb->len; i++)
+		if ((unsigned char)sb->buf[i] < 0x20 || sb->buf[i] == 0x7f)
+			sb->buf[i] = ' ';
 }
 
 /* "name (file)", control characters made printable; markdown escapes '|'. */
@@ -158,6 +174,15 @@ static void print_table(const struct profile *p, struct func **order, size_t n,
 	strbuf_release(&sb);
 }
 
+/* "top functions by own samples NOTE:" (Markdown: bold, a blank line after). */
+static void print_heading(const char *by, const char *note, int md, FILE *out)
+{
+	if (md)
+		fprintf(out, "**Top functions by %s samples**%s\n\n", by, note);
+	else
+		fprintf(out, "top functions by %s samples%s:\n", by, note);
+}
+
 static void print_facts(const struct profile *p, FILE *out)
 {
 	const struct pf_meta *m = &p->meta;
@@ -167,9 +192,8 @@ static void print_facts(const struct profile *p, FILE *out)
 		strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", m->mode);
 	if (m->rate_hz > 0)
 		strbuf_addf(&sb, "%s%g Hz", sb.len ? ", " : "", m->rate_hz);
-	if (m->rate_hz > 0 && m->duration_ns && m->ticks)
-		strbuf_addf(&sb, " requested, %.4g Hz achieved",
-			    (double)m->ticks * 1e9 / (double)m->duration_ns);
+	if (m->rate_hz > 0 && pf_meta__achieved_hz(m) > 0)
+		strbuf_addf(&sb, " requested, %.4g Hz achieved", pf_meta__achieved_hz(m));
 	if (m->duration_ns)
 		strbuf_addf(&sb, "%s%.1f s", sb.len ? ", " : "", (double)m->duration_ns / 1e9);
 	if (m->dropped)
@@ -221,6 +245,16 @@ static void print_summary(const struct profile *p, const struct pf_summary_extra
 			truncated += row->count;
 		st = p->stack_data + p->stack_off[row->stack];
 		len = p->stack_len[row->stack];
+		/*
+		 * Idle samples (wall mode: a thread waiting) are not ranked with the working
+		 * ones: where users look for hot code, a wait would lead the table.  They get
+		 * the idle line, by the function they wait in.
+		 */
+		if (row->flags & PF_SAMPLE_IDLE) {
+			if (len && st[len - 1] < p->nframes)
+				funcs[map[st[len - 1]]].idle_own += row->count;
+			continue;
+		}
 		if (len && st[len - 1] < p->nframes)
 			funcs[map[st[len - 1]]].own += row->count;
 		for (uint32_t i = 0; i < len; i++) {
@@ -236,6 +270,9 @@ static void print_summary(const struct profile *p, const struct pf_summary_extra
 		}
 	}
 
+	order = xcalloc(nfuncs + 1, sizeof(*order));
+	for (size_t i = 0; i < nfuncs; i++)
+		order[i] = &funcs[i];
 	if (p->total) {
 		fprintf(out, "%sidle: %.1f%% of samples (%" PRIu64 ")", md ? "" : "  ",
 			pct(idle, p->total), idle);
@@ -245,26 +282,34 @@ static void print_summary(const struct profile *p, const struct pf_summary_extra
 			fprintf(out, ", truncated stacks: %.1f%%", pct(truncated, p->total));
 		fputs(md ? "\n\n" : "\n", out);
 	}
+	if (idle && nfuncs) {
+		struct strbuf sb = STRBUF_INIT;
+
+		qsort_r(order, nfuncs, sizeof(*order), by_idle_own, (void *)p);
+		fprintf(out, "%swaiting in:", md ? "idle, " : "  idle, ");
+		for (size_t i = 0; i < nfuncs && i < SUMMARY_TOP_IDLE && order[i]->idle_own; i++) {
+			func_label(p, order[i], md, &sb);
+			fprintf(out, "%s %s %.1f%%", i ? "," : "", sb.buf,
+				pct(order[i]->idle_own, p->total));
+		}
+		fputs(md ? "\n\n" : "\n", out);
+		strbuf_release(&sb);
+	}
 	for (uint64_t t = p->total; t >= 100000; t /= 10)
 		w++;
 
-	order = xcalloc(nfuncs + 1, sizeof(*order));
-	for (size_t i = 0; i < nfuncs; i++)
-		order[i] = &funcs[i];
 	ntop = nfuncs < SUMMARY_TOP ? nfuncs : SUMMARY_TOP;
 	if (ntop) {
 		qsort_r(order, nfuncs, sizeof(*order), by_own, (void *)p);
 		if (order[0]->own) {
-			fprintf(out, md ? "**Top functions by own samples**\n\n" :
-					  "top functions by own samples:\n");
+			print_heading("own", idle ? " (idle samples apart, above)" : "", md, out);
 			print_table(p, order, ntop, 1, w, md, out);
 			if (md)
 				fputc('\n', out);
 		}
 		qsort_r(order, nfuncs, sizeof(*order), by_total, (void *)p);
 		if (order[0]->total) {
-			fprintf(out, md ? "**Top functions by total samples**\n\n" :
-					  "top functions by total samples:\n");
+			print_heading("total", idle ? " (idle samples apart)" : "", md, out);
 			print_table(p, order, ntop, 0, w, md, out);
 			if (md)
 				fputc('\n', out);

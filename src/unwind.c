@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "pyflame/linetable.h"
+#include "pyflame/textenc.h"
 #include "pyflame/util.h"
 
 #define N PYOFF_NONE
@@ -560,76 +561,12 @@ static int bad(struct unwinder *u, enum unwind_drop cause)
 
 /* --- strings ---------------------------------------------------------------------- */
 
-static size_t put_utf8(char *o, uint32_t c)
-{
-	if ((c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		c = 0xfffd;
-	if (c < 0x80) {
-		o[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		o[0] = (char)(0xc0 | (c >> 6));
-		o[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		o[0] = (char)(0xe0 | (c >> 12));
-		o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (c >> 18));
-	o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
-
-static int valid_utf8(const uint8_t *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		uint8_t c = s[i];
-		size_t k;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			k = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		for (size_t j = 1; j <= k; j++) {
-			if (i + j >= n || (s[i + j] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + j] & 0x3f);
-		}
-		if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += k + 1;
-	}
-	return 1;
-}
-
 /* Convert n characters of the given kind (1, 2, 4 bytes) in u->raw into u->utf8. */
 static size_t to_utf8(struct unwinder *u, size_t n, unsigned kind, int latin1_only)
 {
 	size_t o = 0;
 
-	if (kind == 1 && (latin1_only == 0 && valid_utf8(u->raw, n))) {
+	if (kind == 1 && (latin1_only == 0 && textenc__utf8_valid((const char *)u->raw, n))) {
 		memcpy(u->utf8, u->raw, n);
 		return n;
 	}
@@ -642,7 +579,7 @@ static size_t to_utf8(struct unwinder *u, size_t n, unsigned kind, int latin1_on
 			c = (uint32_t)u->raw[2 * i] | (uint32_t)u->raw[2 * i + 1] << 8;
 		else
 			c = ld_u32(u->raw + 4 * i);
-		o += put_utf8(u->utf8 + o, c);
+		o += textenc__utf8_put(u->utf8 + o, c);
 	}
 	return o;
 }

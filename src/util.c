@@ -129,13 +129,27 @@ void pf_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* What an empty strbuf points at: buf is never NULL (git's rule); never written but "". */
+char strbuf_slopbuf[1];
+
+void strbuf_init(struct strbuf *sb)
+{
+	sb->buf = strbuf_slopbuf;
+	sb->len = sb->alloc = 0;
+}
+
 void strbuf_grow(struct strbuf *sb, size_t extra)
 {
 	size_t want = sb->len + extra + 1;
+	int fresh = !sb->alloc;
 
 	if (want < sb->len)
 		die_oom(SIZE_MAX);
+	if (fresh)
+		sb->buf = NULL;		/* the slop buffer is not ours to realloc */
 	xgrow((void **)&sb->buf, &sb->alloc, want, 1);
+	if (fresh)
+		sb->buf[0] = '\0';
 }
 
 void strbuf_add(struct strbuf *sb, const void *data, size_t len)
@@ -185,15 +199,15 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 void strbuf_reset(struct strbuf *sb)
 {
 	sb->len = 0;
-	if (sb->buf)
+	if (sb->alloc)
 		sb->buf[0] = '\0';
 }
 
 void strbuf_release(struct strbuf *sb)
 {
-	free(sb->buf);
-	sb->buf = NULL;
-	sb->len = sb->alloc = 0;
+	if (sb->alloc)
+		free(sb->buf);
+	strbuf_init(sb);
 }
 
 char *strbuf_detach(struct strbuf *sb, size_t *len)
@@ -204,46 +218,8 @@ char *strbuf_detach(struct strbuf *sb, size_t *len)
 	p = sb->buf;
 	if (len)
 		*len = sb->len;
-	sb->buf = NULL;
-	sb->len = sb->alloc = 0;
+	strbuf_init(sb);
 	return p;
-}
-
-void strbuf_add_xml(struct strbuf *sb, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		switch (c) {
-		case '&': strbuf_addstr(sb, "&amp;"); break;
-		case '<': strbuf_addstr(sb, "&lt;"); break;
-		case '>': strbuf_addstr(sb, "&gt;"); break;
-		case '"': strbuf_addstr(sb, "&quot;"); break;
-		case '\'': strbuf_addstr(sb, "&apos;"); break;
-		default:
-			/* XML 1.0 forbids most control characters even as references. */
-			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-				strbuf_addch(sb, '?');
-			else
-				strbuf_addch(sb, c);
-		}
-	}
-}
-
-void strbuf_add_json(struct strbuf *sb, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\') {
-			strbuf_addch(sb, '\\');
-			strbuf_addch(sb, c);
-		} else if (c < 0x20) {
-			strbuf_addf(sb, "\\u%04x", c);
-		} else {
-			strbuf_addch(sb, c);
-		}
-	}
 }
 
 /* FNV-1a, then a 64-bit finaliser (splitmix) to spread the low bits for table indexing. */

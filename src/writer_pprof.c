@@ -31,6 +31,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "pyflame/textenc.h"
 #include "pyflame/util.h"
 #include "pyflame/version.h"
 
@@ -169,8 +170,8 @@ struct pp {
 static uint64_t pp_str(struct pp *pp, const char *s, size_t len)
 {
 	strbuf_reset(&pp->tmp);
-	pf_utf8__add(&pp->tmp, s, len);
-	return strtab__intern(pp->st, pp->tmp.buf ? pp->tmp.buf : "", pp->tmp.len);
+	textenc__add_utf8(&pp->tmp, s, len);
+	return strtab__intern(pp->st, pp->tmp.buf, pp->tmp.len);
 }
 
 static uint64_t pp_cstr(struct pp *pp, const char *s)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pyflame/textenc.h"
 #include "pyflame/util.h"
 #include "pyflame/version.h"
 
@@ -87,7 +88,7 @@ static int ss_flush(struct strbuf *sb, FILE *out, int force)
 
 static void add_str(struct strbuf *sb, const struct profile *p, uint32_t id)
 {
-	pf_json__add_string(sb, strtab__get(p->strings, id), strtab__len(p->strings, id));
+	textenc__add_json_string(sb, strtab__get(p->strings, id), strtab__len(p->strings, id));
 }
 
 static void add_facts(struct strbuf *sb, const struct profile *p)
@@ -98,18 +99,18 @@ static void add_facts(struct strbuf *sb, const struct profile *p)
 	strbuf_addstr(sb, "{");
 	if (m->command) {
 		strbuf_addstr(sb, "\"command\":");
-		pf_json__add_string(sb, m->command, strlen(m->command));
+		textenc__add_json_string(sb, m->command, strlen(m->command));
 		strbuf_addch(sb, ',');
 	}
 	pf_meta__python_versions(p, &v);
 	if (v.len) {
 		strbuf_addstr(sb, "\"python\":");
-		pf_json__add_string(sb, v.buf, v.len);
+		textenc__add_json_string(sb, v.buf, v.len);
 		strbuf_addch(sb, ',');
 	}
 	if (m->mode) {
 		strbuf_addstr(sb, "\"mode\":");
-		pf_json__add_string(sb, m->mode, strlen(m->mode));
+		textenc__add_json_string(sb, m->mode, strlen(m->mode));
 		strbuf_addch(sb, ',');
 	}
 	if (m->rate_hz > 0)
@@ -141,7 +142,7 @@ static void add_profile_name(struct strbuf *sb, const struct profile *p, const s
 	strbuf_addf(&name, "thread %d", (int)t->tid);
 	if (strtab__len(p->strings, t->name))
 		strbuf_addf(&name, " (%s)", strtab__get(p->strings, t->name));
-	pf_json__add_string(sb, name.buf, name.len);
+	textenc__add_json_string(sb, name.buf, name.len);
 	strbuf_release(&name);
 }
 
@@ -304,9 +305,9 @@ int writer_speedscope__write(const struct profile *p, const struct output_opts *
 	}
 	strbuf_addstr(&sb, "],\"name\":");
 	if (p->meta.command)
-		pf_json__add_string(&sb, p->meta.command, strlen(p->meta.command));
+		textenc__add_json_string(&sb, p->meta.command, strlen(p->meta.command));
 	else if (o && o->title)
-		pf_json__add_string(&sb, o->title, strlen(o->title));
+		textenc__add_json_string(&sb, o->title, strlen(o->title));
 	else
 		strbuf_addstr(&sb, "\"pyflame\"");
 	/* the profile (in output order) of the thread that ran the most */

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "pyflame/diff.h"
+#include "pyflame/textenc.h"
 #include "pyflame/util.h"
 
 #define SVG_WIDTH	1200
@@ -184,57 +185,10 @@ static void out__flush(struct svg_out *o)
 	strbuf_reset(&o->sb);
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid or not XML-legal. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	uint32_t cp;
-	size_t len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	if ((cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
-		return 0;
-	return len;
-}
-
-/* XML-escape a string from the target: invalid UTF-8 becomes '?'. */
+/* A string from the target as XML text (textenc.h: invalid UTF-8 becomes U+FFFD). */
 static void add_text(struct strbuf *sb, const char *s, size_t n)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < n) {
-		size_t start = i, len;
-
-		while (i < n && (len = utf8_len(u + i, n - i)))
-			i += len;
-		strbuf_add_xml(sb, s + start, i - start);
-		if (i < n) {
-			strbuf_addch(sb, '?');
-			i++;
-		}
-	}
+	textenc__add_xml(sb, s, n);
 }
 
 static void add_text_str(struct strbuf *sb, const char *s)

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "pyflame/rawlog.h"
+#include "pyflame/textenc.h"
 #include "pyflame/util.h"
 #include "pyflame/version.h"
 
@@ -215,7 +216,7 @@ static void add_us(struct strbuf *sb, uint64_t ns)
 
 static void add_pstr(struct strbuf *sb, const struct profile *p, uint32_t id)
 {
-	pf_json__add_string(sb, strtab__get(p->strings, id), strtab__len(p->strings, id));
+	textenc__add_json_string(sb, strtab__get(p->strings, id), strtab__len(p->strings, id));
 }
 
 /* "key":"value", with a leading comma unless first. */
@@ -224,9 +225,9 @@ static void add_fact(struct strbuf *sb, int *first, const char *key, const char 
 	if (!*first)
 		strbuf_addch(sb, ',');
 	*first = 0;
-	pf_json__add_string(sb, key, strlen(key));
+	textenc__add_json_string(sb, key, strlen(key));
 	strbuf_addch(sb, ':');
-	pf_json__add_string(sb, val, strlen(val));
+	textenc__add_json_string(sb, val, strlen(val));
 }
 
 static void add_facts(struct strbuf *sb, const struct profile *p)
@@ -288,7 +289,7 @@ static void add_metadata(struct strbuf *sb, const struct profile *p, int more)
 			strbuf_addf(&v, "Python %s", strtab__get(p->strings, pr->version));
 			strbuf_addf(sb, "{\"ph\":\"M\",\"name\":\"process_labels\",\"pid\":%d,"
 				    "\"tid\":%d,\"args\":{\"labels\":", (int)pr->pid, (int)pr->pid);
-			pf_json__add_string(sb, v.buf, v.len);
+			textenc__add_json_string(sb, v.buf, v.len);
 			strbuf_addstr(sb, "}},\n");
 			strbuf_release(&v);
 		}

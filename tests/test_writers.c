@@ -205,6 +205,24 @@ static void writer_collapsed__every_line__path_space_count(void **state)
 	profile__free(p);
 }
 
+/* A command line and a thread name from /proc can hold any bytes: the text is UTF-8. */
+static void writer_collapsed__names_not_utf8__valid_utf8_no_controls(void **state)
+{
+	struct profile *p = profile__new();
+	uint32_t t = profile__thread(p, profile__process(p, 9, "py \xff\x01x;y", ""), 9,
+				     "w\xf6rk\xc3");
+	struct output_opts o = { .line_numbers = 1, .threads = 1 };
+	char *got;
+
+	(void)state;
+	PB_ADD(p, t, 0, 3, "main@app.py:1");
+	got = render(PF_FORMAT_COLLAPSED, p, &o, NULL);
+	assert_string_equal(got, "py \xef\xbf\xbd x:y [pid 9];thread 9 (w\xef\xbf\xbdrk\xef\xbf\xbd);"
+			    "main (app.py:1) 3\n");
+	free(got);
+	profile__free(p);
+}
+
 /* --- svg --------------------------------------------------------------------------- */
 
 static void writer_svg__known_profile__well_formed_with_labels_counts_title(void **state)
@@ -440,9 +458,10 @@ static void summary__known_profile__top_functions_and_shares(void **state)
 	(void)state;
 	assert_non_null(strstr(s, "pyflame: 15 samples from 1 Python process (40 processes in all), 2 threads "
 			       "(wall, 100 Hz, 2.5 s, 3 dropped)\n"));
-	assert_non_null(strstr(s, "  idle: 13.3% of samples (2), GIL held: 26.7%\n"));
-	own = strstr(s, "top functions by own samples:\n");
-	tot = strstr(s, "top functions by total samples:\n");
+	assert_non_null(strstr(s, "  idle: 13.3% of samples (2), GIL held: 26.7%\n"
+				  "  idle, waiting in: sleep (app.py) 13.3%\n"));
+	own = strstr(s, "top functions by own samples (idle samples apart, above):\n");
+	tot = strstr(s, "top functions by total samples (idle samples apart):\n");
 	assert_non_null(own);
 	assert_non_null(tot);
 	assert_true(own < tot);
@@ -455,12 +474,50 @@ static void summary__known_profile__top_functions_and_shares(void **state)
 				    "      8  53.3%      2  13.3%  main (app.py)\n"));
 	/* Recursion counts once per stack: fib total 4, not 12. */
 	assert_non_null(strstr(tot, "      4  26.7%      4  26.7%  fib (fib.py)\n"));
-	assert_non_null(strstr(tot, "      2  13.3%      0   0.0%  run (threading.py)\n"));
+	/* the idle thread's samples are on the idle line, not in the tables */
+	assert_null(strstr(tot, "run (threading.py)"));
+	assert_null(strstr(own, "sleep (app.py)"));
 	/* <module> has no own samples, so it is not in the own table; <idle> is never ranked. */
 	assert_true(strstr(own, "<module>") > tot);
 	assert_null(strstr(s, "<idle>"));
 	assert_non_null(strstr(s, "<lambda> (/srv/R&D/tool.py)"));
 	assert_non_null(strstr(s, "wrote profile.svg\nwrote profile.txt\n"));
+	free(s);
+	profile__free(p);
+}
+
+/* An xdist run in wall mode: most samples are threads waiting, the hot code is the rest. */
+static void summary__wall_mode_mostly_idle__waits_on_idle_line_working_code_ranked(void **state)
+{
+	struct profile *p = profile__new();
+	uint32_t t = profile__thread(p, profile__process(p, 7, "python3 -m pytest -n 2", ""), 7, "");
+	struct membuf *m = xcalloc(1, sizeof(*m));
+	char *s, *own;
+
+	(void)state;
+	p->meta.mode = xstrdup("wall");
+	PB_ADD(p, t, PF_SAMPLE_IDLE, 51, "main@xdist.py:1", "Popen2IO.read@execnet.py:9");
+	PB_ADD(p, t, PF_SAMPLE_IDLE, 19, "run@threading.py:2", "Condition.wait@threading.py:3");
+	PB_ADD(p, t, 0, 20, "main@xdist.py:1", "test_hot@test_x.py:5");
+	PB_ADD(p, t, 0, 10, "main@xdist.py:1", "collect@pytest.py:7");
+	s = summary_text(p, NULL);
+	assert_non_null(strstr(s, "  idle: 70.0% of samples (70)\n"
+				  "  idle, waiting in: Popen2IO.read (execnet.py) 51.0%, "
+				  "Condition.wait (threading.py) 19.0%\n"));
+	own = strstr(s, "top functions by own samples (idle samples apart, above):\n");
+	assert_non_null(own);
+	/* the working samples lead, with their share of all samples */
+	assert_non_null(strstr(own, "  function\n     20  20.0%     20  20.0%  test_hot (test_x.py)\n"
+				    "     10  10.0%     10  10.0%  collect (pytest.py)\n"));
+	assert_null(strstr(own, "Popen2IO.read"));
+	assert_non_null(strstr(s, "     30  30.0%      0   0.0%  main (xdist.py)\n"));
+	free(s);
+	summary__print_markdown(p, NULL, membuf__open(m));
+	s = membuf__close(m, NULL);
+	assert_non_null(strstr(s, "idle, waiting in: `Popen2IO.read (execnet.py)` 51.0%, "));
+	assert_non_null(strstr(s, "**Top functions by own samples** (idle samples apart, above)\n\n"
+				  "| own | % | total | % | function |\n|---:|---:|---:|---:|---|\n"
+				  "| 20 | 20.0% | 20 | 20.0% | `test_hot (test_x.py)` |\n"));
 	free(s);
 	profile__free(p);
 }
@@ -514,6 +571,7 @@ int main(void)
 		cmocka_unit_test(pf_write__unknown_format__einval),
 		cmocka_unit_test(writer_collapsed__known_profile__matches_golden),
 		cmocka_unit_test(writer_collapsed__every_line__path_space_count),
+		cmocka_unit_test(writer_collapsed__names_not_utf8__valid_utf8_no_controls),
 		cmocka_unit_test(writer_svg__known_profile__well_formed_with_labels_counts_title),
 		cmocka_unit_test(writer_svg__same_file__same_colour_across_graphs),
 		cmocka_unit_test(writer_svg__neighbours__drawn_with_a_gap),
@@ -522,6 +580,7 @@ int main(void)
 		cmocka_unit_test(writer_svg__100k_stacks__pruned_noted_and_small),
 		cmocka_unit_test(writer_svg__embedded_script__zoom_and_search_work),
 		cmocka_unit_test(summary__known_profile__top_functions_and_shares),
+		cmocka_unit_test(summary__wall_mode_mostly_idle__waits_on_idle_line_working_code_ranked),
 		cmocka_unit_test(summary__more_than_ten_functions__ten_rows),
 		cmocka_unit_test(summary__empty_profile__says_no_samples),
 	};

@@ -8,7 +8,8 @@ usage: tree.py MODE [ARGS]
   daemon PIDFILE          a daemonised grandchild (daemon_loop) that outlives us
   exec                    before_exec, then os.execv() of this script as after_exec
   exec-fork               a forked child runs forked_child, then execs after_exec
-  child_work | short_lived   (the children's own entry points)
+  child_work [SPENTFILE] | short_lived   (the children's own entry points; child_work
+                          writes the seconds it spent in child_work() to SPENTFILE)
 """
 import os
 import sys
@@ -112,7 +113,11 @@ def main():
     elif mode == "after_exec":
         after_exec()
     elif mode == "child_work":
+        start = time.monotonic()
         child_work()
+        if len(sys.argv) > 2:
+            with open(sys.argv[2], "w") as f:
+                f.write("%.6f\n" % (time.monotonic() - start))
     elif mode == "short_lived":
         short_lived()
 

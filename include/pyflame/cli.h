@@ -1,13 +1,13 @@
-/* cli.h - command-line parsing and subcommand dispatch. */
+/*
+ * cli.h - the command line: a table of commands, each with a table of its options from
+ * which both the parser and its --help are made (git's parse-options), and dispatch.
+ */
 #ifndef PYFLAME_CLI_H
 #define PYFLAME_CLI_H
 
-/* Exit codes of pyflame's own failures (the command's own status passes through). */
-#define PF_EXIT_USAGE     2
-#define PF_EXIT_FAILURE   125
-#define PF_EXIT_NOEXEC    126
-#define PF_EXIT_NOTFOUND  127
+#include "pyflame/exitcode.h"	/* TODO(issue 15): callers include it directly; then drop */
 
+/* `pyflame ARGS...`: parse, run the command, return pyflame's exit status. */
 int cli__main(int argc, char **argv);
 
 #endif

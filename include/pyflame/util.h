@@ -31,13 +31,20 @@ void pf_info(const char *fmt, ...) PF_PRINTF(1, 2);	/* only when pf_verbose > 0 
 extern int pf_verbose;
 extern int pf_quiet;
 
-/* A growable, always NUL-terminated byte buffer (git's strbuf). */
+/*
+ * A growable, always NUL-terminated byte buffer (git's strbuf).  buf is never NULL: an
+ * empty strbuf (STRBUF_INIT, strbuf_init, after strbuf_release) points at a shared ""
+ * that must not be written, so sb.buf can be read as a string at any time.  alloc == 0
+ * says the buffer is not yet owned.  A strbuf must be initialised, not zero-filled.
+ */
 struct strbuf {
 	char *buf;
 	size_t len;
 	size_t alloc;
 };
-#define STRBUF_INIT { NULL, 0, 0 }
+extern char strbuf_slopbuf[];
+#define STRBUF_INIT { strbuf_slopbuf, 0, 0 }
+void strbuf_init(struct strbuf *sb);
 void strbuf_grow(struct strbuf *sb, size_t extra);
 void strbuf_add(struct strbuf *sb, const void *data, size_t len);
 void strbuf_addstr(struct strbuf *sb, const char *s);
@@ -48,10 +55,6 @@ void strbuf_reset(struct strbuf *sb);
 void strbuf_release(struct strbuf *sb);
 /* Give the buffer to the caller (never NULL); sb is left empty. */
 char *strbuf_detach(struct strbuf *sb, size_t *len);
-/* Escape for XML text and attribute values (&, <, >, ", '). */
-void strbuf_add_xml(struct strbuf *sb, const char *s, size_t len);
-/* Escape as the inside of a JSON string. */
-void strbuf_add_json(struct strbuf *sb, const char *s, size_t len);
 
 uint64_t pf_hash64(const void *data, size_t len, uint64_t seed);
 

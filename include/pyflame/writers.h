@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "pyflame/meta.h"
 #include "pyflame/profile.h"
 
 enum pf_format {
@@ -15,6 +16,19 @@ enum pf_format {
 	PF_FORMAT_PPROF,	/* gzipped profile.proto (go tool pprof, Pyroscope, ...) */
 	PF_FORMAT_TIMELINE,	/* Chrome Trace Event JSON (Perfetto UI, Firefox Profiler) */
 };
+
+/* One output format: what -f calls it, the extensions that mean it, its writer. */
+struct pf_format_info {
+	enum pf_format format;
+	const char *name;			/* -f NAME, and how pyflame calls it */
+	const char *aliases[4];			/* other -f names, NULL-ended */
+	const char *extensions[4];		/* ".svg"; the first names new files; NULL-ended */
+	/* Write the whole profile to out: 0 or -errno.  NULL: kept, not rendered (raw). */
+	int (*write)(const struct profile *p, const struct output_opts *o, FILE *out);
+};
+
+/* The row of a format; NULL for PF_FORMAT_NONE. */
+const struct pf_format_info *pf_format__info(enum pf_format f);
 
 /*
  * Format from a file name's extension; NONE if unknown.  Double extensions are looked at
@@ -41,23 +55,6 @@ int writer_timeline__write(const struct profile *p, const struct output_opts *o,
 int pf_write(enum pf_format f, const struct profile *p, const struct output_opts *o, FILE *out);
 
 /* --- shared by the writers ------------------------------------------------------- */
-
-struct strbuf;
-
-/* Append s as valid UTF-8: each byte of an invalid sequence becomes U+FFFD. */
-void pf_utf8__add(struct strbuf *sb, const char *s, size_t len);
-/* Append s as a quoted JSON string (valid UTF-8, control characters escaped). */
-void pf_json__add_string(struct strbuf *sb, const char *s, size_t len);
-
-/*
- * The time one sample stands for, in ns: the achieved tick interval (duration / ticks)
- * when both are known, else 1e9 / the requested rate, else 0 (unknown).
- */
-double pf_meta__period_ns(const struct pf_meta *m);
-/* Ticks per second actually achieved; 0 if unknown. */
-double pf_meta__achieved_hz(const struct pf_meta *m);
-/* The distinct Python versions of the profile's processes, "3.11.2, 3.12.1"; "" if none. */
-void pf_meta__python_versions(const struct profile *p, struct strbuf *sb);
 
 /* The end-of-run summary (stderr): top functions by own and total samples. */
 struct pf_summary_extra {
