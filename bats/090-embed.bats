@@ -19,7 +19,7 @@ config_of() {
 }
 
 _embed_linked() {
-	local v=$1 py=$2 cfg root name extra=()
+	local v=$1 py=$2 cfg root name extra=() env=()
 	cfg=$(config_of "$py") || { echo "# no python-config for $py: skipped"; return 0; }
 	case "$v" in 2.* | 3.[0-7]) echo "# --embed needs 3.8+: skipped"; return 0 ;; esac
 	name="$v$(basename "$py" | sed 's/^python[0-9.]*//')"	# 3.15, 3.15d
@@ -30,13 +30,13 @@ _embed_linked() {
 	if root=$(fetched_root_of "$py"); then
 		extra=(-I"$root/usr/include" -Wl,--allow-shlib-undefined -Wl,--dynamic-linker="$root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
 			-Wl,-rpath,"$root/usr/lib/x86_64-linux-gnu")
-		export PYTHONHOME="$root/usr"
+		env=(env PYTHONHOME="$root/usr")	# for the host only, not the checkers
 	fi
 	# shellcheck disable=SC2046
 	cc -DEMBED_LINKED -o "$D/embed-$name" "$TARGETS/embed.c" $("$cfg" --cflags) \
 		$("$cfg" --ldflags --embed) "${extra[@]}" -ldl 2>"$D/cc.err" || { cat "$D/cc.err"; echo "# cannot build against $cfg: skipped"; return 0; }
-	"$D/embed-$name" link >/dev/null 2>&1 || { echo "# embed-$name does not run here: skipped"; return 0; }
-	run_pyflame_split run -r 200 -o "$D/e-$name.txt" -- "$D/embed-$name" link
+	"${env[@]}" "$D/embed-$name" link >/dev/null 2>&1 || { echo "# embed-$name does not run here: skipped"; return 0; }
+	run_pyflame_split run -r 200 -o "$D/e-$name.txt" -- "${env[@]}" "$D/embed-$name" link
 	echo "$stderr" | head -3
 	[ "$status" -eq 0 ]
 	# of the samples once the script calls embedded_hot (start-up is stretched by load)
