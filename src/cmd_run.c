@@ -732,7 +732,8 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 static void commit_provisional(struct run *r, struct proc *p)
 {
 	if (p->nprov)
-		pf_info("process %d: %zu samples held back count (exec_events %d)", p->pid, p->nprov, p->exec_events);
+		pf_info("process %d: its %zu held-back samples count (it did not exec)", p->pid,
+			p->nprov);
 	p->provisional_until = 0;
 	for (size_t i = 0; i < p->nprov; i++) {
 		const struct prov_sample *ps = &p->prov[i];
