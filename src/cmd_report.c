@@ -44,7 +44,7 @@ int cmd_report(const struct report_opts *o)
 	int ret;
 
 	for (size_t i = 0; i < nfiles; i++)
-		files[i].fd = -1;
+		files[i].fd = files[i].dirfd = -1;
 	in = fopen(o->raw, "rb");
 	if (!in) {
 		pf_error(-errno, "cannot read '%s'", o->raw);
@@ -78,7 +78,7 @@ int cmd_report(const struct report_opts *o)
 	}
 	oo.title = o->title ? o->title : p->meta.command ? p->meta.command : o->raw;
 	oo.rawlog_path = o->raw;
-	status = outputs__write(files, nfiles, p, &oo, written, &nwritten) ? PF_EXIT_FAILURE : 0;
+	status = outputs__write(files, nfiles, p, &oo, written, &nwritten, NULL, NULL) ? PF_EXIT_FAILURE : 0;
 	if (!pf_quiet) {
 		struct pf_summary_extra x = { written, nwritten };
 
