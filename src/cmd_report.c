@@ -71,6 +71,11 @@ int cmd_report(const struct report_opts *o)
 	if (!info.complete && !pf_quiet)
 		pf_warn("'%s' was cut short (pyflame did not finish); using its %llu complete samples",
 			o->raw, (unsigned long long)info.samples);
+	if (info.damaged && !pf_quiet)
+		pf_warn("'%s' is damaged: skipped %llu unreadable stretch%s (%llu bytes) and read on; "
+			"names after the damage may be wrong", o->raw,
+			(unsigned long long)info.damaged, info.damaged == 1 ? "" : "es",
+			(unsigned long long)info.skipped_bytes);
 	if (!p->total) {
 		pf_error(0, "'%s' holds no samples; no profile written", o->raw);
 		status = PF_EXIT_FAILURE;
