@@ -107,7 +107,8 @@ static const char usage_run[] =
 "\n"
 "Exit status: COMMAND's own status; if COMMAND is killed by a signal, pyflame writes\n"
 "its profiles and ends itself by the same signal.  pyflame's own failures:\n"
-"  2 usage error, 125 pyflame failed, 126 COMMAND not executable, 127 COMMAND not found.\n"
+"  2 usage error, 125 pyflame failed (also: a profile could not be written), 126 COMMAND\n"
+"  not executable, 127 COMMAND not found.\n"
 "\n"
 "Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to pyflame are forwarded to COMMAND\n"
 "(once: signals from the terminal already reach it).  Ctrl-Z and fg work as usual.\n"
@@ -285,8 +286,9 @@ static const char usage_attach[] =
 "  -p, --pid PID          the process\n"
 "\n"
 "Attaching needs permission: the same user and Yama ptrace_scope 0, or CAP_SYS_PTRACE\n"
-"(sudo setcap cap_sys_ptrace+ep $(command -v pyflame)); pyflame keeps that capability\n"
-"only until it has attached.  When refused, pyflame says exactly why.\n";
+"(sudo setcap cap_sys_ptrace+ep $(command -v pyflame)); such a copy reads only its\n"
+"user's own processes and keeps the capability only until it has attached.  Root reads\n"
+"any process.  When refused, pyflame says exactly why (exit 125).\n";
 
 static int parse_pid(const char *s, pid_t *out)
 {
