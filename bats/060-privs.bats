@@ -173,7 +173,7 @@ assert_nothing_escaped() {
 	require_root_and_setpriv
 	hostile_run
 	assert_refused rename link symlink unlink chmod fchmod open-write open-create \
-		open-tmpfile mkdir kill kill-group ptrace-seize ptrace-attach execve
+		open-tmpfile mkdir kill kill-group ptrace-seize ptrace-attach ptrace-poke execve
 	assert_nothing_escaped
 	# the refusals are named, once, as a bug (a real pyflame never tries them)
 	grep -q "the sandbox refused system call 'rename'" <<<"$stderr"
@@ -183,7 +183,7 @@ assert_nothing_escaped() {
 	require_root_and_setpriv
 	hostile_run setpriv --reuid=nobody --regid=nogroup --clear-groups
 	assert_refused rename link symlink unlink chmod fchmod open-write open-create \
-		open-tmpfile mkdir kill kill-group ptrace-seize ptrace-attach execve
+		open-tmpfile mkdir kill kill-group ptrace-seize ptrace-attach ptrace-poke execve
 	grep -q "^hostile: read-secret refused (Permission denied)$" <<<"$stderr"
 	assert_nothing_escaped
 }

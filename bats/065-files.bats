@@ -149,3 +149,13 @@ require_sticky() {
 	[ "$status" -eq 125 ]
 	grep -q "cannot write '$D/full/p.svg': No space left on device" <<<"$stderr"
 }
+
+@test "a FIFO as \$GITHUB_STEP_SUMMARY is refused, not waited on with the command running" {
+	mkfifo "$D/summary"
+	GITHUB_STEP_SUMMARY="$D/summary" run_pyflame_split run -r 200 -o "$D/s.txt" -- "$PY3" "$TARGETS/hot.py" 0.3
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	grep -q "warning: cannot append to \$GITHUB_STEP_SUMMARY ('$D/summary')" <<<"$stderr"
+	check_collapsed share "$D/s.txt" "re:hot \(.*hot\.py:[0-9]+\)" 0.8
+	[ -p "$D/summary" ]
+}

@@ -932,6 +932,32 @@ static int open_rawlog(struct run *r, struct out_file *files, size_t nfiles,
 	return 0;
 }
 
+/*
+ * $GITHUB_STEP_SUMMARY, for appending: a regular file only (created if missing, as
+ * before).  Opened while the command runs, so never one that could block (a FIFO, a
+ * device).  NULL with errno.
+ */
+static FILE *open_step_summary(const char *path)
+{
+	struct stat st;
+	FILE *fp;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0666);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) < 0 || !(fp = fdopen(fd, "a"))) {
+		int e = errno ? errno : EINVAL;
+
+		if (!fstat(fd, &st) && !S_ISREG(st.st_mode))
+			e = EINVAL;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	return fp;
+}
+
 /* The keeper's outputs__commit(), for outputs__write(). */
 static int commit_by_keeper(void *k, size_t i)
 {
@@ -1170,7 +1196,7 @@ static int session(struct run_opts *o)
 	if (open_rawlog(&r, files, nfiles, name_argv, pid))
 		pf_warn("running without a raw log: a run cut short will leave no profile");
 	if (o->step_summary && getenv("GITHUB_STEP_SUMMARY") && *getenv("GITHUB_STEP_SUMMARY")) {
-		r.step_summary = fopen(getenv("GITHUB_STEP_SUMMARY"), "ae");
+		r.step_summary = open_step_summary(getenv("GITHUB_STEP_SUMMARY"));
 		if (!r.step_summary)
 			pf_warn("cannot append to $GITHUB_STEP_SUMMARY ('%s'): %s",
 				getenv("GITHUB_STEP_SUMMARY"), strerror(errno));

@@ -57,6 +57,21 @@ static int confined(void)
 	return strstr(buf, "\nSeccomp:\t2") != NULL;
 }
 
+/* The command: pyflame's first child (its tracee). */
+static pid_t child_of_self(void)
+{
+	char path[64], buf[64] = "";
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	fd = open(path, O_RDONLY);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	return n > 0 ? (pid_t)atoi(buf) : 0;
+}
+
 static void attack(void)
 {
 	const char *file = getenv("HOSTILE_FILE"), *dir = getenv("HOSTILE_DIR");
@@ -92,7 +107,9 @@ static void attack(void)
 	say("kill-group", kill(-victim, SIGKILL));
 	say("ptrace-seize", ptrace(PTRACE_SEIZE, victim, 0L, (void *)(long)PTRACE_O_EXITKILL));
 	say("ptrace-attach", ptrace(PTRACE_ATTACH, victim, 0L, 0L));
-	say("process_vm_readv", process_vm_readv(victim, &l, 1, &r, 1, 0));
+	ret = process_vm_readv(victim, &l, 1, &r, 1, 0);
+	say("process_vm_readv", ret < 0 && errno == EFAULT ? 0 : ret);	/* let in, bad address */
+	say("ptrace-poke", ptrace(PTRACE_POKEDATA, child_of_self(), (void *)0x400000, 0L));
 	say("execve", execl("/bin/sh", "sh", "-c", "true", (char *)NULL));
 }
 
