@@ -1193,8 +1193,11 @@ static int session(struct run_opts *o)
 		}
 		free(name);
 	}
-	if (open_rawlog(&r, files, nfiles, name_argv, pid))
+	if (open_rawlog(&r, files, nfiles, name_argv, pid)) {
 		pf_warn("running without a raw log: a run cut short will leave no profile");
+		unwritten |= r.raw_keep;	/* -o FILE.raw was asked for */
+		r.raw_keep = 0;
+	}
 	if (o->step_summary && getenv("GITHUB_STEP_SUMMARY") && *getenv("GITHUB_STEP_SUMMARY")) {
 		r.step_summary = open_step_summary(getenv("GITHUB_STEP_SUMMARY"));
 		if (!r.step_summary)
