@@ -33,7 +33,8 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 HEADERS   := $(wildcard include/pyflame/*.h)
 # Small programs the CLI tests run (not unit tests).
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
-HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
+HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%) \
+               $(patsubst tests/preload/%.c,$(BUILD)/helpers/%.so,$(wildcard tests/preload/*.c))
 
 .PHONY: all
 all: $(BUILD)/pyflame $(BUILD)/ptrace-floor
@@ -57,6 +58,11 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libpyflame.a | $(BUILD)/te
 $(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS_PF)
+
+# Libraries the CLI tests preload into pyflame (a compromised sampler).
+$(BUILD)/helpers/%.so: tests/preload/%.c | $(BUILD)/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/obj $(BUILD)/tests $(BUILD)/helpers:
 	$(Q)mkdir -p $@

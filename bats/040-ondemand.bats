@@ -63,7 +63,7 @@ assert d["pid"] == int(sys.argv[1]), d
 names = {t["name"]: [f["name"] for f in t["frames"]] for t in d["threads"]}
 assert names["worker-a"][-1].endswith("crunch_numbers"), names
 assert names["worker-b"][-1].endswith("wait_for_jobs"), names
-assert names["serve-main"][-1] == "handle_pings", names
+assert "handle_pings" in names["serve-main"][2:], names  # or what it calls (os.path.exists)
 assert names["serve-main"][0] == "<module>", names
 assert any(t["gil"] for t in d["threads"] if t["name"] == "worker-a") or True
 ' "$SVC"

@@ -95,3 +95,30 @@ teardown() {
 	grep -q "TracerPid:[[:space:]]*0$" "/proc/$cmd/status"
 	kill -9 "$cmd"
 }
+
+@test "report reads past a damaged stretch of a raw log and says what it skipped" {
+	run_pyflame_split run -q -r 500 -o "$D/d.txt" -o "$D/d.raw" -- "$PY3" "$TARGETS/hot.py" 1
+	[ "$status" -eq 0 ]
+	total=$(check_collapsed total "$D/d.txt")
+	[ "$total" -ge 100 ] || skip "only $total samples: the machine is too loaded for this test"
+	# 16 bytes of garbage shortly before the final meta records, where only samples are
+	# written (the hot loop's strings, frames and stacks all come early)
+	"$PY3" - "$D/d.raw" <<'PY'
+import sys
+path = sys.argv[1]
+data = bytearray(open(path, "rb").read())
+at = data.rfind(b"\x07\x07command") - 120
+assert at > len(data) // 2, (at, len(data))
+data[at:at + 16] = b"\xee" * 16
+open(path, "wb").write(data)
+PY
+	run_pyflame_split report "$D/d.raw" -o "$D/r.txt"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	grep -q "warning: '$D/d.raw' is damaged: skipped 1 unreadable stretch ([0-9]* bytes) and read on" <<<"$stderr"
+	got=$(check_collapsed total "$D/r.txt")
+	echo "$got of $total samples"
+	# 16 bytes hold a few samples: everything after the damage is still there
+	[ "$got" -lt "$total" ] && [ "$got" -ge $((total - 10)) ]
+	check_collapsed share "$D/r.txt" "re:hot \(.*hot\.py:[0-9]+\)" 0.8
+}

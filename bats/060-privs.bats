@@ -22,7 +22,11 @@ nobody_python() {
 }
 
 teardown() {
+	# a failed test leaves its processes: they must not outlive it
+	[ -n "${SVC:-}" ] && kill "$SVC" 2>/dev/null
+	[ -n "${VICTIM:-}" ] && kill "$VICTIM" 2>/dev/null
 	[ -n "${D:-}" ] && rm -rf "$D"
+	return 0
 }
 
 as_nobody() {
@@ -123,4 +127,156 @@ for line in open("/proc/self/status"):
 	run_pyflame_split run --reader peek -r 200 -o "$D/q.txt" -- "$PY3" "$TARGETS/hot.py" 0.5
 	[ "$status" -eq 0 ]
 	check_collapsed share "$D/q.txt" "re:hot \(.*hot\.py:$line\)" 0.8 "$within"
+}
+
+# --- a compromised sampler (LD_PRELOAD stands in for an exploited parser) ------------------
+
+# hostile_run USER... : pyflame run under build/helpers/hostile.so, as root or (with
+# as_nobody) as nobody; the attacker wants $D/file moved into $D/cron, chmod'ed, written,
+# removed, $D/secret read, and $VICTIM (an unrelated process of the same user) killed,
+# traced and read.
+hostile_run() {
+	local so="$HELPERS/hostile.so"
+	[ -f "$so" ] || skip "build/helpers/hostile.so not built (make bats builds it)"
+	cp "$so" "$D/hostile.so" && chmod 755 "$D/hostile.so"
+	mkdir -m 755 "$D/cron"	# root's, like /etc/cron.d
+	echo data >"$D/file" && chmod 666 "$D/file"
+	echo secret >"$D/secret" && chmod 600 "$D/secret"
+	"$@" sleep 300 3>&- &
+	VICTIM=$!
+	run --separate-stderr "$@" timeout 60 env HOSTILE_FILE="$D/file" HOSTILE_DIR="$D/cron" \
+		HOSTILE_SECRET="$D/secret" HOSTILE_VICTIM="$VICTIM" LD_PRELOAD="$D/hostile.so" \
+		"$D/pyflame" run -r 200 -o "$D/h.txt" -- "$NPY" "$D/hot.py" 0.5
+	echo "$stderr"
+}
+
+assert_refused() {
+	local what
+	for what in "$@"; do
+		grep -q "^hostile: $what refused (Operation not permitted)$" <<<"$stderr" ||
+			{ echo "escape '$what' was not refused by the sandbox"; return 1; }
+	done
+}
+
+# What a compromised sampler must not have done, whoever ran it.
+assert_nothing_escaped() {
+	[ "$(cat "$D/file")" = data ]
+	[ "$(stat -c %a "$D/file")" = 666 ]
+	[ -z "$(ls -A "$D/cron")" ]
+	[ -d "/proc/$VICTIM" ] && [ "$(proc_state "$VICTIM")" != Z ]
+	grep -q "TracerPid:[[:space:]]*0$" "/proc/$VICTIM/status"
+	kill "$VICTIM"
+	VICTIM=
+	# sampling went on and the profile was written
+	[ "$status" -eq 0 ]
+	check_collapsed share "$D/h.txt" "re:hot \(.*hot\.py:[0-9]+\)" 0.8
+}
+
+@test "a compromised sampler in root's pyflame cannot write, move, chmod, signal or trace outside its tree" {
+	require_root_and_setpriv
+	hostile_run
+	assert_refused rename link symlink unlink chmod fchmod open-write open-create \
+		open-tmpfile mkdir kill kill-group ptrace-seize ptrace-attach ptrace-poke execve
+	assert_nothing_escaped
+	# the refusals are named, once, as a bug (a real pyflame never tries them)
+	grep -q "the sandbox refused system call 'rename'" <<<"$stderr"
+}
+
+@test "a compromised sampler in a user's pyflame cannot touch that user's other processes or root's files" {
+	require_root_and_setpriv
+	hostile_run setpriv --reuid=nobody --regid=nogroup --clear-groups
+	assert_refused rename link symlink unlink chmod fchmod open-write open-create \
+		open-tmpfile mkdir kill kill-group ptrace-seize ptrace-attach ptrace-poke execve
+	grep -q "^hostile: read-secret refused (Permission denied)$" <<<"$stderr"
+	assert_nothing_escaped
+}
+
+# --- file capabilities (setcap cap_sys_ptrace+ep) ----------------------------------------
+
+# A copy of pyflame with CAP_SYS_PTRACE as a file capability, in $D.
+require_setcap_copy() {
+	require_root_and_setpriv
+	command -v setcap >/dev/null || skip "setcap not installed"
+	setcap cap_sys_ptrace+ep "$D/pyflame" || skip "this file system does not keep file capabilities"
+}
+
+# start_service_as [setpriv ARGS...]: the service, as root or as another user; SVC is its pid.
+start_service_as() {
+	"$@" "$NPY" "$TARGETS/service.py" "$D/svc.pid" "$D" 3>&- &
+	SVC=$!
+	wait_for_file "$D/svc.pid"
+	sleep 0.3
+}
+
+stop_service() {
+	touch "$D/stop"
+	wait "$SVC" || true
+	SVC=
+}
+
+@test "with file capabilities, dump and attach of another user's process are refused with 125" {
+	require_setcap_copy
+	start_service_as	# root's
+	for cmd in dump attach; do
+		if [ "$cmd" = attach ]; then
+			run --separate-stderr as_nobody timeout 60 "$D/pyflame" attach -p "$SVC" -o "$D/x.txt"
+		else
+			run --separate-stderr as_nobody timeout 60 "$D/pyflame" dump -p "$SVC"
+		fi
+		echo "$stderr"
+		[ "$status" -eq 125 ]
+		[ -z "$output" ]
+		assert_one_error_line "$stderr"
+		grep -q "refusing to read process $SVC: it runs as uid 0" <<<"$stderr"
+		grep -q "^hint: run pyflame as the user who owns process $SVC, or as root" <<<"$stderr"
+		grep -q "TracerPid:[[:space:]]*0$" "/proc/$SVC/status"
+		[ "$(proc_state "$SVC")" != t ]
+	done
+	stop_service
+}
+
+@test "with file capabilities, a user dumps and attaches to their own process" {
+	require_setcap_copy
+	start_service_as setpriv --reuid=nobody --regid=nogroup --clear-groups
+	run --separate-stderr as_nobody timeout 60 "$D/pyflame" dump -p "$SVC"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	grep -q "in crunch_numbers$" <<<"$output"
+	run --separate-stderr as_nobody timeout 60 "$D/pyflame" attach -p "$SVC" --duration 1 -r 200 -o "$D/own.txt"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	check_collapsed share "$D/own.txt" "re:.*crunch_numbers \(.*service.py:[0-9]+\)" 0.2
+	stop_service
+}
+
+@test "root dumps and attaches to another user's process with the default reader" {
+	require_root_and_setpriv
+	start_service_as setpriv --reuid=nobody --regid=nogroup --clear-groups
+	run_pyflame_split dump -p "$SVC"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	grep -q "in crunch_numbers$" <<<"$output"
+	run_pyflame_split attach -p "$SVC" --duration 1 -r 200 -o "$D/root.txt"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	check_collapsed share "$D/root.txt" "re:.*crunch_numbers \(.*service.py:[0-9]+\)" 0.2
+	# a reader that cannot work here is a failure of pyflame's: 125, whatever the command
+	run_pyflame_split dump --reader mem -p "$SVC"
+	echo "$stderr"
+	[ "$status" -eq 125 ]
+	run_pyflame_split attach --reader mem -p "$SVC" --duration 0.5 -o "$D/mem.txt"
+	echo "$stderr"
+	[ "$status" -eq 125 ]
+	stop_service
+}
+
+@test "with file capabilities, run never lets a set-user-ID command gain privileges, and says so" {
+	require_setcap_copy
+	cp /usr/bin/id "$D/suid-id" && chmod 4755 "$D/suid-id"
+	cd "$D"
+	run --separate-stderr as_nobody timeout 60 "$D/pyflame" run -- "$D/suid-id" -u
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(id -u nobody)" ]	# euid: the set-user-ID bit was not honoured
+	grep -q "warning: '$D/suid-id' is set-user-ID" <<<"$stderr"
 }

@@ -1,9 +1,10 @@
 /*
  * fuzz_rawlog.c - rawlog__read over arbitrary bytes into a profile.
  *
- * `pyflame report` reads a raw log it did not necessarily write: the reader must stop at
- * the first malformed record, and leave a profile whose every id resolves and that the
- * writers can fold.
+ * `pyflame report` reads a raw log it did not necessarily write: the reader must skip a
+ * damaged stretch to the next place where records make sense again (resynchronisation),
+ * count what it skipped, and leave a profile whose every id resolves and that the writers
+ * can fold.
  */
 #include "fuzz.h"
 #include "profile_check.h"
@@ -42,6 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!err) {
 		FUZZ_CHECK(info.samples == s.n);
 		FUZZ_CHECK(!(info.complete && info.truncated));
+		FUZZ_CHECK(info.skipped_bytes <= size && info.damaged <= info.skipped_bytes);
+		FUZZ_CHECK(info.samples == p->total);
 		profile_check(p);
 	}
 	profile__free(p);

@@ -730,11 +730,13 @@ static const struct cli_command cmd_run_def = {
 "Exit status: COMMAND's own status; if COMMAND is killed by a signal, pyflame writes\n"
 "its profiles and ends itself by the same signal.  pyflame's own failures:\n"
 "  2 usage error, 125 pyflame failed, 126 COMMAND not executable, 127 COMMAND not found.\n"
+"  125 also when COMMAND succeeded but a profile asked for could not be written.\n"
 "\n"
 "Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to pyflame are forwarded to COMMAND\n"
 "(once: signals from the terminal already reach it).  Ctrl-Z and fg work as usual.\n"
-"Samples are streamed to a raw log (prof.svg -> prof.raw) while pyflame runs; it is\n"
-"removed when the profiles are written, so a run killed with SIGKILL leaves it behind:\n"
+"Samples are streamed to a raw log (prof.svg -> prof.raw, or prof-XXXXXX.raw if that\n"
+"name is taken: pyflame never writes over a file it did not create) while pyflame runs;\n"
+"it is removed when the profiles are written, so a run killed with SIGKILL leaves it:\n"
 "'pyflame report prof.raw -o prof.svg' turns it into any format.\n",
 	.options_first = 1,
 	.ctx_size = sizeof(struct run_args),
@@ -765,8 +767,9 @@ static const struct cli_command cmd_attach_def = {
 	.groups = attach_groups,
 	.epilogue =
 "Attaching needs permission: the same user and Yama ptrace_scope 0, or CAP_SYS_PTRACE\n"
-"(sudo setcap cap_sys_ptrace+ep $(command -v pyflame)); pyflame keeps that capability\n"
-"only until it has attached.  When refused, pyflame says exactly why.\n",
+"(sudo setcap cap_sys_ptrace+ep $(command -v pyflame)); such a copy reads only its\n"
+"user's own processes and keeps the capability only until it has attached.  Root reads\n"
+"any process.  When refused, pyflame says exactly why (exit 125).\n",
 	.ctx_size = sizeof(struct run_args),
 	.init = run_init,
 	.option = run_option,
@@ -837,6 +840,13 @@ static const struct cli_command cmd_dump_def = {
 		 "with its thread id and name, the GIL holder and idle threads marked.  The "
 		 "process is stopped for a moment for a consistent snapshot and then let go.",
 	.groups = dump_groups,
+	.epilogue =
+"Root reads any user's process; a copy with file capabilities (setcap) reads only its\n"
+"user's own.  While it reads, dump is confined like run and attach (seccomp; no\n"
+"capability but CAP_SYS_PTRACE, and that for root only).\n"
+"\n"
+"Exit status: 0 when the stacks were printed; 2 usage error or no such process; 125\n"
+"when the process could not be read (refused, not Python, gone), with the reason.\n",
 	.ctx_size = sizeof(struct run_opts),
 	.init = dump_init,
 	.option = dump_option,

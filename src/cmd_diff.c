@@ -6,6 +6,7 @@
 #include "pyflame/cmd_diff.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,36 +111,37 @@ static int write_output(struct out_file *f, const struct pf_diff *d,
 {
 	const char *what = f->final ? f->final : "standard output";
 	FILE *fp = stdout;
-	int err;
+	int err, fd;
 
-	if (f->tmp) {
-		mode_t m = umask(0);
-
-		umask(m);
-		if (fchmod(f->fd, 0666 & ~m) < 0 || !(fp = fdopen(f->fd, "w"))) {
+	if (f->final) {
+		/* a descriptor of its own for stdio: f->fd stays open for the commit */
+		fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0 || !(fp = fdopen(fd, "w"))) {
 			err = -errno;
+			if (fd >= 0)
+				close(fd);
 			goto out;
 		}
-		f->fd = -1;
 	}
 	err = f->format == PF_FORMAT_SVG ? writer_svg__write_diff(d, so, fp, NULL) :
 		pf_diff__write_collapsed(d, fp);
-	if (f->tmp) {
+	if (f->final) {
 		if (fclose(fp) && !err)
 			err = -errno;
-		if (!err && rename(f->tmp, f->final) < 0)
-			err = -errno;
+		if (!err)
+			err = outputs__commit(f);
 	} else if (fflush(fp) && !err) {
 		err = -errno;
 	}
 out:
+	if (err == -EEXIST) {
+		pf_error(0, "refusing to write '%s': it changed into something pyflame may not "
+			 "replace", what);
+		return err;
+	}
 	if (err) {
 		pf_error(err, "cannot write '%s'", what);
 		return err;
-	}
-	if (f->tmp) {
-		free(f->tmp);	/* written: nothing left to remove */
-		f->tmp = NULL;
 	}
 	return 0;
 }
@@ -177,7 +179,7 @@ int cmd_diff(const struct diff_cmd_opts *co)
 	}
 	files = xcalloc(npaths, sizeof(*files));
 	for (size_t i = 0; i < npaths; i++)
-		files[i].fd = -1;
+		files[i].fd = files[i].dirfd = -1;
 	for (nfiles = 0; nfiles < npaths; nfiles++) {
 		enum pf_format f = strcmp(paths[nfiles], "-") ? pf_format__from_path(paths[nfiles]) :
 			PF_FORMAT_COLLAPSED;

@@ -189,7 +189,7 @@ static void check_sandbox(void)
 	if (pid == 0) {
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0)
 			_exit(2);
-		_exit(sandbox__apply() ? 1 : 0);
+		_exit(sandbox__apply(0) ? 1 : 0);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status)) {

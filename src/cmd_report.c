@@ -44,7 +44,7 @@ int cmd_report(const struct report_opts *o)
 	int ret;
 
 	for (size_t i = 0; i < nfiles; i++)
-		files[i].fd = -1;
+		files[i].fd = files[i].dirfd = -1;
 	in = fopen(o->raw, "rb");
 	if (!in) {
 		pf_error(-errno, "cannot read '%s'", o->raw);
@@ -71,6 +71,11 @@ int cmd_report(const struct report_opts *o)
 	if (!info.complete && !pf_quiet)
 		pf_warn("'%s' was cut short (pyflame did not finish); using its %llu complete samples",
 			o->raw, (unsigned long long)info.samples);
+	if (info.damaged && !pf_quiet)
+		pf_warn("'%s' is damaged: skipped %llu unreadable stretch%s (%llu bytes) and read on; "
+			"names after the damage may be wrong", o->raw,
+			(unsigned long long)info.damaged, info.damaged == 1 ? "" : "es",
+			(unsigned long long)info.skipped_bytes);
 	if (!p->total) {
 		pf_error(0, "'%s' holds no samples; no profile written", o->raw);
 		status = PF_EXIT_FAILURE;
@@ -78,7 +83,7 @@ int cmd_report(const struct report_opts *o)
 	}
 	oo.title = o->title ? o->title : p->meta.command ? p->meta.command : o->raw;
 	oo.rawlog_path = o->raw;
-	status = outputs__write(files, nfiles, p, &oo, written, &nwritten) ? PF_EXIT_FAILURE : 0;
+	status = outputs__write(files, nfiles, p, &oo, written, &nwritten, NULL, NULL) ? PF_EXIT_FAILURE : 0;
 	if (!pf_quiet) {
 		struct pf_summary_extra x = { written, nwritten, 0 };
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "pyflame/exitcode.h"
+#include "pyflame/keeper.h"
 #include "pyflame/outputs.h"
 #include "pyflame/privs.h"
 #include "pyflame/procfs.h"
@@ -153,8 +154,10 @@ struct run {
 	uint32_t *stackbuf;
 	int reader_said;
 	struct rawlog *raw;
-	char *raw_path;
+	struct out_file rawf;	/* the raw log's file */
+	const char *raw_path;	/* rawf.final, or NULL */
 	int raw_keep;
+	struct keeper *keeper;	/* puts the files in place once the sandbox is on */
 	FILE *step_summary;	/* $GITHUB_STEP_SUMMARY, opened before the sandbox */
 };
 
@@ -1055,11 +1058,14 @@ static void print_drops(const struct run *r)
 }
 
 /*
- * The command is running and every output is open: from here on pyflame needs no
- * privilege (but CAP_SYS_PTRACE when run by root, see privs.h) and no new files.
+ * The command is running, traced, and every output is open: from here on pyflame needs no
+ * privilege (but CAP_SYS_PTRACE when run by root, see privs.h) and no new files.  The
+ * keeper, started first, puts the files in place at the end (keeper.h).  command: the pid
+ * the sandbox lets pyflame signal (0 for attach and dump).
  */
-static void confine(const struct run_opts *o)
+static void confine(struct run *r, struct out_file *files, size_t nfiles, pid_t command)
 {
+	const struct run_opts *o = r->o;
 	int ret = privs__drop_all(getuid() == 0);
 
 	if (ret)
@@ -1068,7 +1074,15 @@ static void confine(const struct run_opts *o)
 		pf_info("sandbox: off (--no-sandbox)");
 		return;
 	}
-	ret = sandbox__apply();
+	if (files) {
+		r->keeper = keeper__start(files, nfiles, r->rawf.final ? &r->rawf : NULL);
+		if (!r->keeper) {
+			pf_warn("cannot start the keeper of the output files: %s; sampling without "
+				"the sandbox", strerror(errno));
+			return;
+		}
+	}
+	ret = sandbox__apply(command);
 	if (ret) {
 		pf_warn("cannot install the seccomp sandbox: %s; sampling without it", strerror(-ret));
 		return;
@@ -1162,14 +1176,15 @@ static char *raw_path_for(const struct out_file *first, char *const argv[], pid_
 
 /*
  * The raw log: every sample as it is taken, flushed each second, so that a run cut short
- * (SIGKILL, a crash of pyflame) can still be reported.  Removed once the profiles are
- * written, unless it was asked for (-o FILE.raw).
+ * (SIGKILL, a crash of pyflame) can still be reported.  Created under a name of its own
+ * (outputs__open_raw: never someone else's file); removed once the profiles are written,
+ * unless it was asked for (-o FILE.raw).
  */
 static int open_rawlog(struct run *r, struct out_file *files, size_t nfiles,
 		       char *const name_argv[], pid_t pid)
 {
 	char *path = NULL;
-	int fd;
+	int fd, ret;
 
 	for (size_t i = 0; i < nfiles; i++) {
 		if (files[i].format == PF_FORMAT_RAW) {
@@ -1186,26 +1201,72 @@ static int open_rawlog(struct run *r, struct out_file *files, size_t nfiles,
 	}
 	if (!path)
 		path = raw_path_for(nfiles ? &files[0] : NULL, name_argv, pid);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		int e = -errno;
-
-		pf_error(e, "cannot write the raw log '%s'", path);
-		free(path);
-		return e;
-	}
-	r->raw = rawlog__new(fd, r->start_ns);
+	ret = outputs__open_raw(&r->rawf, path, r->raw_keep);
+	free(path);
+	if (ret)
+		return ret;
+	fd = fcntl(r->rawf.fd, F_DUPFD_CLOEXEC, 0);	/* the log's own; rawf.fd stays */
+	r->raw = fd >= 0 ? rawlog__new(fd, r->start_ns) : NULL;
 	if (!r->raw) {
 		int e = -errno;
 
-		close(fd);
-		unlink(path);
-		free(path);
+		if (fd >= 0)
+			close(fd);
+		outputs__discard(&r->rawf);
 		return pf_error(e, "cannot write the raw log");
 	}
-	r->raw_path = path;
+	r->raw_path = r->rawf.final;
+	pf_info("raw log: '%s'", r->raw_path);
 	rawlog__meta(r->raw, &r->prof->meta);
 	return 0;
+}
+
+/*
+ * $GITHUB_STEP_SUMMARY, for appending: a regular file only (created if missing, as
+ * before).  Opened while the command runs, so never one that could block (a FIFO, a
+ * device).  NULL with errno.
+ */
+static FILE *open_step_summary(const char *path)
+{
+	struct stat st;
+	FILE *fp;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0666);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) < 0 || !(fp = fdopen(fd, "a"))) {
+		int e = errno ? errno : EINVAL;
+
+		if (!fstat(fd, &st) && !S_ISREG(st.st_mode))
+			e = EINVAL;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	return fp;
+}
+
+/* The keeper's outputs__commit(), for outputs__write(). */
+static int commit_by_keeper(void *k, size_t i)
+{
+	return keeper__commit(k, i);
+}
+
+/* Keep the raw log (its final mode) or remove it; by the keeper once the sandbox is on. */
+static int finish_rawlog(struct run *r, size_t nfiles, int keep)
+{
+	int ret = 0;
+
+	if (!r->rawf.final)
+		return 0;
+	if (r->keeper)
+		ret = keep ? keeper__commit(r->keeper, nfiles) : keeper__discard(r->keeper, nfiles);
+	else if (keep)
+		ret = outputs__commit(&r->rawf);
+	else
+		outputs__discard(&r->rawf);
+	return ret;
 }
 
 static void fill_meta(struct run *r)
@@ -1218,6 +1279,84 @@ static void fill_meta(struct run *r)
 	m->dropped = 0;
 	for (int i = 0; i < UNWIND_DROP__COUNT; i++)
 		m->dropped += r->ustats.drops[i];
+}
+
+/*
+ * A copy of pyflame with file capabilities (setcap cap_sys_ptrace+ep) lets whoever runs
+ * it read their own processes where Yama or a container would refuse, and nothing more.
+ */
+static int refuse_foreign(pid_t pid, long uid)
+{
+	if (uid >= 0)
+		pf_error(0, "refusing to read process %d: it runs as uid %ld, and this pyflame's "
+			 "file capability (cap_sys_ptrace) serves only uid %d's own processes",
+			 (int)pid, uid, (int)getuid());
+	else
+		pf_error(0, "refusing to read process %d: it runs with another group, and this "
+			 "pyflame's file capability (cap_sys_ptrace) serves only your own "
+			 "processes", (int)pid);
+	pf_hint("run pyflame as the user who owns process %d, or as root (sudo pyflame ...)",
+		(int)pid);
+	return -EPERM;
+}
+
+/*
+ * Attach to pid for attach and dump.  Run by root, pyflame keeps CAP_SYS_PTRACE alone and
+ * reads any process (process_vm_readv needs only that capability; /proc/PID/mem of another
+ * user's process would also need the DAC override pyflame dropped, so auto must not be
+ * narrowed to it).  Run with a file capability, it reads only processes whose every uid
+ * and gid is the caller's real one, checked again once attached (an exec of a setuid
+ * program in between), and keeps the capability only until attached: its memory reader,
+ * /proc/PID/mem, is opened by then.  Reports why not; 0 or -errno.
+ */
+static int attach_checked(struct tracer *tr, pid_t pid, struct run_opts *o)
+{
+	int setcap = getuid() != 0 && privs__any();
+	long uid;
+	int ret;
+
+	if (setcap && privs__foreign(pid, &uid))
+		return refuse_foreign(pid, uid);
+	if (privs__any())
+		privs__drop_all(1);
+	ret = tracer__attach(tr, pid);
+	if (ret == -EPERM) {
+		tracer__explain_eperm(pid);
+		return ret;
+	}
+	if (ret)
+		return pf_error(ret, "cannot attach to process %d", (int)pid);
+	if (setcap && privs__foreign(pid, &uid)) {
+		tracer__detach_all(tr);
+		return refuse_foreign(pid, uid);
+	}
+	if (setcap && o->reader == REMOTE_AUTO)
+		o->reader = REMOTE_MEM;	/* opened now, it keeps working without the capability */
+	return 0;
+}
+
+/*
+ * Before the command starts: a capability the real user was not given (a file capability
+ * of this copy of pyflame) is dropped, so the kernel never lets a traced exec gain
+ * privileges through it; and a program that would gain privileges at exec (set-user-ID,
+ * set-group-ID, file capabilities) is named, as it runs without them under a tracer that
+ * has none.
+ */
+static void spawn_checks(char *const argv[])
+{
+	char path[PATH_MAX];
+
+	if (getuid() != 0 && privs__any()) {
+		int ret = privs__drop_caps();
+
+		if (ret)
+			pf_warn("cannot drop capabilities: %s", strerror(-ret));
+	}
+	if (getuid() != 0 && privs__exec_gains(argv[0], path, sizeof(path)) && !pf_quiet) {
+		pf_warn("'%s' is set-user-ID, set-group-ID or has file capabilities: traced, it runs "
+			"without those privileges", path);
+		pf_hint("profile it as root (sudo pyflame run ...) if it needs them");
+	}
 }
 
 /*
@@ -1271,12 +1410,14 @@ static int session(struct run_opts *o)
 	char *const *name_argv = o->argv;
 	size_t nwritten = 0;
 	int status = PF_EXIT_FAILURE;
+	int unwritten = 0;	/* a profile asked for was not written */
 	struct timespec ts;
 	pid_t pid;
 	int ret;
 
 	for (size_t i = 0; i < nfiles; i++)
-		files[i].fd = -1;
+		files[i].fd = files[i].dirfd = -1;
+	r.rawf.fd = r.rawf.dirfd = -1;
 	/* Outputs are checked before the command starts: a typo must not cost a long run. */
 	for (size_t i = 0; i < o->noutputs; i++) {
 		if (outputs__open(&files[i], o->outputs[i].path, o->outputs[i].format)) {
@@ -1319,27 +1460,15 @@ static int session(struct run_opts *o)
 	r.tr = tracer__new(&to, &run_tracer_ops, &r);
 	r.start_ns = pf_now_ns();
 	if (o->attach_pid) {
-		/* a file capability (setcap cap_sys_ptrace+ep) is kept only until attached */
-		if (privs__any())
-			privs__drop_all(1);
 		pid = o->attach_pid;
-		ret = tracer__attach(r.tr, pid);
-		if (ret == -EPERM) {
-			tracer__explain_eperm(pid);
+		if (attach_checked(r.tr, pid, o))
 			goto out_tracer;
-		}
-		if (ret) {
-			pf_error(ret, "cannot attach to process %d", (int)pid);
-			goto out_tracer;
-		}
-		/* memory readers opened now keep working once the capability is gone */
-		if (o->reader == REMOTE_AUTO && privs__any())
-			o->reader = REMOTE_MEM;
 		struct proc *p = proc_add(&r, pid);
 
 		p->exec_events = tracer__exec_traced(r.tr, pid);
 		proc_probe(&r, p, UINT64_MAX);
 	} else {
+		spawn_checks(o->argv);
 		pid = tracer__spawn(r.tr, o->argv);
 		if (pid < 0) {
 			pf_error(pid, "cannot start '%s'", o->argv[0]);
@@ -1350,13 +1479,19 @@ static int session(struct run_opts *o)
 	if (!o->noutputs) {
 		char *name = default_output(name_argv, pid, files[0].format);
 
-		outputs__retarget(&files[0], name);
+		if (outputs__retarget(&files[0], name)) {
+			outputs__discard(&files[0]);	/* said why; the raw log keeps the samples */
+			unwritten = 1;
+		}
 		free(name);
 	}
-	if (open_rawlog(&r, files, nfiles, name_argv, pid))
+	if (open_rawlog(&r, files, nfiles, name_argv, pid)) {
 		pf_warn("running without a raw log: a run cut short will leave no profile");
+		unwritten |= r.raw_keep;	/* -o FILE.raw was asked for */
+		r.raw_keep = 0;
+	}
 	if (o->step_summary && getenv("GITHUB_STEP_SUMMARY") && *getenv("GITHUB_STEP_SUMMARY")) {
-		r.step_summary = fopen(getenv("GITHUB_STEP_SUMMARY"), "ae");
+		r.step_summary = open_step_summary(getenv("GITHUB_STEP_SUMMARY"));
 		if (!r.step_summary)
 			pf_warn("cannot append to $GITHUB_STEP_SUMMARY ('%s'): %s",
 				getenv("GITHUB_STEP_SUMMARY"), strerror(errno));
@@ -1367,7 +1502,7 @@ static int session(struct run_opts *o)
 
 		setitimer(ITIMER_REAL, &it, NULL);
 	}
-	confine(o);
+	confine(&r, files, nfiles, o->attach_pid ? 0 : pid);
 	ret = tracer__run(r.tr, &res);
 	if (ret)
 		pf_error(ret, "lost track of the command");
@@ -1394,6 +1529,7 @@ static int session(struct run_opts *o)
 		r.raw = NULL;
 		if (ret) {
 			pf_error(ret, "cannot write the raw log '%s'", r.raw_path);
+			unwritten |= r.raw_keep;
 			r.raw_keep = 0;
 		}
 	}
@@ -1402,14 +1538,22 @@ static int session(struct run_opts *o)
 			pf_warn(r.python_procs ? "no samples were taken; no profile written" :
 				"no Python process was seen; no profile written");
 		r.raw_keep = 0;
+		unwritten |= o->attach_pid != 0;	/* attach was asked for a profile */
 	} else {
 		oo.title = o->title ? o->title : r.prof->meta.command;
 		oo.rawlog_path = r.raw_path;	/* the timeline replays it for sample times */
-		ret = outputs__write(files, nfiles, r.prof, &oo, written, &nwritten);
-		if (r.raw_keep)
+		ret = outputs__write(files, nfiles, r.prof, &oo, written, &nwritten,
+				     r.keeper ? commit_by_keeper : NULL, r.keeper);
+		unwritten |= ret != 0;
+		if (r.raw_keep && finish_rawlog(&r, nfiles, 1)) {
+			pf_error(0, "cannot put the raw log '%s' in place", r.raw_path);
+			unwritten = 1;
+		} else if (r.raw_keep) {
 			written[nwritten++] = r.raw_path;
-		else if (ret && r.raw_path)
+		} else if ((ret || unwritten) && r.raw_path) {
 			r.raw_keep = 1;		/* keep the samples: pyflame report can retry */
+			finish_rawlog(&r, nfiles, 1);
+		}
 		if (r.step_summary) {
 			struct pf_summary_extra x = { written, nwritten,
 						      tracer__counts(r.tr)->processes };
@@ -1437,15 +1581,19 @@ static int session(struct run_opts *o)
 	} else {
 		status = res.exited ? res.exit_code : 128 + res.term_sig;
 	}
+	/* a profile asked for and not written shows, unless the command's failure does */
+	if (unwritten && status == 0)
+		status = PF_EXIT_FAILURE;
 
 out_tracer:
 	if (r.step_summary)
 		fclose(r.step_summary);
 	if (r.raw)
 		rawlog__close(r.raw, NULL);
-	if (r.raw_path && !r.raw_keep)
-		unlink(r.raw_path);
-	free(r.raw_path);
+	if (!r.raw_keep)
+		finish_rawlog(&r, nfiles, 0);
+	r.raw_path = NULL;
+	outputs__close(&r.rawf);
 	free(attach_argv[0]);
 	tracer__free(r.tr);
 	for (size_t i = 0; i < r.nprocs; i++) {
@@ -1456,8 +1604,13 @@ out_tracer:
 	free(r.stackbuf);
 	profile__free(r.prof);
 out_files:
-	for (size_t i = 0; i < nfiles; i++)
-		outputs__discard(&files[i]);
+	for (size_t i = 0; i < nfiles; i++) {
+		if (r.keeper)
+			outputs__close(&files[i]);	/* the keeper removes what is left */
+		else
+			outputs__discard(&files[i]);
+	}
+	keeper__free(r.keeper);
 	free(files);
 	free(written);
 	if (!o->attach_pid && res.signaled && !res.exec_errno)
@@ -1522,26 +1675,21 @@ int cmd_dump(struct run_opts *o)
 	char *command = NULL;
 	struct proc *p;
 	uint32_t id;
-	int status = 1, ret;
+	int status = PF_EXIT_FAILURE, ret;
 
 	if (kill(pid, 0) < 0 && errno == ESRCH) {
 		pf_error(0, "no process %d", (int)pid);
 		return PF_EXIT_USAGE;
 	}
 	r.prof = profile__new();
+	r.rawf.fd = r.rawf.dirfd = -1;
 	r.tr = tracer__new(&to, &run_tracer_ops, &r);
-	if (privs__any())
-		privs__drop_all(1);
-	ret = tracer__attach(r.tr, pid);
-	if (ret) {
-		if (ret == -EPERM)
-			tracer__explain_eperm(pid);
-		else
-			pf_error(ret, "cannot attach to process %d", (int)pid);
+	if (attach_checked(r.tr, pid, o))
 		goto out;
-	}
-	if (o->reader == REMOTE_AUTO && privs__any())
-		o->reader = REMOTE_MEM;
+	/* the memory it parses is the target's: confined like attach from here on (dump has
+	 * no --no-sandbox: it makes no file, so nothing it needs is refused) */
+	o->sandbox = 1;
+	confine(&r, NULL, 0, 0);
 	p = proc_add(&r, pid);
 	idle = idle_threads(pid, &nidle);
 	so.idle_tids = idle;
@@ -1571,12 +1719,13 @@ int cmd_dump(struct run_opts *o)
 		command = proc_cmdline(pid);
 	status = stackdump__print(p->uw, r.prof->strings, pid, command ? command :
 				  strtab__get(r.prof->strings, r.prof->procs[id].cmdline),
-				  p->version, &so, stdout) ? 1 : 0;
+				  p->version, &so, stdout) ? PF_EXIT_FAILURE : 0;
 	if (status)
 		pf_error(0, "could not read the stacks of process %d", (int)pid);
 out_release:
 	tracer__release(r.tr);
 	tracer__detach_all(r.tr);
+	report_sandbox();
 out:
 	tracer__free(r.tr);
 	for (size_t i = 0; i < r.nprocs; i++) {

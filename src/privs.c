@@ -2,8 +2,14 @@
 #include "pyflame/privs.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static int clear_sets(int keep_ptrace)
@@ -57,4 +63,95 @@ int privs__drop_all(int keep_ptrace)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0 && !ret)
 		ret = -errno;
 	return ret;
+}
+
+int privs__drop_caps(void)
+{
+	int ret;
+
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L);
+	ret = clear_sets(0);
+	/*
+	 * Started with file capabilities, the kernel made us non-dumpable, and a child we fork
+	 * would be too: tracing it would need the capability just dropped.  Holding nothing
+	 * now, and having read nothing yet, we may be an ordinary process again.
+	 */
+	if (!ret && prctl(PR_SET_DUMPABLE, 1L, 0L, 0L, 0L) < 0)
+		ret = -errno;
+	return ret;
+}
+
+/* The four ids of a "Uid:" or "Gid:" line of /proc/PID/status; 0 when all are want. */
+static int ids_differ(const char *status, const char *key, long want, long *first)
+{
+	const char *p = strstr(status, key);
+	long v[4];
+
+	if (!p || sscanf(p + strlen(key), "%ld %ld %ld %ld", &v[0], &v[1], &v[2], &v[3]) != 4)
+		return 1;
+	for (int i = 0; i < 4; i++) {
+		if (v[i] != want) {
+			*first = v[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int privs__foreign(pid_t pid, long *uid)
+{
+	char path[64], buf[4096];
+	long gid = -1;
+	ssize_t n;
+	int fd, foreign;
+
+	*uid = -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	foreign = ids_differ(buf, "\nUid:", (long)getuid(), uid);
+	if (!foreign && ids_differ(buf, "\nGid:", (long)getgid(), &gid))
+		foreign = 1;	/* *uid stays -1: the groups differ */
+	return foreign;
+}
+
+/* The file execvp() would run for cmd, into path; 0 or -errno. */
+static int find_program(const char *cmd, char *path, size_t size)
+{
+	const char *dirs = getenv("PATH");
+
+	if (strchr(cmd, '/')) {
+		snprintf(path, size, "%s", cmd);
+		return access(path, X_OK) ? -errno : 0;
+	}
+	if (!dirs || !*dirs)
+		dirs = "/usr/local/bin:/usr/bin:/bin";
+	while (*dirs) {
+		size_t len = strcspn(dirs, ":");
+
+		snprintf(path, size, "%.*s%s%s", (int)len, len ? dirs : ".", "/", cmd);
+		if (!access(path, X_OK))
+			return 0;
+		dirs += len + (dirs[len] == ':');
+	}
+	return -ENOENT;
+}
+
+int privs__exec_gains(const char *cmd, char *path, size_t size)
+{
+	struct stat st;
+
+	if (find_program(cmd, path, size) || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if ((st.st_mode & S_ISUID) && st.st_uid != getuid())
+		return 1;
+	if ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) && st.st_gid != getgid())
+		return 1;
+	return getxattr(path, "security.capability", NULL, 0) > 0;
 }

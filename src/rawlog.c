@@ -246,47 +246,167 @@ int rawlog__close(struct rawlog *l, const struct pf_meta *m)
 
 /* --- reading: every byte is untrusted ---------------------------------------------- */
 
-struct reader {
-	FILE *in;
-	int bad;	/* EOF or malformed: stop */
+/*
+ * A damaged log (a disk error, a copy cut and pasted together) is read past its damage:
+ * a record that does not parse, or names an id not defined yet, starts a search for the
+ * next offset where RESYNC_RUN records in a row parse and are consistent with what was
+ * read so far; reading goes on there.  Ids are implicit, so a string, frame or stack lost
+ * in the damage can shift later names: the caller says the log was damaged.
+ */
+#define RESYNC_RUN 3
+#define READ_MAX (1ull << 32)	/* a log larger than this is read up to here */
+
+/* How many of each kind were defined so far: what a record may refer to. */
+struct counts {
+	uint64_t strs, frames, stacks, procs, threads;
 };
 
-static uint64_t get_u(struct reader *r)
+/* One parsed record; strings point into the log's bytes. */
+struct rec {
+	int type;
+	uint64_t a, b, c, d;
+	const unsigned char *s1, *s2;
+	size_t n1, n2;
+	const unsigned char *frames, *frames_end;	/* REC_STACK: a LEB128 frame ids */
+};
+
+struct cursor {
+	const unsigned char *p, *end;
+	int eof;	/* ran out of bytes: a truncated record, not damage */
+};
+
+static uint64_t get_u(struct cursor *c, int *bad)
 {
 	uint64_t v = 0;
 
 	for (unsigned shift = 0; shift < 64; shift += 7) {
-		int c = getc(r->in);
-
-		if (c == EOF) {
-			r->bad = 1;
+		if (c->p >= c->end) {
+			c->eof = 1;
+			*bad = 1;
 			return 0;
 		}
-		v |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80))
+		v |= (uint64_t)(*c->p & 0x7f) << shift;
+		if (!(*c->p++ & 0x80))
 			return v;
 	}
-	r->bad = 1;
+	*bad = 1;
 	return 0;
 }
 
-/* A length-prefixed string into sb; bounded. */
-static void get_bytes(struct reader *r, struct strbuf *sb)
+static const unsigned char *get_bytes(struct cursor *c, size_t *n, int *bad)
 {
-	uint64_t n = get_u(r);
+	uint64_t len = get_u(c, bad);
+	const unsigned char *s = c->p;
 
-	strbuf_reset(sb);
-	if (r->bad || n > MAX_FIELD) {
-		r->bad = 1;
-		return;
+	if (*bad || len > MAX_FIELD) {
+		*bad = 1;
+		return NULL;
 	}
-	strbuf_grow(sb, (size_t)n);
-	if (n && fread(sb->buf, 1, (size_t)n, r->in) != n) {
-		r->bad = 1;
-		return;
+	if (len > (uint64_t)(c->end - c->p)) {
+		c->eof = 1;
+		*bad = 1;
+		return NULL;
 	}
-	sb->len = (size_t)n;
-	sb->buf[n] = '\0';
+	c->p += len;
+	*n = (size_t)len;
+	return s;
+}
+
+/*
+ * Parse the record at *c against what is defined (k), without side effects.  1 and c
+ * advanced past it; 0 when it is malformed or refers to what is not defined (c->eof: the
+ * bytes ran out first).
+ */
+static int parse_rec(struct cursor *c, const struct counts *k, struct rec *r)
+{
+	int bad = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (c->p >= c->end) {
+		c->eof = 1;
+		return 0;
+	}
+	r->type = *c->p++;
+	switch (r->type) {
+	case REC_STRING:
+		r->s1 = get_bytes(c, &r->n1, &bad);
+		return !bad;
+	case REC_FRAME:
+		r->a = get_u(c, &bad);
+		r->b = get_u(c, &bad);
+		r->c = get_u(c, &bad);
+		return !bad && r->a < k->strs && r->b < k->strs;
+	case REC_STACK:
+		r->a = get_u(c, &bad);
+		if (bad || r->a > MAX_FIELD)
+			return 0;
+		r->frames = c->p;
+		for (uint64_t i = 0; i < r->a && !bad; i++)
+			if (get_u(c, &bad) >= k->frames)
+				bad = 1;
+		r->frames_end = c->p;
+		return !bad;
+	case REC_PROCESS:
+		r->a = get_u(c, &bad);
+		r->b = get_u(c, &bad);
+		r->c = get_u(c, &bad);
+		r->d = get_u(c, &bad);
+		return !bad && r->a <= k->procs && r->c < k->strs && r->d < k->strs &&
+		       r->b <= INT32_MAX;
+	case REC_THREAD:
+		r->a = get_u(c, &bad);
+		r->b = get_u(c, &bad);
+		r->c = get_u(c, &bad);
+		r->d = get_u(c, &bad);
+		return !bad && r->a == k->threads && r->b < k->procs && r->d < k->strs &&
+		       r->c <= INT32_MAX;
+	case REC_SAMPLE:
+		r->a = get_u(c, &bad);
+		r->b = get_u(c, &bad);
+		r->c = get_u(c, &bad);
+		r->d = get_u(c, &bad);
+		return !bad && r->a < k->threads && r->b < k->stacks && r->c <= 0xffff &&
+		       r->d <= UINT64_MAX / 1000;
+	case REC_META:
+		r->s1 = get_bytes(c, &r->n1, &bad);
+		if (!bad)
+			r->s2 = get_bytes(c, &r->n2, &bad);
+		return !bad;
+	case REC_END:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* What defining r adds. */
+static void count_rec(struct counts *k, const struct rec *r)
+{
+	switch (r->type) {
+	case REC_STRING: k->strs++; break;
+	case REC_FRAME: k->frames++; break;
+	case REC_STACK: k->stacks++; break;
+	case REC_PROCESS: k->procs += r->a == k->procs; break;
+	case REC_THREAD: k->threads++; break;
+	default: break;
+	}
+}
+
+/* Do RESYNC_RUN records in a row parse from p on (or fewer, then the end record)? */
+static int plausible(const unsigned char *p, const unsigned char *end, const struct counts *k0)
+{
+	struct cursor c = { p, end, 0 };
+	struct counts k = *k0;
+	struct rec r;
+
+	for (int i = 0; i < RESYNC_RUN; i++) {
+		if (!parse_rec(&c, &k, &r))
+			return 0;
+		if (r.type == REC_END)
+			return c.p == c.end;
+		count_rec(&k, &r);
+	}
+	return 1;
 }
 
 struct idmap {
@@ -332,142 +452,164 @@ static void apply_meta(struct profile *p, const char *k, const char *v)
 	}
 }
 
+struct replay {
+	struct profile *p;
+	rawlog_sample_fn each;
+	void *arg;
+	struct rawlog_info *info;
+	struct idmap strs, frames, stacks, procs, threads;
+	struct strbuf sb, sb2;
+	uint32_t *fbuf;
+	size_t fbuf_alloc;
+	uint64_t t_ns;
+};
+
+static void counts_of(const struct replay *x, struct counts *k)
+{
+	k->strs = x->strs.n;
+	k->frames = x->frames.n;
+	k->stacks = x->stacks.n;
+	k->procs = x->procs.n;
+	k->threads = x->threads.n;
+}
+
+/* Add a parsed, checked record to the profile. */
+static void apply_rec(struct replay *x, const struct rec *r)
+{
+	struct profile *p = x->p;
+
+	switch (r->type) {
+	case REC_STRING:
+		idmap_push(&x->strs, strtab__intern(p->strings, (const char *)r->s1, r->n1));
+		break;
+	case REC_FRAME: {
+		struct pf_frame f;
+
+		f.name = x->strs.v[r->a];
+		f.file = x->strs.v[r->b];
+		f.line = (int32_t)((int64_t)(r->c >> 1) ^ -(int64_t)(r->c & 1));
+		idmap_push(&x->frames, profile__frame(p, &f));
+		break;
+	}
+	case REC_STACK: {
+		struct cursor c = { r->frames, r->frames_end, 0 };
+		int bad = 0;
+
+		xgrow((void **)&x->fbuf, &x->fbuf_alloc, (size_t)r->a + 1, sizeof(*x->fbuf));
+		for (uint64_t i = 0; i < r->a; i++)
+			x->fbuf[i] = x->frames.v[get_u(&c, &bad)];	/* checked by parse_rec */
+		idmap_push(&x->stacks, profile__stack(p, x->fbuf, (size_t)r->a));
+		break;
+	}
+	case REC_PROCESS: {
+		uint32_t idx;
+
+		/*
+		 * Copies: profile__process() interns into p->strings, which may move what
+		 * strtab__get() points to (a string with a NUL in it interns anew as its
+		 * shorter C string).
+		 */
+		copy_str(&x->sb, p->strings, x->strs.v[r->c]);
+		copy_str(&x->sb2, p->strings, x->strs.v[r->d]);
+		idx = profile__process(p, (pid_t)r->b, x->sb.buf, x->sb2.buf);
+		if (r->a == x->procs.n)
+			idmap_push(&x->procs, idx);
+		else
+			x->procs.v[r->a] = idx;	/* re-recorded: later samples go there */
+		break;
+	}
+	case REC_THREAD:
+		copy_str(&x->sb, p->strings, x->strs.v[r->d]);	/* as for processes */
+		idmap_push(&x->threads, profile__thread(p, x->procs.v[r->b], (pid_t)r->c,
+							x->sb.buf));
+		break;
+	case REC_SAMPLE:
+		x->t_ns += r->d * 1000;
+		profile__add(p, x->threads.v[r->a], x->stacks.v[r->b], (uint32_t)r->c, 1);
+		if (x->each)
+			x->each(x->arg, x->t_ns, x->threads.v[r->a], x->stacks.v[r->b],
+				(uint32_t)r->c);
+		x->info->samples++;
+		break;
+	case REC_META:
+		strbuf_reset(&x->sb);
+		strbuf_add(&x->sb, r->s1, r->n1);
+		strbuf_reset(&x->sb2);
+		strbuf_add(&x->sb2, r->s2, r->n2);
+		apply_meta(p, x->sb.buf, x->sb2.buf);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The whole log into sb (bounded by READ_MAX); 0 or -errno. */
+static int slurp(FILE *in, struct strbuf *sb)
+{
+	char buf[65536];
+	size_t n;
+
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0 && sb->len < READ_MAX)
+		strbuf_add(sb, buf, n);
+	return ferror(in) ? -EIO : 0;
+}
+
 int rawlog__read(FILE *in, struct profile *p, rawlog_sample_fn each, void *arg,
 		 struct rawlog_info *info)
 {
-	char magic[8];
-	struct reader r = { in, 0 };
-	struct idmap strs = { 0 }, frames = { 0 }, stacks = { 0 }, procs = { 0 }, threads = { 0 };
-	struct strbuf sb = STRBUF_INIT, sb2 = STRBUF_INIT;
-	uint32_t *fbuf = NULL;
-	size_t fbuf_alloc = 0;
-	uint64_t t_ns = 0;
+	struct replay x = { .p = p, .each = each, .arg = arg, .info = info,
+			    .sb = STRBUF_INIT, .sb2 = STRBUF_INIT };
+	struct strbuf all = STRBUF_INIT;
+	struct cursor c;
+	int ret, cut;
 
 	memset(info, 0, sizeof(*info));
-	if (fread(magic, 1, 8, in) != 8 || memcmp(magic, RAWLOG_MAGIC, 8))
-		return -EINVAL;
-	while (!r.bad) {
-		int type = getc(in);
-		uint64_t a, b, c, d;
-
-		if (type == EOF)
-			break;
-		switch (type) {
-		case REC_STRING:
-			get_bytes(&r, &sb);
-			if (!r.bad)
-				idmap_push(&strs, strtab__intern(p->strings, sb.buf, sb.len));
-			break;
-		case REC_FRAME: {
-			struct pf_frame f;
-
-			a = get_u(&r);
-			b = get_u(&r);
-			c = get_u(&r);
-			if (r.bad || a >= strs.n || b >= strs.n) {
-				r.bad = 1;
-				break;
-			}
-			f.name = strs.v[a];
-			f.file = strs.v[b];
-			f.line = (int32_t)((int64_t)(c >> 1) ^ -(int64_t)(c & 1));
-			idmap_push(&frames, profile__frame(p, &f));
-			break;
-		}
-		case REC_STACK:
-			a = get_u(&r);
-			if (r.bad || a > MAX_FIELD) {
-				r.bad = 1;
-				break;
-			}
-			xgrow((void **)&fbuf, &fbuf_alloc, (size_t)a + 1, sizeof(*fbuf));
-			for (uint64_t i = 0; i < a && !r.bad; i++) {
-				b = get_u(&r);
-				if (b >= frames.n)
-					r.bad = 1;
-				else
-					fbuf[i] = frames.v[b];
-			}
-			if (!r.bad)
-				idmap_push(&stacks, profile__stack(p, fbuf, (size_t)a));
-			break;
-		case REC_PROCESS:
-			a = get_u(&r);
-			b = get_u(&r);
-			c = get_u(&r);
-			d = get_u(&r);
-			if (r.bad || a > procs.n || c >= strs.n || d >= strs.n || b > INT32_MAX) {
-				r.bad = 1;
-				break;
-			}
-			{
-				uint32_t idx;
-
-				/*
-				 * Copies: profile__process() interns into p->strings, which may
-				 * move what strtab__get() points to (a string with a NUL in it
-				 * interns anew as its shorter C string).
-				 */
-				copy_str(&sb, p->strings, strs.v[c]);
-				copy_str(&sb2, p->strings, strs.v[d]);
-				idx = profile__process(p, (pid_t)b, sb.buf, sb2.buf);
-				if (a == procs.n)
-					idmap_push(&procs, idx);
-				else
-					procs.v[a] = idx;	/* re-recorded: later samples go there */
-			}
-			break;
-		case REC_THREAD:
-			a = get_u(&r);
-			b = get_u(&r);
-			c = get_u(&r);
-			d = get_u(&r);
-			if (r.bad || a != threads.n || b >= procs.n || d >= strs.n || c > INT32_MAX) {
-				r.bad = 1;
-				break;
-			}
-			copy_str(&sb, p->strings, strs.v[d]);	/* as for processes */
-			idmap_push(&threads, profile__thread(p, procs.v[b], (pid_t)c, sb.buf));
-			break;
-		case REC_SAMPLE:
-			a = get_u(&r);
-			b = get_u(&r);
-			c = get_u(&r);
-			d = get_u(&r);
-			if (r.bad || a >= threads.n || b >= stacks.n || c > 0xffff) {
-				r.bad = 1;
-				break;
-			}
-			t_ns += d * 1000;
-			profile__add(p, threads.v[a], stacks.v[b], (uint32_t)c, 1);
-			if (each)
-				each(arg, t_ns, threads.v[a], stacks.v[b], (uint32_t)c);
-			info->samples++;
-			break;
-		case REC_META:
-			get_bytes(&r, &sb);
-			get_bytes(&r, &sb2);
-			if (!r.bad)
-				apply_meta(p, sb.buf, sb2.buf);
-			break;
-		case REC_END:
-			info->complete = 1;
-			r.bad = 0;
-			goto done;
-		default:
-			r.bad = 1;
-			break;
-		}
+	ret = slurp(in, &all);
+	if (ret)
+		goto out;
+	if (all.len < 8 || memcmp(all.buf, RAWLOG_MAGIC, 8)) {
+		ret = -EINVAL;
+		goto out;
 	}
-done:
-	info->truncated = r.bad;
-	free(strs.v);
-	free(frames.v);
-	free(stacks.v);
-	free(procs.v);
-	free(threads.v);
-	free(fbuf);
-	strbuf_release(&sb);
-	strbuf_release(&sb2);
-	return 0;
+	c.p = (const unsigned char *)all.buf + 8;
+	c.end = (const unsigned char *)all.buf + all.len;
+	c.eof = 0;
+	while (c.p < c.end) {
+		const unsigned char *at = c.p;
+		struct counts k;
+		struct rec r;
+
+		counts_of(&x, &k);
+		if (parse_rec(&c, &k, &r) && (r.type != REC_END || c.p == c.end)) {
+			if (r.type == REC_END) {
+				info->complete = 1;
+				break;
+			}
+			apply_rec(&x, &r);
+			continue;
+		}
+		/* damage, or a last record cut short: find where records make sense again */
+		cut = c.eof;
+		c.p = at + 1;
+		c.eof = 0;
+		while (c.p < c.end && !plausible(c.p, c.end, &k))
+			c.p++;
+		if (c.p >= c.end && cut) {
+			info->truncated = 1;	/* the run was killed while writing it */
+			break;
+		}
+		info->damaged++;
+		info->skipped_bytes += (uint64_t)(c.p - at);
+	}
+out:
+	free(x.strs.v);
+	free(x.frames.v);
+	free(x.stacks.v);
+	free(x.procs.v);
+	free(x.threads.v);
+	free(x.fbuf);
+	strbuf_release(&x.sb);
+	strbuf_release(&x.sb2);
+	strbuf_release(&all);
+	return ret;
 }

@@ -2,8 +2,10 @@
  * sandbox.c - a seccomp allow-list for the sampler, built with libseccomp.
  *
  * The sampler parses memory of programs it does not trust; if a bug in that parsing were
- * ever exploited, the process it runs in can do little: no exec, no sockets, no new
- * writable files, no ptrace requests that write to a tracee.  Refused calls raise SIGSYS;
+ * ever exploited, the process it runs in can do little: no exec, no sockets, no file opened
+ * for writing, created, renamed, linked, removed or given a mode (the keeper puts outputs
+ * in place), no ptrace request that writes to a tracee or traces a new task, and signals
+ * only to itself and the command.  Refused calls raise SIGSYS;
  * our handler records the call and makes it return -EPERM, so pyflame can carry on (the
  * command is never hurt by a sandbox refusal) and name the call in one line afterwards.
  */
@@ -21,6 +23,7 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <termios.h>
+#include <unistd.h>
 
 #include "pyflame/arch.h"
 
@@ -62,7 +65,7 @@ static const struct {
 	{ "read", "signalfd, timerfd and /proc files" },
 	{ "pread64", "/proc/PID/task/TID/stat and /proc/PID/mem, ELF files" },
 	{ "readv", "stdio" },
-	{ "write", "profiles and messages, to descriptors opened before the sandbox" },
+	{ "write", "profiles and messages, to descriptors opened before the sandbox; the keeper" },
 	{ "writev", "stdio" },
 	{ "lseek", "stdio" },
 	{ "close", "descriptors of /proc files" },
@@ -79,8 +82,6 @@ static const struct {
 	{ "process_vm_readv", "reading the target's memory" },
 	{ "wait4", "ptrace stops and exits of the traced tasks" },
 	{ "waitid", "ptrace stops and exits of the traced tasks" },
-	{ "kill", "forwarding signals to the command; ending pyflame like the command" },
-	{ "tgkill", "raise()" },
 	{ "getpid", "raise(), messages" },
 	{ "gettid", "raise()" },
 	{ "getpgrp", "job-control mirroring" },
@@ -105,21 +106,19 @@ static const struct {
 	{ "restart_syscall", "interrupted sleeps" },
 	{ "sched_yield", "allocator" },
 	{ "sysinfo", "glibc's qsort() asks how much memory there is" },
-	{ "rename", "putting a finished profile in place (its temporary file was opened earlier)" },
-	{ "renameat", "putting a finished profile in place" },
-	{ "renameat2", "putting a finished profile in place" },
-	{ "unlink", "removing an unused temporary output" },
-	{ "unlinkat", "removing an unused temporary output" },
-	{ "fchmod", "giving a finished profile the user's umask" },
-	{ "umask", "reading the user's umask" },
 	{ "exit", "exiting" },
 	{ "exit_group", "exiting" },
 };
 
-/* ptrace requests the tracer uses; none of them writes to a tracee. */
+/*
+ * ptrace requests the tracer uses; none of them writes to a tracee, and each works only on
+ * a task already traced.  No PTRACE_SEIZE or PTRACE_ATTACH: every task is seized before
+ * the sandbox, and the ones the command starts later are traced by the kernel itself
+ * (PTRACE_O_TRACEFORK & co.), so a confined sampler traces its own tree and nothing else.
+ */
 static const long ptrace_requests[] = {
 	PTRACE_PEEKTEXT, PTRACE_PEEKDATA, PTRACE_CONT, PTRACE_DETACH, PTRACE_GETEVENTMSG,
-	PTRACE_GETSIGINFO, PTRACE_GETREGSET, PTRACE_SEIZE, PTRACE_INTERRUPT, PTRACE_LISTEN,
+	PTRACE_GETSIGINFO, PTRACE_GETREGSET, PTRACE_INTERRUPT, PTRACE_LISTEN,
 	PTRACE_SETOPTIONS,	/* which events a tracee reports (exec: tracer__exec_events) */
 };
 
@@ -139,7 +138,27 @@ static int add(scmp_filter_ctx ctx, const char *name, unsigned n, const struct s
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, c);
 }
 
-static int build(scmp_filter_ctx ctx)
+/*
+ * Signals: to the command's own pid (forwarding SIGTERM & co.), to ourselves (stopping with
+ * the command's job, dying like it), and signal 0 (is a process there) to anyone.
+ */
+static int add_signals(scmp_filter_ctx ctx, pid_t command)
+{
+	struct scmp_arg_cmp c = cmp(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
+	int ret = add(ctx, "kill", 1, &c);
+
+	if (!ret)
+		ret = add(ctx, "tgkill", 1, &c);	/* raise() */
+	c = cmp(1, SCMP_CMP_EQ, 0, 0);
+	if (!ret)
+		ret = add(ctx, "kill", 1, &c);
+	c = cmp(0, SCMP_CMP_EQ, (scmp_datum_t)command, 0);
+	if (!ret && command > 0)
+		ret = add(ctx, "kill", 1, &c);
+	return ret;
+}
+
+static int build(scmp_filter_ctx ctx, pid_t command)
 {
 	/* flags that would make an open create or write a file (O_TMPFILE includes the
 	 * O_DIRECTORY bit, which opendir() sets: only its own bit counts) */
@@ -149,6 +168,8 @@ static int build(scmp_filter_ctx ctx)
 
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && !ret; i++)
 		ret = add(ctx, allowed[i].name, 0, NULL);
+	if (!ret)
+		ret = add_signals(ctx, command);
 	for (size_t i = 0; i < sizeof(ptrace_requests) / sizeof(ptrace_requests[0]) && !ret; i++) {
 		struct scmp_arg_cmp c = cmp(0, SCMP_CMP_EQ, (scmp_datum_t)ptrace_requests[i], 0);
 
@@ -187,7 +208,7 @@ static int build(scmp_filter_ctx ctx)
 	return ret;
 }
 
-int sandbox__apply(void)
+int sandbox__apply(pid_t command)
 {
 	struct sigaction sa;
 	scmp_filter_ctx ctx;
@@ -202,7 +223,7 @@ int sandbox__apply(void)
 	ctx = seccomp_init(SCMP_ACT_TRAP);
 	if (!ctx)
 		return -ENOMEM;
-	ret = build(ctx);
+	ret = build(ctx, command);
 	if (!ret)
 		ret = seccomp_load(ctx);
 	seccomp_release(ctx);

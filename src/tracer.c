@@ -517,8 +517,8 @@ void tracer__explain_eperm(pid_t pid)
 	} else if (uid >= 0 && uid != (long)getuid() && getuid() != 0) {
 		pf_error(0, "cannot attach to process %d: it belongs to uid %ld and you are uid %d",
 			 (int)pid, uid, (int)getuid());
-		pf_hint("run pyflame as that user, or give it CAP_SYS_PTRACE: "
-			"sudo setcap cap_sys_ptrace+ep $(command -v pyflame)");
+		pf_hint("run pyflame as that user, or as root (sudo pyflame ...); a setcap copy "
+			"of pyflame reads only your own processes");
 	} else if (scope == 1) {
 		pf_error(0, "cannot attach to process %d: Yama ptrace_scope is 1, so only a parent "
 			 "process may trace it", (int)pid);

@@ -70,7 +70,7 @@ static void rawlog_read__strings_with_nul__process_and_thread_names_cut_at_nul(v
 	strbuf_release(&sb);
 }
 
-static void rawlog_read__bad_magic_or_record__einval_or_truncated(void **state)
+static void rawlog_read__bad_magic_or_record__einval_or_damaged(void **state)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct profile *p = profile__new();
@@ -86,9 +86,86 @@ static void rawlog_read__bad_magic_or_record__einval_or_truncated(void **state)
 	put_u(&sb, 0);
 	put_u(&sb, 0);
 	assert_int_equal(replay(&sb, p, &info), 0);
-	assert_true(info.truncated);
+	assert_int_equal(info.damaged, 1);
+	assert_int_equal(info.skipped_bytes, 4);
 	assert_false(info.complete);
 	assert_int_equal(p->nframes, 0);
+	profile__free(p);
+	strbuf_release(&sb);
+}
+
+/* A log of one thread and one stack, n samples: the records pyflame writes. */
+static void small_log(struct strbuf *sb, unsigned n, size_t *damage_at)
+{
+	strbuf_add(sb, RAWLOG_MAGIC, 8);
+	put_u(sb, 1);			/* string 0 */
+	put_u(sb, 3);
+	strbuf_add(sb, "f()", 3);
+	put_u(sb, 2);			/* frame 0: f() at f():7 */
+	put_u(sb, 0);
+	put_u(sb, 0);
+	put_u(sb, 14);
+	put_u(sb, 3);			/* stack 0: frame 0 */
+	put_u(sb, 1);
+	put_u(sb, 0);
+	put_u(sb, 4);			/* process 0 */
+	put_u(sb, 0);
+	put_u(sb, 42);
+	put_u(sb, 0);
+	put_u(sb, 0);
+	put_u(sb, 5);			/* thread 0 */
+	put_u(sb, 0);
+	put_u(sb, 0);
+	put_u(sb, 42);
+	put_u(sb, 0);
+	for (unsigned i = 0; i < n; i++) {
+		if (i == n / 2)
+			*damage_at = sb->len;
+		put_u(sb, 6);		/* sample: thread 0, stack 0, flags 0, 1000 us */
+		put_u(sb, 0);
+		put_u(sb, 0);
+		put_u(sb, 0);
+		put_u(sb, 1000);
+	}
+	put_u(sb, 8);
+}
+
+/* A damaged stretch in the middle costs the samples in it, not every later one. */
+static void rawlog_read__damage_in_the_middle__later_samples_kept_and_counted(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct profile *p = profile__new();
+	struct rawlog_info info;
+	size_t at = 0;
+
+	(void)state;
+	small_log(&sb, 100, &at);
+	memset(sb.buf + at, 0xee, 12);	/* two samples and a bit of the third */
+	assert_int_equal(replay(&sb, p, &info), 0);
+	assert_true(info.complete);
+	assert_int_equal(info.damaged, 1);
+	assert_true(info.samples >= 97 && info.samples <= 98);
+	assert_int_equal(p->total, info.samples);
+	profile__free(p);
+	strbuf_release(&sb);
+}
+
+/* A run killed while writing a record: the cut record is left out, nothing is damage. */
+static void rawlog_read__cut_last_record__truncated_not_damaged(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct profile *p = profile__new();
+	struct rawlog_info info;
+	size_t at = 0;
+
+	(void)state;
+	small_log(&sb, 10, &at);
+	sb.len -= 3;		/* the end record and the last sample's last two fields */
+	assert_int_equal(replay(&sb, p, &info), 0);
+	assert_false(info.complete);
+	assert_true(info.truncated);
+	assert_int_equal(info.damaged, 0);
+	assert_int_equal(info.samples, 9);
 	profile__free(p);
 	strbuf_release(&sb);
 }
@@ -97,7 +174,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rawlog_read__strings_with_nul__process_and_thread_names_cut_at_nul),
-		cmocka_unit_test(rawlog_read__bad_magic_or_record__einval_or_truncated),
+		cmocka_unit_test(rawlog_read__bad_magic_or_record__einval_or_damaged),
+		cmocka_unit_test(rawlog_read__damage_in_the_middle__later_samples_kept_and_counted),
+		cmocka_unit_test(rawlog_read__cut_last_record__truncated_not_damaged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,7 +37,7 @@ static int child_body(void)
 	char name[64];
 	void *p;
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0 || sandbox__apply() < 0)
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0 || sandbox__apply(0) < 0)
 		return R_SETUP_FAILED;
 	if (execve(argv[0], argv, NULL) < 0 && errno == EPERM)
 		r |= R_EXECVE_REFUSED;

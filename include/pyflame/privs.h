@@ -2,6 +2,9 @@
 #ifndef PYFLAME_PRIVS_H
 #define PYFLAME_PRIVS_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
 /*
  * In the forked child, before exec: a command started by a non-root user never inherits
  * capabilities pyflame was given as file capabilities (setcap cap_sys_ptrace+ep pyflame).
@@ -22,5 +25,26 @@ int privs__drop_all(int keep_ptrace);
 
 /* 1 if the calling process holds any capability in its effective or permitted set. */
 int privs__any(void);
+
+/*
+ * Clear the effective, permitted, inheritable and ambient sets, and nothing else (no
+ * no-new-privs: a command forked later inherits that), and become dumpable again.  Before
+ * launching the command from a copy of pyflame with file capabilities.  0 or -errno.
+ */
+int privs__drop_caps(void);
+
+/*
+ * 1 if process pid is not wholly the caller's real user's: one of its real, effective,
+ * saved or file-system uids or gids differs (then *uid is the first differing uid, or -1
+ * when only a gid differs), or its status cannot be read.  0 if it is.
+ */
+int privs__foreign(pid_t pid, long *uid);
+
+/*
+ * 1 if running cmd (looked up in PATH like execvp) would give privileges the caller does
+ * not have: set-user-ID to another user, set-group-ID to another group, or file
+ * capabilities.  path receives the file.  0 otherwise, or when it cannot tell.
+ */
+int privs__exec_gains(const char *cmd, char *path, size_t size);
 
 #endif

@@ -6,7 +6,7 @@
  * each sample is a few bytes (thread, stack, flags, time delta).  The log is flushed at
  * least once a second, so a run killed with SIGKILL leaves a log that `pyflame report`
  * turns into any output format; it is also where the timeline's per-sample times come
- * from.  A truncated last record is ignored.
+ * from.  A truncated last record is ignored; a damaged stretch is skipped.
  *
  * Format: the 8-byte magic "PYFLRAW\x01", then records: a type byte and LEB128 fields.
  *   1 string  len, bytes                       (ids implicit, in order)
@@ -52,12 +52,16 @@ typedef void (*rawlog_sample_fn)(void *arg, uint64_t t_ns, uint32_t thread, uint
 struct rawlog_info {
 	uint64_t samples;
 	int complete;		/* the end record was there (the run was not cut short) */
-	int truncated;		/* a partial or malformed record ended the read */
+	int truncated;		/* a partial last record was left out */
+	uint64_t damaged;	/* stretches that did not parse, read past */
+	uint64_t skipped_bytes;	/* their bytes */
 };
 
 /*
  * Replay a log into p (a new profile; its meta is filled from the log's meta records).
- * each, if not NULL, sees every sample with its time.  0, -EINVAL (not a raw log), or -errno.
+ * each, if not NULL, sees every sample with its time.  A stretch that does not parse is
+ * skipped up to the next place where several records in a row do (counted in info); ids
+ * are implicit, so names after damage may be wrong.  0, -EINVAL (not a raw log), or -errno.
  */
 int rawlog__read(FILE *in, struct profile *p, rawlog_sample_fn each, void *arg,
 		 struct rawlog_info *info);
