@@ -28,8 +28,8 @@ static const char usage_main[] =
 "usage: pyflame run [OPTIONS] [--] COMMAND [ARGS...]\n"
 "       pyflame attach -p PID [OPTIONS]\n"
 "       pyflame dump -p PID [--json]\n"
-"       pyflame report [OPTIONS] RAW\n"
-"       pyflame diff [OPTIONS] BASE NEW\n"
+"       pyflame report [OPTIONS] INPUT...\n"
+"       pyflame diff [OPTIONS] BASE NEW | --base BASE... [--new] NEW...\n"
 "       pyflame doctor\n"
 "       pyflame --help | --version\n"
 "\n"
@@ -41,8 +41,8 @@ static const char usage_main[] =
 "  run      launch COMMAND under the profiler (see 'pyflame run --help')\n"
 "  attach   sample a running process for a while (see 'pyflame attach --help')\n"
 "  dump     print a running process's Python stacks once (see 'pyflame dump --help')\n"
-"  report   turn a raw log into profiles (see 'pyflame report --help')\n"
-"  diff     compare two profiles as a differential flame graph (see 'pyflame diff --help')\n"
+"  report   turn raw logs into profiles, merging several runs (see 'pyflame report --help')\n"
+"  diff     compare profiles: which functions changed, significantly (see 'pyflame diff --help')\n"
 "  doctor   check what profiling needs on this machine, and say how to fix it\n";
 
 static const char usage_run[] =
@@ -214,17 +214,22 @@ struct output_args {
 static int output_option(int c, const char *arg, struct output_args *a, int allow_raw);
 
 static const char usage_report[] =
-"usage: pyflame report [OPTIONS] RAW\n"
+"usage: pyflame report [OPTIONS] INPUT...\n"
 "\n"
 "Turn a raw log (written by every pyflame run, kept when the run was cut short or\n"
-"when asked for with -o FILE.raw) into profiles.\n"
+"when asked for with -o FILE.raw) into profiles.  Several inputs (raw logs or\n"
+"collapsed stacks, mixed: shards or repeats of one job) are merged into one profile:\n"
+"processes match by command line, and the metadata names every input.\n"
 "\n"
-"  -o, --output FILE      as for run (default: RAW with .svg for .raw); repeatable\n"
+"  -o, --output FILE      as for run (default: the first INPUT with .svg); repeatable\n"
 "  -f, --format FMT       force the format of the outputs that follow\n"
 "  -n, --no-line-numbers  aggregate by function, not by line\n"
 "      --threads          a frame per thread under each process\n"
 "      --merge            merge processes that run the same command line\n"
 "      --title TEXT       flame graph title (default: the recorded command line)\n"
+"      --strip-prefix DIR remove DIR from the start of file paths, so runs from\n"
+"                         different checkouts match; repeatable; 'auto': per input,\n"
+"                         the deepest directory holding all of its own files\n"
 "  -q, --quiet            no summary on standard error\n";
 
 enum {
@@ -243,6 +248,7 @@ enum {
 	OPT_NO_CRASH_STACKS,
 	OPT_DUMP_ON_TIMEOUT,
 	OPT_NO_STEP_SUMMARY,
+	OPT_STRIP_PREFIX,
 };
 
 static const struct option run_longopts[] = {
@@ -543,6 +549,7 @@ static const struct option report_longopts[] = {
 	{ "threads", no_argument, NULL, OPT_THREADS },
 	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "title", required_argument, NULL, OPT_TITLE },
+	{ "strip-prefix", required_argument, NULL, OPT_STRIP_PREFIX },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -552,18 +559,23 @@ static const struct option report_longopts[] = {
 static int cli_report(int argc, char **argv)
 {
 	struct report_opts o = { 0 };
+	const char **prefixes = xcalloc((size_t)argc, sizeof(*prefixes));
 	struct output_args oa = { .line_numbers = 1 };
-	int c, ret;
+	int c, ret = PF_EXIT_USAGE;
 
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":o:f:nqvh", report_longopts, NULL)) != -1) {
-		ret = output_option(c, optarg, &oa, 0);
-		if (ret < 0)
-			return PF_EXIT_USAGE;
-		if (ret)
+		int handled = output_option(c, optarg, &oa, 0);
+
+		if (handled < 0)
+			goto out;
+		if (handled)
 			continue;
 		switch (c) {
+		case OPT_STRIP_PREFIX:
+			prefixes[o.nprefixes++] = optarg;
+			break;
 		case 'q':
 			pf_quiet = 1;
 			break;
@@ -572,11 +584,14 @@ static int cli_report(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_report, stdout);
-			return 0;
+			ret = 0;
+			goto out;
 		case ':':
-			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+			usage_error("option '%s' needs an argument", argv[optind - 1]);
+			goto out;
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			usage_error("unknown option '%s'", argv[optind - 1]);
+			goto out;
 		}
 	}
 	o.outputs = oa.outputs;
@@ -586,14 +601,24 @@ static int cli_report(int argc, char **argv)
 	o.threads = oa.threads;
 	o.merge = oa.merge;
 	o.title = oa.title;
-	if (optind != argc - 1)
-		return usage_error("%s", "want one raw log: pyflame report [OPTIONS] RAW");
-	for (size_t i = 0; i < o.noutputs; i++)
-		if (o.outputs[i].format == PF_FORMAT_RAW)
-			return usage_error("'%s': report writes profiles, not raw logs", o.outputs[i].path);
+	if (optind >= argc) {
+		usage_error("%s", "want a raw log: pyflame report [OPTIONS] INPUT...");
+		goto out;
+	}
+	for (size_t i = 0; i < o.noutputs; i++) {
+		if (o.outputs[i].format == PF_FORMAT_RAW) {
+			usage_error("'%s': report writes profiles, not raw logs", o.outputs[i].path);
+			goto out;
+		}
+	}
 	o.raw = argv[optind];
+	o.inputs = (const char *const *)argv + optind;
+	o.ninputs = (size_t)(argc - optind);
+	o.prefixes = prefixes;
 	ret = cmd_report(&o);
-	free(o.outputs);
+out:
+	free(oa.outputs);
+	free(prefixes);
 	return ret;
 }
 
