@@ -49,7 +49,7 @@ static int is_raw(const char *path)
 static struct profile *load_merged(const struct report_opts *o)
 {
 	struct merge_input *in = xcalloc(o->ninputs, sizeof(*in));
-	struct merge_opts mo = { o->prefixes, o->nprefixes };
+	struct merge_opts mo = { .prefixes = o->prefixes, .nprefixes = o->nprefixes };
 	struct profile *p = profile__new();
 	size_t i;
 	int ret = 0;

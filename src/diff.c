@@ -228,8 +228,7 @@ static int strip_pid(const char *s, size_t *len, const char **text)
 	return 1;
 }
 
-/* "name (file:12)" -> "name (file)", the label pyflame writes without line numbers. */
-static void strip_line(struct strbuf *sb, const char *s, size_t n)
+void pf_diff__function_label(struct strbuf *sb, const char *s, size_t n)
 {
 	size_t colon, open;
 
@@ -323,7 +322,7 @@ static int parse_stack_line(struct pf_diff *d, int side, char *s, size_t n, size
 		if (!frame && o->strip_process)
 			continue;
 		if (!o->line_numbers) {
-			strip_line(tmp, text, len);
+			pf_diff__function_label(tmp, text, len);
 			text = tmp->buf;
 			len = tmp->len;
 		}

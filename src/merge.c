@@ -247,6 +247,27 @@ static int refuse(struct merge_input *in, int ret, const char *msg)
 	return ret;
 }
 
+/* The first and last sample times of a raw log, and the ticks that sampled something. */
+struct tick_span {
+	uint64_t first, last, ticks;
+	int any;
+};
+
+static void on_sample(void *arg, uint64_t t_ns, uint32_t thread, uint32_t stack,
+		      uint32_t flags)
+{
+	struct tick_span *ts = arg;
+
+	(void)thread, (void)stack, (void)flags;
+	if (ts->any && t_ns == ts->last)
+		return;		/* another thread of the same tick */
+	if (!ts->any)
+		ts->first = t_ns;
+	ts->any = 1;
+	ts->last = t_ns;
+	ts->ticks++;
+}
+
 /* Read the file at path into tmp (a new profile). */
 static int read_input(struct profile *tmp, const char *path, struct merge_input *in)
 {
@@ -259,12 +280,15 @@ static int read_input(struct profile *tmp, const char *path, struct merge_input 
 	if (fread(magic, 1, sizeof(magic), f) == sizeof(magic) &&
 	    !memcmp(magic, RAWLOG_MAGIC, sizeof(magic))) {
 		struct rawlog_info info;
+		struct tick_span ts = { 0 };
 
 		rewind(f);
 		in->raw = 1;
-		if (rawlog__read(f, tmp, NULL, NULL, &info))
+		if (rawlog__read(f, tmp, on_sample, &ts, &info))
 			ret = refuse(in, -EINVAL, "not a readable pyflame raw log");
 		in->cut_short = !info.complete;
+		if (ts.ticks > 1 && ts.last > ts.first)
+			in->tick_ns = (double)(ts.last - ts.first) / (double)(ts.ticks - 1);
 	} else if (ferror(f)) {
 		ret = -EIO;
 	} else if (pf_format__from_path(path) == PF_FORMAT_RAW) {
@@ -300,7 +324,7 @@ int merge__load(struct profile *dst, const char *path, const struct merge_opts *
 	ret = read_input(tmp, path, in);
 	if (ret)
 		goto out;
-	if (!tmp->total) {
+	if (!tmp->nrows) {
 		ret = refuse(in, -EINVAL, "holds no samples");
 		goto out;
 	}

@@ -32,6 +32,12 @@ struct merge_input {
 	char auto_prefix[256];	/* what "auto" stripped ("" if nothing) */
 	char err[160];		/* why it was refused */
 	struct pf_meta meta;	/* a raw log's facts (owned: merge_input__release()) */
+	/*
+	 * A raw log's time per sampled tick: from its first to its last sample, over the
+	 * ticks between that sampled something (0 if unknown).  Unlike duration / ticks it
+	 * leaves out the start before Python ran, when a loaded machine misses most ticks.
+	 */
+	double tick_ns;
 };
 
 void merge_input__release(struct merge_input *in);
