@@ -169,6 +169,7 @@ $(BUILD)/ptrace-floor: scripts/bench/ptrace_floor.c | $(BUILD)/obj
 # scripts/bench/run.sh --help for the full suite (and other profilers side by side).
 bench-smoke: $(BUILD)/pyflame
 	$(Q)scripts/bench/run.sh --smoke --pyflame $(BUILD)/pyflame
+	$(Q)scripts/bench/compare.sh -s -n 2 -k 3 -p $(BUILD)/pyflame
 
 # --- fuzzing: libFuzzer targets for every parser of untrusted bytes (fuzz/) -------------
 # `make fuzz` builds them with clang (ASan + UBSan + libFuzzer, the library compiled the
