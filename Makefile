@@ -179,7 +179,7 @@ bench-smoke: $(BUILD)/pyflame
 FUZZ_SECONDS ?= 30
 FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build/fuzz
-FUZZ_TARGETS ?= elf procmaps linetable unwind rawlog
+FUZZ_TARGETS ?= elf procmaps linetable unwind rawlog collapsed
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_OBJS    := $(LIB_SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)

@@ -85,14 +85,14 @@ static uint32_t diff__path(struct pf_diff *d, const uint32_t *labels, size_t n)
 {
 	struct pf_paths *pp = d->paths;
 	struct diff_index *ix = d->index;
-	uint64_t h = pf_hash64(labels, n * sizeof(*labels), 0xd1ff) ^ n;
+	uint64_t h = (n ? pf_hash64(labels, n * sizeof(*labels), 0xd1ff) : 0) ^ n;
 	size_t i = h & (ix->nslots - 1), old = pp->alloc;
 	uint32_t id;
 
 	for (; ix->slots[i]; i = (i + 1) & (ix->nslots - 1)) {
 		id = ix->slots[i] - 1;
 		if (ix->hash[id] == h && pp->len[id] == n &&
-		    !memcmp(pp->data + pp->off[id], labels, n * sizeof(*labels)))
+		    (!n || !memcmp(pp->data + pp->off[id], labels, n * sizeof(*labels))))
 			return id;
 	}
 	xgrow((void **)&pp->off, &pp->alloc, pp->n + 1, sizeof(*pp->off));
