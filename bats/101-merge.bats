@@ -71,14 +71,15 @@ PY
 	test_shares "$D/m.txt" >"$D/m.shares"
 	test_shares "$D/all.txt" >"$D/all.shares"
 	cat "$D/m.shares" "$D/all.shares"
-	# six tests, each about 1/6 of the test time on both sides
+	# six tests, each about 1/6 of the test time on both sides (a loaded machine can stretch
+	# one 0.5 s spin by a few tenths: the tolerance is wide, the test names are exact)
 	"$PY3" - "$D/m.shares" "$D/all.shares" <<'PY'
 import sys
 a = dict(l.split() for l in open(sys.argv[1]))
 b = dict(l.split() for l in open(sys.argv[2]))
 assert sorted(a) == sorted(b) and len(a) == 6, (a, b)
 for k in a:
-    assert abs(float(a[k]) - float(b[k])) < 0.06, (k, a[k], b[k])
+    assert abs(float(a[k]) - float(b[k])) < 0.1, (k, a[k], b[k])
 PY
 	# the metadata names every input
 	grep -q "3 runs: $R/a.raw ($PY3 suite.py 0.5); $R/b.txt; $R/c.raw" "$D/m.speedscope.json"

@@ -77,7 +77,13 @@ PY
 	[ "$status" -eq 0 ]
 	echo "$output"
 	[[ "${lines[0]}" == "pyflame diff: 3 base runs, 3 new runs; estimated time per run; "* ]]
-	grep -E "^ +[0-9.]+ s +[0-9.]+ s +\+[0-9.]+% +[0-9.e-]+ +\* total +target \(" <<<"${lines[2]}"
+	grep -E "^ +[0-9.]+ s +[0-9.]+ s +\+[0-9.]+% +[0-9.e-]+ +\* total +target \(" <<<"$output"
+	# every significant row comes before the others
+	"$PY3" -c '
+import sys
+rows = sys.stdin.read().splitlines()[2:-1]
+sig = [" * " in r for r in rows]
+assert sig[0] and sig == sorted(sig, reverse=True), rows' <<<"$output"
 	run_pyflame_split diff -q --format md "${BASE[@]}" "$R/slow1.raw" "$R/slow2.raw" -o "$D/x.svg"
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == "### pyflame diff: 3 base runs, 2 new runs;"* ]]
