@@ -189,6 +189,7 @@ $(BUILD)/ptrace-floor: scripts/bench/ptrace_floor.c | $(BUILD)/obj
 # scripts/bench/run.sh --help for the full suite (and other profilers side by side).
 bench-smoke: $(BUILD)/pyflame
 	$(Q)scripts/bench/run.sh --smoke --pyflame $(BUILD)/pyflame
+	$(Q)scripts/bench/compare.sh -s -n 2 -k 3 -p $(BUILD)/pyflame
 
 # --- fuzzing: libFuzzer targets for every parser of untrusted bytes (fuzz/) -------------
 # `make fuzz` builds them with clang (ASan + UBSan + libFuzzer, the library compiled the
@@ -198,7 +199,7 @@ bench-smoke: $(BUILD)/pyflame
 FUZZ_SECONDS ?= 30
 FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build/fuzz
-FUZZ_TARGETS ?= elf procmaps linetable unwind rawlog textenc
+FUZZ_TARGETS ?= elf procmaps linetable unwind rawlog textenc collapsed
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_OBJS    := $(LIB_SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)

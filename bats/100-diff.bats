@@ -125,7 +125,7 @@ PY
 	echo "$stderr"
 	[ "$status" -eq 2 ]
 	assert_one_error_line "$stderr"
-	grep -qF "pyflame: '$D/bad.txt' line 1: invalid sample count 'many' (want a whole number)" <<<"$stderr"
+	grep -qF "pyflame: '$D/bad.txt': line 1: invalid sample count 'many' (want a whole number)" <<<"$stderr"
 	[ ! -e "$D/x.svg" ]
 	[ -z "$(find "$D" -name '.*pyflame-*')" ]	# no temporary file left behind
 

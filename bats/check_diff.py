@@ -11,9 +11,12 @@
     vanished FILE MIN MAX                    the legend's share of base samples absent
                                              from new is within [MIN, MAX] percent
     absent FILE REGEX                        no frame's label matches REGEX
+    neutral FILE REGEX                       the widest frame matching REGEX is drawn grey,
+                                             marked not significant (data-ns)
 
-A frame is <g data-o data-s data-d data-base data-change> with a <title> of four lines:
-"LABEL", "new: N samples, P%", "base: M samples, Q%", "change: +C points".
+A frame is <g data-o data-s data-d data-base data-change [data-ns]> with a <title> of four
+lines: "LABEL", "new: N samples, P%", "base: M samples, Q%", "change: +C points" (followed
+by " (not significant)" with data-ns="1", when the frame is drawn grey).
 """
 import re
 import sys
@@ -31,7 +34,7 @@ def text_of(node):
 
 TITLE = re.compile(r"^(?P<label>.*)\nnew: (?P<new>\d+) samples?, (?P<newpct>[\d.]+)%\n"
                    r"base: (?P<base>\d+) samples?, (?P<basepct>[\d.]+)%\n"
-                   r"change: (?P<change>[+-][\d.]+) points$")
+                   r"change: (?P<change>[+-][\d.]+) points(?P<ns> \(not significant\))?$")
 
 
 def load(path):
@@ -56,6 +59,7 @@ def load(path):
             "label": m.group("label"), "title": title, "m": m,
             "s": int(g.getAttribute("data-s")), "base": int(g.getAttribute("data-base")),
             "change": float(g.getAttribute("data-change")),
+            "ns": g.getAttribute("data-ns") == "1",
             "rgb": tuple(int(fill[i:i + 2], 16) for i in (1, 3, 5)),
         })
     if not frames:
@@ -98,6 +102,12 @@ def cmd_consistent(path):
                 abs(float(m.group("basepct")) - 100.0 * f["base"] / btotal) > 0.006:
             raise Fail("%s: wrong percentages in %r" % (f["label"], f["title"]))
         r, _, b = f["rgb"]
+        if f["ns"] != bool(m.group("ns")):
+            raise Fail("%s: data-ns and the title disagree" % f["label"])
+        if f["ns"]:
+            if f["rgb"] != (0xee, 0xee, 0xee):
+                raise Fail("a non-significant frame is coloured: %s" % describe(f))
+            continue
         if abs(f["change"]) >= 0.25 * sat and not ((r > b) == (f["change"] > 0)):
             raise Fail("colour does not follow the change: %s" % describe(f))
         if abs(f["change"]) < 0.005 and abs(r - b) > 2:
@@ -156,7 +166,15 @@ def cmd_absent(path, regex):
     print("absent: %s" % regex)
 
 
-COMMANDS = {"consistent": (cmd_consistent, 0), "totals": (cmd_totals, 2),
+def cmd_neutral(path, regex):
+    _, frames, _ = load(path)
+    f = widest(frames, regex)
+    if not f["ns"] or f["rgb"] != (0xee, 0xee, 0xee):
+        raise Fail("not drawn as not significant: %s" % describe(f))
+    print("neutral: " + describe(f))
+
+
+COMMANDS = {"neutral": (cmd_neutral, 1), "consistent": (cmd_consistent, 0), "totals": (cmd_totals, 2),
             "grew": (cmd_grew, 2), "shrank": (cmd_shrank, 2),
             "vanished": (cmd_vanished, 2), "absent": (cmd_absent, 1)}
 

@@ -181,6 +181,14 @@ enum {
 	OPT_JSON,
 	OPT_KEEP_PIDS,
 	OPT_STRIP_PROCESS,
+	OPT_STRIP_PREFIX,
+	OPT_BASE,
+	OPT_NEW,
+	OPT_ALPHA,
+	OPT_BY,
+	OPT_TABLE_FORMAT,
+	OPT_TOP,
+	OPT_FAIL_IF_SLOWER,
 };
 
 /* --- option rows, shared by the commands that take them ------------------------------ */
@@ -855,7 +863,12 @@ static const struct cli_command cmd_dump_def = {
 
 /* --- report ---------------------------------------------------------------------------- */
 
+#define ROW_STRIP_PREFIX(what) OPT_LONG(OPT_STRIP_PREFIX, "strip-prefix", "DIR", what)
+
 static const struct cli_option opts_report_other[] = {
+	ROW_STRIP_PREFIX("remove DIR from the start of file paths, so runs from different "
+			 "checkouts match; repeatable; 'auto': per input, the deepest directory "
+			 "holding all of its own files"),
 	ROW_QUIET,
 	ROW_VERBOSE,
 	OPT_END,
@@ -867,65 +880,83 @@ static const struct cli_group report_groups[] = {
 	{ NULL, NULL, NULL },
 };
 
+struct report_args {
+	struct output_args out;
+	const char **prefixes;		/* --strip-prefix, in order */
+	size_t nprefixes;
+};
+
 static void report_init(void *ctx)
 {
-	struct output_args *a = ctx;
+	struct report_args *a = ctx;
 
-	*a = (struct output_args){ .line_numbers = 1 };
+	*a = (struct report_args){ .out = { .line_numbers = 1 } };
 }
 
 static void report_release(void *ctx)
 {
-	struct output_args *a = ctx;
+	struct report_args *a = ctx;
 
-	free(a->outputs);
+	free(a->out.outputs);
+	free(a->prefixes);
 }
 
 static int report_option(void *ctx, int id, const char *arg)
 {
-	int ret = output_option(ctx, id, arg);
+	struct report_args *a = ctx;
+	int ret = output_option(&a->out, id, arg);
 
 	if (ret)
 		return ret == 1 ? 0 : ret;
-	if (id == 'q')
+	if (id == 'q') {
 		pf_quiet = 1;
-	else if (id == 'v')
+	} else if (id == 'v') {
 		pf_verbose++;
+	} else if (id == OPT_STRIP_PREFIX) {
+		a->prefixes = xrealloc(a->prefixes, (a->nprefixes + 1) * sizeof(*a->prefixes));
+		a->prefixes[a->nprefixes++] = arg;
+	}
 	return 0;
 }
 
 static int report_run(void *ctx, int argc, char **argv)
 {
-	struct output_args *a = ctx;
+	struct report_args *a = ctx;
 	struct report_opts o = {
-		.outputs = a->outputs,
-		.noutputs = a->noutputs,
-		.default_format = a->default_format,
-		.line_numbers = a->line_numbers,
-		.threads = a->threads,
-		.merge = a->merge,
-		.title = a->title,
+		.outputs = a->out.outputs,
+		.noutputs = a->out.noutputs,
+		.default_format = a->out.default_format,
+		.line_numbers = a->out.line_numbers,
+		.threads = a->out.threads,
+		.merge = a->out.merge,
+		.title = a->out.title,
+		.prefixes = a->prefixes,
+		.nprefixes = a->nprefixes,
 	};
 
-	if (argc != 1)
-		return usage_error("%s", "want one raw log: pyflame report [OPTIONS] RAW");
+	if (argc < 1)
+		return usage_error("%s", "want a raw log: pyflame report [OPTIONS] INPUT...");
 	for (size_t i = 0; i < o.noutputs; i++)
 		if (o.outputs[i].format == PF_FORMAT_RAW)
 			return usage_error("'%s': report writes profiles, not raw logs",
 					   o.outputs[i].path);
 	o.raw = argv[0];
+	o.inputs = (const char *const *)argv;
+	o.ninputs = (size_t)argc;
 	return cmd_report(&o);
 }
 
 static const struct cli_command cmd_report_def = {
 	.name = "report",
-	.usage = "report [OPTIONS] RAW",
-	.summary = "turn a raw log into profiles",
+	.usage = "report [OPTIONS] INPUT...",
+	.summary = "turn raw logs into profiles, merging several runs",
 	.intro = "Turn a raw log (written by every pyflame run, kept when the run was cut "
-		 "short or when asked for with -o FILE.raw) into profiles (default: RAW with "
-		 ".svg for .raw).",
+		 "short or when asked for with -o FILE.raw) into profiles (default: the first "
+		 "INPUT with .svg).  Several inputs (raw logs or collapsed stacks, mixed: shards "
+		 "or repeats of one job) are merged into one profile: processes match by "
+		 "command line, and the metadata names every input.",
 	.groups = report_groups,
-	.ctx_size = sizeof(struct output_args),
+	.ctx_size = sizeof(struct report_args),
 	.init = report_init,
 	.option = report_option,
 	.run = report_run,
@@ -934,11 +965,32 @@ static const struct cli_command cmd_report_def = {
 
 /* --- diff ------------------------------------------------------------------------------ */
 
+static const struct cli_option opts_diff_runs[] = {
+	OPT_LONG(OPT_BASE, "base", "FILE", "a run of the base side; repeatable"),
+	OPT_LONG(OPT_NEW, "new", "FILE", "a run of the new side; repeatable"),
+	ROW_STRIP_PREFIX("remove DIR from the start of file paths; repeatable; 'auto'"),
+	OPT_END,
+};
+
+static const struct cli_option opts_diff_table[] = {
+	OPT_LONG(OPT_ALPHA, "alpha", "A", "false-alarm rate of a whole report (default 0.01)"),
+	OPT_LONG(OPT_BY, "by", "time|share", "compare each function's estimated time per run "
+		 "(default) or its share of all samples"),
+	OPT_LONG(OPT_TABLE_FORMAT, "format", "FMT", "the table: text (default), md (a PR "
+		 "comment or step summary) or json (every function)"),
+	OPT_LONG(OPT_TOP, "top", "N", "rows besides the significant ones (default 15; text "
+		 "and md)"),
+	OPT_LONG(OPT_FAIL_IF_SLOWER, "fail-if-slower", "PCT", "exit 1 if a function's own or "
+		 "total time grew by more than PCT percent (10 or 10%) and significantly; each "
+		 "is named on standard error with the functions that grew inside it"),
+	OPT_END,
+};
+
 static const struct cli_option opts_diff[] = {
 	OPT_ROW('o', "output", "FILE", ".svg: the graph; .txt .folded .collapsed: 'path base "
-		"new' per line (difffolded); '-' the text to standard output; repeatable, each "
-		"FILE once (default: NEW with .diff.svg)"),
-	ROW_NO_LINES("match frames by function, not by line"),
+		"new' per line (difffolded); '-' that text to standard output instead of the "
+		"table; repeatable, each FILE once (default: the first NEW with .diff.svg)"),
+	ROW_NO_LINES("match the graph's frames by function, not by line"),
 	OPT_LONG(OPT_KEEP_PIDS, "keep-pids", NULL, "match process frames with their pid (by "
 		 "default '[pid N]' is dropped so two runs of one command match)"),
 	OPT_LONG(OPT_STRIP_PROCESS, "strip-process", NULL, "drop process frames: compare the "
@@ -949,7 +1001,9 @@ static const struct cli_option opts_diff[] = {
 };
 
 static const struct cli_group diff_groups[] = {
-	{ NULL, opts_diff, NULL },
+	{ "Runs", opts_diff_runs, NULL },
+	{ "The table", opts_diff_table, NULL },
+	{ "The graph and the rest", opts_diff, NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -965,6 +1019,16 @@ static void diff_release(void *ctx)
 	struct diff_cmd_opts *o = ctx;
 
 	free(o->outputs);
+	free(o->base);
+	free(o->new);
+	free(o->prefixes);
+}
+
+/* Append s to the list *v of *n strings. */
+static void push_str(const char ***v, size_t *n, const char *s)
+{
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = s;
 }
 
 static int diff_option(void *ctx, int id, const char *arg)
@@ -977,8 +1041,31 @@ static int diff_option(void *ctx, int id, const char *arg)
 			if (!strcmp(o->outputs[i], arg))
 				return usage_error("'%s' is given twice with -o: every output must be "
 						   "a different file", arg);
-		o->outputs = xrealloc(o->outputs, (o->noutputs + 1) * sizeof(*o->outputs));
-		o->outputs[o->noutputs++] = arg;
+		push_str(&o->outputs, &o->noutputs, arg);
+		break;
+	case OPT_BASE:
+		push_str(&o->base, &o->nbase, arg);
+		break;
+	case OPT_NEW:
+		push_str(&o->new, &o->nnew, arg);
+		break;
+	case OPT_STRIP_PREFIX:
+		push_str(&o->prefixes, &o->nprefixes, arg);
+		break;
+	case OPT_ALPHA:
+		o->alpha = arg;
+		break;
+	case OPT_BY:
+		o->by = arg;
+		break;
+	case OPT_TABLE_FORMAT:
+		o->format = arg;
+		break;
+	case OPT_TOP:
+		o->top = arg;
+		break;
+	case OPT_FAIL_IF_SLOWER:
+		o->fail_if_slower = arg;
 		break;
 	case 'n':
 		o->diff.line_numbers = 0;
@@ -1003,26 +1090,30 @@ static int diff_run(void *ctx, int argc, char **argv)
 {
 	struct diff_cmd_opts *o = ctx;
 
-	if (argc != 2)
-		return usage_error("%s", "want two profiles: pyflame diff [OPTIONS] BASE NEW");
-	o->base = argv[0];
-	o->new = argv[1];
+	o->operands = argv;
+	o->noperands = (size_t)argc;
 	return cmd_diff(o);
 }
 
 static const struct cli_command cmd_diff_def = {
 	.name = "diff",
-	.usage = "diff [OPTIONS] BASE NEW",
-	.summary = "compare two profiles as a differential flame graph",
-	.intro = "A differential flame graph: NEW's flame graph (frame widths are NEW's "
-		 "samples), each frame coloured by how its share of all samples changed from "
-		 "BASE to NEW: red grew, blue shrank, grey the same; hover for both counts and "
-		 "the change in percentage points.  BASE and NEW are raw logs (-o FILE.raw) or "
-		 "collapsed stacks (.txt .folded .collapsed).",
+	.usage = "diff [OPTIONS] BASE NEW\n"
+		 "       pyflame diff [OPTIONS] --base BASE [--base BASE...] [--new] NEW...",
+	.summary = "compare profiles: which functions changed, significantly",
+	.intro = "Compare profiles: for each function, its time (or share) per run on each "
+		 "side, the change, and whether the change is significant at --alpha (a "
+		 "quasi-Poisson test: the sampling noise of the counts and, with several runs "
+		 "per side, the spread between runs; Holm's correction over every function of "
+		 "the report).  The table goes to standard output; the differential flame graph "
+		 "(NEW's stacks, each frame coloured by the change of its share: red grew, blue "
+		 "shrank, grey not significant) to a file.  Inputs are raw logs (-o FILE.raw) or "
+		 "collapsed stacks (.txt .folded .collapsed).  Several runs per side (repeats, or "
+		 "runs of a benchmark): name each base run with --base and each new run with "
+		 "--new or as an argument.",
 	.groups = diff_groups,
 	.epilogue =
-"Exit status: 0, 2 for a usage error or input that cannot be read or compared,\n"
-"125 when an output cannot be written.\n",
+"Exit status: 0; 1 when --fail-if-slower found a slower function; 2 for a usage error\n"
+"or input that cannot be read or compared; 125 when an output cannot be written.\n",
 	.ctx_size = sizeof(struct diff_cmd_opts),
 	.init = diff_init,
 	.option = diff_option,

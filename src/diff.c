@@ -85,14 +85,14 @@ static uint32_t diff__path(struct pf_diff *d, const uint32_t *labels, size_t n)
 {
 	struct pf_paths *pp = d->paths;
 	struct diff_index *ix = d->index;
-	uint64_t h = pf_hash64(labels, n * sizeof(*labels), 0xd1ff) ^ n;
+	uint64_t h = (n ? pf_hash64(labels, n * sizeof(*labels), 0xd1ff) : 0) ^ n;
 	size_t i = h & (ix->nslots - 1), old = pp->alloc;
 	uint32_t id;
 
 	for (; ix->slots[i]; i = (i + 1) & (ix->nslots - 1)) {
 		id = ix->slots[i] - 1;
 		if (ix->hash[id] == h && pp->len[id] == n &&
-		    !memcmp(pp->data + pp->off[id], labels, n * sizeof(*labels)))
+		    (!n || !memcmp(pp->data + pp->off[id], labels, n * sizeof(*labels))))
 			return id;
 	}
 	xgrow((void **)&pp->off, &pp->alloc, pp->n + 1, sizeof(*pp->off));
@@ -228,8 +228,7 @@ static int strip_pid(const char *s, size_t *len, const char **text)
 	return 1;
 }
 
-/* "name (file:12)" -> "name (file)", the label pyflame writes without line numbers. */
-static void strip_line(struct strbuf *sb, const char *s, size_t n)
+void pf_diff__function_label(struct strbuf *sb, const char *s, size_t n)
 {
 	size_t colon, open;
 
@@ -323,7 +322,7 @@ static int parse_stack_line(struct pf_diff *d, int side, char *s, size_t n, size
 		if (!frame && o->strip_process)
 			continue;
 		if (!o->line_numbers) {
-			strip_line(tmp, text, len);
+			pf_diff__function_label(tmp, text, len);
 			text = tmp->buf;
 			len = tmp->len;
 		}

@@ -508,28 +508,31 @@ static void emit_frame(struct svg_out *o, const struct svg_graph *g, const struc
 	const char *label = nd->label == UINT32_MAX ? "all" : strtab__get(pp->labels, nd->label);
 	size_t len = nd->label == UINT32_MAX ? 3 : strtab__len(pp->labels, nd->label);
 	double change = 0;
+	int neutral = g->diff && g->diff->neutral && nd->label < g->diff->nneutral &&
+		      g->diff->neutral[nd->label];
 	char colour[8];
 
 	strbuf_addf(&o->sb, "<g data-o=\"%" PRIu64 "\" data-s=\"%" PRIu64 "\" data-d=\"%u\"",
 		    nd->off, nd->count, nd->depth);
 	if (g->base) {
 		change = node_change(g, l, nd);
-		strbuf_addf(&o->sb, " data-base=\"%" PRIu64 "\" data-change=\"%+.4f\"", nd->base,
-			    change);
+		strbuf_addf(&o->sb, " data-base=\"%" PRIu64 "\" data-change=\"%+.4f\"%s", nd->base,
+			    change, neutral ? " data-ns=\"1\"" : "");
 	}
 	strbuf_addstr(&o->sb, "><title>");
 	add_text(&o->sb, label, len);
 	if (g->base)
 		strbuf_addf(&o->sb, "\nnew: %" PRIu64 " sample%s, %.2f%%\nbase: %" PRIu64
-			    " sample%s, %.2f%%\nchange: %+.2f points</title>", nd->count,
+			    " sample%s, %.2f%%\nchange: %+.2f points%s</title>", nd->count,
 			    nd->count == 1 ? "" : "s", pct(nd->count, l->total), nd->base,
-			    nd->base == 1 ? "" : "s", pct(nd->base, g->base_total), change);
+			    nd->base == 1 ? "" : "s", pct(nd->base, g->base_total), change,
+			    neutral ? " (not significant)" : "");
 	else
 		strbuf_addf(&o->sb, "\n%" PRIu64 " sample%s, %.2f%%</title>", nd->count,
 			    nd->count == 1 ? "" : "s", pct(nd->count, l->total));
 	strbuf_addf(&o->sb, "<rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%d\" "
 		    "fill=\"%s\"/><text x=\"%.1f\" y=\"%.0f\">", x, y, drawn_width(w), SVG_FRAME_H - 1,
-		    g->base ? diff_colour(change, l->saturation, colour) :
+		    g->base ? diff_colour(neutral ? 0 : change, l->saturation, colour) :
 		    frame_colour(g->p, pp, nd->label, colour), x + 3, y + SVG_FRAME_H - 4);
 	add_clipped(&o->sb, label, len, drawn_width(w));
 	strbuf_addstr(&o->sb, "</text></g>\n");

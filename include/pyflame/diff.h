@@ -68,6 +68,10 @@ struct diff_parse_error {
 int pf_diff__read_collapsed(struct pf_diff *d, int side, FILE *in, const struct diff_opts *o,
 			    uint64_t *samples, struct diff_parse_error *err);
 
+struct strbuf;
+/* sb = the label without its line: "name (file:12)" -> "name (file)", as pyflame writes it. */
+void pf_diff__function_label(struct strbuf *sb, const char *s, size_t n);
+
 /* The difffolded text: "path base new" per path, sorted bytewise.  0 or -errno. */
 int pf_diff__write_collapsed(const struct pf_diff *d, FILE *out);
 
@@ -89,6 +93,12 @@ struct diff_svg_opts {
 	const char *title;		/* default "pyflame diff: BASE → NEW" */
 	const char *base_name, *new_name;	/* for the title and subtitle */
 	double min_width_px;		/* as output_opts.min_width_px */
+	/*
+	 * Per label id of the diff (may be NULL): 1 draws the frame neutral (grey), as for a
+	 * change that is not significant; its hover text says so.
+	 */
+	const uint8_t *neutral;
+	size_t nneutral;
 };
 
 struct pf_diff_stats {
