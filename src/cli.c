@@ -22,6 +22,7 @@
 #include "pyflame/cmd_diff.h"
 #include "pyflame/cmd_doctor.h"
 #include "pyflame/cmd_report.h"
+#include "pyflame/rawlog.h"
 #include "pyflame/cmd_run.h"
 #include "pyflame/util.h"
 #include "pyflame/version.h"
@@ -189,6 +190,7 @@ enum {
 	OPT_TABLE_FORMAT,
 	OPT_TOP,
 	OPT_FAIL_IF_SLOWER,
+	OPT_REPEAT,
 };
 
 /* --- option rows, shared by the commands that take them ------------------------------ */
@@ -253,6 +255,14 @@ static const struct cli_option opts_on_demand[] = {
 	OPT_LONG(OPT_NO_CRASH_STACKS, "no-crash-stacks", NULL, "do not print the Python stack "
 		 "of a process that is killed by SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT "
 		 "(printed by default)"),
+	OPT_END,
+};
+
+static const struct cli_option opts_repeat[] = {
+	OPT_LONG(OPT_REPEAT, "repeat", "N", "run COMMAND N times, one after another, into one "
+		 "profile (1 to 10000); stop at the first run that fails and exit with its "
+		 "status.  The raw log keeps the runs apart: 'pyflame diff' compares them run "
+		 "by run, and the summary gives the spread of their times"),
 	OPT_END,
 };
 
@@ -665,6 +675,11 @@ static int run_option(void *ctx, int id, const char *arg)
 		if (parse_seconds(arg, 0, &o->dump_timeout_s))
 			return usage_error("invalid timeout '%s' (want seconds > 0)", arg);
 		break;
+	case OPT_REPEAT:
+		if (parse_uint(arg, RAWLOG_MAX_REPEATS, &ul) || ul == 0)
+			return usage_error("invalid repeat count '%s' (want 1 to 10000)", arg);
+		o->repeat = (unsigned)ul;
+		break;
 	case OPT_GRACE:
 		if (parse_seconds(arg, 1, &o->grace_s))
 			return usage_error("invalid grace period '%s' (want seconds >= 0)", arg);
@@ -699,6 +714,9 @@ static int run_run(void *ctx, int argc, char **argv)
 	if (!argc)
 		return usage_error("%s", "no command given: pyflame run [OPTIONS] -- COMMAND "
 				   "[ARGS...]");
+	if (a->o.repeat > 1 && !a->o.follow)
+		return usage_error("%s", "--repeat runs COMMAND as children of pyflame's own: "
+				   "they are followed, so it cannot go with --no-follow");
 	run_take_outputs(a);
 	a->o.argv = argv;
 	return cmd_run(&a->o);
@@ -720,6 +738,7 @@ static const struct cli_group run_groups[] = {
 	{ "Sampling", opts_sampling, NULL },
 	{ "Output", opts_output, NULL },
 	{ "Stacks on demand", opts_on_demand, note_on_demand },
+	{ "Repeats", opts_repeat, NULL },
 	{ "Ending", opts_ending, NULL },
 	{ "Other", opts_other, NULL },
 	{ NULL, NULL, NULL },
@@ -997,6 +1016,7 @@ static const struct cli_option opts_diff[] = {
 		 "Python stacks only"),
 	ROW_TITLE("graph title (default: 'pyflame diff: BASE → NEW')"),
 	ROW_QUIET,
+	ROW_VERBOSE,
 	OPT_END,
 };
 
@@ -1081,6 +1101,9 @@ static int diff_option(void *ctx, int id, const char *arg)
 		break;
 	case 'q':
 		pf_quiet = 1;
+		break;
+	case 'v':
+		pf_verbose++;
 		break;
 	}
 	return 0;

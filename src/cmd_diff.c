@@ -72,6 +72,8 @@ static const char *const kind_name[DIFF_NKINDS] = { "own", "total" };
 
 struct diff_run {
 	const char *path;
+	unsigned repeat;	/* one repeat of a run --repeat log (0: the whole file) */
+	char *label;		/* path, or path#repeat */
 	int side;
 	double period_s;	/* seconds per tick; 0 when unknown (collapsed input) */
 	uint64_t samples;
@@ -153,15 +155,18 @@ static int load_run(struct diff_ctx *c, struct diff_run *r, const struct diff_op
 	const struct diff_opts fo = { .line_numbers = 0, .strip_process = 1 };
 	struct profile *p = profile__new();
 	struct merge_input in;
-	int ret = merge__load(p, r->path, mo, &in);
+	struct merge_opts one = *mo;
+	int ret;
 
+	one.repeat = r->repeat;
+	ret = merge__load(p, r->path, &one, &in);
 	if (ret == -EINVAL || ret == -EOVERFLOW) {
-		pf_error(0, "'%s': %s", r->path, in.err);
+		pf_error(0, "'%s': %s", r->label, in.err);
 	} else if (ret) {
 		pf_error(ret, "cannot read '%s'", r->path);
 	} else if (pf_diff__add_profile(c->graph, r->side, p, o) ||
 		   pf_diff__add_profile(c->fn, r->side, p, &fo)) {
-		pf_error(0, "'%s': the sample counts add up to more than 2^64", r->path);
+		pf_error(0, "'%s': the sample counts add up to more than 2^64", r->label);
 		ret = -EOVERFLOW;
 	}
 	if (ret)
@@ -346,7 +351,7 @@ static void print_json(const struct diff_ctx *c, double alpha, size_t nsig, FILE
 			if (c->runs[i].side != s)
 				continue;
 			strbuf_addf(&sb, "%s{\"file\":", k++ ? "," : "");
-			textenc__add_json_string(&sb, c->runs[i].path, strlen(c->runs[i].path));
+			textenc__add_json_string(&sb, c->runs[i].label, strlen(c->runs[i].label));
 			strbuf_addf(&sb, ",\"samples\":%" PRIu64 "}", c->runs[i].samples);
 		}
 	}
@@ -610,24 +615,68 @@ static void add_run(struct diff_ctx *c, const char *path, int side)
 	c->runs = xrealloc(c->runs, (c->nruns + 1) * sizeof(*c->runs));
 	memset(&c->runs[c->nruns], 0, sizeof(*c->runs));
 	c->runs[c->nruns].path = path;
+	c->runs[c->nruns].label = xstrdup(path);
 	c->runs[c->nruns].side = side;
 	c->nruns++;
+}
+
+/*
+ * A raw log of `pyflame run --repeat N` is N runs of its side: each repeat becomes a run
+ * of its own, so the spread between them counts as it does for separate files.
+ */
+static void expand_repeats(struct diff_ctx *c)
+{
+	struct diff_run *old = c->runs;
+	size_t n = c->nruns;
+
+	c->runs = NULL;
+	c->nruns = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned reps = merge__repeats(old[i].path);
+
+		if (reps <= 1) {
+			c->runs = xrealloc(c->runs, (c->nruns + 1) * sizeof(*c->runs));
+			c->runs[c->nruns++] = old[i];
+			continue;
+		}
+		pf_info("'%s': %u repeats, compared one by one", old[i].path, reps);
+		for (unsigned k = 1; k <= reps; k++) {
+			struct strbuf sb = STRBUF_INIT;
+
+			add_run(c, old[i].path, old[i].side);
+			c->runs[c->nruns - 1].repeat = k;
+			strbuf_addf(&sb, "%s#%u", old[i].path, k);
+			free(c->runs[c->nruns - 1].label);
+			c->runs[c->nruns - 1].label = strbuf_detach(&sb, NULL);
+		}
+		free(old[i].label);
+	}
+	free(old);
 }
 
 /* The runs of one side, for the graph's subtitle: "a.raw" or "a.raw + 2 more". */
 static char *side_name(const struct diff_ctx *c, int side)
 {
 	struct strbuf sb = STRBUF_INIT;
-	size_t n = 0;
+	const char *first = NULL;
+	size_t n = 0, files = 0;
 
 	for (size_t i = 0; i < c->nruns; i++) {
 		if (c->runs[i].side != side)
 			continue;
-		if (!n++)
-			strbuf_addstr(&sb, c->runs[i].path);
+		n++;
+		if (!first) {
+			first = c->runs[i].path;
+			strbuf_addstr(&sb, first);
+			files = 1;
+		} else if (c->runs[i].path != c->runs[i - 1].path) {
+			files++;	/* the repeats of one file are next to each other */
+		}
 	}
-	if (n > 1)
-		strbuf_addf(&sb, " + %zu more", n - 1);
+	if (files == 1 && n > 1)
+		strbuf_addf(&sb, " (%zu repeats)", n);
+	else if (files > 1)
+		strbuf_addf(&sb, " + %zu more (%zu runs)", files - 1, n);
 	return strbuf_detach(&sb, NULL);
 }
 
@@ -721,6 +770,7 @@ int cmd_diff(const struct diff_cmd_opts *co)
 		memcpy(paths, co->outputs, co->noutputs * sizeof(*paths));
 		npaths = co->noutputs;
 	}
+	expand_repeats(&c);
 	if (fail_pct >= 0 && by_given && c.by == DIFF_BY_SHARE) {
 		status = usage_error("%s", "--fail-if-slower compares time, not --by share");
 		goto out;
@@ -818,6 +868,8 @@ out:
 	for (size_t i = 0; i < c.nruns; i++)
 		for (int k = 0; k < DIFF_NKINDS; k++)
 			free(c.runs[i].count[k]);
+	for (size_t i = 0; i < c.nruns; i++)
+		free(c.runs[i].label);
 	free(c.runs);
 	free(c.rows);
 	pf_diff__free(c.graph);

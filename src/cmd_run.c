@@ -137,6 +137,13 @@ struct proc {
 	int stat_fd;
 	uint64_t image;
 	uint64_t next_exec_check_ns, exec_check_ns;
+	unsigned repeat;	/* run --repeat: the repeat it belongs to (0: none) */
+};
+
+/* One repeat of run --repeat: its first process, and when it ran. */
+struct repeat_run {
+	pid_t pid;
+	uint64_t start_ns, end_ns;	/* end 0: still running (or not seen end) */
 };
 
 struct run {
@@ -159,6 +166,9 @@ struct run {
 	int raw_keep;
 	struct keeper *keeper;	/* puts the files in place once the sandbox is on */
 	FILE *step_summary;	/* $GITHUB_STEP_SUMMARY, opened before the sandbox */
+	pid_t driver;		/* run --repeat: the process that runs the repeats (repeat.h) */
+	struct repeat_run *reps;	/* o->repeat of them; nreps started */
+	unsigned nreps;
 };
 
 const char *pf_mode__name(enum pf_mode m)
@@ -763,6 +773,18 @@ static void cb_process_new(void *arg, pid_t pid, pid_t parent, unsigned flags)
 	struct proc *pp = proc_find(r, parent);
 	struct proc *p = proc_add(r, pid);
 
+	if (r->driver && parent == r->driver && r->nreps < r->o->repeat) {
+		struct repeat_run *rep = &r->reps[r->nreps++];
+
+		rep->pid = pid;
+		rep->start_ns = pf_now_ns();
+		p->repeat = r->nreps;
+	} else if (pp) {
+		p->repeat = pp->repeat;		/* a process of the same repeat */
+	}
+	if (p->repeat && r->raw)
+		rawlog__repeat(r->raw, pid, p->repeat);
+
 	/* the findings hold until its exec, so only if that exec will be reported */
 	p->exec_events = tracer__exec_traced(r->tr, pid);
 	if (flags & TRACER_NEW_SHARED_VM) {
@@ -805,7 +827,15 @@ static void cb_process_exec(void *arg, pid_t pid)
 
 static void cb_process_exit(void *arg, pid_t pid)
 {
-	proc_del(arg, pid);
+	struct run *r = arg;
+
+	for (unsigned i = r->nreps; i-- > 0;) {
+		if (r->reps[i].pid == pid && !r->reps[i].end_ns) {
+			r->reps[i].end_ns = pf_now_ns();
+			break;
+		}
+	}
+	proc_del(r, pid);
 }
 
 /*
@@ -1269,6 +1299,43 @@ static int finish_rawlog(struct run *r, size_t nfiles, int keep)
 	return ret;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * run --repeat: how many repeats ran, how long each took (the spread is what a single
+ * run cannot show), and why it stopped early if it did.
+ */
+static void print_repeats(const struct run *r, const struct tracer_result *res)
+{
+	uint64_t *d;
+	size_t n = 0;
+
+	if (!r->driver)
+		return;
+	d = xcalloc(r->nreps + 1, sizeof(*d));
+	for (unsigned i = 0; i < r->nreps; i++)
+		if (r->reps[i].end_ns > r->reps[i].start_ns)
+			d[n++] = r->reps[i].end_ns - r->reps[i].start_ns;
+	qsort(d, n, sizeof(*d), cmp_u64);
+	fprintf(stderr, "  repeats: %u of %u ran", r->nreps, r->o->repeat);
+	if (n)
+		fprintf(stderr, "; each %.3g s median [%.3g-%.3g]",
+			(double)(d[(n - 1) / 2] + d[n / 2]) / 2e9,
+			(double)d[0] / 1e9, (double)d[n - 1] / 1e9);
+	if (r->nreps < r->o->repeat && res->exited && res->exit_code)
+		fprintf(stderr, "; repeat %u failed (exit status %d), so the rest did not run",
+			r->nreps, res->exit_code);
+	else if (r->nreps < r->o->repeat && res->signaled)
+		fprintf(stderr, "; stopped by %s", strsignal(res->term_sig));
+	fprintf(stderr, "; 'pyflame diff' compares them run by run (keep them with -o FILE.raw)\n");
+	free(d);
+}
+
 static void fill_meta(struct run *r)
 {
 	struct pf_meta *m = &r->prof->meta;
@@ -1399,6 +1466,7 @@ static int session(struct run_opts *o)
 		.grace_ns = (uint64_t)llround(o->grace_s * 1e9),
 		.spin_ns = (uint64_t)o->busy_poll_us * 1000u,
 		.spin_adaptive = !o->busy_poll_fixed,
+		.repeat = o->attach_pid ? 0 : o->repeat,
 	};
 	struct output_opts oo = {
 		.line_numbers = o->line_numbers,
@@ -1475,6 +1543,10 @@ static int session(struct run_opts *o)
 			goto out_tracer;
 		}
 		proc_add(&r, pid);
+		if (o->repeat > 1) {
+			r.driver = pid;
+			r.reps = xcalloc(o->repeat, sizeof(*r.reps));
+		}
 	}
 	if (!o->noutputs) {
 		char *name = default_output(name_argv, pid, files[0].format);
@@ -1566,6 +1638,7 @@ static int session(struct run_opts *o)
 
 			summary__print(r.prof, &x, stderr);
 			print_drops(&r);
+			print_repeats(&r, &res);
 			if (ret && r.raw_path)
 				pf_hint("the samples are in '%s': pyflame report %s -o FILE", r.raw_path,
 					r.raw_path);
@@ -1595,6 +1668,7 @@ out_tracer:
 	r.raw_path = NULL;
 	outputs__close(&r.rawf);
 	free(attach_argv[0]);
+	free(r.reps);
 	tracer__free(r.tr);
 	for (size_t i = 0; i < r.nprocs; i++) {
 		proc_new_image(r.procs[i]);

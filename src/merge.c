@@ -269,7 +269,8 @@ static void on_sample(void *arg, uint64_t t_ns, uint32_t thread, uint32_t stack,
 }
 
 /* Read the file at path into tmp (a new profile). */
-static int read_input(struct profile *tmp, const char *path, struct merge_input *in)
+static int read_input(struct profile *tmp, const char *path, unsigned repeat,
+		      struct merge_input *in)
 {
 	char magic[sizeof(RAWLOG_MAGIC) - 1];
 	int ret = 0;
@@ -284,8 +285,11 @@ static int read_input(struct profile *tmp, const char *path, struct merge_input 
 
 		rewind(f);
 		in->raw = 1;
-		if (rawlog__read(f, tmp, on_sample, &ts, &info))
+		if (rawlog__read_repeat(f, tmp, on_sample, &ts, &info, repeat))
 			ret = refuse(in, -EINVAL, "not a readable pyflame raw log");
+		else if (repeat > info.repeats)
+			ret = refuse(in, -EINVAL, "has fewer repeats than asked for");
+		in->repeats = info.repeats;
 		in->cut_short = !info.complete;
 		if (ts.ticks > 1 && ts.last > ts.first)
 			in->tick_ns = (double)(ts.last - ts.first) / (double)(ts.ticks - 1);
@@ -311,6 +315,19 @@ static int read_input(struct profile *tmp, const char *path, struct merge_input 
 	return ret;
 }
 
+unsigned merge__repeats(const char *path)
+{
+	struct profile *tmp = profile__new();
+	struct merge_input in;
+	unsigned n;
+
+	memset(&in, 0, sizeof(in));
+	n = read_input(tmp, path, 0, &in) ? 0 : in.repeats;
+	merge_input__release(&in);
+	profile__free(tmp);
+	return n;
+}
+
 int merge__load(struct profile *dst, const char *path, const struct merge_opts *o,
 		struct merge_input *in)
 {
@@ -321,7 +338,7 @@ int merge__load(struct profile *dst, const char *path, const struct merge_opts *
 	int ret;
 
 	memset(in, 0, sizeof(*in));
-	ret = read_input(tmp, path, in);
+	ret = read_input(tmp, path, o->repeat, in);
 	if (ret)
 		goto out;
 	if (!tmp->nrows) {

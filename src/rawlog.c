@@ -122,6 +122,14 @@ static void put_meta(struct rawlog *l, const char *key, const char *val)
 	put_bytes(l, val, strlen(val));
 }
 
+void rawlog__repeat(struct rawlog *l, pid_t pid, unsigned repeat)
+{
+	char num[48];
+
+	snprintf(num, sizeof(num), "%u %d", repeat, (int)pid);
+	put_meta(l, RAWLOG_META_REPEAT, num);
+}
+
 void rawlog__meta(struct rawlog *l, const struct pf_meta *m)
 {
 	char num[32];
@@ -462,7 +470,42 @@ struct replay {
 	uint32_t *fbuf;
 	size_t fbuf_alloc;
 	uint64_t t_ns;
+	unsigned only;			/* 0: every sample; k: those of repeat k only */
+	struct pid_repeat { pid_t pid; unsigned k; } *pr;	/* from "repeat" records */
+	size_t npr, pr_alloc;
+	unsigned *thread_rep;		/* per raw-log thread: its repeat (0: none) */
+	size_t thread_rep_alloc;
 };
+
+/* The repeat a process of this pid belongs to now: the latest "repeat" record for it. */
+static unsigned repeat_of(const struct replay *x, pid_t pid)
+{
+	for (size_t i = x->npr; i-- > 0;)
+		if (x->pr[i].pid == pid)
+			return x->pr[i].k;
+	return 0;
+}
+
+/* A "repeat" record's value, "K PID"; bad ones are ignored. */
+static void note_repeat(struct replay *x, const char *v)
+{
+	unsigned long k;
+	long pid;
+	char *end;
+
+	errno = 0;
+	k = strtoul(v, &end, 10);
+	if (errno || end == v || *end != ' ' || k == 0 || k > RAWLOG_MAX_REPEATS)
+		return;
+	pid = strtol(end + 1, &end, 10);
+	if (errno || *end || pid <= 0 || pid > INT32_MAX)
+		return;
+	xgrow((void **)&x->pr, &x->pr_alloc, x->npr + 1, sizeof(*x->pr));
+	x->pr[x->npr].pid = (pid_t)pid;
+	x->pr[x->npr++].k = (unsigned)k;
+	if (k > x->info->repeats)
+		x->info->repeats = (unsigned)k;
+}
 
 static void counts_of(const struct replay *x, struct counts *k)
 {
@@ -520,11 +563,16 @@ static void apply_rec(struct replay *x, const struct rec *r)
 	}
 	case REC_THREAD:
 		copy_str(&x->sb, p->strings, x->strs.v[r->d]);	/* as for processes */
+		xgrow((void **)&x->thread_rep, &x->thread_rep_alloc, x->threads.n + 1,
+		      sizeof(*x->thread_rep));
+		x->thread_rep[x->threads.n] = repeat_of(x, p->procs[x->procs.v[r->b]].pid);
 		idmap_push(&x->threads, profile__thread(p, x->procs.v[r->b], (pid_t)r->c,
 							x->sb.buf));
 		break;
 	case REC_SAMPLE:
 		x->t_ns += r->d * 1000;
+		if (x->only && x->thread_rep[r->a] != x->only)
+			break;		/* another repeat's */
 		profile__add(p, x->threads.v[r->a], x->stacks.v[r->b], (uint32_t)r->c, 1);
 		if (x->each)
 			x->each(x->arg, x->t_ns, x->threads.v[r->a], x->stacks.v[r->b],
@@ -536,7 +584,10 @@ static void apply_rec(struct replay *x, const struct rec *r)
 		strbuf_add(&x->sb, r->s1, r->n1);
 		strbuf_reset(&x->sb2);
 		strbuf_add(&x->sb2, r->s2, r->n2);
-		apply_meta(p, x->sb.buf, x->sb2.buf);
+		if (!strcmp(x->sb.buf, RAWLOG_META_REPEAT))
+			note_repeat(x, x->sb2.buf);
+		else
+			apply_meta(p, x->sb.buf, x->sb2.buf);
 		break;
 	default:
 		break;
@@ -557,8 +608,14 @@ static int slurp(FILE *in, struct strbuf *sb)
 int rawlog__read(FILE *in, struct profile *p, rawlog_sample_fn each, void *arg,
 		 struct rawlog_info *info)
 {
+	return rawlog__read_repeat(in, p, each, arg, info, 0);
+}
+
+int rawlog__read_repeat(FILE *in, struct profile *p, rawlog_sample_fn each, void *arg,
+			struct rawlog_info *info, unsigned repeat)
+{
 	struct replay x = { .p = p, .each = each, .arg = arg, .info = info,
-			    .sb = STRBUF_INIT, .sb2 = STRBUF_INIT };
+			    .sb = STRBUF_INIT, .sb2 = STRBUF_INIT, .only = repeat };
 	struct strbuf all = STRBUF_INIT;
 	struct cursor c;
 	int ret, cut;
@@ -608,6 +665,8 @@ out:
 	free(x.procs.v);
 	free(x.threads.v);
 	free(x.fbuf);
+	free(x.pr);
+	free(x.thread_rep);
 	strbuf_release(&x.sb);
 	strbuf_release(&x.sb2);
 	strbuf_release(&all);

@@ -29,6 +29,7 @@
 
 #include "pyflame/privs.h"
 #include "pyflame/procfs.h"
+#include "pyflame/repeat.h"
 #include "pyflame/util.h"
 
 /* The child's exit code when pyflame gave up before exec (never seen by users). */
@@ -401,6 +402,8 @@ pid_t tracer__spawn(struct tracer *t, char *const argv[])
 			_exit(PF_EXIT_SPAWN_ABORTED);
 		sigprocmask(SIG_SETMASK, &t->oldmask, NULL);
 		privs__child_drop();
+		if (t->opts.repeat > 1)
+			repeat__drive(argv, t->opts.repeat, err[1]);
 		execvp(argv[0], argv);
 		e = errno;
 		if (write(err[1], &e, sizeof(e)) < 0) {

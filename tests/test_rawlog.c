@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "pyflame/profile.h"
@@ -170,6 +171,52 @@ static void rawlog_read__cut_last_record__truncated_not_damaged(void **state)
 	strbuf_release(&sb);
 }
 
+/*
+ * run --repeat: repeats 1 and 2 (two processes each, pid 300 reused by repeat 2) written
+ * by the real writer; each reads back apart, and all together without a repeat asked.
+ */
+static void rawlog_read_repeat__repeats_read_apart__pid_reuse_follows_the_latest(void **state)
+{
+	struct profile *w = profile__new();
+	struct pf_frame f = { 0 };
+	FILE *tmp = tmpfile();
+	uint32_t fr, st, th[4];
+	struct rawlog *l;
+	const pid_t pids[4] = { 100, 300, 200, 300 };	/* repeat 1: 100, 300; 2: 200, 300 */
+
+	(void)state;
+	assert_non_null(tmp);
+	l = rawlog__new(dup(fileno(tmp)), 0);
+	assert_non_null(l);
+	f.name = strtab__intern(w->strings, "hot", 3);
+	f.file = strtab__intern(w->strings, "x.py", 4);
+	f.line = 3;
+	fr = profile__frame(w, &f);
+	st = profile__stack(w, &fr, 1);
+	for (unsigned i = 0; i < 4; i++) {
+		rawlog__repeat(l, pids[i], i / 2 + 1);
+		th[i] = profile__thread(w, profile__process(w, pids[i], i < 2 ? "a" : "b", "3.11"),
+					pids[i], "main");
+		for (unsigned k = 0; k <= i; k++)	/* 1, 2, 3, 4 samples */
+			rawlog__sample(l, w, 1000000ull * (i * 10 + k), th[i], st, 0);
+	}
+	assert_int_equal(rawlog__close(l, &w->meta), 0);
+	for (unsigned rep = 0; rep <= 3; rep++) {
+		struct profile *p = profile__new();
+		struct rawlog_info info;
+		static const uint64_t want[] = { 10, 3, 7, 0 };
+
+		rewind(tmp);
+		assert_int_equal(rawlog__read_repeat(tmp, p, NULL, NULL, &info, rep), 0);
+		assert_int_equal(info.repeats, 2);
+		assert_int_equal(p->total, want[rep]);
+		assert_int_equal(info.samples, want[rep]);
+		profile__free(p);
+	}
+	fclose(tmp);
+	profile__free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +224,7 @@ int main(void)
 		cmocka_unit_test(rawlog_read__bad_magic_or_record__einval_or_damaged),
 		cmocka_unit_test(rawlog_read__damage_in_the_middle__later_samples_kept_and_counted),
 		cmocka_unit_test(rawlog_read__cut_last_record__truncated_not_damaged),
+		cmocka_unit_test(rawlog_read_repeat__repeats_read_apart__pid_reuse_follows_the_latest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,6 +44,7 @@ struct run_opts {
 	int crash_stacks;		/* print the Python stack of a process that crashes */
 	double dump_timeout_s;		/* print every stack once after this long (0: never) */
 	int step_summary;		/* append a Markdown summary to $GITHUB_STEP_SUMMARY */
+	unsigned repeat;		/* run: the command this many times (0, 1: once) */
 };
 
 /* Run the command under the profiler; returns pyflame's exit status. */

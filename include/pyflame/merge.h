@@ -22,6 +22,7 @@
 struct merge_opts {
 	const char *const *prefixes;	/* removed from the start of file paths; "auto" */
 	size_t nprefixes;
+	unsigned repeat;		/* a raw log of run --repeat: only repeat k (0: all) */
 };
 
 /* What one input held, for messages and the merged metadata. */
@@ -38,9 +39,13 @@ struct merge_input {
 	 * leaves out the start before Python ran, when a loaded machine misses most ticks.
 	 */
 	double tick_ns;
+	unsigned repeats;	/* run --repeat: the repeats a raw log marks (0: none) */
 };
 
 void merge_input__release(struct merge_input *in);
+
+/* How many repeats (run --repeat) the raw log at path marks; 0 if none or not a raw log. */
+unsigned merge__repeats(const char *path);
 
 /*
  * Add every sample of the file at path to dst.  0, or -EINVAL (in->err says why: not a

@@ -17,16 +17,22 @@
  *   6 sample  thread, stack, flags, dt          (dt: microseconds since the previous sample)
  *   7 meta    key (string bytes), value (string bytes)
  *   8 end
+ * `pyflame run --repeat N` marks each process of repeat K with a meta record "repeat" =
+ * "K PID", written when the process starts (before any of its samples), so the repeats
+ * can be read apart (rawlog__read_repeat) and compared run by run (`pyflame diff`).
  */
 #ifndef PYFLAME_RAWLOG_H
 #define PYFLAME_RAWLOG_H
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "pyflame/profile.h"
 
 #define RAWLOG_MAGIC "PYFLRAW\x01"
+#define RAWLOG_META_REPEAT "repeat"
+#define RAWLOG_MAX_REPEATS 10000u	/* run --repeat's bound, and the reader's */
 
 struct rawlog;
 
@@ -37,6 +43,8 @@ struct rawlog;
 struct rawlog *rawlog__new(int fd, uint64_t start_ns);
 /* Write the run's facts (command, mode, rate, start, duration, ...). */
 void rawlog__meta(struct rawlog *l, const struct pf_meta *m);
+/* Process pid (just started) belongs to repeat k (1-based) of run --repeat. */
+void rawlog__repeat(struct rawlog *l, pid_t pid, unsigned k);
 /* Append one sample; first writes whatever p interned since the last call. */
 void rawlog__sample(struct rawlog *l, const struct profile *p, uint64_t t_ns, uint32_t thread,
 		    uint32_t stack, uint32_t flags);
@@ -55,6 +63,7 @@ struct rawlog_info {
 	int truncated;		/* a partial last record was left out */
 	uint64_t damaged;	/* stretches that did not parse, read past */
 	uint64_t skipped_bytes;	/* their bytes */
+	unsigned repeats;	/* run --repeat: how many repeats the log marks (0: none) */
 };
 
 /*
@@ -65,5 +74,8 @@ struct rawlog_info {
  */
 int rawlog__read(FILE *in, struct profile *p, rawlog_sample_fn each, void *arg,
 		 struct rawlog_info *info);
+/* The same, keeping only the samples of repeat k (1-based; 0: all, as rawlog__read). */
+int rawlog__read_repeat(FILE *in, struct profile *p, rawlog_sample_fn each, void *arg,
+			struct rawlog_info *info, unsigned k);
 
 #endif

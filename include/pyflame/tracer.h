@@ -41,6 +41,7 @@ struct tracer_opts {
 				 * what a tick can spend; a one-off dump can wait longer) */
 	uint64_t grace_ns;	/* after forwarding SIGTERM/INT/HUP/QUIT sent to pyflame, wait this
 				 * long for the command to end, then give up on it (0 = forever) */
+	unsigned repeat;	/* spawn: run the command this many times (repeat.h); 0, 1: once */
 };
 
 /* How the command ended. */
