@@ -266,7 +266,12 @@ struct elf *elf__open(const char *path)
 	void *map;
 	int fd, err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * The path comes from a target's maps: what it names can change between a check and
+	 * this open.  O_NONBLOCK: a FIFO put there must not block the sampler (and with it
+	 * the traced command); it is refused as not a regular file below.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st) < 0) {

@@ -250,7 +250,8 @@ uint64_t pf_now_ns(void)
 
 int pf_read_file(const char *path, struct strbuf *sb, size_t max)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* never blocks on a FIFO (a read of one gives EAGAIN): only files are read here */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	int ret = 0;
 
 	if (fd < 0)

@@ -259,6 +259,12 @@ static void elf_open__not_elf__enoexec(void **state)
 	assert_null(elf__open("/nonexistent/file"));
 	assert_int_equal(errno, ENOENT);
 	unlink(path);
+	/* a FIFO where a mapped file was (a target can swap one in): refused, never waited on */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	errno = 0;
+	assert_null(elf__open(path));
+	assert_int_equal(errno, ENOEXEC);
+	unlink(path);
 	rmdir(dir);
 	elf__free(NULL);
 }
