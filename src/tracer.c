@@ -6,7 +6,7 @@
  * PTRACE_EVENT_STOP and parked with PTRACE_LISTEN, so Ctrl-Z, `fg` and SIGSTOP/SIGCONT
  * behave as without pyflame.  Every other stop is resumed at once, re-injecting the
  * signal that caused it.  Events come from a signalfd (SIGCHLD and the signals sent to
- * pyflame) and sampling deadlines from a timerfd with absolute expiry, in one poll loop.
+ * pyflame) and sampling deadlines from the tick clock (tickclock.h), in one poll loop.
  */
 #include "pyflame/tracer.h"
 
@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/random.h>
-#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -30,6 +29,7 @@
 #include "pyflame/privs.h"
 #include "pyflame/procfs.h"
 #include "pyflame/repeat.h"
+#include "pyflame/tickclock.h"
 #include "pyflame/util.h"
 
 /* The child's exit code when pyflame gave up before exec (never seen by users). */
@@ -85,7 +85,7 @@ struct tracer {
 
 	pid_t child;
 	int attached;			/* attach mode: child is not ours, signals end the session */
-	int sigfd, timerfd;
+	int sigfd;
 	int errfd;			/* child's exec errno arrives here */
 	int ttyfd;			/* a terminal fd of ours, for job-control mirroring */
 	sigset_t oldmask, handled;
@@ -94,10 +94,8 @@ struct tracer {
 	struct task *tasks;
 	size_t nslots, nlive, nused;
 
-	int ticking;
+	struct tickclock ticks;		/* when to sample (tickclock.h) */
 	uint64_t start_ns;
-	uint64_t slot;			/* the period the next tick falls in (see arm_tick) */
-	uint64_t rng;
 	uint64_t sig_seen_ns[NSIG];	/* when the command last had each signal delivered */
 	uint64_t forward_at_ns[NSIG];	/* a signal to pass on to the command at this time */
 	uint64_t forward_since_ns[NSIG];	/* ... unless it had it delivered since then */
@@ -221,7 +219,8 @@ struct tracer *tracer__new(const struct tracer_opts *o, const struct tracer_ops 
 	t->opts = *o;
 	t->ops = ops;
 	t->arg = arg;
-	t->sigfd = t->timerfd = t->errfd = t->ttyfd = -1;
+	t->sigfd = t->errfd = t->ttyfd = -1;
+	t->ticks.fd = -1;
 	t->nslots = 64;
 	t->tasks = xcalloc(t->nslots, sizeof(*t->tasks));
 	return t;
@@ -233,8 +232,7 @@ void tracer__free(struct tracer *t)
 		return;
 	if (t->sigfd >= 0)
 		close(t->sigfd);
-	if (t->timerfd >= 0)
-		close(t->timerfd);
+	tickclock__close(&t->ticks);
 	if (t->errfd >= 0)
 		close(t->errfd);
 	if (t->mask_saved)
@@ -288,54 +286,17 @@ static int take_signals(struct tracer *t)
 	return t->sigfd < 0 ? -errno : 0;
 }
 
-/* xorshift64*: the jitter needs to be cheap and unrelated to the program's rhythm, no more. */
-static uint64_t next_random(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 2685821657736338717ull;
-}
-
-/*
- * Tick k falls at a random point of its period, [start + k P, start + (k + 1) P): the
- * rate is exact on average, and sampling cannot lock onto work that repeats at the
- * sampling period (a 100 Hz timer loop sampled at 100 Hz would otherwise be seen always,
- * or never, at the same point of its cycle).
- */
-static int arm_tick(struct tracer *t)
-{
-	uint64_t p = t->opts.period_ns;
-	uint64_t at = t->start_ns + t->slot * p + next_random(&t->rng) % p;
-	struct itimerspec its = {
-		.it_value = { (time_t)(at / 1000000000ull), (long)(at % 1000000000ull) },
-	};
-
-	return timerfd_settime(t->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0 ? -errno : 0;
-}
-
 static int start_ticks(struct tracer *t)
 {
-	int ret;
+	uint64_t seed;
 
 	t->start_ns = pf_now_ns();
 	if (!t->opts.period_ns)
 		return 0;
-	if (getrandom(&t->rng, sizeof(t->rng), GRND_NONBLOCK) != (ssize_t)sizeof(t->rng))
-		t->rng = t->start_ns ^ ((uint64_t)getpid() << 32);
-	t->rng |= 1;		/* xorshift's one forbidden state is 0 */
-	t->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (t->timerfd < 0)
-		return -errno;
-	t->slot = 1;
-	ret = arm_tick(t);
-	if (ret)
-		return ret;
-	t->ticking = 1;
-	return 0;
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+		seed = t->start_ns ^ ((uint64_t)getpid() << 32);
+	tickclock__init(&t->ticks, t->opts.period_ns, t->start_ns, seed);
+	return tickclock__start(&t->ticks);
 }
 
 /*
@@ -544,12 +505,7 @@ void tracer__explain_eperm(pid_t pid)
 
 void tracer__stop_ticks(struct tracer *t)
 {
-	struct itimerspec its = { 0 };
-
-	if (!t->ticking)
-		return;
-	timerfd_settime(t->timerfd, 0, &its, NULL);
-	t->ticking = 0;
+	tickclock__stop(&t->ticks);
 }
 
 /* --- stops ----------------------------------------------------------------------------- */
@@ -948,16 +904,12 @@ static void read_signals(struct tracer *t)
 	} while (n == (ssize_t)sizeof(si));
 }
 
-/*
- * A tick serves its own period however late it comes.  Only when a whole period went by
- * without one (pyflame waited for a CPU, or a tick took that long) are the periods in
- * between skipped, and counted as missed.
- */
+/* A tick: sample (ops->tick), counting the periods missed (tickclock.h), and re-arm. */
 static void read_timer(struct tracer *t)
 {
-	uint64_t n = 0, now, current, missed = 0;
+	uint64_t now, missed;
 
-	if (read(t->timerfd, &n, sizeof(n)) != (ssize_t)sizeof(n) || !n)
+	if (!tickclock__fired(&t->ticks))
 		return;
 	now = pf_now_ns();
 	if (t->opts.duration_ns && now - t->start_ns >= t->opts.duration_ns) {
@@ -966,16 +918,11 @@ static void read_timer(struct tracer *t)
 			t->done = 1;	/* attach --duration: the session is over */
 		return;
 	}
-	current = (now - t->start_ns) / t->opts.period_ns;
-	t->slot++;
-	if (current > t->slot) {
-		missed = current - t->slot;
-		t->slot = current;
-	}
+	missed = tickclock__advance(&t->ticks, now);
 	if (t->ops->tick)
 		t->ops->tick(t->arg, now, missed);
-	if (t->ticking && arm_tick(t))
-		tracer__stop_ticks(t);
+	if (t->ticks.on)
+		tickclock__arm(&t->ticks);	/* on failure the clock stops: no more ticks */
 }
 
 /*
@@ -1010,7 +957,7 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 	while (!t->done) {
 		struct pollfd pfd[2] = {
 			{ .fd = t->sigfd, .events = POLLIN },
-			{ .fd = t->ticking ? t->timerfd : -1, .events = POLLIN },
+			{ .fd = t->ticks.on ? t->ticks.fd : -1, .events = POLLIN },
 		};
 		int timeout = -1, fwd;
 		uint64_t now;
@@ -1046,7 +993,7 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 			read_signals(t);
 			drain_waits(t);		/* a tick alone needs no wait4 */
 		}
-		if (!t->done && t->ticking && (pfd[1].revents & POLLIN))
+		if (!t->done && t->ticks.on && (pfd[1].revents & POLLIN))
 			read_timer(t);
 		flush_later(t);
 		flush_notifications(t);
