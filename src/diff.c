@@ -17,15 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pyflame/idtab.h"
 #include "pyflame/strtab.h"
 #include "pyflame/util.h"
 
 /* --- the model ----------------------------------------------------------------------- */
 
 struct diff_index {
-	uint32_t *slots;	/* path id + 1, 0 = empty */
-	size_t nslots;
-	uint64_t *hash;		/* per path */
+	struct idtab paths;	/* by hash of the label ids */
 };
 
 struct pf_diff *pf_diff__new(void)
@@ -35,8 +34,6 @@ struct pf_diff *pf_diff__new(void)
 
 	d->paths = xcalloc(1, sizeof(*d->paths));
 	d->paths->labels = strtab__new();
-	ix->nslots = 256;
-	ix->slots = xcalloc(ix->nslots, sizeof(*ix->slots));
 	d->index = ix;
 	return d;
 }
@@ -49,8 +46,7 @@ void pf_diff__free(struct pf_diff *d)
 		return;
 	ix = d->index;
 	if (ix) {
-		free(ix->slots);
-		free(ix->hash);
+		idtab__release(&ix->paths);
 		free(ix);
 	}
 	pf_paths__free(d->paths);
@@ -63,35 +59,19 @@ uint32_t pf_diff__label(struct pf_diff *d, const char *text, size_t len, enum pf
 	return pf_paths__label(d->paths, text, len, kind, UINT32_MAX);
 }
 
-static void index__rehash(struct pf_diff *d, size_t nslots)
-{
-	struct diff_index *ix = d->index;
-	uint32_t *slots = xcalloc(nslots, sizeof(*slots));
-
-	for (size_t id = 0; id < d->paths->n; id++) {
-		size_t i = ix->hash[id] & (nslots - 1);
-
-		while (slots[i])
-			i = (i + 1) & (nslots - 1);
-		slots[i] = (uint32_t)id + 1;
-	}
-	free(ix->slots);
-	ix->slots = slots;
-	ix->nslots = nslots;
-}
-
 /* The id of the path labels[0..n), created with no samples if new. */
 static uint32_t diff__path(struct pf_diff *d, const uint32_t *labels, size_t n)
 {
 	struct pf_paths *pp = d->paths;
 	struct diff_index *ix = d->index;
 	uint64_t h = (n ? pf_hash64(labels, n * sizeof(*labels), 0xd1ff) : 0) ^ n;
-	size_t i = h & (ix->nslots - 1), old = pp->alloc;
+	size_t i, old = pp->alloc;
 	uint32_t id;
 
-	for (; ix->slots[i]; i = (i + 1) & (ix->nslots - 1)) {
-		id = ix->slots[i] - 1;
-		if (ix->hash[id] == h && pp->len[id] == n &&
+	for (i = idtab__first(&ix->paths, h); idtab__used(&ix->paths, i);
+	     i = idtab__next(&ix->paths, i)) {
+		id = idtab__id(&ix->paths, i);
+		if (idtab__hash(&ix->paths, i) == h && pp->len[id] == n &&
 		    (!n || !memcmp(pp->data + pp->off[id], labels, n * sizeof(*labels))))
 			return id;
 	}
@@ -100,7 +80,6 @@ static uint32_t diff__path(struct pf_diff *d, const uint32_t *labels, size_t n)
 		pp->len = xrealloc(pp->len, pp->alloc * sizeof(*pp->len));
 		pp->count = xrealloc(pp->count, pp->alloc * sizeof(*pp->count));
 		d->base = xrealloc(d->base, pp->alloc * sizeof(*d->base));
-		ix->hash = xrealloc(ix->hash, pp->alloc * sizeof(*ix->hash));
 	}
 	xgrow((void **)&pp->data, &pp->data_alloc, pp->data_len + n + 1, sizeof(*pp->data));
 	if (n)
@@ -110,11 +89,8 @@ static uint32_t diff__path(struct pf_diff *d, const uint32_t *labels, size_t n)
 	pp->len[id] = (uint32_t)n;
 	pp->count[id] = 0;
 	d->base[id] = 0;
-	ix->hash[id] = h;
 	pp->data_len += n;
-	ix->slots[i] = id + 1;
-	if (pp->n * 2 > ix->nslots)
-		index__rehash(d, ix->nslots * 2);
+	idtab__set(&ix->paths, i, h, id);
 	return id;
 }
 

@@ -5,72 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pyflame/idtab.h"
 #include "pyflame/textenc.h"
 #include "pyflame/util.h"
-
-/*
- * An open-addressing table of ids.  Each slot keeps the key's hash next to id + 1
- * (0 = empty), so growing never needs the keys again.  The caller compares keys.
- */
-struct idslot {
-	uint64_t hash;
-	uint32_t id1;
-};
-
-struct idtab {
-	struct idslot *slots;
-	size_t nslots;		/* power of two, or 0 before first use */
-	size_t n;
-};
-
-static void idtab__release(struct idtab *t)
-{
-	free(t->slots);
-	t->slots = NULL;
-	t->nslots = t->n = 0;
-}
-
-static void idtab__resize(struct idtab *t, size_t nslots)
-{
-	struct idslot *slots = xcalloc(nslots, sizeof(*slots));
-
-	for (size_t i = 0; i < t->nslots; i++) {
-		size_t j;
-
-		if (!t->slots[i].id1)
-			continue;
-		j = t->slots[i].hash & (nslots - 1);
-		while (slots[j].id1)
-			j = (j + 1) & (nslots - 1);
-		slots[j] = t->slots[i];
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->nslots = nslots;
-}
-
-/* The first slot to probe for hash; step with idtab__next until an empty slot. */
-static size_t idtab__first(struct idtab *t, uint64_t hash)
-{
-	if (!t->nslots)
-		idtab__resize(t, 64);
-	return hash & (t->nslots - 1);
-}
-
-static size_t idtab__next(const struct idtab *t, size_t i)
-{
-	return (i + 1) & (t->nslots - 1);
-}
-
-/* Fill the empty slot i found by probing. */
-static void idtab__set(struct idtab *t, size_t i, uint64_t hash, uint32_t id)
-{
-	t->slots[i].hash = hash;
-	t->slots[i].id1 = id + 1;
-	t->n++;
-	if (t->n * 4 > t->nslots * 3)
-		idtab__resize(t, t->nslots * 2);
-}
 
 struct profile_index {
 	struct idtab procs, threads, frames, stacks, rows;
@@ -137,10 +74,10 @@ uint32_t profile__process(struct profile *p, pid_t pid, const char *cmdline, con
 	 * One entry per pid and image: a process that execs another program is another
 	 * process to its user, and what it sampled before stays under the command it ran.
 	 */
-	for (i = idtab__first(t, h); t->slots[i].id1; i = idtab__next(t, i)) {
-		id = t->slots[i].id1 - 1;
+	for (i = idtab__first(t, h); idtab__used(t, i); i = idtab__next(t, i)) {
+		id = idtab__id(t, i);
 		pr = &p->procs[id];
-		if (t->slots[i].hash != h || pr->pid != pid)
+		if (idtab__hash(t, i) != h || pr->pid != pid)
 			continue;
 		if ((cmd_id == UINT32_MAX || pr->cmdline == cmd_id) &&
 		    (ver_id == UINT32_MAX || pr->version == ver_id) &&
@@ -169,10 +106,10 @@ uint32_t profile__thread(struct profile *p, uint32_t proc, pid_t tid, const char
 	size_t i;
 	uint32_t id;
 
-	for (i = idtab__first(t, h); t->slots[i].id1; i = idtab__next(t, i)) {
-		id = t->slots[i].id1 - 1;
+	for (i = idtab__first(t, h); idtab__used(t, i); i = idtab__next(t, i)) {
+		id = idtab__id(t, i);
 		th = &p->threads[id];
-		if (t->slots[i].hash == h && th->proc == proc && th->tid == tid) {
+		if (idtab__hash(t, i) == h && th->proc == proc && th->tid == tid) {
 			if (name)
 				th->name = strtab__intern_str(p->strings, name);
 			return id;
@@ -197,12 +134,12 @@ uint32_t profile__frame(struct profile *p, const struct pf_frame *f)
 	size_t i;
 	uint32_t id;
 
-	for (i = idtab__first(t, h); t->slots[i].id1; i = idtab__next(t, i)) {
-		const struct pf_frame *g = &p->frames[t->slots[i].id1 - 1];
+	for (i = idtab__first(t, h); idtab__used(t, i); i = idtab__next(t, i)) {
+		const struct pf_frame *g = &p->frames[idtab__id(t, i)];
 
-		if (t->slots[i].hash == h && g->name == f->name && g->file == f->file &&
+		if (idtab__hash(t, i) == h && g->name == f->name && g->file == f->file &&
 		    g->line == f->line)
-			return t->slots[i].id1 - 1;
+			return idtab__id(t, i);
 	}
 	xgrow((void **)&p->frames, &p->frames_alloc, p->nframes + 1, sizeof(*p->frames));
 	id = (uint32_t)p->nframes++;
@@ -218,9 +155,9 @@ uint32_t profile__stack(struct profile *p, const uint32_t *frames, size_t n)
 	size_t i, old;
 	uint32_t id;
 
-	for (i = idtab__first(t, h); t->slots[i].id1; i = idtab__next(t, i)) {
-		id = t->slots[i].id1 - 1;
-		if (t->slots[i].hash == h && p->stack_len[id] == n &&
+	for (i = idtab__first(t, h); idtab__used(t, i); i = idtab__next(t, i)) {
+		id = idtab__id(t, i);
+		if (idtab__hash(t, i) == h && p->stack_len[id] == n &&
 		    (!n || !memcmp(p->stack_data + p->stack_off[id], frames, n * sizeof(*frames))))
 			return id;
 	}
@@ -260,9 +197,9 @@ void profile__add(struct profile *p, uint32_t thread, uint32_t stack, uint32_t f
 
 	if (thread >= p->nthreads || stack >= p->nstacks || !count)
 		return;
-	for (i = idtab__first(t, h); t->slots[i].id1; i = idtab__next(t, i)) {
-		r = &p->rows[t->slots[i].id1 - 1];
-		if (t->slots[i].hash == h && r->thread == thread && r->stack == stack &&
+	for (i = idtab__first(t, h); idtab__used(t, i); i = idtab__next(t, i)) {
+		r = &p->rows[idtab__id(t, i)];
+		if (idtab__hash(t, i) == h && r->thread == thread && r->stack == stack &&
 		    r->flags == flags)
 			goto found;
 	}
@@ -531,10 +468,10 @@ struct pf_paths *profile__paths(const struct profile *p, const struct output_opt
 
 		/* Merge with an equal path (rows differing only in GIL flag, threads merged...). */
 		h = pf_hash64(path, n * sizeof(*path), 6) ^ n;
-		for (i = idtab__first(&seen, h); seen.slots[i].id1; i = idtab__next(&seen, i)) {
-			uint32_t id = seen.slots[i].id1 - 1;
+		for (i = idtab__first(&seen, h); idtab__used(&seen, i); i = idtab__next(&seen, i)) {
+			uint32_t id = idtab__id(&seen, i);
 
-			if (seen.slots[i].hash == h && pp->len[id] == n &&
+			if (idtab__hash(&seen, i) == h && pp->len[id] == n &&
 			    !memcmp(pp->data + pp->off[id], path, n * sizeof(*path))) {
 				pp->count[id] = sat_add(pp->count[id], row->count);
 				goto next;

@@ -1,9 +1,10 @@
-/* strtab.c - string interning with an open-addressing hash table. */
+/* strtab.c - string interning, indexed by the one hash table (idtab.h). */
 #include "pyflame/strtab.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "pyflame/idtab.h"
 #include "pyflame/util.h"
 
 struct strtab {
@@ -12,17 +13,12 @@ struct strtab {
 	uint64_t *off;		/* per id: offset into data */
 	uint32_t *len;		/* per id: length */
 	size_t n, alloc;
-	uint32_t *slots;	/* id + 1, 0 = empty */
-	size_t nslots;		/* power of two */
+	struct idtab index;	/* by hash of the bytes */
 };
 
 struct strtab *strtab__new(void)
 {
-	struct strtab *st = xcalloc(1, sizeof(*st));
-
-	st->nslots = 256;
-	st->slots = xcalloc(st->nslots, sizeof(*st->slots));
-	return st;
+	return xcalloc(1, sizeof(struct strtab));
 }
 
 void strtab__free(struct strtab *st)
@@ -32,7 +28,7 @@ void strtab__free(struct strtab *st)
 	free(st->data);
 	free(st->off);
 	free(st->len);
-	free(st->slots);
+	idtab__release(&st->index);
 	free(st);
 }
 
@@ -41,31 +37,17 @@ static uint64_t hash_of(const char *s, size_t len)
 	return pf_hash64(s, len, 0x5eed);
 }
 
-static void rehash(struct strtab *st)
-{
-	size_t nslots = st->nslots * 2;
-	uint32_t *slots = xcalloc(nslots, sizeof(*slots));
-
-	for (size_t id = 0; id < st->n; id++) {
-		size_t i = hash_of(st->data + st->off[id], st->len[id]) & (nslots - 1);
-
-		while (slots[i])
-			i = (i + 1) & (nslots - 1);
-		slots[i] = (uint32_t)id + 1;
-	}
-	free(st->slots);
-	st->slots = slots;
-	st->nslots = nslots;
-}
-
 uint32_t strtab__intern(struct strtab *st, const char *s, size_t len)
 {
-	size_t i = hash_of(s, len) & (st->nslots - 1);
+	uint64_t h = hash_of(s, len);
+	size_t i;
 	uint32_t id;
 
-	for (; st->slots[i]; i = (i + 1) & (st->nslots - 1)) {
-		id = st->slots[i] - 1;
-		if (st->len[id] == len && !memcmp(st->data + st->off[id], s, len))
+	for (i = idtab__first(&st->index, h); idtab__used(&st->index, i);
+	     i = idtab__next(&st->index, i)) {
+		id = idtab__id(&st->index, i);
+		if (idtab__hash(&st->index, i) == h && st->len[id] == len &&
+		    !memcmp(st->data + st->off[id], s, len))
 			return id;
 	}
 	xgrow((void **)&st->data, &st->data_alloc, st->data_len + len + 1, 1);
@@ -79,9 +61,7 @@ uint32_t strtab__intern(struct strtab *st, const char *s, size_t len)
 	st->off[id] = st->data_len;
 	st->len[id] = (uint32_t)len;
 	st->data_len += len + 1;
-	st->slots[i] = id + 1;
-	if (st->n * 4 > st->nslots * 3)
-		rehash(st);
+	idtab__set(&st->index, i, h, id);
 	return id;
 }
 

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "pyflame/diff.h"
+#include "pyflame/idtab.h"
 #include "pyflame/textenc.h"
 #include "pyflame/util.h"
 
@@ -48,47 +49,27 @@ struct node {
 struct tree {
 	struct node *nodes;
 	size_t n, alloc;
-	uint64_t *slot_key;		/* (parent << 32 | label) + 1, 0 = empty */
-	uint32_t *slot_id;
-	size_t nslots;
+	struct idtab children;		/* nodes by hash of (parent, label) */
 };
 
 #define NO_NODE UINT32_MAX
 
-static void tree__rehash(struct tree *t, size_t nslots)
-{
-	uint64_t *keys = xcalloc(nslots, sizeof(*keys));
-	uint32_t *ids = xcalloc(nslots, sizeof(*ids));
-
-	for (size_t i = 0; i < t->nslots; i++) {
-		size_t j;
-
-		if (!t->slot_key[i])
-			continue;
-		j = pf_hash64(&t->slot_key[i], sizeof(uint64_t), 7) & (nslots - 1);
-		while (keys[j])
-			j = (j + 1) & (nslots - 1);
-		keys[j] = t->slot_key[i];
-		ids[j] = t->slot_id[i];
-	}
-	free(t->slot_key);
-	free(t->slot_id);
-	t->slot_key = keys;
-	t->slot_id = ids;
-	t->nslots = nslots;
-}
-
 /* The child of parent labelled label; created if create, else NO_NODE when absent. */
 static uint32_t tree__child(struct tree *t, uint32_t parent, uint32_t label, int create)
 {
-	uint64_t key = (((uint64_t)parent << 32) | label) + 1;
-	size_t i = pf_hash64(&key, sizeof(key), 7) & (t->nslots - 1);
+	uint64_t key = ((uint64_t)parent << 32) | label;
+	uint64_t h = pf_hash64(&key, sizeof(key), 7);
+	size_t i;
 	struct node *nd;
 	uint32_t id;
 
-	for (; t->slot_key[i]; i = (i + 1) & (t->nslots - 1))
-		if (t->slot_key[i] == key)
-			return t->slot_id[i];
+	for (i = idtab__first(&t->children, h); idtab__used(&t->children, i);
+	     i = idtab__next(&t->children, i)) {
+		id = idtab__id(&t->children, i);
+		if (idtab__hash(&t->children, i) == h && t->nodes[id].parent == parent &&
+		    t->nodes[id].label == label)
+			return id;
+	}
 	if (!create)
 		return NO_NODE;
 	xgrow((void **)&t->nodes, &t->alloc, t->n + 1, sizeof(*t->nodes));
@@ -100,10 +81,7 @@ static uint32_t tree__child(struct tree *t, uint32_t parent, uint32_t label, int
 	nd->depth = t->nodes[parent].depth + 1;
 	nd->next_sibling = t->nodes[parent].first_child;
 	t->nodes[parent].first_child = id + 1;
-	t->slot_key[i] = key;
-	t->slot_id[i] = id;
-	if (t->n * 2 > t->nslots)
-		tree__rehash(t, t->nslots * 2);
+	idtab__set(&t->children, i, h, id);
 	return id;
 }
 
@@ -116,9 +94,6 @@ static void tree__build(struct tree *t, const struct pf_paths *pp, const uint64_
 			uint64_t *vanished)
 {
 	memset(t, 0, sizeof(*t));
-	t->nslots = 1024;
-	t->slot_key = xcalloc(t->nslots, sizeof(*t->slot_key));
-	t->slot_id = xcalloc(t->nslots, sizeof(*t->slot_id));
 	xgrow((void **)&t->nodes, &t->alloc, 1, sizeof(*t->nodes));
 	memset(&t->nodes[0], 0, sizeof(t->nodes[0]));
 	t->nodes[0].label = UINT32_MAX;
@@ -166,8 +141,7 @@ static void tree__build(struct tree *t, const struct pf_paths *pp, const uint64_
 static void tree__release(struct tree *t)
 {
 	free(t->nodes);
-	free(t->slot_key);
-	free(t->slot_id);
+	idtab__release(&t->children);
 }
 
 /* --- output helpers --------------------------------------------------------------- */
