@@ -1076,6 +1076,10 @@ static void print_drops(const struct run *r)
 	for (int i = 0; i < UNWIND_DROP__COUNT; i++)
 		total += r->ustats.drops[i];
 	print_skips(r);
+	if (r->ustats.retries)
+		pf_info("%llu thread samples torn by the thread running on were read again, %llu "
+			"of them cleanly", (unsigned long long)r->ustats.retries,
+			(unsigned long long)r->ustats.recovered);
 	if (!total)
 		return;
 	strbuf_addf(&sb, "dropped %llu thread samples:", (unsigned long long)total);

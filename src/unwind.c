@@ -153,6 +153,7 @@ struct snap {
 	uint8_t *buf;
 	size_t buf_alloc;
 	size_t last;			/* segment of the last hit */
+	int bypass;			/* read live, not from this sample's copy (a retry) */
 };
 
 /* --- caches ---------------------------------------------------------------------- */
@@ -471,6 +472,8 @@ static const uint8_t *snap_lookup(struct snap *s, uint64_t addr, size_t len, int
 	size_t lo = 0, hi = s->nseg;
 	struct snap_seg *g;
 
+	if (s->bypass)
+		return NULL;
 	/* Frames of one stack chunk come one after another from one segment. */
 	if (s->last < s->nseg) {
 		g = &s->seg[s->last];
@@ -1332,6 +1335,30 @@ static uint64_t top_frame(struct unwinder *u, int *err)
 	return f;
 }
 
+/* One thread's stack from its thread state in u->tsbuf: 0, -ESRCH, or a drop (u->cause). */
+static int walk_thread(struct unwinder *u, struct unwind_thread *t, uint64_t holder,
+		       int *truncated)
+{
+	const struct py_offsets *o = &u->off;
+	uint64_t f, chunk = 0;
+	int err;
+
+	t->flags = 0;
+	t->depth = 0;
+	if (o->tstate.native_thread_id != N)
+		t->tid = (pid_t)ld_u64(u->tsbuf + o->tstate.native_thread_id);
+	else if (o->tstate.thread_id != N)
+		t->tid = tid_of_pthread(u, ld_u64(u->tsbuf + o->tstate.thread_id));
+	if (holder && holder == t->tstate_addr)
+		t->flags |= PF_SAMPLE_GIL;
+	if (o->tstate.datastack_chunk != N)
+		chunk = ld_u64(u->tsbuf + o->tstate.datastack_chunk);
+	f = top_frame(u, &err);
+	if (!err)
+		err = walk_frames(u, f, chunk, &t->depth, truncated);
+	return err;
+}
+
 /* Sample the threads of one interpreter.  -ESRCH aborts the whole sample. */
 static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_head,
 			 int64_t interp_id, uint64_t holder, unwind_emit_fn emit, void *arg,
@@ -1344,8 +1371,7 @@ static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_h
 	addrset__clear(&u->seen_threads);
 	while (ts) {
 		struct unwind_thread t;
-		uint64_t f, chunk = 0;
-		int truncated, err, seen = addrset__add(&u->seen_threads, ts);
+		int truncated = 0, err, seen = addrset__add(&u->seen_threads, ts);
 
 		if (seen != 0) {
 			st->drops[UNWIND_DROP_THREADS]++;
@@ -1361,17 +1387,22 @@ static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_h
 		memset(&t, 0, sizeof(t));
 		t.tstate_addr = ts;
 		t.interp_id = interp_id;
-		if (o->tstate.native_thread_id != N)
-			t.tid = (pid_t)ld_u64(u->tsbuf + o->tstate.native_thread_id);
-		else if (o->tstate.thread_id != N)
-			t.tid = tid_of_pthread(u, ld_u64(u->tsbuf + o->tstate.thread_id));
-		if (holder && holder == ts)
-			t.flags |= PF_SAMPLE_GIL;
-		if (o->tstate.datastack_chunk != N)
-			chunk = ld_u64(u->tsbuf + o->tstate.datastack_chunk);
-		f = top_frame(u, &err);
-		if (!err)
-			err = walk_frames(u, f, chunk, &t.depth, &truncated);
+		err = walk_thread(u, &t, holder, &truncated);
+		if (err && err != -ESRCH) {
+			/*
+			 * A frame chain torn by the thread running on while it was read (a
+			 * frame pushed or popped between the reads of this sample's copy):
+			 * once more, read live, a few microseconds later.
+			 */
+			st->retries++;
+			u->snap.bypass = 1;
+			err = rd(u, ts, u->tsbuf, u->tslen);
+			if (!err)
+				err = walk_thread(u, &t, holder, &truncated);
+			u->snap.bypass = 0;
+			if (!err)
+				st->recovered++;
+		}
 		if (err == -ESRCH)
 			return err;
 		if (err) {

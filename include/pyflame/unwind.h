@@ -25,6 +25,8 @@ const char *unwind_drop__name(enum unwind_drop d);
 struct unwind_stats {
 	uint64_t threads;			/* thread samples emitted */
 	uint64_t drops[UNWIND_DROP__COUNT];
+	uint64_t retries;			/* stacks read again, live, after a torn read */
+	uint64_t recovered;			/* ... and read cleanly the second time */
 };
 
 /* One thread's stack, innermost frame first; storage owned by the unwinder. */
