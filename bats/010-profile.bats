@@ -405,3 +405,37 @@ summary() {
 @test "profile: a summary on stderr names the top function and the files written; -q silences it" {
 	for_each_python 3.11 summary
 }
+
+@test "profile: --mode cpu counts the CPU a thread got, not the ticks it was runnable" {
+	local d t=$TARGETS/cpushare.py cpu hog hz secs spin
+	require_python3
+	command -v taskset >/dev/null || skip "no taskset"
+	d=$(fresh_dir)
+	cpu=$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')	# one CPU we may run on
+	# a hog on the target's CPU: the target is runnable (state R) all the time, but runs
+	# only about half of it
+	taskset -c "$cpu" sh -c 'while :; do :; done' 3>&- &
+	hog=$!
+	run_pyflame_split run -x -r 200 -o "$d/p.txt" -- taskset -c "$cpu" "$PY3" "$t" "$d/out.json" 2
+	kill "$hog"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	# pyflame's own count of sampled ticks: achieved rate x duration, from its summary
+	read -r hz secs < <(sed -n 's/.*requested, \([0-9.]*\) Hz achieved, \([0-9.]*\) s.*/\1 \2/p' \
+		<<<"$stderr" | head -1)
+	spin=$(grep -F "spin ($t:" "$d/p.txt" | awk '{s += $NF} END {print s + 0}')
+	"$PY3" - "$d/out.json" "$hz" "$secs" "$spin" <<'PY'
+import json, sys
+got = json.load(open(sys.argv[1]))
+hz, secs, spin = float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+ticks = hz * secs
+expected = got["cpu"] * hz		# samples its CPU time is worth
+print("cpu %.2f s of %.2f s wall; ticks %.0f, spin samples %d, expected %.0f" %
+      (got["cpu"], got["wall"], ticks, spin, expected))
+assert got["cpu"] < 0.75 * got["wall"], "the hog did not share the CPU"
+# runnable at every tick, but not running: far fewer samples than ticks ...
+assert spin < 0.8 * ticks, "counted ticks it was runnable, not the CPU it got"
+# ... and about what its CPU time is worth (missed ticks make it a little less)
+assert 0.5 * expected - 5 <= spin <= 1.3 * expected + 5, "not its CPU time"
+PY
+}

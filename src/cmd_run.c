@@ -93,6 +93,10 @@ enum proc_state {
 struct thread_slot {
 	pid_t tid;		/* 0 = empty */
 	int stat_fd;		/* /proc/PID/task/TID/stat, kept open */
+	int sched_fd;		/* --mode cpu: /proc/PID/task/TID/schedstat, kept open */
+	uint64_t runtime_ns;	/* --mode cpu: its CPU time at the previous tick ... */
+	uint64_t runtime_at_ns;	/* ... read at this time ... */
+	int runtime_known;	/* ... once read */
 	uint32_t prof_thread;	/* valid when has_prof_thread: made at its first sample */
 	int has_prof_thread;
 	uint64_t last_tick;
@@ -167,6 +171,7 @@ struct run {
 	struct keeper *keeper;	/* puts the files in place once the sandbox is on */
 	FILE *step_summary;	/* $GITHUB_STEP_SUMMARY, opened before the sandbox */
 	pid_t driver;		/* run --repeat: the process that runs the repeats (repeat.h) */
+	uint64_t rng;		/* --mode cpu's draws (thread_idle) */
 	struct repeat_run *reps;	/* o->repeat of them; nreps started */
 	unsigned nreps;
 };
@@ -198,9 +203,12 @@ static void proc_reset(struct proc *p)
 	if (p->mem_open)
 		remote__close(&p->mem);
 	p->mem_open = 0;
-	for (size_t i = 0; i < p->nthreads_alloc; i++)
+	for (size_t i = 0; i < p->nthreads_alloc; i++) {
 		if (p->threads[i].tid && p->threads[i].stat_fd >= 0)
 			close(p->threads[i].stat_fd);
+		if (p->threads[i].tid && p->threads[i].sched_fd >= 0)
+			close(p->threads[i].sched_fd);
+	}
 	free(p->threads);
 	p->threads = NULL;
 	p->nthreads_alloc = 0;
@@ -600,7 +608,7 @@ static int probe_memory(struct run *r, struct proc *p, uint64_t now)
 
 /* --- threads --------------------------------------------------------------------------- */
 
-static struct thread_slot *thread_slot(struct proc *p, pid_t tid)
+static struct thread_slot *thread_slot(const struct run *r, struct proc *p, pid_t tid)
 {
 	size_t i, free_i = SIZE_MAX;
 
@@ -622,7 +630,7 @@ static struct thread_slot *thread_slot(struct proc *p, pid_t tid)
 		char path[96];
 		struct strbuf sb = STRBUF_INIT;
 
-		s->stat_fd = -1;
+		s->stat_fd = s->sched_fd = -1;
 		if (tid > 0) {
 			snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", p->pid, tid);
 			s->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -632,6 +640,11 @@ static struct thread_slot *thread_slot(struct proc *p, pid_t tid)
 				 * has its parent's thread id until Python fixes it up.
 				 */
 				return NULL;
+			}
+			if (r->o->mode == PF_MODE_CPU) {
+				snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", p->pid,
+					 tid);
+				s->sched_fd = open(path, O_RDONLY | O_CLOEXEC);
 			}
 			snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", p->pid, tid);
 			if (!pf_read_file(path, &sb, sizeof(s->name) - 1) && sb.len) {
@@ -650,12 +663,37 @@ static struct thread_slot *thread_slot(struct proc *p, pid_t tid)
  * Is the thread off CPU?  A thread we hold stopped (--blocking, the peek reader) is
  * judged by the state it was in just before we stopped it; any other by its state now.
  * Unknown counts as running.
+ *
+ * --mode cpu asks more: how much did the thread run since the last tick?  Its state says
+ * R also while it waits on a run queue behind other work (a busy CI machine), and a
+ * thread that ran a little in each period looks running at every tick: both would count
+ * time it did not get.  Its CPU time (schedstat, ns) since the previous tick, over the
+ * time between them, is the share of that period it ran; the sample is kept with that
+ * probability, so the expected samples are its CPU time over the period, however the
+ * scheduler sliced it.  The first tick of a thread, and where schedstat is missing, fall
+ * back to the state.
  */
 static int thread_idle(struct run *r, struct thread_slot *s)
 {
 	int held = tracer__held_state(r->tr, s->tid);
 	enum procfs_state st;
+	uint64_t ns;
 
+	if (s->sched_fd >= 0 && !procfs__runtime_fd(s->sched_fd, &ns)) {
+		int known = s->runtime_known;
+		uint64_t ran = ns > s->runtime_ns ? ns - s->runtime_ns : 0;
+		uint64_t span = r->now_ns > s->runtime_at_ns ? r->now_ns - s->runtime_at_ns : 0;
+
+		s->runtime_ns = ns;
+		s->runtime_at_ns = r->now_ns;
+		s->runtime_known = 1;
+		if (known && span) {
+			if (ran >= span)
+				return 0;
+			/* idle unless a uniform draw in [0, span) falls below ran */
+			return pf_random(&r->rng) % span >= ran;
+		}
+	}
 	if (held)
 		return held != PROCFS_STATE_RUNNING;
 	if (s->stat_fd < 0)
@@ -672,6 +710,8 @@ static void thread_prune(struct run *r, struct proc *p)
 		if (s->tid && r->tick_no - s->last_tick > THREAD_STALE_TICKS) {
 			if (s->stat_fd >= 0)
 				close(s->stat_fd);
+			if (s->sched_fd >= 0)
+				close(s->sched_fd);
 			memset(s, 0, sizeof(*s));
 		}
 	}
@@ -699,7 +739,7 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 {
 	struct emit_ctx *e = arg;
 	struct run *r = e->r;
-	struct thread_slot *s = thread_slot(e->p, t->tid);
+	struct thread_slot *s = thread_slot(r, e->p, t->tid);
 	unsigned flags = t->flags;
 	uint32_t stack;
 
@@ -719,8 +759,9 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 	 * Reading stat is a system call per thread per tick: skip it when its answer cannot
 	 * matter (the GIL holder is never idle; gil mode keeps only the holder).
 	 */
-	if (!(flags & PF_SAMPLE_GIL) && r->o->mode != PF_MODE_GIL && thread_idle(r, s))
-		flags |= PF_SAMPLE_IDLE;
+	if (r->o->mode == PF_MODE_CPU ? thread_idle(r, s) :
+	    !(flags & PF_SAMPLE_GIL) && r->o->mode != PF_MODE_GIL && thread_idle(r, s))
+		flags |= PF_SAMPLE_IDLE;	/* cpu mode: the GIL holder may be waiting for a CPU */
 	if (r->o->mode == PF_MODE_CPU && (flags & PF_SAMPLE_IDLE))
 		return;
 	if (r->o->mode == PF_MODE_GIL && !(flags & PF_SAMPLE_GIL))
@@ -1531,6 +1572,7 @@ static int session(struct run_opts *o)
 	r.stackbuf = xcalloc(o->max_depth + 1, sizeof(*r.stackbuf));
 	r.tr = tracer__new(&to, &run_tracer_ops, &r);
 	r.start_ns = pf_now_ns();
+	r.rng = (r.start_ns ^ ((uint64_t)getpid() << 32)) | 1;
 	if (o->attach_pid) {
 		pid = o->attach_pid;
 		if (attach_checked(r.tr, pid, o))

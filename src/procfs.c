@@ -51,6 +51,29 @@ enum procfs_state procfs__state_fd(int fd)
 	return n > 0 ? procfs__parse_state(buf, (size_t)n) : PROCFS_STATE_UNKNOWN;
 }
 
+int procfs__parse_runtime(const char *buf, size_t len, uint64_t *ns)
+{
+	uint64_t v = 0;
+	size_t i = 0;
+
+	for (; i < len && i < 20 && buf[i] >= '0' && buf[i] <= '9'; i++)
+		v = v * 10 + (uint64_t)(buf[i] - '0');	/* 20 digits: never past 2^64 - 1 */
+	if (!i || i == 20 || (i < len && buf[i] != ' ' && buf[i] != '\n'))
+		return -EINVAL;
+	*ns = v;
+	return 0;
+}
+
+int procfs__runtime_fd(int fd, uint64_t *ns)
+{
+	char buf[96];
+	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+
+	if (n < 0)
+		return -errno;
+	return procfs__parse_runtime(buf, (size_t)n, ns);
+}
+
 enum procfs_state procfs__task_state(pid_t pid, pid_t tid)
 {
 	char path[64];

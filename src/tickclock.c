@@ -6,17 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* xorshift64*: the jitter needs to be cheap and unrelated to the program's rhythm, no more. */
-static uint64_t next_random(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 2685821657736338717ull;
-}
+#include "pyflame/util.h"
 
 void tickclock__init(struct tickclock *c, uint64_t period_ns, uint64_t start_ns, uint64_t seed)
 {
@@ -32,7 +22,7 @@ uint64_t tickclock__next(struct tickclock *c)
 {
 	uint64_t p = c->period_ns;
 
-	return c->start_ns + c->slot * p + next_random(&c->rng) % p;
+	return c->start_ns + c->slot * p + pf_random(&c->rng) % p;
 }
 
 uint64_t tickclock__advance(struct tickclock *c, uint64_t now_ns)

@@ -277,3 +277,14 @@ int pf_read_file(const char *path, struct strbuf *sb, size_t max)
 	close(fd);
 	return ret;
 }
+
+uint64_t pf_random(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 2685821657736338717ull;
+}

@@ -173,9 +173,29 @@ static void live__vfork_parent_is_not_stoppable(void **state)
 	assert_int_equal(waitpid(parent, NULL, 0), parent);
 }
 
+static void procfs_parse_runtime__schedstat_lines__first_field_or_einval(void **state)
+{
+	uint64_t ns = 7;
+
+	(void)state;
+	assert_int_equal(procfs__parse_runtime("5242575 14603313 4\n", 19, &ns), 0);
+	assert_int_equal(ns, 5242575);
+	assert_int_equal(procfs__parse_runtime("0 0 0\n", 6, &ns), 0);
+	assert_int_equal(ns, 0);
+	assert_int_equal(procfs__parse_runtime("9999999999999999999", 19, &ns), 0);
+	assert_true(ns == 9999999999999999999ull);
+	ns = 7;
+	assert_int_equal(procfs__parse_runtime("99999999999999999999 1", 22, &ns), -EINVAL);
+	assert_int_equal(procfs__parse_runtime("", 0, &ns), -EINVAL);
+	assert_int_equal(procfs__parse_runtime("-1 2 3", 6, &ns), -EINVAL);
+	assert_int_equal(procfs__parse_runtime("12x 2", 5, &ns), -EINVAL);
+	assert_int_equal(ns, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(procfs_parse_runtime__schedstat_lines__first_field_or_einval),
 		cmocka_unit_test(parse_state__plain_and_hostile_names),
 		cmocka_unit_test(parse_state__truncated_or_garbage__unknown),
 		cmocka_unit_test(state_stoppable__d_z_x_unknown_are_not),

@@ -37,6 +37,14 @@ enum procfs_state procfs__task_state(pid_t pid, pid_t tid);
 /* The same read through an open /proc/.../stat file descriptor. */
 enum procfs_state procfs__state_fd(int fd);
 
+/*
+ * The CPU time a task has run, in ns: the first field of /proc/PID/task/TID/schedstat
+ * (buf, len bytes).  0 and *ns set, or -EINVAL.
+ */
+int procfs__parse_runtime(const char *buf, size_t len, uint64_t *ns);
+/* The same read through an open schedstat file descriptor: 0 or -errno / -EINVAL. */
+int procfs__runtime_fd(int fd, uint64_t *ns);
+
 /* Can a task in this state take a ptrace-stop soon?  No for D, Z, X and unknown. */
 int procfs__state_stoppable(enum procfs_state s);
 

@@ -57,6 +57,11 @@ void strbuf_release(struct strbuf *sb);
 char *strbuf_detach(struct strbuf *sb, size_t *len);
 
 uint64_t pf_hash64(const void *data, size_t len, uint64_t seed);
+/*
+ * xorshift64*: cheap pseudo-random numbers, for jitter and draws that need to be unrelated
+ * to the program's rhythm, no more.  *state must not be 0.
+ */
+uint64_t pf_random(uint64_t *state);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t pf_now_ns(void);
