@@ -41,6 +41,8 @@ require_root_and_setpriv() {
 	# the binary must be reachable by nobody too
 	cp "$PYFLAME" "$D/pyflame" && chmod 755 "$D/pyflame"
 	cp "$TARGETS/hot.py" "$D/hot.py" && chmod 644 "$D/hot.py"
+	# and the targets it runs: the checkout may be a 0700 directory (mktemp -d)
+	cp "$TARGETS/service.py" "$D/service.py" && chmod 644 "$D/service.py"
 }
 
 @test "doctor says what this machine allows and finds a working reader" {
@@ -202,7 +204,7 @@ require_setcap_copy() {
 
 # start_service_as [setpriv ARGS...]: the service, as root or as another user; SVC is its pid.
 start_service_as() {
-	"$@" "$NPY" "$TARGETS/service.py" "$D/svc.pid" "$D" 3>&- &
+	"$@" "$NPY" "$D/service.py" "$D/svc.pid" "$D" 3>&- &
 	SVC=$!
 	wait_for_file "$D/svc.pid"
 	sleep 0.3
