@@ -13,9 +13,27 @@ PKGS    := libseccomp libcap zlib
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS) \
+LDFLAGS ?=
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CPPFLAGS) $(CFLAGS) \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS_PF   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lseccomp -lcap -lz) -lm
+# STATIC=1 links the pyflame binary with libseccomp, libcap and zlib from their static
+# archives (Debian's -dev packages ship them), glibc staying shared: the wheel's binary,
+# which must run where none of the three is installed.
+ifeq ($(STATIC),1)
+LDLIBS_BIN  = -Wl,-Bstatic $(shell pkg-config --libs --static $(PKGS) 2>/dev/null || \
+              echo -lseccomp -lcap -lz) -Wl,-Bdynamic -lm
+else
+LDLIBS_BIN  = $(LDLIBS_PF)
+endif
+
+VERSION := $(shell sed -n 's/^\#define PYFLAME_VERSION "\(.*\)"/\1/p' include/pyflame/version.h)
+# The commit pyflame is built from, for --version: "unknown" unless this directory is the
+# top of a git work tree (a release tarball unpacked inside another repository must not
+# take that one's commit); "-dirty" when tracked files differ from it.
+GIT_COMMIT := $(or $(shell p=$$(git rev-parse --show-prefix 2>/dev/null) && [ -z "$$p" ] && \
+              c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && \
+              { git diff --quiet HEAD -- 2>/dev/null && echo $$c || echo $$c-dirty; }),unknown)
 LDLIBS_TEST = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ifeq ($(V),1)
@@ -49,7 +67,17 @@ $(BUILD)/libpyflame.a: $(LIB_OBJS)
 
 $(BUILD)/pyflame: $(BUILD)/obj/main.o $(BUILD)/libpyflame.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PF)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BIN)
+
+# cli.c alone knows the commit; $(BUILD)/commit is rewritten only when it changes, so
+# cli.o is rebuilt then and only then (git's GIT-VERSION-FILE).
+$(BUILD)/commit: FORCE | $(BUILD)/obj
+	$(Q)echo '$(GIT_COMMIT)' | cmp -s - $@ || echo '$(GIT_COMMIT)' >$@
+$(BUILD)/obj/cli.o: $(BUILD)/commit
+$(BUILD)/obj/cli.o: ALL_CFLAGS += -DPYFLAME_COMMIT='"$(GIT_COMMIT)"'
+
+.PHONY: FORCE
+FORCE:
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libpyflame.a | $(BUILD)/tests
 	$(call msg,CC,$@)
