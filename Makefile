@@ -5,6 +5,7 @@
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
 CC      ?= cc
@@ -170,15 +171,46 @@ demo:
 	$(Q)scripts/demo.sh $(BUILD)/pyflame
 
 install: $(BUILD)/pyflame
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 $(BUILD)/pyflame $(DESTDIR)$(BINDIR)/pyflame
 	install -m 0644 docs/pyflame.1 $(DESTDIR)$(MANDIR)/man1/pyflame.1
+	install -m 0644 completion/pyflame.bash $(DESTDIR)$(COMPLETIONDIR)/pyflame
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/pyflame $(DESTDIR)$(MANDIR)/man1/pyflame.1
+	rm -f $(DESTDIR)$(BINDIR)/pyflame $(DESTDIR)$(MANDIR)/man1/pyflame.1 \
+		$(DESTDIR)$(COMPLETIONDIR)/pyflame
+
+# --- packages: a wheel for pip, a .deb for apt (README: Installing) ------------------------
+# Both are built with Debian's hardening flags in trees of their own.  The wheel's binary
+# links libseccomp, libcap and zlib statically (it must run where they are not installed;
+# glibc stays shared, its floor sets the manylinux tag); the .deb's links them dynamically
+# and depends on their packages.  check-packages installs each and profiles through it.
+DIST ?= dist
+HARDEN = DEB_BUILD_MAINT_OPTIONS=hardening=+all
+HARDEN_FLAGS = CFLAGS="$$($(HARDEN) dpkg-buildflags --get CFLAGS)" \
+               CPPFLAGS="$$($(HARDEN) dpkg-buildflags --get CPPFLAGS)" \
+               LDFLAGS="$$($(HARDEN) dpkg-buildflags --get LDFLAGS)"
+
+.PHONY: wheel deb check-packages
+wheel:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/wheel STATIC=1 $(HARDEN_FLAGS) build/wheel/pyflame
+	$(Q)strip --strip-unneeded -o build/wheel/pyflame.stripped build/wheel/pyflame
+	$(Q)rm -f $(DIST)/pyflame-*.whl
+	$(Q)python3 scripts/mkwheel.py --binary build/wheel/pyflame.stripped --version $(VERSION) \
+		--man docs/pyflame.1 --completion completion/pyflame.bash --readme README.md --out $(DIST)
+
+deb:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/deb $(HARDEN_FLAGS) build/deb/pyflame
+	$(Q)rm -f $(DIST)/pyflame_*.deb
+	$(Q)scripts/mkdeb.sh build/deb/pyflame $(VERSION) $(DIST)
+
+# Install the wheel into a venv of every local CPython 3 and the .deb with dpkg (root),
+# profile through each, remove each, and check what it leaves (scripts/check-packages.sh).
+check-packages: wheel deb
+	$(Q)scripts/check-packages.sh $(DIST)
 
 clean:
-	rm -rf build
+	rm -rf build $(DIST)
 
 help:
 	@echo 'make            build build/pyflame'
