@@ -109,8 +109,8 @@ bats: $(BUILD)/pyflame $(HELPER_BINS)
 		bats --print-output-on-failure bats/
 
 # Everything a contributor must keep green: unit tests (plain and sanitized), a clang
-# build with warnings as errors, the fuzzers' regression inputs, the CLI tests, and a few seconds of the benchmark suite
-# (to keep it working; its figures are not judged).  Real CPython builds the system lacks
+# build with warnings as errors, the fuzzers' regression inputs, the CLI tests, a few seconds of the benchmark suite
+# (to keep it working; its figures are not judged), and the wheel and .deb installed and used.  Real CPython builds the system lacks
 # (3.14, 3.15) are fetched first, once, into a cache outside the checkout; where that
 # cannot be done the tests run on what there is, and say what was skipped.
 check:
@@ -123,6 +123,7 @@ check:
 	$(Q)$(MAKE) --no-print-directory bats
 	$(Q)$(MAKE) --no-print-directory stress-san
 	$(Q)$(MAKE) --no-print-directory bench-smoke
+	$(Q)$(MAKE) --no-print-directory check-packages
 
 # Every source with clang too (C11, -Werror): skipped, saying so, where clang is missing.
 clang:
@@ -220,6 +221,8 @@ help:
 	@echo 'make cpython-tests  the subprocess/os/threading/signal/multiprocessing tests of CPython under pyflame (minutes)'
 	@echo 'make pythons    fetch real CPython 3.14/3.15 builds for the tests (scripts/fetch-pythons.sh)'
 	@echo 'make install    install to $$(DESTDIR)$$(PREFIX) (default /usr/local)'
+	@echo 'make wheel|deb  dist/pyflame-*.whl (pip) or dist/pyflame_*.deb (apt)'
+	@echo 'make check-packages  build both, install each, profile through it, remove it'
 
 .PHONY: check-consumers
 check-consumers: $(BUILD)/pyflame
