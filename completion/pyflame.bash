@@ -2,8 +2,8 @@
 #
 # Installed as /usr/share/bash-completion/completions/pyflame (the .deb; `make install`),
 # or share/bash-completion/completions/pyflame under a wheel's prefix (found by
-# bash-completion for `pip install --user`: ~/.local/share/...).  zsh can use it too:
-#   autoload -U +X bashcompinit && bashcompinit && source /path/to/pyflame.bash
+# bash-completion for `pip install --user`: ~/.local/share/...).  Bash only: mapfile and
+# ${!var} are not in zsh's bashcompinit.
 #
 # The commands and each command's options are not listed here: they are read, once per
 # shell and command, from `pyflame --help` and `pyflame CMD --help`, which the binary
