@@ -109,8 +109,9 @@ bats: $(BUILD)/pyflame $(HELPER_BINS)
 		bats --print-output-on-failure bats/
 
 # Everything a contributor must keep green: unit tests (plain and sanitized), a clang
-# build with warnings as errors, the fuzzers' regression inputs, the CLI tests, a few seconds of the benchmark suite
-# (to keep it working; its figures are not judged), and the wheel and .deb installed and used.  Real CPython builds the system lacks
+# build with warnings as errors, the fuzzers' regression inputs, the CLI tests, a few
+# seconds of the benchmark suite (to keep it working; its figures are not judged), and the
+# wheel and .deb installed and used.  Real CPython builds the system lacks
 # (3.14, 3.15) are fetched first, once, into a cache outside the checkout; where that
 # cannot be done the tests run on what there is, and say what was skipped.
 check:
@@ -194,6 +195,7 @@ HARDEN_FLAGS = CFLAGS="$$($(HARDEN) dpkg-buildflags --get CFLAGS)" \
 
 .PHONY: wheel deb check-packages
 wheel:
+	$(Q)scripts/deps.sh package
 	$(Q)$(MAKE) --no-print-directory BUILD=build/wheel STATIC=1 $(HARDEN_FLAGS) build/wheel/pyflame
 	$(Q)strip --strip-unneeded -o build/wheel/pyflame.stripped build/wheel/pyflame
 	$(Q)rm -f $(DIST)/pyflame-*.whl
@@ -201,6 +203,7 @@ wheel:
 		--man docs/pyflame.1 --completion completion/pyflame.bash --readme README.md --out $(DIST)
 
 deb:
+	$(Q)scripts/deps.sh package
 	$(Q)$(MAKE) --no-print-directory BUILD=build/deb $(HARDEN_FLAGS) build/deb/pyflame
 	$(Q)rm -f $(DIST)/pyflame_*.deb
 	$(Q)scripts/mkdeb.sh build/deb/pyflame $(VERSION) $(DIST)
@@ -208,6 +211,7 @@ deb:
 # Install the wheel into a venv of every local CPython 3 and the .deb with dpkg (root),
 # profile through each, remove each, and check what it leaves (scripts/check-packages.sh).
 check-packages: wheel deb
+	$(Q)scripts/deps.sh test
 	$(Q)scripts/check-packages.sh $(DIST)
 
 clean:
