@@ -153,35 +153,50 @@ fi
 debian_pip=""
 /usr/bin/python3 -m pip --version >/dev/null 2>&1 && debian_pip=/usr/bin/python3
 
-# pip_at_least PYTHON-M-PIP... : the pip's version is at least 20.3 (PEP 600 tags)
+# pip_new_enough PIP-COMMAND...: that pip's version is at least 20.3 (PEP 600 tags)
 pip_new_enough() {
 	local v
 	v=$("$@" --version 2>/dev/null | awk '{ print $2 }') || return 1
 	[ -n "$v" ] && [ "$(printf '%s\n20.3\n' "$v" | sort -V | head -1)" = 20.3 ]
 }
 
+# Each interpreter once with the venv's own pip; /usr/bin/python3 once more in a venv
+# made --without-pip, installed with Debian's pip --python (what a venv whose Python has no
+# ensurepip gets, and the fallback where a venv's pip is too old).
+cases=()
+for py in "${pythons[@]}"; do cases+=("$py own"); done
+[ -n "$debian_pip" ] && cases+=("$debian_pip debian")
 n=0
-for py in "${pythons[@]}"; do
+for c in "${cases[@]}"; do
+	py=${c% *} how=${c##* }
 	n=$((n + 1))
 	ver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || continue
 	label="wheel on $ver ($py)"
 	venv=$tmp/venv$n
-	if ! "$py" -m venv "$venv" >"$tmp/venv.log" 2>&1; then
+	vpy=$venv/bin/python
+	if [ "$how" = own ] && ! "$py" -m venv "$venv" >"$tmp/venv.log" 2>&1; then
+		rm -rf "$venv"
+		how=debian	# no ensurepip: a venv without pip
+	fi
+	if [ "$how" = debian ] && ! "$py" -m venv --without-pip "$venv" >"$tmp/venv.log" 2>&1; then
 		say "$label: skipped: no venv module ($(tail -1 "$tmp/venv.log"))"
 		continue
 	fi
-	vpy=$venv/bin/python
-	if pip_new_enough "$vpy" -m pip; then
+	debian_ok=0
+	[ -n "$debian_pip" ] && pip_new_enough "$debian_pip" -m pip &&
+		"$vpy" -c 'import sys; sys.exit(sys.version_info < (3, 7))' && debian_ok=1
+	if [ "$how" = own ] && pip_new_enough "$vpy" -m pip; then
 		pip=("$vpy" -m pip)
-	elif [ -n "$debian_pip" ] && pip_new_enough "$debian_pip" -m pip &&
-		"$vpy" -c 'import sys; sys.exit(sys.version_info < (3, 7))'; then
+	elif [ "$debian_ok" = 1 ]; then
 		pip=("$debian_pip" -m pip --python "$vpy")
-	else
+	elif [ "$how" = own ]; then
 		say "$label: skipped: the venv's pip ($("$vpy" -m pip --version 2>/dev/null | awk '{ print $2 }')) predates manylinux_2_x tags and Debian's pip does not run on $ver"
 		continue
+	else
+		say "$label: skipped: no pip in the venv, and Debian's pip (python3-pip) is missing or does not run on $ver"
+		continue
 	fi
-	pip_how="${pip[*]:1:2}${pip[3]:+ --python venv}"
-	pip_how="$("${pip[@]}" --version | awk '{ print $2 }') (${pip[0]/#$venv/venv} $pip_how)"
+	pip_how="$("${pip[@]}" --version | awk '{ print $2 }') (${pip[0]/#$venv/venv} ${pip[*]:1:2}${pip[3]:+ --python venv})"
 	pip+=(--disable-pip-version-check --no-input)
 	failed_before=$failures
 	find "$venv" | sort >"$tmp/before"
@@ -226,7 +241,7 @@ for py in "${pythons[@]}"; do
 		say "$label: pip ${pip_how}: installed, profiled, python -m pyflame works, uninstalled${dirs:+ (empty directories pip leaves: $dirs)}"
 done
 if [ "$tested" -lt 2 ]; then
-	fail "the wheel was installed in $tested interpreter(s); want at least 2"
+	fail "the wheel was installed in $tested venv(s); want at least 2"
 fi
 
 # --- the .deb --------------------------------------------------------------------------
@@ -273,4 +288,4 @@ if [ "$failures" -gt 0 ]; then
 	say "$failures check(s) failed"
 	exit 1
 fi
-say "all checks passed ($tested interpreters)"
+say "all checks passed (the wheel in $tested venvs)"

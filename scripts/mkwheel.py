@@ -97,7 +97,6 @@ def metadata(version, readme):
         "Classifier: Environment :: Console\n"
         "Classifier: Operating System :: POSIX :: Linux\n"
         "Classifier: Programming Language :: C\n"
-        "Classifier: Programming Language :: Python :: 2.7\n"
         "Classifier: Programming Language :: Python :: 3\n"
         "Classifier: Topic :: Software Development :: Debuggers\n"
         "Requires-Python: >=3.6\n"
