@@ -5,6 +5,7 @@
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
 CC      ?= cc
@@ -13,9 +14,27 @@ PKGS    := libseccomp libcap zlib
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS) \
+LDFLAGS ?=
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CPPFLAGS) $(CFLAGS) \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS_PF   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lseccomp -lcap -lz) -lm
+# STATIC=1 links the pyflame binary with libseccomp, libcap and zlib from their static
+# archives (Debian's -dev packages ship them), glibc staying shared: the wheel's binary,
+# which must run where none of the three is installed.
+ifeq ($(STATIC),1)
+LDLIBS_BIN  = -Wl,-Bstatic $(shell pkg-config --libs --static $(PKGS) 2>/dev/null || \
+              echo -lseccomp -lcap -lz) -Wl,-Bdynamic -lm
+else
+LDLIBS_BIN  = $(LDLIBS_PF)
+endif
+
+VERSION := $(shell sed -n 's/^\#define PYFLAME_VERSION "\(.*\)"/\1/p' include/pyflame/version.h)
+# The commit pyflame is built from, for --version: "unknown" unless this directory is the
+# top of a git work tree (a release tarball unpacked inside another repository must not
+# take that one's commit); "-dirty" when tracked files differ from it.
+GIT_COMMIT := $(or $(shell p=$$(git rev-parse --show-prefix 2>/dev/null) && [ -z "$$p" ] && \
+              c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && \
+              { git diff --quiet HEAD -- 2>/dev/null && echo $$c || echo $$c-dirty; }),unknown)
 LDLIBS_TEST = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ifeq ($(V),1)
@@ -49,7 +68,17 @@ $(BUILD)/libpyflame.a: $(LIB_OBJS)
 
 $(BUILD)/pyflame: $(BUILD)/obj/main.o $(BUILD)/libpyflame.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PF)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BIN)
+
+# cli.c alone knows the commit; $(BUILD)/commit is rewritten only when it changes, so
+# cli.o is rebuilt then and only then (git's GIT-VERSION-FILE).
+$(BUILD)/commit: FORCE | $(BUILD)/obj
+	$(Q)echo '$(GIT_COMMIT)' | cmp -s - $@ || echo '$(GIT_COMMIT)' >$@
+$(BUILD)/obj/cli.o: $(BUILD)/commit
+$(BUILD)/obj/cli.o: ALL_CFLAGS += -DPYFLAME_COMMIT='"$(GIT_COMMIT)"'
+
+.PHONY: FORCE
+FORCE:
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libpyflame.a | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -80,8 +109,9 @@ bats: $(BUILD)/pyflame $(HELPER_BINS)
 		bats --print-output-on-failure bats/
 
 # Everything a contributor must keep green: unit tests (plain and sanitized), a clang
-# build with warnings as errors, the fuzzers' regression inputs, the CLI tests, and a few seconds of the benchmark suite
-# (to keep it working; its figures are not judged).  Real CPython builds the system lacks
+# build with warnings as errors, the fuzzers' regression inputs, the CLI tests, a few
+# seconds of the benchmark suite (to keep it working; its figures are not judged), and the
+# wheel and .deb installed and used.  Real CPython builds the system lacks
 # (3.14, 3.15) are fetched first, once, into a cache outside the checkout; where that
 # cannot be done the tests run on what there is, and say what was skipped.
 check:
@@ -94,6 +124,7 @@ check:
 	$(Q)$(MAKE) --no-print-directory bats
 	$(Q)$(MAKE) --no-print-directory stress-san
 	$(Q)$(MAKE) --no-print-directory bench-smoke
+	$(Q)$(MAKE) --no-print-directory check-packages
 
 # Every source with clang too (C11, -Werror): skipped, saying so, where clang is missing.
 clang:
@@ -142,15 +173,49 @@ demo:
 	$(Q)scripts/demo.sh $(BUILD)/pyflame
 
 install: $(BUILD)/pyflame
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 $(BUILD)/pyflame $(DESTDIR)$(BINDIR)/pyflame
 	install -m 0644 docs/pyflame.1 $(DESTDIR)$(MANDIR)/man1/pyflame.1
+	install -m 0644 completion/pyflame.bash $(DESTDIR)$(COMPLETIONDIR)/pyflame
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/pyflame $(DESTDIR)$(MANDIR)/man1/pyflame.1
+	rm -f $(DESTDIR)$(BINDIR)/pyflame $(DESTDIR)$(MANDIR)/man1/pyflame.1 \
+		$(DESTDIR)$(COMPLETIONDIR)/pyflame
+
+# --- packages: a wheel for pip, a .deb for apt (README: Installing) ------------------------
+# Both are built with Debian's hardening flags in trees of their own.  The wheel's binary
+# links libseccomp, libcap and zlib statically (it must run where they are not installed;
+# glibc stays shared, its floor sets the manylinux tag); the .deb's links them dynamically
+# and depends on their packages.  check-packages installs each and profiles through it.
+DIST ?= dist
+HARDEN = DEB_BUILD_MAINT_OPTIONS=hardening=+all
+HARDEN_FLAGS = CFLAGS="$$($(HARDEN) dpkg-buildflags --get CFLAGS)" \
+               CPPFLAGS="$$($(HARDEN) dpkg-buildflags --get CPPFLAGS)" \
+               LDFLAGS="$$($(HARDEN) dpkg-buildflags --get LDFLAGS)"
+
+.PHONY: wheel deb check-packages
+wheel:
+	$(Q)scripts/deps.sh package
+	$(Q)$(MAKE) --no-print-directory BUILD=build/wheel STATIC=1 $(HARDEN_FLAGS) build/wheel/pyflame
+	$(Q)strip --strip-unneeded -o build/wheel/pyflame.stripped build/wheel/pyflame
+	$(Q)rm -f $(DIST)/pyflame-*.whl
+	$(Q)python3 scripts/mkwheel.py --binary build/wheel/pyflame.stripped --version $(VERSION) \
+		--man docs/pyflame.1 --completion completion/pyflame.bash --readme README.md --out $(DIST)
+
+deb:
+	$(Q)scripts/deps.sh package
+	$(Q)$(MAKE) --no-print-directory BUILD=build/deb $(HARDEN_FLAGS) build/deb/pyflame
+	$(Q)rm -f $(DIST)/pyflame_*.deb
+	$(Q)scripts/mkdeb.sh build/deb/pyflame $(VERSION) $(DIST)
+
+# Install the wheel into a venv of every local CPython 3 and the .deb with dpkg (root),
+# profile through each, remove each, and check what it leaves (scripts/check-packages.sh).
+check-packages: wheel deb
+	$(Q)scripts/deps.sh test
+	$(Q)scripts/check-packages.sh $(DIST)
 
 clean:
-	rm -rf build
+	rm -rf build $(DIST)
 
 help:
 	@echo 'make            build build/pyflame'
@@ -160,6 +225,8 @@ help:
 	@echo 'make cpython-tests  the subprocess/os/threading/signal/multiprocessing tests of CPython under pyflame (minutes)'
 	@echo 'make pythons    fetch real CPython 3.14/3.15 builds for the tests (scripts/fetch-pythons.sh)'
 	@echo 'make install    install to $$(DESTDIR)$$(PREFIX) (default /usr/local)'
+	@echo 'make wheel|deb  dist/pyflame-*.whl (pip) or dist/pyflame_*.deb (apt)'
+	@echo 'make check-packages  build both, install each, profile through it, remove it'
 
 .PHONY: check-consumers
 check-consumers: $(BUILD)/pyflame

@@ -46,10 +46,23 @@ assert_no_profile_files() {
 	[[ "$output" == *"2 usage error, 125 pyflame failed, 126 COMMAND not executable, 127 COMMAND not found"* ]]
 }
 
-@test "cli: --version prints 'pyflame X.Y.Z'" {
+@test "cli: --version prints 'pyflame X.Y.Z', the commit and the CPython versions read" {
 	run_pyflame --version
 	[ "$status" -eq 0 ]
-	[[ "$output" =~ ^pyflame\ [0-9]+\.[0-9]+\.[0-9]+ ]]
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" =~ ^pyflame\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+	[[ "${lines[1]}" =~ ^commit\ ([0-9a-f]{12}(-dirty)?|unknown)$ ]]
+	# the supported versions come from pyoffsets' tables: 2.7, 3.6 up to the newest layout
+	[[ "${lines[2]}" =~ ^reads\ CPython\ 2\.7,\ 3\.6-3\.1[5-9]$ ]]
+	# built from a git checkout of this repository: a commit of it
+	local root commit=${lines[1]#commit }
+	root=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+	if [ "$commit" != unknown ] && git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+		git -C "$root" cat-file -e "${commit%-dirty}^{commit}"
+	fi
+	run_pyflame -V
+	[ "$status" -eq 0 ]
+	[[ "$output" == "pyflame "* ]]
 }
 
 @test "cli: no arguments is a usage error (2)" {

@@ -2,6 +2,7 @@
 # deps.sh - install what building (build) or testing (test) pyflame needs.
 #
 #   scripts/deps.sh build        libraries and tools to build
+#   scripts/deps.sh package      also what `make wheel` and `make deb` use
 #   scripts/deps.sh test         also cmocka, bats and the test helpers
 #   scripts/deps.sh --check-only test   exit 1 if something is missing, install nothing
 #
@@ -16,12 +17,14 @@ fi
 what=${1:-build}
 
 build_pkgs="gcc make pkg-config libseccomp-dev libcap-dev zlib1g-dev"
-test_pkgs="libcmocka-dev bats python3 procps libxml2-utils util-linux libcap2-bin python3-pytest-xdist python3-dbg clang libclang-rt-14-dev gdb patchelf"
+test_pkgs="libcmocka-dev bats python3 procps libxml2-utils util-linux libcap2-bin python3-pytest-xdist python3-dbg clang libclang-rt-14-dev gdb patchelf python3-venv python3-pip"
+package_pkgs="python3 binutils dpkg-dev lintian"
 
 case "$what" in
 build) want="$build_pkgs" ;;
-test) want="$build_pkgs $test_pkgs" ;;
-*) echo "usage: scripts/deps.sh [--check-only] build|test" >&2; exit 2 ;;
+package) want="$build_pkgs $package_pkgs" ;;
+test) want="$build_pkgs $package_pkgs $test_pkgs" ;;
+*) echo "usage: scripts/deps.sh [--check-only] build|package|test" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -24,6 +24,7 @@
 #include "pyflame/cmd_report.h"
 #include "pyflame/rawlog.h"
 #include "pyflame/cmd_run.h"
+#include "pyflame/pyoffsets.h"
 #include "pyflame/util.h"
 #include "pyflame/version.h"
 
@@ -1213,6 +1214,34 @@ static void print_main_help(FILE *out)
 	      "'pyflame COMMAND --help' lists the options of each.\n", out);
 }
 
+/*
+ * --version: the release, the commit it was built from (the Makefile passes
+ * PYFLAME_COMMIT to this file alone; "unknown" outside a git checkout) and the CPython
+ * versions pyflame reads, from pyoffsets' own tables, consecutive minors as a range.
+ */
+#ifndef PYFLAME_COMMIT
+#define PYFLAME_COMMIT "unknown"
+#endif
+
+static void print_version(FILE *out)
+{
+	unsigned v[PY_OFFSETS_MAX_VERSIONS];
+	size_t n = py_offsets__versions(v, ARRAY_SIZE(v));
+
+	fprintf(out, "pyflame %s\ncommit %s\nreads CPython", PYFLAME_VERSION, PYFLAME_COMMIT);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+
+		while (j + 1 < n && v[j + 1] == v[j] + 1)	/* same major, next minor */
+			j++;
+		fprintf(out, "%s %u.%u", i ? "," : "", PY_VER_MAJOR(v[i]), PY_VER_MINOR(v[i]));
+		if (j > i)
+			fprintf(out, "-%u.%u", PY_VER_MAJOR(v[j]), PY_VER_MINOR(v[j]));
+		i = j + 1;
+	}
+	fputc('\n', out);
+}
+
 static int run_command(const struct cli_command *c, int argc, char **argv)
 {
 	void *ctx = c->ctx_size ? xcalloc(1, c->ctx_size) : NULL;
@@ -1266,7 +1295,7 @@ int cli__main(int argc, char **argv)
 			print_main_help(stdout);
 			return 0;
 		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
-			printf("pyflame %s\n", PYFLAME_VERSION);
+			print_version(stdout);
 			return 0;
 		} else {
 			return usage_error("unknown option '%s'", a);

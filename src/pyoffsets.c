@@ -376,6 +376,19 @@ unsigned py_offsets__newest(void)
 	return PY_VER(3, dbg_layouts[ARRAY_SIZE(dbg_layouts) - 1].minor);
 }
 
+size_t py_offsets__versions(unsigned *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(tables); i++)
+		if (n < max)
+			out[n++] = tables[i]->version;
+	for (size_t i = 0; i < ARRAY_SIZE(dbg_layouts); i++)
+		if (n < max)
+			out[n++] = PY_VER(3, dbg_layouts[i].minor);
+	return n;
+}
+
 /* Plausibility bounds for struct sizes read from the target. */
 #define DBG_MAX_RUNTIME_SIZE	(16u << 20)
 #define DBG_MAX_INTERP_SIZE	(16u << 20)

@@ -1094,6 +1094,26 @@ static void py_offsets_table__every_builtin_version__present(void **state)
 	assert_int_equal(py_offsets__table(PY_VER(3, 12))->iframe.shim_owner_min, 3);
 }
 
+/* --version's list: every table, then every debug-offsets layout, ascending, no gaps. */
+static void py_offsets_versions__tables_then_layouts__ascending(void **state)
+{
+	unsigned v[PY_OFFSETS_MAX_VERSIONS];
+	size_t n = py_offsets__versions(v, ARRAY_SIZE(v));
+
+	(void)state;
+	assert_true(n >= 11);		/* 2.7, 3.6-3.15 */
+	assert_int_equal(v[0], PY_VER(2, 7));
+	assert_int_equal(v[1], PY_VER(3, 6));
+	assert_int_equal(v[n - 1], py_offsets__newest());
+	for (size_t i = 2; i < n; i++)
+		assert_int_equal(v[i], v[i - 1] + 1);
+	for (size_t i = 0; i < n && v[i] <= PY_VER(3, 12); i++)
+		assert_non_null(py_offsets__table(v[i]));
+	/* a short buffer is filled, not overrun */
+	assert_int_equal(py_offsets__versions(v, 2), 2);
+	assert_int_equal(v[1], PY_VER(3, 6));
+}
+
 static void py_offsets_from_debug__314_blob__tags_and_owners(void **state)
 {
 	uint8_t b[PY_DEBUG_OFFSETS_MAX];
@@ -1444,6 +1464,7 @@ int main(void)
 		cmocka_unit_test(unwind_drop__name__names_every_cause),
 		cmocka_unit_test(py_offsets_table__every_builtin_version__present),
 		cmocka_unit_test(py_offsets_from_debug__314_blob__tags_and_owners),
+		cmocka_unit_test(py_offsets_versions__tables_then_layouts__ascending),
 		cmocka_unit_test(py_offsets_from_debug__bad_input__rejected),
 		cmocka_unit_test(py_offsets_from_debug__field_past_struct_end__rejected),
 		cmocka_unit_test(py_offsets_from_debug__real_libpython313__matches_reference),

@@ -122,6 +122,13 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 
 /* The newest CPython whose layout pyflame knows, as PY_VER(major, minor). */
 unsigned py_offsets__newest(void);
+
+/*
+ * Every CPython pyflame reads, oldest first, as PY_VER(major, minor): the built-in tables
+ * then the _Py_DebugOffsets layouts.  Fills at most max; returns the count filled.
+ */
+#define PY_OFFSETS_MAX_VERSIONS 64
+size_t py_offsets__versions(unsigned *out, size_t max);
 struct pyruntime_loc;
 struct remote;
 /*
