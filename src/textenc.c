@@ -214,3 +214,8 @@ void textenc__add_xml(struct strbuf *sb, const char *s, size_t len)
 {
 	add_escaped(sb, s, len, escape_xml);
 }
+
+void textenc__add_html(struct strbuf *sb, const char *s, size_t len)
+{
+	add_escaped(sb, s, len, escape_xml);
+}

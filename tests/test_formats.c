@@ -132,7 +132,7 @@ static void pf_format__new_extensions_and_names__map_to_formats(void **state)
 	assert_string_equal(pf_format__name(PF_FORMAT_PPROF), "pprof");
 	assert_string_equal(pf_format__name(PF_FORMAT_TIMELINE), "timeline");
 	/* what pyflame names a file of each format maps back to that format */
-	for (int f = PF_FORMAT_SVG; f <= PF_FORMAT_PSTATS; f++) {
+	for (int f = PF_FORMAT_SVG; f <= PF_FORMAT_HTML; f++) {
 		char path[64];
 
 		snprintf(path, sizeof(path), "out.%s", pf_format__extension((enum pf_format)f));
@@ -145,7 +145,7 @@ static void pf_format__info__every_row_names_and_extensions_map_back(void **stat
 {
 	(void)state;
 	assert_null(pf_format__info(PF_FORMAT_NONE));
-	for (int f = PF_FORMAT_SVG; f <= PF_FORMAT_PSTATS; f++) {
+	for (int f = PF_FORMAT_SVG; f <= PF_FORMAT_HTML; f++) {
 		const struct pf_format_info *fi = pf_format__info((enum pf_format)f);
 
 		assert_non_null(fi);
