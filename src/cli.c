@@ -238,10 +238,11 @@ static const struct cli_option opts_output[] = {
 		"samples, each FILE once; the format comes from the extension: .svg flame graph, "
 		".txt .folded .collapsed collapsed stacks, .speedscope.json speedscope, .pb.gz "
 		".pprof pprof, .trace.json .perfetto.json timeline (Perfetto, Firefox Profiler), "
-		".pstats .prof pstats (python -m pstats, snakeviz, gprof2dot), "
+		".pstats .prof pstats (python -m pstats, snakeviz, gprof2dot), .html .htm annotated "
+		"source, "
 		".raw the raw sample log; '-' writes to standard output"),
 	OPT_ROW('f', "format", "FMT", "force the format of the outputs that follow: svg, "
-		"collapsed, speedscope, pprof, timeline, pstats"),
+		"collapsed, speedscope, pprof, timeline, pstats, html"),
 	ROW_NO_LINES("aggregate by function, not by line"),
 	OPT_LONG(OPT_THREADS, "threads", NULL, "add a frame per thread (TID and name) under "
 		 "each process"),
@@ -528,7 +529,7 @@ static int add_output(struct output_args *a, const char *path)
 		if (f == PF_FORMAT_NONE)
 			return usage_error("cannot tell the format of '%s' from its extension "
 					   "(use .svg, .txt, .speedscope.json, .pb.gz, .trace.json, "
-					   ".pstats, .raw, or -f)", path);
+					   ".pstats, .html, .raw, or -f)", path);
 	}
 	if (f == PF_FORMAT_NONE)
 		f = PF_FORMAT_COLLAPSED;	/* '-': text is what a terminal or pipe wants */
@@ -549,7 +550,7 @@ static int output_option(struct output_args *a, int id, const char *arg)
 		a->forced = pf_format__from_name(arg);
 		if (a->forced == PF_FORMAT_NONE || (!a->allow_raw && a->forced == PF_FORMAT_RAW))
 			return usage_error("unknown format '%s' (want svg, collapsed, speedscope, "
-					   "pprof, timeline or pstats)", arg);
+					   "pprof, timeline, pstats or html)", arg);
 		a->default_format = a->forced;
 		return 1;
 	case 'n':

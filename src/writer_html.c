@@ -271,9 +271,13 @@ static long shown_index(const struct html *h, uint32_t file)
 	return -1;
 }
 
-static void add_counts(struct strbuf *sb, const struct html *h, uint64_t own, uint64_t total)
+/* own, %, total, % cells; own coloured against the hottest of its table (max) */
+static void add_counts(struct strbuf *sb, const struct html *h, uint64_t own, uint64_t total,
+		       uint64_t max)
 {
-	strbuf_addf(sb, "<td class=\"n\">%" PRIu64 "</td><td class=\"n\">%.1f%%</td>"
+	strbuf_addstr(sb, "<td class=\"n\"");
+	add_heat(sb, own, max, 8);
+	strbuf_addf(sb, ">%" PRIu64 "</td><td class=\"n\">%.1f%%</td>"
 		    "<td class=\"n\">%" PRIu64 "</td><td class=\"n\">%.1f%%</td>", own,
 		    share(own, h->p->total), total, share(total, h->p->total));
 }
@@ -552,7 +556,7 @@ int writer_html__write(const struct profile *p, const struct output_opts *o, FIL
 		      "</thead><tbody>\n");
 	for (size_t i = 0; i < h.nlines && i < HTML_TOP_LINES && hot[i]->own; i++) {
 		strbuf_addstr(&sb, "<tr>");
-		add_counts(&sb, &h, hot[i]->own, hot[i]->total);
+		add_counts(&sb, &h, hot[i]->own, hot[i]->total, h.max_own);
 		strbuf_addstr(&sb, "<td>");
 		add_line_link(&sb, &h, hot[i]->file, hot[i]->line);
 		strbuf_addstr(&sb, "</td><td><code>");
@@ -580,7 +584,7 @@ int writer_html__write(const struct profile *p, const struct output_opts *o, FIL
 		long fi = shown_index(&h, hotf[i]->file);
 
 		strbuf_addstr(&sb, "<tr>");
-		add_counts(&sb, &h, hotf[i]->own, hotf[i]->total);
+		add_counts(&sb, &h, hotf[i]->own, hotf[i]->total, hotf[0]->own);
 		strbuf_addstr(&sb, "<td><code>");
 		if (fi >= 0 && hotf[i]->line >= 0)
 			strbuf_addf(&sb, "<a href=\"#f%ld-%" PRId32 "\">", fi, hotf[i]->line);

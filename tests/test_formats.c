@@ -693,6 +693,35 @@ out_free:
 	profile__free(p);
 }
 
+/*
+ * html: the known profile's lines with their counts; a path with '&' escaped; sources
+ * that are not there listed, not fatal.
+ */
+static void writer_html__known_profile__counts_escaped_missing_listed(void **state)
+{
+	struct profile *p = known_profile();
+	struct output_opts o = default_opts;
+	char *out;
+
+	(void)state;
+	o.title = "t <b>&</b>";
+	out = render(PF_FORMAT_HTML, p, &o, NULL);
+	assert_non_null(strstr(out, "<title>pyflame: t &lt;b&gt;&amp;&lt;/b&gt;</title>"));
+	/* compute: own 6, total 6; main:21 own 2; app.py:30 (<module>) own 0, total 8 */
+	assert_non_null(strstr(out, "data-line=\"10\" data-own=\"6\" data-idle=\"0\" data-total=\"6\""));
+	assert_non_null(strstr(out, "data-line=\"21\" data-own=\"2\" data-idle=\"0\" data-total=\"2\""));
+	assert_non_null(strstr(out, "data-line=\"30\" data-own=\"0\" data-idle=\"0\" data-total=\"8\""));
+	/* fib.py:2 twice on a stack counts once in total; sleep's 2 samples are idle */
+	assert_non_null(strstr(out, "data-line=\"2\" data-own=\"4\" data-idle=\"0\" data-total=\"4\""));
+	assert_non_null(strstr(out, "data-line=\"40\" data-own=\"0\" data-idle=\"2\" data-total=\"2\""));
+	assert_non_null(strstr(out, "data-file=\"/srv/R&amp;D/tool.py\""));
+	assert_null(strstr(out, "R&D"));
+	assert_non_null(strstr(out, "<li>/srv/R&amp;D/tool.py: No such file or directory</li>"));
+	assert_non_null(strstr(out, "</html>"));
+	free(out);
+	profile__free(p);
+}
+
 static void writer_pprof__go_tool_pprof__lists_top_function(void **state)
 {
 	struct profile *p = known_profile();
@@ -954,6 +983,7 @@ int main(void)
 		cmocka_unit_test(writer_pprof__cpu_mode_unknown_rate__count_only),
 		cmocka_unit_test(writer_pprof__go_tool_pprof__lists_top_function),
 		cmocka_unit_test(writer_pstats__known_profile__pstats_loads_it),
+		cmocka_unit_test(writer_html__known_profile__counts_escaped_missing_listed),
 		cmocka_unit_test(writer_timeline__wall_samples__merged_nested_events),
 		cmocka_unit_test(writer_timeline__wall_one_missed_tick__bridged),
 		cmocka_unit_test(writer_timeline__cpu_mode_gaps__end_stacks),
