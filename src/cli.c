@@ -191,6 +191,7 @@ enum {
 	OPT_TOP,
 	OPT_FAIL_IF_SLOWER,
 	OPT_REPEAT,
+	OPT_LIVE,
 };
 
 /* --- option rows, shared by the commands that take them ------------------------------ */
@@ -219,6 +220,10 @@ static const struct cli_option opts_sampling[] = {
 		 "2048); deeper stacks keep their innermost frames under a <truncated> frame"),
 	OPT_LONG(OPT_NO_FOLLOW, "no-follow", NULL, "profile the first process only, not the "
 		 "processes it starts"),
+	OPT_LONG(OPT_LIVE, "live", NULL, "show the hottest functions on the terminal while "
+		 "sampling, redrawn every second (keys: q stop sampling, p pause, o/t sort by "
+		 "own/total); needs a terminal, and for run the command's stdout and stderr "
+		 "sent elsewhere"),
 	OPT_LONG(OPT_BLOCKING, "blocking", NULL, "stop each process while its stacks are read "
 		 "(consistent samples, at a cost to the program; default: never stop it)"),
 	OPT_LONG(OPT_BUSY_POLL, "busy-poll", "USEC", "after a ptrace stop, stay awake USEC "
@@ -644,6 +649,9 @@ static int run_option(void *ctx, int id, const char *arg)
 		break;
 	case OPT_NO_FOLLOW:
 		o->follow = 0;
+		break;
+	case OPT_LIVE:
+		o->live = 1;
 		break;
 	case OPT_READER:
 		if (remote_kind__parse(arg, &o->reader))

@@ -552,6 +552,13 @@ void tracer__stop_ticks(struct tracer *t)
 	t->ticking = 0;
 }
 
+void tracer__end_sampling(struct tracer *t)
+{
+	tracer__stop_ticks(t);
+	if (t->attached)
+		t->done = 1;	/* attach: the session is over */
+}
+
 /* --- stops ----------------------------------------------------------------------------- */
 
 static void resume(pid_t tid, int sig)
@@ -961,9 +968,7 @@ static void read_timer(struct tracer *t)
 		return;
 	now = pf_now_ns();
 	if (t->opts.duration_ns && now - t->start_ns >= t->opts.duration_ns) {
-		tracer__stop_ticks(t);
-		if (t->attached)
-			t->done = 1;	/* attach --duration: the session is over */
+		tracer__end_sampling(t);
 		return;
 	}
 	current = (now - t->start_ns) / t->opts.period_ns;
