@@ -485,9 +485,9 @@ static void add_file(struct strbuf *sb, const struct html *h, size_t fi, struct 
 			add_source_row(sb, h, fi, &s, n, l);
 			continue;
 		}
-		/* windows: within HTML_CONTEXT of a sampled line */
-		if (!l && !(k < f->n && lines[k].line - n <= HTML_CONTEXT) &&
-		    !(k > 0 && n - lines[k - 1].line <= HTML_CONTEXT))
+		/* windows: within HTML_CONTEXT of a sampled line (no text: the line alone) */
+		if (!l && (s.err || (!(k < f->n && lines[k].line - n <= HTML_CONTEXT) &&
+				     !(k > 0 && n - lines[k - 1].line <= HTML_CONTEXT))))
 			continue;
 		if (n > shown_to + 1)
 			add_gap(sb, shown_to + 1, n - 1);
