@@ -489,7 +489,7 @@ static void add_file(struct strbuf *sb, const struct html *h, size_t fi, struct 
 		if (!l && (s.err || (!(k < f->n && lines[k].line - n <= HTML_CONTEXT) &&
 				     !(k > 0 && n - lines[k - 1].line <= HTML_CONTEXT))))
 			continue;
-		if (n > shown_to + 1)
+		if (n > shown_to + 1 && !s.err)
 			add_gap(sb, shown_to + 1, n - 1);
 		add_source_row(sb, h, fi, &s, n, l);
 		shown_to = n;
