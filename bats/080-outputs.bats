@@ -11,10 +11,11 @@ setup() {
 
 @test "one run writes every format from the same samples" {
 	run_pyflame_split run -r 200 -o "$D/p.txt" -o "$D/p.svg" -o "$D/p.speedscope.json" \
-		-o "$D/p.pb.gz" -o "$D/p.trace.json" -- "$PY3" "$TARGETS/hot.py" 1
+		-o "$D/p.pb.gz" -o "$D/p.trace.json" -o "$D/p.pstats" -o "$D/p.html" \
+		-- "$PY3" "$TARGETS/hot.py" 1
 	echo "$stderr"
 	[ "$status" -eq 0 ]
-	for f in p.txt p.svg p.speedscope.json p.pb.gz p.trace.json; do
+	for f in p.txt p.svg p.speedscope.json p.pb.gz p.trace.json p.pstats p.html; do
 		grep -q "wrote $D/$f" <<<"$stderr"
 	done
 	total=$(check_collapsed total "$D/p.txt")
@@ -43,6 +44,19 @@ assert any(e.get("ph") == "M" and e.get("name") == "thread_name" for e in ev)
 PY
 	assert_svg_wellformed "$D/p.svg"
 	grep -q "hot (.*hot.py:[0-9]*)" "$D/p.svg"
+	# pstats: every sample is in some function's own time or {idle}, hot's among them
+	"$PY3" - "$D/p.pstats" "$total" <<'PY'
+import pstats, sys
+st = pstats.Stats(sys.argv[1]).stats
+hot = [v for k, v in st.items() if k[2] == "hot"]
+assert hot and hot[0][0] >= 1, hot
+period = hot[0][3] / hot[0][0]
+samples = sum(v[2] for v in st.values()) / period
+assert abs(samples - int(sys.argv[2])) < 0.5, (samples, sys.argv[2])
+PY
+	# html: the hot line has a row with samples
+	grep -q 'data-own="[1-9][0-9]*"' "$D/p.html"
+	grep -q '<code>hot</code>' "$D/p.html"
 }
 
 @test "-o - writes the profile on stdout after the command's own output" {

@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s = (const char *)data;
 	struct strbuf utf8 = STRBUF_INIT, json = STRBUF_INIT, back = STRBUF_INIT,
-		      xml = STRBUF_INIT;
+		      xml = STRBUF_INIT, html = STRBUF_INIT;
 
 	textenc__add_utf8(&utf8, s, size);
 	FUZZ_CHECK(well_formed((const unsigned char *)utf8.buf, utf8.len));
@@ -96,6 +96,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				     (unsigned char)xml.buf[i + 2] >= 0xbe));
 	}
 
+	textenc__add_html(&html, s, size);
+	FUZZ_CHECK(well_formed((const unsigned char *)html.buf, html.len));
+	for (size_t i = 0; i < html.len; i++) {
+		unsigned char c = (unsigned char)html.buf[i];
+
+		FUZZ_CHECK(c != '<' && c != '>' && c != '"' && c != '\'' && c != '\r' && c != 0x7f);
+		FUZZ_CHECK(c >= 0x20 || c == '\t' || c == '\n');
+		if (c == 0xc2 && i + 1 < html.len)	/* no C1 control */
+			FUZZ_CHECK((unsigned char)html.buf[i + 1] >= 0xa0);
+	}
+
+	strbuf_release(&html);
 	strbuf_release(&utf8);
 	strbuf_release(&json);
 	strbuf_release(&back);

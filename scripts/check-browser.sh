@@ -3,8 +3,10 @@
 # tests/consumers/svg_browser.js profiles a small script with `pyflame run -o X.svg`, opens
 # the SVG, hovers, clicks to zoom, resets, searches (the Search control and Ctrl-F), and
 # checks what the page shows, with no console error; tests/consumers/svg_diff_browser.js
-# does the same for a `pyflame diff` graph of two runs (colours, both counts on hover).
-# Screenshots: $BUILD/browser/*.png and $BUILD/browser/diff/*.png.
+# does the same for a `pyflame diff` graph of two runs (colours, both counts on hover);
+# tests/consumers/html_browser.js checks the annotated-source page (-o X.html): each line's
+# counts against the collapsed stacks of the same run, heat colours, the links.
+# Screenshots: $BUILD/browser/*.png, $BUILD/browser/diff/*.png and $BUILD/browser/html/*.png.
 #
 # Installs what it lacks: chromium (Debian's, with apt-get as root), node and npm, and the
 # pinned npm package playwright-core under $BUILD/npm (it drives the installed chromium;
@@ -98,6 +100,9 @@ out=$build/browser
 rm -rf "$out"
 CHROMIUM=$chromium timeout 600 node "$root/tests/consumers/svg_browser.js" \
 	--pyflame "$pyflame" --python "$python" --out "$out" || status=1
+# The annotated-source page: per-line counts, heat colours, links.
+CHROMIUM=$chromium timeout 600 node "$root/tests/consumers/html_browser.js" \
+	--pyflame "$pyflame" --python "$python" --out "$out/html" || status=1
 # pyflame diff's graph: two runs, their diff, the same checks plus both counts on hover.
 CHROMIUM=$chromium timeout 600 node "$root/tests/consumers/svg_diff_browser.js" \
 	--pyflame "$pyflame" --python "$python" --out "$out/diff" || status=1

@@ -192,6 +192,7 @@ enum {
 	OPT_TOP,
 	OPT_FAIL_IF_SLOWER,
 	OPT_REPEAT,
+	OPT_LIVE,
 };
 
 /* --- option rows, shared by the commands that take them ------------------------------ */
@@ -221,6 +222,10 @@ static const struct cli_option opts_sampling[] = {
 		 "2048); deeper stacks keep their innermost frames under a <truncated> frame"),
 	OPT_LONG(OPT_NO_FOLLOW, "no-follow", NULL, "profile the first process only, not the "
 		 "processes it starts"),
+	OPT_LONG(OPT_LIVE, "live", NULL, "show the hottest functions on the terminal while "
+		 "sampling, redrawn every second (keys: q stop sampling, p pause, o/t sort by "
+		 "own/total); needs a terminal, and for run the command's stdout and stderr "
+		 "sent elsewhere"),
 	OPT_LONG(OPT_BLOCKING, "blocking", NULL, "stop each process while its stacks are read "
 		 "(consistent samples, at a cost to the program; default: never stop it)"),
 	OPT_LONG(OPT_BUSY_POLL, "busy-poll", "USEC", "after a ptrace stop, stay awake USEC "
@@ -240,9 +245,11 @@ static const struct cli_option opts_output[] = {
 		"samples, each FILE once; the format comes from the extension: .svg flame graph, "
 		".txt .folded .collapsed collapsed stacks, .speedscope.json speedscope, .pb.gz "
 		".pprof pprof, .trace.json .perfetto.json timeline (Perfetto, Firefox Profiler), "
+		".pstats .prof pstats (python -m pstats, snakeviz, gprof2dot), .html .htm annotated "
+		"source, "
 		".raw the raw sample log; '-' writes to standard output"),
 	OPT_ROW('f', "format", "FMT", "force the format of the outputs that follow: svg, "
-		"collapsed, speedscope, pprof, timeline"),
+		"collapsed, speedscope, pprof, timeline, pstats, html"),
 	ROW_NO_LINES("aggregate by function, not by line"),
 	OPT_LONG(OPT_THREADS, "threads", NULL, "add a frame per thread (TID and name) under "
 		 "each process"),
@@ -529,7 +536,7 @@ static int add_output(struct output_args *a, const char *path)
 		if (f == PF_FORMAT_NONE)
 			return usage_error("cannot tell the format of '%s' from its extension "
 					   "(use .svg, .txt, .speedscope.json, .pb.gz, .trace.json, "
-					   ".raw, or -f)", path);
+					   ".pstats, .html, .raw, or -f)", path);
 	}
 	if (f == PF_FORMAT_NONE)
 		f = PF_FORMAT_COLLAPSED;	/* '-': text is what a terminal or pipe wants */
@@ -550,7 +557,7 @@ static int output_option(struct output_args *a, int id, const char *arg)
 		a->forced = pf_format__from_name(arg);
 		if (a->forced == PF_FORMAT_NONE || (!a->allow_raw && a->forced == PF_FORMAT_RAW))
 			return usage_error("unknown format '%s' (want svg, collapsed, speedscope, "
-					   "pprof or timeline)", arg);
+					   "pprof, timeline, pstats or html)", arg);
 		a->default_format = a->forced;
 		return 1;
 	case 'n':
@@ -644,6 +651,9 @@ static int run_option(void *ctx, int id, const char *arg)
 		break;
 	case OPT_NO_FOLLOW:
 		o->follow = 0;
+		break;
+	case OPT_LIVE:
+		o->live = 1;
 		break;
 	case OPT_READER:
 		if (remote_kind__parse(arg, &o->reader))

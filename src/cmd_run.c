@@ -23,6 +23,7 @@
 
 #include "pyflame/exitcode.h"
 #include "pyflame/keeper.h"
+#include "pyflame/live.h"
 #include "pyflame/outputs.h"
 #include "pyflame/privs.h"
 #include "pyflame/procfs.h"
@@ -174,6 +175,7 @@ struct run {
 	uint64_t rng;		/* --mode cpu's draws (thread_idle) */
 	struct repeat_run *reps;	/* o->repeat of them; nreps started */
 	unsigned nreps;
+	struct live *live;	/* --live: the view (live.h), fed at every tick */
 };
 
 const char *pf_mode__name(enum pf_mode m)
@@ -910,6 +912,46 @@ static void arm_exec_events(struct run *r, struct proc *p, uint64_t now)
 	}
 }
 
+/* --live: the view reads its keys and redraws once a second; q ends the sampling. */
+static void live_tick(struct run *r, uint64_t now)
+{
+	struct live_facts f = {
+		.command = r->prof->meta.command,
+		.elapsed_ns = now - r->start_ns,
+		.ticks = r->ticks,
+		.missed = r->missed,
+		.processes = r->python_procs,
+		.threads = r->python_threads,
+	};
+
+	for (int i = 0; i < UNWIND_DROP__COUNT; i++)
+		f.dropped += r->ustats.drops[i];
+	if (live__tick(r->live, r->prof, now, &f) == LIVE_QUIT)
+		tracer__end_sampling(r->tr);
+}
+
+/*
+ * --live draws on the terminal (/dev/tty): there must be one, and under run the command's
+ * output, which it shares with pyflame, must not be on it.  0 or PF_EXIT_USAGE (said).
+ */
+static int live_open(struct run *r)
+{
+	if (!r->o->attach_pid && (isatty(STDOUT_FILENO) || isatty(STDERR_FILENO))) {
+		pf_error(0, "--live draws on the terminal, where the command's output would mix "
+			 "with it");
+		pf_hint("send the command's output elsewhere: pyflame run --live -- COMMAND "
+			">out.log 2>&1");
+		return PF_EXIT_USAGE;
+	}
+	r->live = live__open();
+	if (!r->live) {
+		pf_error(-errno, "--live needs a terminal, and '/dev/tty' cannot be opened");
+		return PF_EXIT_USAGE;
+	}
+	sandbox__allow_tty(live__fd(r->live));
+	return 0;
+}
+
 static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 {
 	struct run *r = arg;
@@ -953,6 +995,8 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 	}
 	if (r->raw)
 		rawlog__flush(r->raw, now, 0);
+	if (r->live)
+		live_tick(r, now);
 }
 
 /* --- stacks on demand ------------------------------------------------------------------- */
@@ -1531,6 +1575,9 @@ static int session(struct run_opts *o)
 	for (size_t i = 0; i < nfiles; i++)
 		files[i].fd = files[i].dirfd = -1;
 	r.rawf.fd = r.rawf.dirfd = -1;
+	if (o->live && (status = live_open(&r)))
+		goto out_files;
+	status = PF_EXIT_FAILURE;
 	/* Outputs are checked before the command starts: a typo must not cost a long run. */
 	for (size_t i = 0; i < o->noutputs; i++) {
 		if (outputs__open(&files[i], o->outputs[i].path, o->outputs[i].format)) {
@@ -1621,7 +1668,14 @@ static int session(struct run_opts *o)
 		setitimer(ITIMER_REAL, &it, NULL);
 	}
 	confine(&r, files, nfiles, o->attach_pid ? 0 : pid);
+	if (r.live && (ret = live__start(r.live))) {
+		pf_warn("cannot set up the terminal for --live: %s; sampling without the view",
+			strerror(-ret));
+		live__free(r.live);
+		r.live = NULL;
+	}
 	ret = tracer__run(r.tr, &res);
+	live__end(r.live);
 	if (ret)
 		pf_error(ret, "lost track of the command");
 	for (size_t i = 0; i < r.nprocs; i++)
@@ -1731,6 +1785,7 @@ out_files:
 			outputs__discard(&files[i]);
 	}
 	keeper__free(r.keeper);
+	live__free(r.live);
 	free(files);
 	free(written);
 	if (!o->attach_pid && res.signaled && !res.exec_errno)

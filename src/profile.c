@@ -286,6 +286,48 @@ const char *pf_short_file(const char *path)
  * Append s, made safe for the joined formats: valid UTF-8 (textenc.h; a command line or
  * thread name from /proc may hold any bytes), ';' -> ':', control characters -> ' '.
  */
+struct frame_key {
+	uint32_t name, file, frame;
+};
+
+static int frame_key_cmp(const void *a, const void *b)
+{
+	const struct frame_key *x = a, *y = b;
+
+	if (x->name != y->name)
+		return x->name < y->name ? -1 : 1;
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	return (x->frame > y->frame) - (x->frame < y->frame);
+}
+
+uint32_t *profile__functions(const struct profile *p, size_t *nfuncs, uint32_t **fn_frame)
+{
+	struct frame_key *keys = xcalloc(p->nframes + 1, sizeof(*keys));
+	uint32_t *map = xcalloc(p->nframes + 1, sizeof(*map));
+	uint32_t *first = xcalloc(p->nframes + 1, sizeof(*first));
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nframes; i++) {
+		keys[i].name = p->frames[i].name;
+		keys[i].file = p->frames[i].file;
+		keys[i].frame = (uint32_t)i;
+	}
+	qsort(keys, p->nframes, sizeof(*keys), frame_key_cmp);
+	for (size_t i = 0; i < p->nframes; i++) {
+		if (!i || keys[i - 1].name != keys[i].name || keys[i - 1].file != keys[i].file)
+			first[n++] = keys[i].frame;
+		map[keys[i].frame] = (uint32_t)(n - 1);
+	}
+	free(keys);
+	*nfuncs = n;
+	if (fn_frame)
+		*fn_frame = first;
+	else
+		free(first);
+	return map;
+}
+
 static void add_clean(struct strbuf *sb, const char *s)
 {
 	size_t start = sb->len;

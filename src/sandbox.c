@@ -28,6 +28,7 @@
 #include "pyflame/arch.h"
 
 static volatile sig_atomic_t denied_nr = -1;
+static int tty_fd = -1;		/* sandbox__allow_tty */
 static volatile unsigned long denied_count;
 
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)
@@ -200,12 +201,27 @@ static int build(scmp_filter_ctx ctx, pid_t command)
 		if (!ret)
 			ret = add(ctx, "ioctl", 1, &c);
 	}
+	if (tty_fd >= 0) {	/* the --live view's terminal: its modes and size */
+		static const unsigned long reqs[] = { TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ };
+
+		for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]) && !ret; i++) {
+			struct scmp_arg_cmp c[2] = { cmp(0, SCMP_CMP_EQ, (scmp_datum_t)tty_fd, 0),
+						     cmp(1, SCMP_CMP_EQ, reqs[i], 0) };
+
+			ret = add(ctx, "ioctl", 2, c);
+		}
+	}
 	if (!ret) {	/* only to drop our own core limit before dying like the command */
 		struct scmp_arg_cmp c[2] = { cmp(0, SCMP_CMP_EQ, 0, 0), cmp(1, SCMP_CMP_EQ, RLIMIT_CORE, 0) };
 
 		ret = add(ctx, "prlimit64", 2, c);
 	}
 	return ret;
+}
+
+void sandbox__allow_tty(int fd)
+{
+	tty_fd = fd;
 }
 
 int sandbox__apply(pid_t command)

@@ -19,48 +19,6 @@ struct func {
 	size_t stamp;		/* last row (+1) that counted its total */
 };
 
-struct frame_key {
-	uint32_t name, file, frame;
-};
-
-static int frame_key_cmp(const void *a, const void *b)
-{
-	const struct frame_key *x = a, *y = b;
-
-	if (x->name != y->name)
-		return x->name < y->name ? -1 : 1;
-	if (x->file != y->file)
-		return x->file < y->file ? -1 : 1;
-	return (x->frame > y->frame) - (x->frame < y->frame);
-}
-
-/* Map every frame to a function; returns the functions, *map[frame] = function. */
-static struct func *functions_of(const struct profile *p, uint32_t **map, size_t *nfuncs)
-{
-	struct frame_key *keys = xcalloc(p->nframes + 1, sizeof(*keys));
-	struct func *funcs = xcalloc(p->nframes + 1, sizeof(*funcs));
-	size_t n = 0;
-
-	*map = xcalloc(p->nframes + 1, sizeof(**map));
-	for (size_t i = 0; i < p->nframes; i++) {
-		keys[i].name = p->frames[i].name;
-		keys[i].file = p->frames[i].file;
-		keys[i].frame = (uint32_t)i;
-	}
-	qsort(keys, p->nframes, sizeof(*keys), frame_key_cmp);
-	for (size_t i = 0; i < p->nframes; i++) {
-		if (!n || funcs[n - 1].name != keys[i].name || funcs[n - 1].file != keys[i].file) {
-			funcs[n].name = keys[i].name;
-			funcs[n].file = keys[i].file;
-			n++;
-		}
-		(*map)[keys[i].frame] = (uint32_t)(n - 1);
-	}
-	free(keys);
-	*nfuncs = n;
-	return funcs;
-}
-
 /* Ties are broken by name then file, so the summary is deterministic. */
 static int func_name_cmp(const struct func *x, const struct func *y, const struct profile *p)
 {
@@ -210,7 +168,7 @@ static void print_summary(const struct profile *p, const struct pf_summary_extra
 {
 	uint64_t idle = 0, gil = 0, truncated = 0;
 	struct func *funcs, **order;
-	uint32_t *map;
+	uint32_t *map, *fn_frame;
 	size_t nfuncs, ntop;
 	int w = 5;
 
@@ -229,7 +187,13 @@ static void print_summary(const struct profile *p, const struct pf_summary_extra
 	print_facts(p, out);
 	fputs(md ? "\n\n" : "\n", out);
 
-	funcs = functions_of(p, &map, &nfuncs);
+	map = profile__functions(p, &nfuncs, &fn_frame);
+	funcs = xcalloc(nfuncs + 1, sizeof(*funcs));
+	for (size_t i = 0; i < nfuncs; i++) {
+		funcs[i].name = p->frames[fn_frame[i]].name;
+		funcs[i].file = p->frames[fn_frame[i]].file;
+	}
+	free(fn_frame);
 	for (size_t r = 0; r < p->nrows; r++) {
 		const struct pf_row *row = &p->rows[r];
 		const uint32_t *st;

@@ -214,3 +214,21 @@ void textenc__add_xml(struct strbuf *sb, const char *s, size_t len)
 {
 	add_escaped(sb, s, len, escape_xml);
 }
+
+/*
+ * HTML text: XML's escaping, and what HTML5 would change or flag: a CR (which the parser
+ * turns into LF) as a reference, DEL and the C1 controls (parse errors) as U+FFFD.
+ */
+static const char *escape_html(uint32_t cp, char tmp[8])
+{
+	if (cp == '\r')
+		return "&#13;";
+	if (cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
+		return TEXTENC_REPLACEMENT;
+	return escape_xml(cp, tmp);
+}
+
+void textenc__add_html(struct strbuf *sb, const char *s, size_t len)
+{
+	add_escaped(sb, s, len, escape_html);
+}

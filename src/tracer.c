@@ -508,6 +508,13 @@ void tracer__stop_ticks(struct tracer *t)
 	tickclock__stop(&t->ticks);
 }
 
+void tracer__end_sampling(struct tracer *t)
+{
+	tracer__stop_ticks(t);
+	if (t->attached)
+		t->done = 1;	/* attach: the session is over */
+}
+
 /* --- stops ----------------------------------------------------------------------------- */
 
 static void resume(pid_t tid, int sig)
@@ -913,9 +920,7 @@ static void read_timer(struct tracer *t)
 		return;
 	now = pf_now_ns();
 	if (t->opts.duration_ns && now - t->start_ns >= t->opts.duration_ns) {
-		tracer__stop_ticks(t);
-		if (t->attached)
-			t->done = 1;	/* attach --duration: the session is over */
+		tracer__end_sampling(t);
 		return;
 	}
 	missed = tickclock__advance(&t->ticks, now);

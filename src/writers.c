@@ -22,6 +22,8 @@ static const struct pf_format_info formats[] = {
 	{ PF_FORMAT_PPROF, "pprof", { NULL }, { ".pb.gz", ".pprof", NULL }, writer_pprof__write },
 	{ PF_FORMAT_TIMELINE, "timeline", { "trace", "perfetto", NULL },
 	  { ".trace.json", ".perfetto.json", NULL }, writer_timeline__write },
+	{ PF_FORMAT_PSTATS, "pstats", { NULL }, { ".pstats", ".prof", NULL }, writer_pstats__write },
+	{ PF_FORMAT_HTML, "html", { NULL }, { ".html", ".htm", NULL }, writer_html__write },
 };
 
 const struct pf_format_info *pf_format__info(enum pf_format f)

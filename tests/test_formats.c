@@ -132,7 +132,7 @@ static void pf_format__new_extensions_and_names__map_to_formats(void **state)
 	assert_string_equal(pf_format__name(PF_FORMAT_PPROF), "pprof");
 	assert_string_equal(pf_format__name(PF_FORMAT_TIMELINE), "timeline");
 	/* what pyflame names a file of each format maps back to that format */
-	for (int f = PF_FORMAT_SVG; f <= PF_FORMAT_TIMELINE; f++) {
+	for (int f = PF_FORMAT_SVG; f <= PF_FORMAT_HTML; f++) {
 		char path[64];
 
 		snprintf(path, sizeof(path), "out.%s", pf_format__extension((enum pf_format)f));
@@ -145,7 +145,7 @@ static void pf_format__info__every_row_names_and_extensions_map_back(void **stat
 {
 	(void)state;
 	assert_null(pf_format__info(PF_FORMAT_NONE));
-	for (int f = PF_FORMAT_SVG; f <= PF_FORMAT_TIMELINE; f++) {
+	for (int f = PF_FORMAT_SVG; f <= PF_FORMAT_HTML; f++) {
 		const struct pf_format_info *fi = pf_format__info((enum pf_format)f);
 
 		assert_non_null(fi);
@@ -651,6 +651,77 @@ static void writer_pprof__cpu_mode_unknown_rate__count_only(void **state)
 }
 
 /* go tool pprof, the reference consumer: the top function by flat time is compute. */
+/*
+ * pstats: Python's own pstats loads the file; recursion shows as nc > cc, idle samples
+ * are an {idle} builtin under the function that waited, times are samples x 10 ms.
+ */
+static void writer_pstats__known_profile__pstats_loads_it(void **state)
+{
+	struct profile *p = known_profile();
+	char path[64], *cmd;
+	size_t len;
+	char *out = render(PF_FORMAT_PSTATS, p, &default_opts, &len);
+
+	(void)state;
+	if (!have_tool("python3")) {
+		print_message("    (skipped: python3 not found)\n");
+		goto out_free;
+	}
+	to_temp(out, len, ".pstats", path);
+	assert_true(asprintf(&cmd, "python3 -c '%s' %s",
+		"import pstats, sys\n"
+		"s = pstats.Stats(sys.argv[1]).stats\n"
+		"near = lambda a, b: abs(a - b) < 1e-9\n"
+		"fib = s[(\"fib.py\", 1, \"fib\")]\n"
+		"assert fib[:2] == (4, 12) and near(fib[2], 0.04) and near(fib[3], 0.04), fib\n"
+		"assert fib[4][(\"fib.py\", 1, \"fib\")][:2] == (8, 4), fib[4]\n"
+		"idle = s[(\"~\", 0, \"<idle>\")]\n"
+		"assert idle[:2] == (2, 2) and near(idle[2], 0.02), idle\n"
+		"assert list(idle[4]) == [(\"app.py\", 40, \"sleep\")], idle\n"
+		"sl = s[(\"app.py\", 40, \"sleep\")]\n"
+		"assert near(sl[2], 0) and near(sl[3], 0.02), sl\n"
+		"mod = s[(\"app.py\", 30, \"<module>\")]\n"
+		"assert mod[:2] == (13, 13) and near(mod[3], 0.13) and mod[4] == {}, mod\n"
+		"main = s[(\"app.py\", 20, \"main\")]\n"
+		"assert near(main[2], 0.02) and near(main[3], 0.08), main\n"
+		"assert len(s) == 8, sorted(s)\n", path) > 0);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	unlink(path);
+out_free:
+	free(out);
+	profile__free(p);
+}
+
+/*
+ * html: the known profile's lines with their counts; a path with '&' escaped; sources
+ * that are not there listed, not fatal.
+ */
+static void writer_html__known_profile__counts_escaped_missing_listed(void **state)
+{
+	struct profile *p = known_profile();
+	struct output_opts o = default_opts;
+	char *out;
+
+	(void)state;
+	o.title = "t <b>&</b>";
+	out = render(PF_FORMAT_HTML, p, &o, NULL);
+	assert_non_null(strstr(out, "<title>pyflame: t &lt;b&gt;&amp;&lt;/b&gt;</title>"));
+	/* compute: own 6, total 6; main:21 own 2; app.py:30 (<module>) own 0, total 8 */
+	assert_non_null(strstr(out, "data-line=\"10\" data-own=\"6\" data-idle=\"0\" data-total=\"6\""));
+	assert_non_null(strstr(out, "data-line=\"21\" data-own=\"2\" data-idle=\"0\" data-total=\"2\""));
+	assert_non_null(strstr(out, "data-line=\"30\" data-own=\"0\" data-idle=\"0\" data-total=\"8\""));
+	/* fib.py:2 twice on a stack counts once in total; sleep's 2 samples are idle */
+	assert_non_null(strstr(out, "data-line=\"2\" data-own=\"4\" data-idle=\"0\" data-total=\"4\""));
+	assert_non_null(strstr(out, "data-line=\"40\" data-own=\"0\" data-idle=\"2\" data-total=\"2\""));
+	assert_non_null(strstr(out, "data-file=\"/srv/R&amp;D/tool.py\""));
+	assert_null(strstr(out, "R&D"));
+	assert_non_null(strstr(out, "<li>/srv/R&amp;D/tool.py: No such file or directory</li>"));
+	assert_non_null(strstr(out, "</html>"));
+	free(out);
+	profile__free(p);
+}
+
 static void writer_pprof__go_tool_pprof__lists_top_function(void **state)
 {
 	struct profile *p = known_profile();
@@ -911,6 +982,8 @@ int main(void)
 		cmocka_unit_test(writer_pprof__known_profile__decodes_to_the_same_samples),
 		cmocka_unit_test(writer_pprof__cpu_mode_unknown_rate__count_only),
 		cmocka_unit_test(writer_pprof__go_tool_pprof__lists_top_function),
+		cmocka_unit_test(writer_pstats__known_profile__pstats_loads_it),
+		cmocka_unit_test(writer_html__known_profile__counts_escaped_missing_listed),
 		cmocka_unit_test(writer_timeline__wall_samples__merged_nested_events),
 		cmocka_unit_test(writer_timeline__wall_one_missed_tick__bridged),
 		cmocka_unit_test(writer_timeline__cpu_mode_gaps__end_stacks),

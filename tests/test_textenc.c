@@ -137,6 +137,15 @@ static void add_xml__markup_and_forbidden_characters__escaped(void **state)
 	CHECK(textenc__add_xml, "caf\xc3\xa9 \x7f", "caf\xc3\xa9 \x7f");
 }
 
+static void add_html__markup_cr_and_c1__escaped(void **state)
+{
+	(void)state;
+	CHECK(textenc__add_html, "<script>&'\"", "&lt;script&gt;&amp;&apos;&quot;");
+	CHECK(textenc__add_html, "a\rb\tc\n", "a&#13;b\tc\n");
+	CHECK(textenc__add_html, "\x7f\xc2\x80\xc2\x9f\xc2\xa0", R R R "\xc2\xa0");
+	CHECK(textenc__add_html, "\0\xff<!--", R R "&lt;!--");
+}
+
 /* Every output of every encoder over every 1- and 2-byte input is well-formed UTF-8. */
 static void encoders__all_short_inputs__valid_utf8_no_raw_controls(void **state)
 {
@@ -161,6 +170,12 @@ static void encoders__all_short_inputs__valid_utf8_no_raw_controls(void **state)
 				assert_true(textenc__utf8_valid(sb.buf, sb.len));
 				assert_null(memchr(sb.buf, '<', sb.len));
 				strbuf_reset(&sb);
+				textenc__add_html(&sb, in, n);
+				assert_true(textenc__utf8_valid(sb.buf, sb.len));
+				for (size_t i = 0; i < sb.len; i++)
+					assert_true(sb.buf[i] != '<' && sb.buf[i] != '\r' &&
+						    sb.buf[i] != 0x7f && sb.buf[i] != '\0');
+				strbuf_reset(&sb);
 				textenc__add_utf8(&sb, in, n);
 				assert_true(textenc__utf8_valid(sb.buf, sb.len));
 			}
@@ -178,6 +193,7 @@ int main(void)
 		cmocka_unit_test(add_utf8__invalid_bytes__each_replaced_valid_kept),
 		cmocka_unit_test(add_json__quotes_controls_and_separators__escaped),
 		cmocka_unit_test(add_xml__markup_and_forbidden_characters__escaped),
+		cmocka_unit_test(add_html__markup_cr_and_c1__escaped),
 		cmocka_unit_test(encoders__all_short_inputs__valid_utf8_no_raw_controls),
 	};
 

@@ -45,6 +45,7 @@ struct run_opts {
 	double dump_timeout_s;		/* print every stack once after this long (0: never) */
 	int step_summary;		/* append a Markdown summary to $GITHUB_STEP_SUMMARY */
 	unsigned repeat;		/* run: the command this many times (0, 1: once) */
+	int live;			/* --live: the view on the terminal (live.h) */
 };
 
 /* Run the command under the profiler; returns pyflame's exit status. */

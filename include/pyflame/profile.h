@@ -140,6 +140,13 @@ void profile__frame_label(const struct profile *p, uint32_t frame, int line_numb
 struct strbuf;
 void profile__frame_label_sb(const struct profile *p, uint32_t frame, int line_numbers,
 			     struct strbuf *sb);
+/*
+ * Group frames into functions, (name, file) pairs: every line of a function counts
+ * together.  Returns map[frame] = function (numbered in the order of their (name, file)
+ * string ids), *nfuncs, and in *fn_frame (unless NULL) one frame of each function, the
+ * first by index, for its name and file.  The caller frees both arrays.
+ */
+uint32_t *profile__functions(const struct profile *p, size_t *nfuncs, uint32_t **fn_frame);
 /* The part of a source path worth showing: "json/decoder.py", "requests/api.py", "app.py". */
 const char *pf_short_file(const char *path);
 

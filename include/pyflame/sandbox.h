@@ -15,6 +15,12 @@
  */
 int sandbox__apply(pid_t command);
 
+/*
+ * Let terminal descriptor fd (the --live view's) also set its modes (tcsetattr: the view
+ * restores the terminal at the end) and be asked its size.  Call before sandbox__apply.
+ */
+void sandbox__allow_tty(int fd);
+
 /* The first system call the sandbox refused, or -1; and how many were refused. */
 int sandbox__denied(unsigned long *count);
 

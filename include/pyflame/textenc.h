@@ -41,5 +41,13 @@ void textenc__add_json_string(struct strbuf *sb, const char *s, size_t len);
  * but tab, LF and CR; U+FFFE, U+FFFF) become U+FFFD.
  */
 void textenc__add_xml(struct strbuf *sb, const char *s, size_t len);
+/*
+ * Append s as HTML text or a double-quoted attribute value: the XML escaping above, which
+ * HTML5 parses back to the same text (&apos; is an HTML5 entity; no raw '<' or '&' is
+ * left for a tag, comment or character reference to start at), plus CR as &#13; (the
+ * parser would make it LF) and DEL and U+0080-U+009F as U+FFFD (parse errors in HTML5).
+ * Not for inside <script> or <style>, nor unquoted attributes.
+ */
+void textenc__add_html(struct strbuf *sb, const char *s, size_t len);
 
 #endif

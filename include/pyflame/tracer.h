@@ -159,5 +159,10 @@ int tracer__exec_traced(struct tracer *t, pid_t pid);
 
 /* Stop sampling ticks (e.g. --duration reached); the command runs on. */
 void tracer__stop_ticks(struct tracer *t);
+/*
+ * Sampling is over, as when --duration ends: stop the ticks; run waits for the command,
+ * attach ends its session (detaches) at the next turn of the loop.
+ */
+void tracer__end_sampling(struct tracer *t);
 
 #endif

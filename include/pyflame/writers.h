@@ -15,6 +15,8 @@ enum pf_format {
 	PF_FORMAT_SPEEDSCOPE,	/* speedscope's JSON file format */
 	PF_FORMAT_PPROF,	/* gzipped profile.proto (go tool pprof, Pyroscope, ...) */
 	PF_FORMAT_TIMELINE,	/* Chrome Trace Event JSON (Perfetto UI, Firefox Profiler) */
+	PF_FORMAT_PSTATS,	/* marshalled cProfile stats (pstats.Stats, snakeviz, gprof2dot) */
+	PF_FORMAT_HTML,		/* annotated source: one self-contained page */
 };
 
 /* One output format: what -f calls it, the extensions that mean it, its writer. */
@@ -33,12 +35,12 @@ const struct pf_format_info *pf_format__info(enum pf_format f);
 /*
  * Format from a file name's extension; NONE if unknown.  Double extensions are looked at
  * first: .speedscope.json, .trace.json, .perfetto.json, .pb.gz; then .svg,
- * .txt/.folded/.collapsed, .raw, .json (speedscope), .pprof.
+ * .txt/.folded/.collapsed, .raw, .json (speedscope), .pprof, .pstats/.prof, .html/.htm.
  */
 enum pf_format pf_format__from_path(const char *path);
 /*
  * From a -f argument ("svg", "collapsed", "folded", "txt", "speedscope", "pprof",
- * "timeline", "trace", "perfetto"); NONE if unknown.
+ * "timeline", "trace", "perfetto", "pstats", "html"); NONE if unknown.
  */
 enum pf_format pf_format__from_name(const char *name);
 const char *pf_format__name(enum pf_format f);
@@ -52,6 +54,10 @@ int writer_speedscope__write(const struct profile *p, const struct output_opts *
 int writer_pprof__write(const struct profile *p, const struct output_opts *o, FILE *out);
 /* Needs o->rawlog_path (the sample times): -ENOENT without it, -EINVAL if it is no raw log. */
 int writer_timeline__write(const struct profile *p, const struct output_opts *o, FILE *out);
+/* Loads with pstats.Stats(path) on Python 2.7 and 3.x (writer_pstats.c says what is in it). */
+int writer_pstats__write(const struct profile *p, const struct output_opts *o, FILE *out);
+/* Reads the profile's source files (bounded; unreadable ones are listed in the page). */
+int writer_html__write(const struct profile *p, const struct output_opts *o, FILE *out);
 int pf_write(enum pf_format f, const struct profile *p, const struct output_opts *o, FILE *out);
 
 /* --- shared by the writers ------------------------------------------------------- */
