@@ -58,7 +58,7 @@ complete_words() {
 	[ "$(complete_words report --output out.sp)" = out.speedscope.json ]
 	mkdir -p outdir
 	got=$(complete_words attach -p 1 -o outdir/a.p)
-	[ "$got" = "$(printf 'outdir/a.pb.gz\noutdir/a.perfetto.json\noutdir/a.pprof')" ]
+	[ "$got" = "$(printf 'outdir/a.pb.gz\noutdir/a.perfetto.json\noutdir/a.pprof\noutdir/a.prof\noutdir/a.pstats')" ]
 	# diff writes a graph or its text only
 	got=$(complete_words diff -o d)
 	grep -qx d.svg <<<"$got"
