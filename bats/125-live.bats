@@ -94,7 +94,7 @@ assert_restored() {
 @test "live: o and t switch the sort, p pauses, q stops sampling and the command runs on" {
 	local t=$TARGETS/phases.py top
 
-	start_view run --live -r 200 -o p.txt -- "$PY3" "$t" 3 3 5
+	start_view run --live -r 200 -o p.txt -- "$PY3" "$t" 10 2 5
 	wait_pane 'phase_one \(' 20
 	wait_pane 'now: own'
 	# by own, the script's <module> (no own samples) is not listed; by total it is
@@ -105,7 +105,14 @@ assert_restored() {
 	tm send-keys o
 	wait_pane 'now: own'
 	tm send-keys p
-	wait_pane '\[paused\]'
+	wait_pane '\[sampling paused\]'
+	# paused: no samples are taken (the count in the facts line stands still)
+	sleep 0.5
+	n1=$(tm capture-pane -p | sed -n 's/.* \([0-9][0-9]*\) samples (.*/\1/p' | head -1)
+	sleep 1.5
+	n2=$(tm capture-pane -p | sed -n 's/.* \([0-9][0-9]*\) samples (.*/\1/p' | head -1)
+	echo "# paused: $n1 then $n2 samples"
+	[ -n "$n1" ] && [ "$n1" = "$n2" ]
 	tm send-keys p
 	tm send-keys q
 	wait_pane 'sampling stopped'
@@ -117,6 +124,37 @@ assert_restored() {
 	grep -q "phase_one (" "$D/p.txt"
 	run ! grep -q "phase_two (" "$D/p.txt"
 	grep -q "phase two" "$D/cmd.log"	# the command ran on to its end
+}
+
+@test "live: l shows lines, f and h show one process and one thread, z freezes the view" {
+	local t=$TARGETS/phases.py one
+
+	one=$(line_of "$t" "# ONE")
+	start_view run --live -r 200 -o p.txt -- "$PY3" "$t" 30 1
+	wait_pane 'phase_one \(' 20
+	tm send-keys l
+	wait_pane "phase_one \\(.*phases\\.py:$one\\)"
+	wait_pane 'now: own, by line'
+	tm send-keys f
+	wait_pane "only process [0-9]+: .*phases\\.py"
+	wait_pane 'phase_one \('
+	tm send-keys h
+	wait_pane "only thread [0-9]+ \\(.*\\) of process [0-9]+"
+	tm send-keys h
+	tm send-keys f
+	# back to every process and thread
+	for ((i = 0; i < 50; i++)); do
+		tm capture-pane -p | grep -q "^only " || break
+		sleep 0.1
+	done
+	run ! grep -q "^only " <(tm capture-pane -p)
+	tm send-keys z
+	wait_pane '\[view frozen'
+	tm send-keys z
+	tm send-keys q
+	wait_status
+	[ "$(cat "$D/status")" = 0 ]
+	assert_restored
 }
 
 @test "live: the terminal is restored when pyflame gets SIGTERM, and when the command is killed" {

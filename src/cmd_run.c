@@ -957,6 +957,10 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 	struct run *r = arg;
 	int hold, ret;
 
+	if (live__paused(r->live)) {
+		live_tick(r, now);	/* keys, the view: no sample while paused */
+		return;
+	}
 	r->ticks++;
 	r->tick_no++;
 	r->now_ns = now;

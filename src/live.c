@@ -23,6 +23,7 @@
 
 struct live_func {
 	uint32_t name, file;
+	int32_t line;			/* by line (key l); 0 otherwise */
 	uint64_t own, total;
 	size_t stamp;
 };
@@ -31,7 +32,12 @@ struct live {
 	int fd;
 	int active;			/* the alternate screen is up */
 	struct termios saved;
-	int paused, by_total, quit;
+	int paused;			/* p: sampling paused (live__paused) */
+	int frozen;			/* z: the view is not redrawn; sampling goes on */
+	int by_total, by_line, quit;
+	long proc_filter;		/* f: an index into the profile's processes, or -1 */
+	long thread_filter;		/* h: an index into its threads, or -1 */
+	size_t nprocs, nthreads;	/* as last drawn: what f and h cycle through */
 	uint64_t last_draw_ns;
 	struct strbuf screen;		/* reused: a frame is written in one write() */
 	struct live_func *funcs;
@@ -75,6 +81,7 @@ struct live *live__open(void)
 	}
 	l = xcalloc(1, sizeof(*l));
 	l->fd = fd;
+	l->proc_filter = l->thread_filter = -1;
 	strbuf_init(&l->screen);
 	return l;
 }
@@ -129,6 +136,17 @@ void live__free(struct live *l)
 	free(l);
 }
 
+int live__paused(const struct live *l)
+{
+	return l && l->active && l->paused && !l->quit;
+}
+
+/* The next filter index after cur among n (-1, 0, 1, ..., n - 1, -1, ...). */
+static long cycle(long cur, size_t n)
+{
+	return cur + 1 < (long)n ? cur + 1 : -1;
+}
+
 /* Keys typed since the last tick; 1 if the view must be redrawn now. */
 static int read_keys(struct live *l)
 {
@@ -146,6 +164,27 @@ static int read_keys(struct live *l)
 			case 'p':
 			case 'P':
 				l->paused = !l->paused;
+				redraw = 1;
+				break;
+			case 'z':
+			case 'Z':
+				l->frozen = !l->frozen;
+				redraw = 1;
+				break;
+			case 'l':
+			case 'L':
+				l->by_line = !l->by_line;
+				redraw = 1;
+				break;
+			case 'f':
+			case 'F':
+				l->proc_filter = cycle(l->proc_filter, l->nprocs);
+				l->thread_filter = -1;
+				redraw = 1;
+				break;
+			case 'h':
+			case 'H':
+				l->thread_filter = cycle(l->thread_filter, l->nthreads);
 				redraw = 1;
 				break;
 			case 'o':
@@ -188,27 +227,51 @@ static int by_total(const void *a, const void *b)
 	return (x->name > y->name) - (x->name < y->name);
 }
 
-/* Functions with their own and total working samples (idle ones apart); *idle gets those. */
-static size_t count_functions(struct live *l, const struct profile *p, uint64_t *idle)
+/* Is the row's thread one the filters keep? */
+static int row_kept(const struct live *l, const struct profile *p, const struct pf_row *row)
 {
-	uint32_t *fn_frame, *map;
+	if (row->thread >= p->nthreads)
+		return 0;
+	if (l->thread_filter >= 0)
+		return row->thread == (uint32_t)l->thread_filter;
+	if (l->proc_filter >= 0)
+		return p->threads[row->thread].proc == (uint32_t)l->proc_filter;
+	return 1;
+}
+
+/*
+ * Functions (or, by line, frames) with their own and total working samples among the
+ * rows the filters keep, idle ones apart: *idle gets those, *kept all kept samples.
+ */
+static size_t count_functions(struct live *l, const struct profile *p, uint64_t *idle,
+			      uint64_t *kept)
+{
+	uint32_t *fn_frame = NULL, *map = NULL;
 	size_t nfuncs;
 
-	map = profile__functions(p, &nfuncs, &fn_frame);
+	if (l->by_line) {
+		nfuncs = p->nframes;
+	} else {
+		map = profile__functions(p, &nfuncs, &fn_frame);
+	}
 	xgrow((void **)&l->funcs, &l->funcs_alloc, nfuncs + 1, sizeof(*l->funcs));
 	memset(l->funcs, 0, (nfuncs + 1) * sizeof(*l->funcs));
 	for (size_t i = 0; i < nfuncs; i++) {
-		l->funcs[i].name = p->frames[fn_frame[i]].name;
-		l->funcs[i].file = p->frames[fn_frame[i]].file;
+		const struct pf_frame *fr = &p->frames[map ? fn_frame[i] : i];
+
+		l->funcs[i].name = fr->name;
+		l->funcs[i].file = fr->file;
+		l->funcs[i].line = map ? 0 : fr->line;
 	}
-	*idle = 0;
+	*idle = *kept = 0;
 	for (size_t r = 0; r < p->nrows; r++) {
 		const struct pf_row *row = &p->rows[r];
 		const uint32_t *st;
 		uint32_t len;
 
-		if (row->stack >= p->nstacks)
+		if (row->stack >= p->nstacks || !row_kept(l, p, row))
 			continue;
+		*kept += row->count;
 		if (row->flags & PF_SAMPLE_IDLE) {
 			*idle += row->count;
 			continue;
@@ -216,13 +279,13 @@ static size_t count_functions(struct live *l, const struct profile *p, uint64_t 
 		st = p->stack_data + p->stack_off[row->stack];
 		len = p->stack_len[row->stack];
 		if (len && st[len - 1] < p->nframes)
-			l->funcs[map[st[len - 1]]].own += row->count;
+			l->funcs[map ? map[st[len - 1]] : st[len - 1]].own += row->count;
 		for (uint32_t i = 0; i < len; i++) {
 			struct live_func *f;
 
 			if (st[i] >= p->nframes)
 				continue;
-			f = &l->funcs[map[st[i]]];
+			f = &l->funcs[map ? map[st[i]] : st[i]];
 			if (f->stamp != r + 1) {
 				f->stamp = r + 1;
 				f->total += row->count;
@@ -268,15 +331,17 @@ static void draw(struct live *l, const struct profile *p, const struct live_fact
 	struct strbuf line = STRBUF_INIT;
 	struct winsize ws = { 0 };
 	size_t rows = 24, cols = 80, nfuncs, shown;
-	uint64_t idle, working;
+	uint64_t idle, working, kept;
 	double secs = (double)f->elapsed_ns / 1e9;
 
 	if (ioctl(l->fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
 		rows = ws.ws_row;
 		cols = ws.ws_col;
 	}
-	nfuncs = count_functions(l, p, &idle);
-	working = p->total - idle;
+	l->nprocs = p->nprocs;
+	l->nthreads = p->nthreads;
+	nfuncs = count_functions(l, p, &idle, &kept);
+	working = kept - idle;
 	xgrow((void **)&l->order, &l->order_alloc, nfuncs + 1, sizeof(*l->order));
 	for (size_t i = 0; i < nfuncs; i++)
 		l->order[i] = &l->funcs[i];
@@ -292,11 +357,25 @@ static void draw(struct live *l, const struct profile *p, const struct live_fact
 		    "%" PRIu64 " dropped  %" PRIu64 " Python process%s, %" PRIu64 " thread%s%s",
 		    secs, p->total, idle, secs > 0 ? (double)f->ticks / secs : 0.0, f->dropped,
 		    f->processes, f->processes == 1 ? "" : "es", f->threads,
-		    f->threads == 1 ? "" : "s", l->paused ? "  [paused]" : "");
+		    f->threads == 1 ? "" : "s", l->paused ? "  [sampling paused]" : "");
 	END_LINE();
-	strbuf_addf(&line, "keys: q stop sampling  p pause  o sort by own  t sort by total "
-		    "(now: %s)", l->by_total ? "total" : "own");
+	strbuf_addstr(&line, "keys: q stop  p pause sampling  z freeze  o/t sort by own/total  "
+		      "l by line  f process  h thread");
+	strbuf_addf(&line, "  (now: %s%s)", l->by_total ? "total" : "own",
+		    l->by_line ? ", by line" : "");
 	END_LINE();
+	if (l->thread_filter >= 0 && (size_t)l->thread_filter < p->nthreads) {
+		const struct pf_thread *t = &p->threads[l->thread_filter];
+
+		strbuf_addf(&line, "only thread %d (%s) of process %d", (int)t->tid,
+			    strtab__get(p->strings, t->name),
+			    t->proc < p->nprocs ? (int)p->procs[t->proc].pid : 0);
+	} else if (l->proc_filter >= 0 && (size_t)l->proc_filter < p->nprocs) {
+		const struct pf_process *pr = &p->procs[l->proc_filter];
+
+		strbuf_addf(&line, "only process %d: %s", (int)pr->pid,
+			    strtab__get(p->strings, pr->cmdline));
+	}
 	END_LINE();
 	strbuf_addf(&line, "%8s %6s %8s %6s  %s", "own", "%", "total", "%", "function");
 	END_LINE();
@@ -310,7 +389,9 @@ static void draw(struct live *l, const struct profile *p, const struct live_fact
 		strbuf_addf(&line, "%8" PRIu64 " %5.1f%% %8" PRIu64 " %5.1f%%  ", fn->own,
 			    pct(fn->own, working), fn->total, pct(fn->total, working));
 		strbuf_addstr(&line, strtab__get(p->strings, fn->name));
-		if (*file)
+		if (*file && fn->line > 0)
+			strbuf_addf(&line, " (%s:%d)", pf_short_file(file), (int)fn->line);
+		else if (*file)
 			strbuf_addf(&line, " (%s)", pf_short_file(file));
 		END_LINE();
 	}
@@ -335,8 +416,15 @@ enum live_action live__tick(struct live *l, const struct profile *p, uint64_t no
 		write_all(l->fd, msg, sizeof(msg) - 1);
 		return LIVE_QUIT;
 	}
-	if (l->paused && !redraw)
+	if (l->frozen && !redraw)
 		return LIVE_NONE;
+	if (l->frozen && redraw) {
+		/* a frozen view is not redrawn, but says it is frozen */
+		static const char msg[] = CSI "4;1H" "[view frozen: z to go on]" CSI "K";
+
+		write_all(l->fd, msg, sizeof(msg) - 1);
+		return LIVE_NONE;
+	}
 	if (redraw || !l->last_draw_ns || now_ns - l->last_draw_ns >= LIVE_REFRESH_NS) {
 		draw(l, p, f);
 		l->last_draw_ns = now_ns;

@@ -6,8 +6,10 @@
  * the VT100 and xterm).
  *
  * Keys (read without Enter; the terminal is in non-canonical mode, no echo, while the view
- * is up): q stop sampling (the command runs on; the view closes), p pause / resume the
- * view (sampling goes on), o sort by own samples, t by total samples.
+ * is up): q stop sampling (the command runs on; the view closes), p pause / resume
+ * sampling (ticks take no samples meanwhile), z freeze / unfreeze the view (sampling goes
+ * on), o sort by own samples, t by total samples, l by line instead of by function,
+ * f show one process (cycles through them, then all), h one thread (likewise).
  */
 #ifndef PYFLAME_LIVE_H
 #define PYFLAME_LIVE_H
@@ -48,6 +50,8 @@ enum live_action live__tick(struct live *l, const struct profile *p, uint64_t no
  * more than once; also run at exit() while the view is up.
  */
 void live__end(struct live *l);
+/* p was typed: the sampler takes no samples until it is typed again (or q). */
+int live__paused(const struct live *l);
 void live__free(struct live *l);
 
 #endif
