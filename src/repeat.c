@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pyflame/exitcode.h"
+
 static volatile sig_atomic_t child_pid;
 static volatile sig_atomic_t stop_after;	/* a signal came: start no more repeats */
 
@@ -84,10 +86,10 @@ _Noreturn void repeat__drive(char *const argv[], unsigned n, int errfd)
 		if (stop_after)
 			break;
 		if (pipe2(ep, O_CLOEXEC) < 0)
-			_exit(125);
+			_exit(PF_EXIT_FAILURE);
 		pid = fork();
 		if (pid < 0)
-			_exit(125);
+			_exit(PF_EXIT_FAILURE);
 		if (pid == 0) {
 			/* the command gets the dispositions and mask it would have had */
 			for (unsigned i = 0; i < sizeof(relayed) / sizeof(relayed[0]); i++)
@@ -119,7 +121,7 @@ _Noreturn void repeat__drive(char *const argv[], unsigned n, int errfd)
 		}
 		while (waitpid(pid, &status, 0) < 0) {
 			if (errno != EINTR)
-				_exit(125);
+				_exit(PF_EXIT_FAILURE);
 		}
 		child_pid = 0;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

@@ -26,14 +26,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pyflame/exitcode.h"
 #include "pyflame/privs.h"
 #include "pyflame/procfs.h"
 #include "pyflame/repeat.h"
 #include "pyflame/tickclock.h"
 #include "pyflame/util.h"
-
-/* The child's exit code when pyflame gave up before exec (never seen by users). */
-#define PF_EXIT_SPAWN_ABORTED 125
 
 /* How long to wait before passing a signal on, to see whether the command got it too. */
 #define FORWARD_DELAY_NS 50000000ull
@@ -360,7 +358,7 @@ pid_t tracer__spawn(struct tracer *t, char *const argv[])
 		while (read(sync[0], &go, 1) < 0 && errno == EINTR)
 			;
 		if (go != 2)
-			_exit(PF_EXIT_SPAWN_ABORTED);
+			_exit(PF_EXIT_FAILURE);	/* pyflame gave up before the exec */
 		sigprocmask(SIG_SETMASK, &t->oldmask, NULL);
 		privs__child_drop();
 		if (t->opts.repeat > 1)
