@@ -181,6 +181,7 @@ enum {
 	OPT_JSON,
 	OPT_KEEP_PIDS,
 	OPT_STRIP_PROCESS,
+	OPT_TESTS,
 };
 
 /* --- option rows, shared by the commands that take them ------------------------------ */
@@ -216,6 +217,10 @@ static const struct cli_option opts_sampling[] = {
 		 "1000, only while stops come that close together (a fork storm); 0: never.  "
 		 "Fork-heavy commands slow down less where waking up is slow (VMs), for up to "
 		 "one CPU (yielded to anything runnable) while processes keep starting"),
+	OPT_LONG(OPT_TESTS, "tests", NULL, "organise the profile by test (pytest, unittest): a "
+		 "root frame 'test ID [PHASE]' or <collection>, <session start>, <session end>, "
+		 "<outside tests> under each process; the summary ranks the slowest tests; "
+		 ".tests.json .tests.csv .tests.md outputs give one row per test and phase"),
 	ROW_READER,
 	OPT_LONG(OPT_NO_SANDBOX, "no-sandbox", NULL, "do not confine the sampler with seccomp "
 		 "(it is on by default; -v says so)"),
@@ -621,6 +626,9 @@ static int run_option(void *ctx, int id, const char *arg)
 		if (parse_uint(arg, DEPTH_MAX, &ul) || ul == 0)
 			return usage_error("invalid max depth '%s' (want 1 to 65536)", arg);
 		o->max_depth = (unsigned)ul;
+		break;
+	case OPT_TESTS:
+		o->tests = 1;
 		break;
 	case OPT_NO_FOLLOW:
 		o->follow = 0;
