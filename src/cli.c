@@ -233,9 +233,10 @@ static const struct cli_option opts_output[] = {
 		"samples, each FILE once; the format comes from the extension: .svg flame graph, "
 		".txt .folded .collapsed collapsed stacks, .speedscope.json speedscope, .pb.gz "
 		".pprof pprof, .trace.json .perfetto.json timeline (Perfetto, Firefox Profiler), "
-		".raw the raw sample log; '-' writes to standard output"),
+		".raw the raw sample log, .tests.json .tests.csv .tests.md the per-test table "
+		"(--tests); '-' writes to standard output"),
 	OPT_ROW('f', "format", "FMT", "force the format of the outputs that follow: svg, "
-		"collapsed, speedscope, pprof, timeline"),
+		"collapsed, speedscope, pprof, timeline, tests-json, tests-csv, tests-md"),
 	ROW_NO_LINES("aggregate by function, not by line"),
 	OPT_LONG(OPT_THREADS, "threads", NULL, "add a frame per thread (TID and name) under "
 		 "each process"),
@@ -514,7 +515,7 @@ static int add_output(struct output_args *a, const char *path)
 		if (f == PF_FORMAT_NONE)
 			return usage_error("cannot tell the format of '%s' from its extension "
 					   "(use .svg, .txt, .speedscope.json, .pb.gz, .trace.json, "
-					   ".raw, or -f)", path);
+					   ".tests.json, .raw, or -f)", path);
 	}
 	if (f == PF_FORMAT_NONE)
 		f = PF_FORMAT_COLLAPSED;	/* '-': text is what a terminal or pipe wants */
@@ -535,7 +536,7 @@ static int output_option(struct output_args *a, int id, const char *arg)
 		a->forced = pf_format__from_name(arg);
 		if (a->forced == PF_FORMAT_NONE || (!a->allow_raw && a->forced == PF_FORMAT_RAW))
 			return usage_error("unknown format '%s' (want svg, collapsed, speedscope, "
-					   "pprof or timeline)", arg);
+					   "pprof, timeline, tests-json, tests-csv or tests-md)", arg);
 		a->default_format = a->forced;
 		return 1;
 	case 'n':

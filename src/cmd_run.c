@@ -1718,16 +1718,21 @@ static int session(struct run_opts *o)
 		}
 		if (r.step_summary) {
 			struct pf_summary_extra x = { written, nwritten,
-						      tracer__counts(r.tr)->processes };
+						      tracer__counts(r.tr)->processes, o->merge,
+						      r.tests_fallback, r.tests_unreadable };
 
 			summary__print_markdown(r.prof, &x, r.step_summary);
 		}
 		if (!pf_quiet) {
 			struct pf_summary_extra x = { written, nwritten,
-						      tracer__counts(r.tr)->processes };
+						      tracer__counts(r.tr)->processes, o->merge,
+						      r.tests_fallback, r.tests_unreadable };
 
 			summary__print(r.prof, &x, stderr);
 			print_drops(&r);
+			if (o->tests && !r.tests_runner_seen)
+				pf_warn("--tests: no pytest or unittest run was seen; the profile is "
+					"not organised by test");
 			if (ret && r.raw_path)
 				pf_hint("the samples are in '%s': pyflame report %s -o FILE", r.raw_path,
 					r.raw_path);

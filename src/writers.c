@@ -22,6 +22,12 @@ static const struct pf_format_info formats[] = {
 	{ PF_FORMAT_PPROF, "pprof", { NULL }, { ".pb.gz", ".pprof", NULL }, writer_pprof__write },
 	{ PF_FORMAT_TIMELINE, "timeline", { "trace", "perfetto", NULL },
 	  { ".trace.json", ".perfetto.json", NULL }, writer_timeline__write },
+	{ PF_FORMAT_TESTS_JSON, "tests-json", { NULL }, { ".tests.json", NULL },
+	  writer_tests_json__write },
+	{ PF_FORMAT_TESTS_CSV, "tests-csv", { NULL }, { ".tests.csv", NULL },
+	  writer_tests_csv__write },
+	{ PF_FORMAT_TESTS_MD, "tests-md", { NULL }, { ".tests.md", NULL },
+	  writer_tests_md__write },
 };
 
 const struct pf_format_info *pf_format__info(enum pf_format f)

@@ -15,6 +15,9 @@ enum pf_format {
 	PF_FORMAT_SPEEDSCOPE,	/* speedscope's JSON file format */
 	PF_FORMAT_PPROF,	/* gzipped profile.proto (go tool pprof, Pyroscope, ...) */
 	PF_FORMAT_TIMELINE,	/* Chrome Trace Event JSON (Perfetto UI, Firefox Profiler) */
+	PF_FORMAT_TESTS_JSON,	/* the per-test table (--tests), JSON */
+	PF_FORMAT_TESTS_CSV,	/* ... CSV */
+	PF_FORMAT_TESTS_MD,	/* ... Markdown */
 };
 
 /* One output format: what -f calls it, the extensions that mean it, its writer. */
@@ -52,6 +55,10 @@ int writer_speedscope__write(const struct profile *p, const struct output_opts *
 int writer_pprof__write(const struct profile *p, const struct output_opts *o, FILE *out);
 /* Needs o->rawlog_path (the sample times): -ENOENT without it, -EINVAL if it is no raw log. */
 int writer_timeline__write(const struct profile *p, const struct output_opts *o, FILE *out);
+/* The per-test table of a --tests profile (testtable.h); empty without test frames. */
+int writer_tests_json__write(const struct profile *p, const struct output_opts *o, FILE *out);
+int writer_tests_csv__write(const struct profile *p, const struct output_opts *o, FILE *out);
+int writer_tests_md__write(const struct profile *p, const struct output_opts *o, FILE *out);
 int pf_write(enum pf_format f, const struct profile *p, const struct output_opts *o, FILE *out);
 
 /* --- shared by the writers ------------------------------------------------------- */
@@ -61,6 +68,9 @@ struct pf_summary_extra {
 	const char *const *files;	/* files written */
 	size_t nfiles;
 	uint64_t processes_seen;	/* every process of the tree, Python or not (0: unknown) */
+	int merge;			/* --merge: tests of equal command lines as one */
+	uint64_t tests_fallback;	/* --tests: pytest samples attributed from the stack */
+	uint64_t tests_unreadable;	/* of which the environment did not read */
 };
 void summary__print(const struct profile *p, const struct pf_summary_extra *x, FILE *out);
 /* The same as GitHub-flavoured Markdown (for $GITHUB_STEP_SUMMARY). */

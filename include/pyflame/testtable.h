@@ -1,0 +1,49 @@
+/*
+ * testtable.h - the per-test table of a profile made with --tests: one row per (process,
+ * test, phase), or per (command line, test, phase) when processes are merged (xdist
+ * workers).  Built from the synthetic root frames (testattr.h), so a raw log replayed
+ * by `pyflame report` gives the same table.
+ */
+#ifndef PYFLAME_TESTTABLE_H
+#define PYFLAME_TESTTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pyflame/profile.h"
+#include "pyflame/testattr.h"
+
+#define TESTTABLE_TOP 3		/* own frames kept per row */
+
+struct test_own {
+	uint32_t name, file;	/* profile string ids */
+	uint64_t samples;
+};
+
+struct test_row {
+	uint32_t proc;		/* index into the profile's processes (the first, if merged) */
+	uint32_t label;		/* string id of the frame's name */
+	enum test_where where;
+	const char *id;		/* TEST: borrowed from the label, id_len bytes */
+	size_t id_len;
+	enum test_phase phase;
+	uint64_t samples;	/* every thread */
+	uint64_t idle;		/* of which idle (wall mode: waiting) */
+	uint64_t thread_samples;	/* of its busiest thread: what the time is taken from */
+	double seconds;		/* thread_samples x the sampling period */
+	struct test_own top[TESTTABLE_TOP];
+	size_t ntop;
+};
+
+struct testtable {
+	struct test_row *rows;	/* slowest first (seconds, then samples, then label) */
+	size_t n;
+	uint64_t samples;	/* samples under any test frame */
+	double period_s;
+};
+
+/* NULL-free: an empty table when the profile has no test frames. */
+struct testtable *testtable__build(const struct profile *p, int merge);
+void testtable__free(struct testtable *t);
+
+#endif
