@@ -85,7 +85,7 @@ int cmd_report(const struct report_opts *o)
 	oo.rawlog_path = o->raw;
 	status = outputs__write(files, nfiles, p, &oo, written, &nwritten, NULL, NULL) ? PF_EXIT_FAILURE : 0;
 	if (!pf_quiet) {
-		struct pf_summary_extra x = { written, nwritten, 0, o->merge, 0, 0 };
+		struct pf_summary_extra x = { written, nwritten, 0, o->merge, 0, 0, o->raw };
 
 		summary__print(p, &x, stderr);
 	}

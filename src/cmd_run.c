@@ -1719,14 +1719,16 @@ static int session(struct run_opts *o)
 		if (r.step_summary) {
 			struct pf_summary_extra x = { written, nwritten,
 						      tracer__counts(r.tr)->processes, o->merge,
-						      r.tests_fallback, r.tests_unreadable };
+						      r.tests_fallback, r.tests_unreadable,
+						      r.raw_path };
 
 			summary__print_markdown(r.prof, &x, r.step_summary);
 		}
 		if (!pf_quiet) {
 			struct pf_summary_extra x = { written, nwritten,
 						      tracer__counts(r.tr)->processes, o->merge,
-						      r.tests_fallback, r.tests_unreadable };
+						      r.tests_fallback, r.tests_unreadable,
+						      r.raw_path };
 
 			summary__print(r.prof, &x, stderr);
 			print_drops(&r);

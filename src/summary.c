@@ -235,13 +235,14 @@ static void test_cell(struct strbuf *sb, const char *s, size_t len, int md)
 static void print_tests(const struct profile *p, const struct pf_summary_extra *x, int md,
 			FILE *out)
 {
-	struct testtable *t = testtable__build(p, x && x->merge);
+	struct testtable *t = testtable__build(p, x && x->merge, x ? x->rawlog_path : NULL);
 	double by_phase[TEST_PHASE__COUNT] = { 0 }, by_where[TEST_WHERE__COUNT] = { 0 };
 	struct strbuf sb = STRBUF_INIT, own = STRBUF_INIT;
 	size_t shown = 0;
 
 	if (!t->n)
 		goto out;
+	p = t->p;	/* the ids of its rows */
 	if (md)
 		fprintf(out, "**Slowest tests** (time on the test's busiest thread)\n\n"
 			"| seconds | %% | phase | test | top own functions |\n"

@@ -1,16 +1,121 @@
 /* testtable.c - one row per (process, test, phase) of a --tests profile (testtable.h). */
 #include "pyflame/testtable.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pyflame/meta.h"
+#include "pyflame/rawlog.h"
 #include "pyflame/util.h"
+
+/*
+ * In wall mode a sample stands for the time since its thread's previous one: every thread
+ * is read at every tick, so a longer gap is ticks the sampler missed (a loaded machine),
+ * and they count where they were missed.  At most this many mean periods (a thread that
+ * had no Python stack for a while gets no more).
+ */
+#define GAP_MAX_PERIODS 25
+
+/* Time per (thread, test frame), from the raw log's sample times: an open hash. */
+struct timed {
+	uint64_t *key;		/* (thread + 1) << 32 | frame; 0 = empty */
+	uint64_t *ns;
+	size_t cap, n;
+	uint64_t *last_ns;	/* per thread: its previous sample (+1; 0 = none yet) */
+	size_t nthreads_alloc;
+	uint64_t period_ns;
+	const struct profile *p;
+};
+
+static uint64_t *timed_slot(struct timed *tm, uint64_t key, int add)
+{
+	size_t i;
+
+	if (add && 2 * (tm->n + 1) > tm->cap) {
+		struct timed old = *tm;
+
+		tm->cap = tm->cap ? 2 * tm->cap : 256;
+		tm->key = xcalloc(tm->cap, sizeof(*tm->key));
+		tm->ns = xcalloc(tm->cap, sizeof(*tm->ns));
+		tm->n = 0;
+		for (i = 0; i < old.cap; i++)
+			if (old.key[i])
+				*timed_slot(tm, old.key[i], 1) = old.ns[i];
+		free(old.key);
+		free(old.ns);
+	}
+	if (!tm->cap)
+		return NULL;
+	for (i = pf_hash64(&key, sizeof(key), 0) & (tm->cap - 1);; i = (i + 1) & (tm->cap - 1)) {
+		if (tm->key[i] == key)
+			return &tm->ns[i];
+		if (!tm->key[i]) {
+			if (!add)
+				return NULL;
+			tm->key[i] = key;
+			tm->n++;
+			return &tm->ns[i];
+		}
+	}
+}
+
+static void timed_sample(void *arg, uint64_t t_ns, uint32_t thread, uint32_t stack,
+			 uint32_t flags)
+{
+	struct timed *tm = arg;
+	const struct profile *p = tm->p;
+	uint64_t gap = tm->period_ns, *slot;
+	uint32_t root;
+
+	(void)flags;
+	if (thread >= p->nthreads || stack >= p->nstacks || !p->stack_len[stack])
+		return;
+	if (thread >= tm->nthreads_alloc) {
+		size_t old = tm->nthreads_alloc;
+
+		xgrow((void **)&tm->last_ns, &tm->nthreads_alloc, (size_t)thread + 1,
+		      sizeof(*tm->last_ns));
+		memset(tm->last_ns + old, 0, (tm->nthreads_alloc - old) * sizeof(*tm->last_ns));
+	}
+	if (tm->last_ns[thread] && t_ns + 1 >= tm->last_ns[thread]) {
+		gap = t_ns + 1 - tm->last_ns[thread];
+		if (gap > GAP_MAX_PERIODS * tm->period_ns)
+			gap = GAP_MAX_PERIODS * tm->period_ns;
+	}
+	tm->last_ns[thread] = t_ns + 1;
+	root = p->stack_data[p->stack_off[stack]];
+	if (root >= p->nframes || p->frames[root].line != PF_LINE_TEST)
+		return;
+	slot = timed_slot(tm, ((uint64_t)thread + 1) << 32 | root, 1);
+	*slot += gap;
+}
+
+/* Replay the raw log: its profile (owned by the caller) with tm filled, or NULL. */
+static struct profile *replay(const char *path, uint64_t period_ns, struct timed *tm)
+{
+	struct rawlog_info info;
+	struct profile *sp;
+	FILE *in = fopen(path, "rb");
+
+	if (!in)
+		return NULL;
+	sp = profile__new();
+	tm->p = sp;
+	tm->period_ns = period_ns;
+	if (rawlog__read(in, sp, timed_sample, tm, &info)) {
+		profile__free(sp);
+		sp = NULL;
+	}
+	fclose(in);
+	return sp;
+}
 
 /* One profile row seen through its test frame. */
 struct entry {
 	uint32_t key;		/* process index, or its command line's string id when merged */
 	uint32_t label;		/* string id of the test frame's name */
+	uint32_t frame;		/* the test frame (one per label) */
 	uint32_t thread;
 	uint32_t proc;
 	uint32_t leaf_name, leaf_file;	/* UINT32_MAX: the stack is the test frame alone */
@@ -53,8 +158,8 @@ static int row_cmp(const void *a, const void *b, void *ctx)
 	const struct profile *p = ctx;
 	int c;
 
-	if (x->thread_samples != y->thread_samples)
-		return x->thread_samples > y->thread_samples ? -1 : 1;
+	if (x->seconds != y->seconds)
+		return x->seconds > y->seconds ? -1 : 1;
 	if (x->samples != y->samples)
 		return x->samples > y->samples ? -1 : 1;
 	c = strcmp(strtab__get(p->strings, x->label), strtab__get(p->strings, y->label));
@@ -99,15 +204,24 @@ static void add_own(struct test_row *r, uint32_t name, uint32_t file, uint64_t n
 	r->top[i] = (struct test_own){ name, file, n };
 }
 
-struct testtable *testtable__build(const struct profile *p, int merge)
+struct testtable *testtable__build(const struct profile *p, int merge, const char *rawlog_path)
 {
 	struct testtable *t = xcalloc(1, sizeof(*t));
-	struct entry *e = xcalloc(p->nrows + 1, sizeof(*e));
+	struct timed tm = { 0 };
+	struct entry *e;
 	uint32_t *keys;
 	size_t n = 0, i, j;
 	double period = pf_meta__period_ns(&p->meta);
 
 	t->period_s = period > 0 ? period / 1e9 : 0;
+	if (rawlog_path && period >= 1 && p->meta.mode && !strcmp(p->meta.mode, "wall")) {
+		t->own = replay(rawlog_path, (uint64_t)period, &tm);
+		if (t->own && t->own->total == p->total)
+			p = t->own;	/* the same samples, with their times */
+		t->timed = p == t->own;
+	}
+	t->p = p;
+	e = xcalloc(p->nrows + 1, sizeof(*e));
 	for (i = 0; i < p->nrows; i++) {
 		const struct pf_row *row = &p->rows[i];
 		const uint32_t *st;
@@ -125,6 +239,7 @@ struct testtable *testtable__build(const struct profile *p, int merge)
 		e[n] = (struct entry){
 			.key = merge ? p->procs[proc].cmdline : proc,
 			.label = p->frames[st[0]].name,
+			.frame = st[0],
 			.thread = row->thread,
 			.proc = proc,
 			.leaf_name = UINT32_MAX,
@@ -160,8 +275,10 @@ struct testtable *testtable__build(const struct profile *p, int merge)
 			if (j > i && e[j].thread != e[j - 1].thread)
 				thread_sum = 0;
 			thread_sum += e[j].count;
-			if (thread_sum > r->thread_samples)
+			if (thread_sum > r->thread_samples) {
 				r->thread_samples = thread_sum;
+				r->thread = e[j].thread;
+			}
 			r->samples += e[j].count;
 			if (e[j].idle)
 				r->idle += e[j].count;
@@ -169,6 +286,12 @@ struct testtable *testtable__build(const struct profile *p, int merge)
 				r->proc = e[j].proc;
 		}
 		r->seconds = (double)r->thread_samples * t->period_s;
+		if (t->timed) {
+			/* the busiest thread's time between its samples */
+			uint64_t *ns = timed_slot(&tm, ((uint64_t)r->thread + 1) << 32 | e[i].frame, 0);
+
+			r->seconds = ns ? (double)*ns / 1e9 : 0;
+		}
 		t->samples += r->samples;
 		keys[t->n] = e[i].key;
 		t->n++;
@@ -178,17 +301,24 @@ struct testtable *testtable__build(const struct profile *p, int merge)
 	qsort(e, n, sizeof(*e), by_key_leaf);
 	for (i = 0; i < n; i = j) {
 		struct test_row *r = row_of(t, keys, e[i].key, e[i].label);
-		uint64_t sum = 0;
+		uint64_t cpu = 0, idle = 0;
 
 		for (j = i; j < n && e[j].key == e[i].key && e[j].label == e[i].label &&
 			    e[j].leaf_name == e[i].leaf_name && e[j].leaf_file == e[i].leaf_file; j++)
-			sum += e[j].count;
+			*(e[j].idle ? &idle : &cpu) += e[j].count;
+		/*
+		 * Working samples rank, as in the summary: a helper thread's wait (xdist's
+		 * I/O thread) would lead every row.  A row that only waited shows its waits.
+		 */
 		if (r)
-			add_own(r, e[i].leaf_name, e[i].leaf_file, sum);
+			add_own(r, e[i].leaf_name, e[i].leaf_file, r->samples > r->idle ? cpu : idle);
 	}
 	qsort_r(t->rows, t->n, sizeof(*t->rows), row_cmp, (void *)p);
 	free(keys);
 	free(e);
+	free(tm.key);
+	free(tm.ns);
+	free(tm.last_ns);
 	return t;
 }
 
@@ -197,5 +327,6 @@ void testtable__free(struct testtable *t)
 	if (!t)
 		return;
 	free(t->rows);
+	profile__free(t->own);
 	free(t);
 }

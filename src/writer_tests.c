@@ -152,7 +152,7 @@ static int write_table(const struct profile *p, const struct output_opts *o, FIL
 		       enum table_kind k)
 {
 	int merge = o && o->merge_processes;
-	struct testtable *t = testtable__build(p, merge);
+	struct testtable *t = testtable__build(p, merge, o ? o->rawlog_path : NULL);
 	struct strbuf sb = STRBUF_INIT;
 	int ret = 0;
 
@@ -163,9 +163,10 @@ static int write_table(const struct profile *p, const struct output_opts *o, FIL
 		strbuf_addf(&sb, ",\n  \"mode\": ");
 		textenc__add_json_string(&sb, p->meta.mode ? p->meta.mode : "",
 					 p->meta.mode ? strlen(p->meta.mode) : 0);
-		strbuf_addf(&sb, ",\n  \"period_s\": %.6g,\n  \"merged\": %s,\n  \"samples\": %"
-			    PRIu64 ",\n  \"test_samples\": %" PRIu64 ",\n  \"rows\": [\n",
-			    t->period_s, merge ? "true" : "false", p->total, t->samples);
+		strbuf_addf(&sb, ",\n  \"period_s\": %.6g,\n  \"timed\": %s,\n  \"merged\": %s,\n"
+			    "  \"samples\": %" PRIu64 ",\n  \"test_samples\": %" PRIu64
+			    ",\n  \"rows\": [\n", t->period_s, t->timed ? "true" : "false",
+			    merge ? "true" : "false", p->total, t->samples);
 	} else if (k == TABLE_CSV) {
 		strbuf_addstr(&sb, "pid,process,where,id,phase,samples,seconds,cpu_samples,"
 			      "idle_samples,top_own\r\n");
@@ -176,10 +177,10 @@ static int write_table(const struct profile *p, const struct output_opts *o, FIL
 	}
 	for (size_t i = 0; i < t->n; i++) {
 		if (k == TABLE_JSON) {
-			json_row(&sb, p, &t->rows[i], merge);
+			json_row(&sb, t->p, &t->rows[i], merge);
 			strbuf_addstr(&sb, i + 1 < t->n ? ",\n" : "\n");
 		} else {
-			cell_row(&sb, p, &t->rows[i], merge, k);
+			cell_row(&sb, t->p, &t->rows[i], merge, k);
 		}
 	}
 	if (k == TABLE_JSON)

@@ -30,20 +30,35 @@ struct test_row {
 	uint64_t samples;	/* every thread */
 	uint64_t idle;		/* of which idle (wall mode: waiting) */
 	uint64_t thread_samples;	/* of its busiest thread: what the time is taken from */
-	double seconds;		/* thread_samples x the sampling period */
-	struct test_own top[TESTTABLE_TOP];
+	uint32_t thread;		/* that thread (an index into the table's profile) */
+	/*
+	 * The busiest thread's time in it: in wall mode with the raw log, the time from each
+	 * of its samples back to its previous one (at most 25 mean periods), so ticks the
+	 * sampler missed on a loaded machine count where they were missed; else
+	 * thread_samples x the mean period.
+	 */
+	double seconds;
+	struct test_own top[TESTTABLE_TOP];	/* own frames of working samples (of idle
+						   ones if it only waited), most first */
 	size_t ntop;
 };
 
 struct testtable {
+	const struct profile *p;	/* what the ids refer to: the profile, or own */
+	struct profile *own;	/* the raw log replayed, when it was */
+	int timed;		/* seconds from sample times (the raw log) */
 	struct test_row *rows;	/* slowest first (seconds, then samples, then label) */
 	size_t n;
 	uint64_t samples;	/* samples under any test frame */
 	double period_s;
 };
 
-/* NULL-free: an empty table when the profile has no test frames. */
-struct testtable *testtable__build(const struct profile *p, int merge);
+/*
+ * The table of p (an empty one when p has no test frames).  rawlog_path (may be NULL): the
+ * raw log of the same samples, replayed for their times; the ids of the rows then refer
+ * to t->p, its replay.  Unreadable, or not the same samples: p, samples x period.
+ */
+struct testtable *testtable__build(const struct profile *p, int merge, const char *rawlog_path);
 void testtable__free(struct testtable *t);
 
 #endif

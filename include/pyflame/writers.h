@@ -71,6 +71,7 @@ struct pf_summary_extra {
 	int merge;			/* --merge: tests of equal command lines as one */
 	uint64_t tests_fallback;	/* --tests: pytest samples attributed from the stack */
 	uint64_t tests_unreadable;	/* of which the environment did not read */
+	const char *rawlog_path;	/* the samples' times, for the tests' (NULL: none) */
 };
 void summary__print(const struct profile *p, const struct pf_summary_extra *x, FILE *out);
 /* The same as GitHub-flavoured Markdown (for $GITHUB_STEP_SUMMARY). */
