@@ -31,6 +31,17 @@ def load(path):
         return json.load(f)
 
 
+def pytest_failed(path):
+    """Ids of the tests pytest reports as failed (its short summary)."""
+    out = set()
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            m = re.match(r"^FAILED (\S+)", line)
+            if m:
+                out.add(m.group(1))
+    return out
+
+
 def pytest_durations(path):
     """{(id, phase): seconds} from `pytest --durations=0 -vv` output."""
     out = {}
@@ -49,6 +60,7 @@ def durations(table, pytest_out, workers=False, tolerance=0.15):
     t = load(table)
     period = t["period_s"]
     timed = pytest_durations(pytest_out)
+    failed = pytest_failed(pytest_out)
     ids = {i for i, _ in timed}
     seen = {}
     for r in t["rows"]:
@@ -71,7 +83,11 @@ def durations(table, pytest_out, workers=False, tolerance=0.15):
             continue
         tol = max(tolerance * want, 3 * period)
         got = r["seconds"]
-        status = "ok" if abs(got - want) <= tol else "OFF"
+        # A failed test's call phase goes on, for pytest's PYTEST_CURRENT_TEST, while the
+        # failure report is made (source read, traceback formatted), after its clock
+        # stopped: up to 0.1 s more is that, not a wrong attribution.
+        extra = 0.1 if key[0] in failed and key[1] == "call" else 0.0
+        status = "ok" if -tol <= got - want <= tol + extra else "OFF"
         print("%-4s %-60s %-8s pytest %.3f s  pyflame %.3f s  (tolerance %.3f)" %
               (status, key[0], key[1], want, got, tol))
         if status != "ok":
