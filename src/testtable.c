@@ -10,12 +10,12 @@
 #include "pyflame/util.h"
 
 /*
- * In wall mode a sample stands for the time since its thread's previous one: every thread
- * is read at every tick, so a longer gap is ticks the sampler missed (a loaded machine),
- * and they count where they were missed.  At most this many mean periods (a thread that
- * had no Python stack for a while gets no more).
+ * In wall mode every thread is read at every tick, so a sample of a thread that was also
+ * read at the tick before stands for the time since that tick: ticks the sampler missed
+ * (a loaded machine) count where they were missed.  A thread new or back from a stretch
+ * without Python gets one mean period.  A gap longer than this is no tick gap.
  */
-#define GAP_MAX_PERIODS 25
+#define GAP_MAX_NS 10000000000ull
 
 /* Time per (thread, test frame), from the raw log's sample times: an open hash. */
 struct timed {
@@ -24,6 +24,7 @@ struct timed {
 	size_t cap, n;
 	uint64_t *last_ns;	/* per thread: its previous sample (+1; 0 = none yet) */
 	size_t nthreads_alloc;
+	uint64_t tick_ns, prev_tick_ns;	/* (+1; 0 = none yet) the latest tick, the one before */
 	uint64_t period_ns;
 	const struct profile *p;
 };
@@ -78,12 +79,16 @@ static void timed_sample(void *arg, uint64_t t_ns, uint32_t thread, uint32_t sta
 		      sizeof(*tm->last_ns));
 		memset(tm->last_ns + old, 0, (tm->nthreads_alloc - old) * sizeof(*tm->last_ns));
 	}
-	if (tm->last_ns[thread] && t_ns + 1 >= tm->last_ns[thread]) {
-		gap = t_ns + 1 - tm->last_ns[thread];
-		if (gap > GAP_MAX_PERIODS * tm->period_ns)
-			gap = GAP_MAX_PERIODS * tm->period_ns;
+	if (t_ns + 1 > tm->tick_ns) {
+		tm->prev_tick_ns = tm->tick_ns;
+		tm->tick_ns = t_ns + 1;
 	}
-	tm->last_ns[thread] = t_ns + 1;
+	/* (a sample held back and counted later comes out of order: one period) */
+	if (t_ns + 1 == tm->tick_ns && tm->prev_tick_ns &&
+	    tm->last_ns[thread] == tm->prev_tick_ns && t_ns + 1 - tm->prev_tick_ns <= GAP_MAX_NS)
+		gap = t_ns + 1 - tm->prev_tick_ns;
+	if (t_ns + 1 > tm->last_ns[thread])
+		tm->last_ns[thread] = t_ns + 1;
 	root = p->stack_data[p->stack_off[stack]];
 	if (root >= p->nframes || p->frames[root].line != PF_LINE_TEST)
 		return;

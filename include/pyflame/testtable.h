@@ -32,9 +32,9 @@ struct test_row {
 	uint64_t thread_samples;	/* of its busiest thread: what the time is taken from */
 	uint32_t thread;		/* that thread (an index into the table's profile) */
 	/*
-	 * The busiest thread's time in it: in wall mode with the raw log, the time from each
-	 * of its samples back to its previous one (at most 25 mean periods), so ticks the
-	 * sampler missed on a loaded machine count where they were missed; else
+	 * The busiest thread's time in it: in wall mode with the raw log, each of its samples
+	 * counts the time since the tick before (when the thread was read there too), so
+	 * ticks the sampler missed on a loaded machine count where they were missed; else
 	 * thread_samples x the mean period.
 	 */
 	double seconds;
