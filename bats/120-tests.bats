@@ -23,7 +23,7 @@ require_pytest() {
 	require_pytest
 	cd "$PROJ"
 	run_pyflame_split run --tests -r 200 -o "$D/p.tests.json" -o "$D/p.txt" -o "$D/p.raw" \
-		-o "$D/p.tests.csv" -o "$D/p.tests.md" -- \
+		-o "$D/p.tests.csv" -o "$D/p.tests.md" -o "$D/p.pb.gz" -- \
 		"$PYT" -m pytest -p no:cacheprovider --durations=0 -vv tests
 	printf '%s\n' "$output" >"$D/pytest.txt"
 	echo "$stderr"
@@ -54,6 +54,13 @@ assert any(r["id"] == "tests/test_basic.py::test_param[a/b-1.5]" and r["phase"] 
            for r in rows), rows
 PY
 	[ "$(grep -c '^| [0-9]' "$D/p.tests.md")" -eq "$rows" ]
+	# pprof: test and phase labels (go tool pprof -tagfocus)
+	if command -v go >/dev/null; then
+		timeout 60 go tool pprof -tags "$D/p.pb.gz" >"$D/tags.txt" 2>&1 || true
+		grep -Eq '^ *phase: Total' "$D/tags.txt"
+		grep -Eq ': tests/test_basic.py::test_param\[a/b-1.5\]$' "$D/tags.txt"
+		grep -Eq ': <collection>$' "$D/tags.txt"
+	fi
 	# report replays the raw log into the same table
 	run_pyflame_split report "$D/p.raw" -o "$D/r.tests.json"
 	[ "$status" -eq 0 ]
