@@ -10,6 +10,7 @@ setup() {
 	require_pyflame
 	D=$(fresh_dir tests)
 	CHECK="$BATS_TEST_DIRNAME/check_tests.py"
+	export PYTHONDONTWRITEBYTECODE=1	# no __pycache__ in the source tree
 }
 
 # Debian's python3 has pytest (and xdist); the pyenv interpreters do not.
