@@ -424,21 +424,30 @@ void testattr__stack(const uint16_t *cls, size_t n, struct test_stack *out)
 		return;
 	}
 	if (ut >= 0) {
-		out->where = TEST_WHERE_TEST;
-		out->unittest = 1;
-		out->phase = TEST_PHASE_NONE;
+		/*
+		 * The first frame after TestCase.run that is not unittest's own (its case.py,
+		 * result.py, runner.py; contextlib) is the test's method.  Without one, run is
+		 * doing its own bookkeeping (addSuccess, ...): not the test's.
+		 */
 		for (i = (size_t)ut + 1; i < n; i++) {
 			if (!out->phase && (cls[i] & TF_UT_SETUP))
 				out->phase = TEST_PHASE_SETUP;
 			if (!out->phase && (cls[i] & TF_UT_TEARDOWN))
 				out->phase = TEST_PHASE_TEARDOWN;
-			if (!(cls[i] & TF_UT_CASE)) {
+			if (!(cls[i] & (TF_UT_CASE | TF_UNITTEST))) {
 				out->test_frame = (int)i;
 				break;
 			}
 		}
-		if (!out->phase)
-			out->phase = TEST_PHASE_CALL;
+		if (out->test_frame >= 0) {
+			out->where = TEST_WHERE_TEST;
+			out->unittest = 1;
+			if (!out->phase)
+				out->phase = TEST_PHASE_CALL;
+			return;
+		}
+		out->phase = TEST_PHASE_NONE;
+		out->where = TEST_WHERE_OUTSIDE;
 		return;
 	}
 	if (all & TF_COLLECT)

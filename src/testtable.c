@@ -25,6 +25,7 @@ struct timed {
 	uint64_t *last_ns;	/* per thread: its previous sample (+1; 0 = none yet) */
 	size_t nthreads_alloc;
 	uint64_t tick_ns, prev_tick_ns;	/* (+1; 0 = none yet) the latest tick, the one before */
+	uint64_t max_gap_ns;	/* the longest time between two ticks */
 	uint64_t period_ns;
 	const struct profile *p;
 };
@@ -82,6 +83,8 @@ static void timed_sample(void *arg, uint64_t t_ns, uint32_t thread, uint32_t sta
 	if (t_ns + 1 > tm->tick_ns) {
 		tm->prev_tick_ns = tm->tick_ns;
 		tm->tick_ns = t_ns + 1;
+		if (tm->prev_tick_ns && tm->tick_ns - tm->prev_tick_ns > tm->max_gap_ns)
+			tm->max_gap_ns = tm->tick_ns - tm->prev_tick_ns;
 	}
 	/* (a sample held back and counted later comes out of order: one period) */
 	if (t_ns + 1 == tm->tick_ns && tm->prev_tick_ns &&
@@ -224,6 +227,8 @@ struct testtable *testtable__build(const struct profile *p, int merge, const cha
 		if (t->own && t->own->total == p->total)
 			p = t->own;	/* the same samples, with their times */
 		t->timed = p == t->own;
+		if (t->timed)
+			t->max_gap_s = (double)tm.max_gap_ns / 1e9;
 	}
 	t->p = p;
 	e = xcalloc(p->nrows + 1, sizeof(*e));

@@ -163,10 +163,11 @@ static int write_table(const struct profile *p, const struct output_opts *o, FIL
 		strbuf_addf(&sb, ",\n  \"mode\": ");
 		textenc__add_json_string(&sb, p->meta.mode ? p->meta.mode : "",
 					 p->meta.mode ? strlen(p->meta.mode) : 0);
-		strbuf_addf(&sb, ",\n  \"period_s\": %.6g,\n  \"timed\": %s,\n  \"merged\": %s,\n"
-			    "  \"samples\": %" PRIu64 ",\n  \"test_samples\": %" PRIu64
-			    ",\n  \"rows\": [\n", t->period_s, t->timed ? "true" : "false",
-			    merge ? "true" : "false", p->total, t->samples);
+		strbuf_addf(&sb, ",\n  \"period_s\": %.6g,\n  \"timed\": %s,\n  \"max_gap_s\": "
+			    "%.6g,\n  \"merged\": %s,\n  \"samples\": %" PRIu64 ",\n  "
+			    "\"test_samples\": %" PRIu64 ",\n  \"rows\": [\n", t->period_s,
+			    t->timed ? "true" : "false", t->max_gap_s, merge ? "true" : "false",
+			    p->total, t->samples);
 	} else if (k == TABLE_CSV) {
 		strbuf_addstr(&sb, "pid,process,where,id,phase,samples,seconds,cpu_samples,"
 			      "idle_samples,top_own\r\n");

@@ -171,6 +171,15 @@ static void stack__unittest__phase_and_method(void **state)
 	testattr__stack(cls, 3, &ts);
 	assert_int_equal(ts.phase, TEST_PHASE_CALL);
 	assert_int_equal(ts.test_frame, 2);
+	/* run reporting the outcome (runner.py, result.py): no test's */
+	cls[2] = TF_UNITTEST | TF_LOOP;
+	cls[3] = TF_UNITTEST;
+	testattr__stack(cls, 4, &ts);
+	assert_int_equal(ts.where, TEST_WHERE_OUTSIDE);
+	assert_int_equal(ts.test_frame, -1);
+	/* run between phases, in its own code */
+	testattr__stack(cls, 2, &ts);
+	assert_int_equal(ts.where, TEST_WHERE_OUTSIDE);
 	/* the loader, the suite, nothing */
 	cls[0] = TF_UNITTEST | TF_COLLECT;
 	testattr__stack(cls, 1, &ts);

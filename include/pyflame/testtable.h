@@ -47,6 +47,8 @@ struct testtable {
 	const struct profile *p;	/* what the ids refer to: the profile, or own */
 	struct profile *own;	/* the raw log replayed, when it was */
 	int timed;		/* seconds from sample times (the raw log) */
+	double max_gap_s;	/* timed: the longest time between two ticks (a stalled sampler;
+				   a phase boundary inside it is known to that much) */
 	struct test_row *rows;	/* slowest first (seconds, then samples, then label) */
 	size_t n;
 	uint64_t samples;	/* samples under any test frame */
