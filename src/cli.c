@@ -193,6 +193,7 @@ enum {
 	OPT_FAIL_IF_SLOWER,
 	OPT_REPEAT,
 	OPT_LIVE,
+	OPT_TESTS,
 };
 
 /* --- option rows, shared by the commands that take them ------------------------------ */
@@ -233,6 +234,10 @@ static const struct cli_option opts_sampling[] = {
 		 "1000, only while stops come that close together (a fork storm); 0: never.  "
 		 "Fork-heavy commands slow down less where waking up is slow (VMs), for up to "
 		 "one CPU (yielded to anything runnable) while processes keep starting"),
+	OPT_LONG(OPT_TESTS, "tests", NULL, "organise the profile by test (pytest, unittest): a "
+		 "root frame 'test ID [PHASE]' or <collection>, <session start>, <session end>, "
+		 "<outside tests> under each process; the summary ranks the slowest tests; "
+		 ".tests.json .tests.csv .tests.md outputs give one row per test and phase"),
 	ROW_READER,
 	OPT_LONG(OPT_NO_SANDBOX, "no-sandbox", NULL, "do not confine the sampler with seccomp "
 		 "(it is on by default; -v says so)"),
@@ -246,10 +251,11 @@ static const struct cli_option opts_output[] = {
 		".txt .folded .collapsed collapsed stacks, .speedscope.json speedscope, .pb.gz "
 		".pprof pprof, .trace.json .perfetto.json timeline (Perfetto, Firefox Profiler), "
 		".pstats .prof pstats (python -m pstats, snakeviz, gprof2dot), .html .htm annotated "
-		"source, "
+		"source, .tests.json .tests.csv .tests.md the per-test table (--tests), "
 		".raw the raw sample log; '-' writes to standard output"),
 	OPT_ROW('f', "format", "FMT", "force the format of the outputs that follow: svg, "
-		"collapsed, speedscope, pprof, timeline, pstats, html"),
+		"collapsed, speedscope, pprof, timeline, pstats, html, tests-json, tests-csv, "
+		"tests-md"),
 	ROW_NO_LINES("aggregate by function, not by line"),
 	OPT_LONG(OPT_THREADS, "threads", NULL, "add a frame per thread (TID and name) under "
 		 "each process"),
@@ -536,7 +542,7 @@ static int add_output(struct output_args *a, const char *path)
 		if (f == PF_FORMAT_NONE)
 			return usage_error("cannot tell the format of '%s' from its extension "
 					   "(use .svg, .txt, .speedscope.json, .pb.gz, .trace.json, "
-					   ".pstats, .html, .raw, or -f)", path);
+					   ".pstats, .html, .tests.json, .raw, or -f)", path);
 	}
 	if (f == PF_FORMAT_NONE)
 		f = PF_FORMAT_COLLAPSED;	/* '-': text is what a terminal or pipe wants */
@@ -557,7 +563,8 @@ static int output_option(struct output_args *a, int id, const char *arg)
 		a->forced = pf_format__from_name(arg);
 		if (a->forced == PF_FORMAT_NONE || (!a->allow_raw && a->forced == PF_FORMAT_RAW))
 			return usage_error("unknown format '%s' (want svg, collapsed, speedscope, "
-					   "pprof, timeline, pstats or html)", arg);
+					   "pprof, timeline, pstats, html, tests-json, tests-csv or "
+					   "tests-md)", arg);
 		a->default_format = a->forced;
 		return 1;
 	case 'n':
@@ -648,6 +655,9 @@ static int run_option(void *ctx, int id, const char *arg)
 		if (parse_uint(arg, DEPTH_MAX, &ul) || ul == 0)
 			return usage_error("invalid max depth '%s' (want 1 to 65536)", arg);
 		o->max_depth = (unsigned)ul;
+		break;
+	case OPT_TESTS:
+		o->tests = 1;
 		break;
 	case OPT_NO_FOLLOW:
 		o->follow = 0;

@@ -156,7 +156,7 @@ write:
 	status = outputs__write(files, nfiles, p, &oo, written, &nwritten, NULL, NULL) ?
 		PF_EXIT_FAILURE : 0;
 	if (!pf_quiet) {
-		struct pf_summary_extra x = { written, nwritten, 0 };
+		struct pf_summary_extra x = { written, nwritten, 0, o->merge, 0, 0, o->raw };
 
 		summary__print(p, &x, stderr);
 	}

@@ -34,6 +34,7 @@
 #include "pyflame/remote.h"
 #include "pyflame/sandbox.h"
 #include "pyflame/stackdump.h"
+#include "pyflame/testattr.h"
 #include "pyflame/tracer.h"
 #include "pyflame/unwind.h"
 #include "pyflame/util.h"
@@ -142,6 +143,18 @@ struct proc {
 	int stat_fd;
 	uint64_t image;
 	uint64_t next_exec_check_ns, exec_check_ns;
+	/* --tests (see testattr.h): reset with the image */
+	struct testenv tenv;
+	int tenv_located;
+	int tenv_ret;		/* this tick: 1 a test runs (tval), 0 none, < 0 unreadable */
+	size_t tlen;
+	char tval[TESTENV_VALUE_MAX];
+	unsigned runner;	/* TF_PYTEST / TF_UNITTEST once it is known to run tests */
+	int seen_work;		/* collected or ran a test: what follows is the session's end */
+	int tframe_valid;	/* tframe is the frame of the label tlast */
+	uint32_t tframe;
+	size_t tlast_len;
+	char tlast[TESTENV_VALUE_MAX + 32];
 	unsigned repeat;	/* run --repeat: the repeat it belongs to (0: none) */
 };
 
@@ -176,6 +189,16 @@ struct run {
 	struct repeat_run *reps;	/* o->repeat of them; nreps started */
 	unsigned nreps;
 	struct live *live;	/* --live: the view (live.h), fed at every tick */
+	/* --tests */
+	uint16_t *fclass;	/* per profile frame: testattr__frame_class(), 0 = not yet */
+	size_t fclass_alloc;
+	uint16_t *stackcls;	/* scratch: the classes of one stack */
+	struct strbuf tlabel, tid;
+	uint32_t empty_str;
+	char cwd[4096];		/* pyflame's: test files are named relative to it */
+	int tests_runner_seen;
+	uint64_t tests_fallback;	/* pytest samples attributed from the stack */
+	uint64_t tests_unreadable;	/* of which the environment did not read */
 };
 
 const char *pf_mode__name(enum pf_mode m)
@@ -229,6 +252,12 @@ static void proc_reset(struct proc *p)
 	p->shared_image = 0;
 	p->has_prof_proc = 0;
 	p->cmd[0] = '\0';
+	testenv__release(&p->tenv);
+	p->tenv_located = 0;
+	p->tenv_ret = 0;
+	p->runner = 0;
+	p->seen_work = 0;
+	p->tframe_valid = 0;
 }
 
 /* p runs a new image: what it held back was its parent's (see PROVISIONAL_NS). */
@@ -737,6 +766,126 @@ static void add_sample(struct run *r, struct proc *p, struct thread_slot *s, uin
 		rawlog__sample(r->raw, r->prof, t_ns, s->prof_thread, stack, flags);
 }
 
+/* --- tests (--tests) ------------------------------------------------------------------ */
+
+static unsigned frame_class(struct run *r, uint32_t id)
+{
+	if (id >= r->fclass_alloc) {
+		size_t old = r->fclass_alloc;
+
+		xgrow((void **)&r->fclass, &r->fclass_alloc, (size_t)id + 1, sizeof(*r->fclass));
+		memset(r->fclass + old, 0, (r->fclass_alloc - old) * sizeof(*r->fclass));
+	}
+	if (!r->fclass[id]) {
+		const struct pf_frame *f = &r->prof->frames[id];
+
+		r->fclass[id] = (uint16_t)testattr__frame_class(strtab__get(r->prof->strings, f->name),
+								strtab__get(r->prof->strings, f->file));
+	}
+	return r->fclass[id];
+}
+
+/* Does a command line name a test runner? */
+static unsigned cmd_runner(const char *cmd)
+{
+	if (strstr(cmd, "pytest") || strstr(cmd, "py.test"))
+		return TF_PYTEST;
+	if (strstr(cmd, "unittest"))
+		return TF_UNITTEST;
+	return 0;
+}
+
+/* Read PYTEST_CURRENT_TEST of p for this tick (the process's, not a thread's). */
+static void test_env(struct run *r, struct proc *p)
+{
+	if (!p->tenv_located) {
+		int ret = testenv__locate(p->pid, &p->tenv.environ_addr);
+
+		p->tenv_located = 1;
+		if (ret)
+			pf_info("process %d: no 'environ' symbol found (%s): tests are told from "
+				"its stacks", p->pid, strerror(-ret));
+	}
+	p->tenv_ret = testenv__read(&p->tenv, &p->mem, p->tval, &p->tlen);
+	(void)r;
+}
+
+/*
+ * The synthetic root frame of a sample of p whose frames are st[0..n) (root first):
+ * "test <id> [<phase>]" or "<collection>" etc.  0 when p is not known to run tests.
+ */
+static int test_frame(struct run *r, struct proc *p, const uint32_t *st, unsigned n,
+		      uint32_t *out)
+{
+	struct test_stack ts;
+	size_t id_len;
+	enum test_phase ph;
+
+	for (unsigned i = 0; i < n; i++)
+		r->stackcls[i] = (uint16_t)frame_class(r, st[i]);
+	testattr__stack(r->stackcls, n, &ts);
+	if (!p->runner) {
+		if (!p->cmd[0])
+			read_cmdline(p->pid, p->cmd, sizeof(p->cmd));
+		p->runner = ts.runner | (p->tenv_ret == 1 ? TF_PYTEST : 0) | cmd_runner(p->cmd);
+		if (!p->runner)
+			return 0;
+		r->tests_runner_seen = 1;
+	}
+	strbuf_reset(&r->tlabel);
+	if (p->tenv_ret == 1 && !testattr__parse_pytest(p->tval, p->tlen, &id_len, &ph)) {
+		testattr__label(&r->tlabel, p->tval, id_len, ph);
+		p->seen_work = 1;
+	} else if (ts.where == TEST_WHERE_TEST) {
+		p->seen_work = 1;
+		strbuf_reset(&r->tid);
+		if (ts.test_frame >= 0) {
+			const struct pf_frame *f = &r->prof->frames[st[ts.test_frame]];
+
+			testattr__frame_id(&r->tid, strtab__get(r->prof->strings, f->name),
+					   strtab__get(r->prof->strings, f->file), r->cwd,
+					   ts.unittest, ts.phase);
+		} else {
+			strbuf_addch(&r->tid, '?');
+		}
+		testattr__label(&r->tlabel, r->tid.buf, r->tid.len, ts.phase);
+		if (!ts.unittest) {
+			r->tests_fallback++;
+			if (p->tenv_ret < 0)
+				r->tests_unreadable++;
+		}
+	} else {
+		enum test_where w = ts.where;
+
+		if (w == TEST_WHERE_COLLECTION)
+			p->seen_work = 1;
+		else if (w == TEST_WHERE_SESSION_START && p->seen_work)
+			w = TEST_WHERE_SESSION_END;
+		strbuf_addstr(&r->tlabel, test_where__label(w));
+	}
+	if (p->tframe_valid && r->tlabel.len == p->tlast_len &&
+	    !memcmp(r->tlabel.buf, p->tlast, p->tlast_len)) {
+		*out = p->tframe;
+		return 1;
+	}
+	{
+		struct pf_frame f = {
+			.name = strtab__intern(r->prof->strings, r->tlabel.buf, r->tlabel.len),
+			.file = r->empty_str,
+			.line = PF_LINE_TEST,
+		};
+
+		*out = profile__frame(r->prof, &f);
+	}
+	p->tframe = *out;
+	p->tframe_valid = r->tlabel.len <= sizeof(p->tlast);
+	if (p->tframe_valid) {
+		memcpy(p->tlast, r->tlabel.buf, r->tlabel.len);
+		p->tlast_len = r->tlabel.len;
+	}
+	return 1;
+}
+
 static void on_thread(void *arg, const struct unwind_thread *t)
 {
 	struct emit_ctx *e = arg;
@@ -769,8 +918,11 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 	if (r->o->mode == PF_MODE_GIL && !(flags & PF_SAMPLE_GIL))
 		return;
 	for (unsigned i = 0; i < t->depth; i++)
-		r->stackbuf[i] = profile__frame(r->prof, &t->frames[t->depth - 1 - i]);
-	stack = profile__stack(r->prof, r->stackbuf, t->depth);
+		r->stackbuf[i + 1] = profile__frame(r->prof, &t->frames[t->depth - 1 - i]);
+	if (r->o->tests && test_frame(r, e->p, r->stackbuf + 1, t->depth, &r->stackbuf[0]))
+		stack = profile__stack(r->prof, r->stackbuf, t->depth + 1);
+	else
+		stack = profile__stack(r->prof, r->stackbuf + 1, t->depth);
 	if (!e->p->cmd[0])
 		read_cmdline(e->p->pid, e->p->cmd, sizeof(e->p->cmd));
 	if (e->p->provisional_until) {
@@ -989,6 +1141,8 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 				r->skipped[SKIP_TIMEOUT]++;
 			continue;
 		}
+		if (r->o->tests)
+			test_env(r, p);
 		unwinder__sample(p->uw, on_thread, &e, &r->ustats);
 		if (hold)
 			tracer__release(r->tr);
@@ -1620,7 +1774,15 @@ static int session(struct run_opts *o)
 	r.prof->meta.rate_hz = o->rate_hz;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r.prof->meta.start_unix_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	r.stackbuf = xcalloc(o->max_depth + 1, sizeof(*r.stackbuf));
+	r.stackbuf = xcalloc(o->max_depth + 2, sizeof(*r.stackbuf));
+	strbuf_init(&r.tlabel);
+	strbuf_init(&r.tid);
+	if (o->tests) {
+		r.stackcls = xcalloc(o->max_depth + 1, sizeof(*r.stackcls));
+		r.empty_str = strtab__intern(r.prof->strings, "", 0);
+		if (!getcwd(r.cwd, sizeof(r.cwd)))
+			r.cwd[0] = '\0';
+	}
 	r.tr = tracer__new(&to, &run_tracer_ops, &r);
 	r.start_ns = pf_now_ns();
 	r.rng = (r.start_ns ^ ((uint64_t)getpid() << 32)) | 1;
@@ -1732,17 +1894,24 @@ static int session(struct run_opts *o)
 		}
 		if (r.step_summary) {
 			struct pf_summary_extra x = { written, nwritten,
-						      tracer__counts(r.tr)->processes };
+						      tracer__counts(r.tr)->processes, o->merge,
+						      r.tests_fallback, r.tests_unreadable,
+						      r.raw_path };
 
 			summary__print_markdown(r.prof, &x, r.step_summary);
 		}
 		if (!pf_quiet) {
 			struct pf_summary_extra x = { written, nwritten,
-						      tracer__counts(r.tr)->processes };
+						      tracer__counts(r.tr)->processes, o->merge,
+						      r.tests_fallback, r.tests_unreadable,
+						      r.raw_path };
 
 			summary__print(r.prof, &x, stderr);
 			print_drops(&r);
 			print_repeats(&r, &res);
+			if (o->tests && !r.tests_runner_seen)
+				pf_warn("--tests: no pytest or unittest run was seen; the profile is "
+					"not organised by test");
 			if (ret && r.raw_path)
 				pf_hint("the samples are in '%s': pyflame report %s -o FILE", r.raw_path,
 					r.raw_path);
@@ -1780,6 +1949,10 @@ out_tracer:
 	}
 	free(r.procs);
 	free(r.stackbuf);
+	free(r.stackcls);
+	free(r.fclass);
+	strbuf_release(&r.tlabel);
+	strbuf_release(&r.tid);
 	profile__free(r.prof);
 out_files:
 	for (size_t i = 0; i < nfiles; i++) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pyflame/idtab.h"
+#include "pyflame/testattr.h"
 #include "pyflame/textenc.h"
 #include "pyflame/util.h"
 
@@ -499,11 +500,15 @@ struct pf_paths *profile__paths(const struct profile *p, const struct output_opt
 		slen = p->stack_len[row->stack];
 		xgrow((void **)&path, &path_alloc, slen + 4, sizeof(*path));
 		path[n++] = th->proc < p->nprocs ? proc_label[th->proc] : unknown_proc;
+		i = 0;
+		/* a test's frame (--tests) groups every thread and stack of that test */
+		if (slen && st[0] < p->nframes && p->frames[st[0]].line == PF_LINE_TEST)
+			path[n++] = frame_label[st[i++]];
 		if (thread_label)
 			path[n++] = thread_label[row->thread];
 		if (row->flags & PF_SAMPLE_TRUNCATED)
 			path[n++] = truncated;
-		for (i = 0; i < slen; i++)
+		for (; i < slen; i++)
 			path[n++] = st[i] < p->nframes ? frame_label[st[i]] : bad_frame;
 		if (row->flags & PF_SAMPLE_IDLE)
 			path[n++] = idle;

@@ -392,3 +392,77 @@ void pyprobe__version_str(const struct pyruntime_loc *loc, char *buf, size_t siz
 	else
 		snprintf(buf, size, "%u.%u.%u", h >> 24, h >> 16 & 0xff, h >> 8 & 0xff);
 }
+
+/* Is path's basename one that starts with a prefix of libs? */
+static int lib_matches(const char *path, const char *const *libs)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	for (; *libs; libs++)
+		if (!strncmp(base, *libs, strlen(*libs)))
+			return 1;
+	return 0;
+}
+
+/* The first of names that path (mapped in pid) defines: 0 with *addr, else -ENOENT. */
+static int symbol_in(pid_t pid, const struct procmaps *m, const char *path, const char *extra,
+		     const char *const *names, uint64_t *addr)
+{
+	const struct procmaps_entry *base = procmaps__find_base(m, path);
+	struct elf *e;
+	uint64_t vaddr, value;
+	int err = -ENOENT;
+
+	if (!base)
+		return -ENOENT;
+	e = open_mapped(pid, path, base, extra);
+	if (!e)
+		return -ENOENT;
+	if (!elf__first_load_vaddr(e, &vaddr)) {
+		for (const char *const *n = names; *n && err; n++) {
+			if (!sym(e, *n, &value) || !value)
+				continue;
+			*addr = base->start - vaddr + value;
+			err = 0;
+		}
+	}
+	elf__free(e);
+	return err;
+}
+
+int pyprobe__find_symbol(pid_t pid, const char *const *names, const char *const *libs,
+			 uint64_t *addr)
+{
+	char link[64], exe[PATH_MAX];
+	struct procmaps *m;
+	ssize_t n;
+	int err = -ENOENT;
+
+	m = procmaps__read(pid);
+	if (!m)
+		return errno == ENOENT || errno == ESRCH ? -ESRCH : -errno;
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		static const char deleted[] = " (deleted)";
+		size_t dl = sizeof(deleted) - 1;
+
+		exe[n] = '\0';
+		if ((size_t)n > dl && !strcmp(exe + n - dl, deleted))
+			exe[n - dl] = '\0';
+		err = symbol_in(pid, m, exe, link, names, addr);
+	}
+	for (size_t i = 0; i < m->n && err == -ENOENT; i++) {
+		const char *path = m->v[i].path;
+		size_t j;
+
+		if (!lib_matches(path, libs))
+			continue;
+		for (j = 0; j < i && strcmp(m->v[j].path, path); j++)
+			;
+		if (j == i)
+			err = symbol_in(pid, m, path, NULL, names, addr);
+	}
+	procmaps__free(m);
+	return err;
+}

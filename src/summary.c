@@ -5,11 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pyflame/testattr.h"
+#include "pyflame/testtable.h"
 #include "pyflame/textenc.h"
 #include "pyflame/util.h"
 
 #define SUMMARY_TOP 10
 #define SUMMARY_TOP_IDLE 3	/* the idle waits named on the idle line */
+#define SUMMARY_TOP_TESTS 10	/* --tests: the slowest tests listed */
 
 /* A function is a (name, file) pair: every line of it counts together. */
 struct func {
@@ -163,6 +166,98 @@ static void print_facts(const struct profile *p, FILE *out)
 	strbuf_release(&sb);
 }
 
+/* A test id or label cell: printable; Markdown gets it as code. */
+static void test_cell(struct strbuf *sb, const char *s, size_t len, int md)
+{
+	struct strbuf raw = STRBUF_INIT;
+
+	textenc__add_utf8(&raw, s, len);
+	for (size_t i = 0; i < raw.len; i++)
+		if ((unsigned char)raw.buf[i] < 0x20 || raw.buf[i] == 0x7f)
+			raw.buf[i] = ' ';
+	if (!md) {
+		strbuf_add(sb, raw.buf, raw.len);
+	} else {
+		strbuf_addch(sb, '`');
+		for (size_t i = 0; i < raw.len; i++) {
+			if (raw.buf[i] == '|')
+				strbuf_addch(sb, '\\');
+			strbuf_addch(sb, raw.buf[i] == '`' ? '\'' : raw.buf[i]);
+		}
+		strbuf_addch(sb, '`');
+	}
+	strbuf_release(&raw);
+}
+
+/* --tests: the slowest tests, and the time by phase. */
+static void print_tests(const struct profile *p, const struct pf_summary_extra *x, int md,
+			FILE *out)
+{
+	struct testtable *t = testtable__build(p, x && x->merge, x ? x->rawlog_path : NULL);
+	double by_phase[TEST_PHASE__COUNT] = { 0 }, by_where[TEST_WHERE__COUNT] = { 0 };
+	struct strbuf sb = STRBUF_INIT, own = STRBUF_INIT;
+	size_t shown = 0;
+
+	if (!t->n)
+		goto out;
+	p = t->p;	/* the ids of its rows */
+	if (md)
+		fprintf(out, "**Slowest tests** (time on the test's busiest thread)\n\n"
+			"| seconds | %% | phase | test | top own functions |\n"
+			"|---:|---:|---|---|---|\n");
+	else
+		fprintf(out, "slowest tests (time on the test's busiest thread):\n"
+			"  %8s %6s  %-8s  %s\n", "seconds", "%", "phase", "test  [top own functions]");
+	for (size_t i = 0; i < t->n; i++) {
+		const struct test_row *r = &t->rows[i];
+
+		if (r->where == TEST_WHERE_TEST)
+			by_phase[r->phase] += r->seconds;
+		else
+			by_where[r->where] += r->seconds;
+		if (r->where != TEST_WHERE_TEST || shown >= SUMMARY_TOP_TESTS)
+			continue;
+		shown++;
+		strbuf_reset(&sb);
+		strbuf_reset(&own);
+		test_cell(&sb, r->id, r->id_len, md);
+		for (size_t j = 0; j < r->ntop; j++) {
+			struct func f = { .name = r->top[j].name, .file = r->top[j].file };
+			struct strbuf fl = STRBUF_INIT;
+
+			func_label(p, &f, md, &fl);
+			strbuf_addf(&own, "%s%s %.0f%%", j ? ", " : "", fl.buf,
+				    pct(r->top[j].samples, r->samples));
+			strbuf_release(&fl);
+		}
+		if (md)
+			fprintf(out, "| %.3f | %.1f%% | %s | %s | %s |\n", r->seconds,
+				pct(r->samples, p->total), test_phase__name(r->phase), sb.buf,
+				own.buf);
+		else
+			fprintf(out, "  %8.3f %5.1f%%  %-8s  %s%s%s%s\n", r->seconds,
+				pct(r->samples, p->total), test_phase__name(r->phase), sb.buf,
+				own.len ? "  [" : "", own.buf, own.len ? "]" : "");
+	}
+	if (md)
+		fputc('\n', out);
+	fprintf(out, "%stime by phase: collection %.2f s, setup %.2f s, call %.2f s, teardown "
+		"%.2f s; session start %.2f s, end %.2f s, outside tests %.2f s%s",
+		md ? "" : "  ", by_where[TEST_WHERE_COLLECTION], by_phase[TEST_PHASE_SETUP],
+		by_phase[TEST_PHASE_CALL], by_phase[TEST_PHASE_TEARDOWN],
+		by_where[TEST_WHERE_SESSION_START], by_where[TEST_WHERE_SESSION_END],
+		by_where[TEST_WHERE_OUTSIDE], md ? "\n\n" : "\n");
+	if (x && x->tests_fallback)
+		fprintf(out, "%s%" PRIu64 " test sample%s told from the stack (pytest's "
+			"PYTEST_CURRENT_TEST %s)%s", md ? "" : "  ", x->tests_fallback,
+			x->tests_fallback == 1 ? "" : "s",
+			x->tests_unreadable ? "unreadable" : "not set", md ? "\n\n" : "\n");
+out:
+	strbuf_release(&sb);
+	strbuf_release(&own);
+	testtable__free(t);
+}
+
 static void print_summary(const struct profile *p, const struct pf_summary_extra *x, int md,
 			  FILE *out)
 {
@@ -224,8 +319,8 @@ static void print_summary(const struct profile *p, const struct pf_summary_extra
 		for (uint32_t i = 0; i < len; i++) {
 			struct func *f;
 
-			if (st[i] >= p->nframes)
-				continue;
+			if (st[i] >= p->nframes || p->frames[st[i]].line == PF_LINE_TEST)
+				continue;	/* a test's frame (--tests) is no function */
 			f = &funcs[map[st[i]]];
 			if (f->stamp == r + 1)
 				continue;	/* recursion: once per stack */
@@ -279,6 +374,8 @@ static void print_summary(const struct profile *p, const struct pf_summary_extra
 				fputc('\n', out);
 		}
 	}
+
+	print_tests(p, x, md, out);
 
 	for (size_t i = 0; x && i < x->nfiles; i++)
 		fprintf(out, md ? "- wrote `%s`\n" : "wrote %s\n", x->files[i]);

@@ -8,7 +8,9 @@
  *                   type is left out when the interval is unknown.  It is the default.
  *   sample          one per profile row (thread, stack, flags): location ids leaf first,
  *                   labels pid, tid (numbers), process, thread_name (strings), and
- *                   idle="true" / gil="true" when the row has that flag.  An idle row also
+ *                   idle="true" / gil="true" when the row has that flag, and under --tests
+ *                   test (the id, or "<collection>" ...) and phase (setup, call,
+ *                   teardown) from the stack's test frame (-tagfocus).  An idle row also
  *                   has an "<idle>" leaf and a truncated one a "<truncated>" root, as in the
  *                   other formats.
  *   function        one per (name, file): filename = the full path, start_line = the
@@ -31,6 +33,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "pyflame/testattr.h"
 #include "pyflame/textenc.h"
 #include "pyflame/util.h"
 #include "pyflame/version.h"
@@ -360,7 +363,7 @@ int writer_pprof__write(const struct profile *p, const struct output_opts *o, FI
 	const char *mode = p->meta.mode ? p->meta.mode : "wall";
 	const char *time_type = !strcmp(mode, "cpu") ? "cpu" : !strcmp(mode, "gil") ? "gil" : "wall";
 	uint64_t nfuncs, idle_loc, trunc_loc;
-	uint64_t k_pid, k_tid, k_process, k_thread, k_idle, k_gil, v_true;
+	uint64_t k_pid, k_tid, k_process, k_thread, k_idle, k_gil, v_true, k_test, k_phase;
 	uint64_t *locs = NULL, vals[2];
 	size_t locs_alloc = 0;
 	int ret;
@@ -395,6 +398,8 @@ int writer_pprof__write(const struct profile *p, const struct output_opts *o, FI
 	k_idle = pp_cstr(&pp, "idle");
 	k_gil = pp_cstr(&pp, "gil");
 	v_true = pp_cstr(&pp, "true");
+	k_test = pp_cstr(&pp, "test");
+	k_phase = pp_cstr(&pp, "phase");
 	for (size_t r = 0; r < p->nrows; r++) {
 		const struct pf_row *row = &p->rows[r];
 		const struct pf_thread *t;
@@ -433,6 +438,23 @@ int writer_pprof__write(const struct profile *p, const struct output_opts *o, FI
 			pp_label_str(&pp, k_idle, v_true);
 		if (row->flags & PF_SAMPLE_GIL)
 			pp_label_str(&pp, k_gil, v_true);
+		if (n && st[0] < p->nframes && p->frames[st[0]].line == PF_LINE_TEST) {
+			uint32_t name = p->frames[st[0]].name;
+			const char *text = strtab__get(p->strings, name), *id;
+			size_t id_len;
+			enum test_where w;
+			enum test_phase ph;
+
+			if (!testattr__parse_label(text, strtab__len(p->strings, name), &w, &id,
+						   &id_len, &ph)) {
+				if (w == TEST_WHERE_TEST) {
+					pp_label_str(&pp, k_test, pp_str(&pp, id, id_len));
+					pp_label_str(&pp, k_phase, pp_cstr(&pp, test_phase__name(ph)));
+				} else {
+					pp_label_str(&pp, k_test, pp_cstr(&pp, test_where__label(w)));
+				}
+			}
+		}
 		pb_msg(&pp.out, PROFILE_SAMPLE, &pp.msg);
 	}
 	pp_comments(&pp, p);

@@ -24,6 +24,12 @@ static const struct pf_format_info formats[] = {
 	  { ".trace.json", ".perfetto.json", NULL }, writer_timeline__write },
 	{ PF_FORMAT_PSTATS, "pstats", { NULL }, { ".pstats", ".prof", NULL }, writer_pstats__write },
 	{ PF_FORMAT_HTML, "html", { NULL }, { ".html", ".htm", NULL }, writer_html__write },
+	{ PF_FORMAT_TESTS_JSON, "tests-json", { NULL }, { ".tests.json", NULL },
+	  writer_tests_json__write },
+	{ PF_FORMAT_TESTS_CSV, "tests-csv", { NULL }, { ".tests.csv", NULL },
+	  writer_tests_csv__write },
+	{ PF_FORMAT_TESTS_MD, "tests-md", { NULL }, { ".tests.md", NULL },
+	  writer_tests_md__write },
 };
 
 const struct pf_format_info *pf_format__info(enum pf_format f)

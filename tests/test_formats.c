@@ -124,6 +124,11 @@ static void pf_format__new_extensions_and_names__map_to_formats(void **state)
 	assert_int_equal(pf_format__from_path("dir.trace.json/x.svg"), PF_FORMAT_SVG);
 	assert_int_equal(pf_format__from_path(".pb.gz"), PF_FORMAT_NONE);
 	assert_int_equal(pf_format__from_path("x.raw"), PF_FORMAT_RAW);
+	assert_int_equal(pf_format__from_path("run.tests.json"), PF_FORMAT_TESTS_JSON);
+	assert_int_equal(pf_format__from_path("run.tests.csv"), PF_FORMAT_TESTS_CSV);
+	assert_int_equal(pf_format__from_path("run.TESTS.md"), PF_FORMAT_TESTS_MD);
+	assert_int_equal(pf_format__from_path("run.md"), PF_FORMAT_NONE);
+	assert_int_equal(pf_format__from_name("tests-json"), PF_FORMAT_TESTS_JSON);
 	assert_int_equal(pf_format__from_name("speedscope"), PF_FORMAT_SPEEDSCOPE);
 	assert_int_equal(pf_format__from_name("pprof"), PF_FORMAT_PPROF);
 	assert_int_equal(pf_format__from_name("timeline"), PF_FORMAT_TIMELINE);
@@ -132,7 +137,7 @@ static void pf_format__new_extensions_and_names__map_to_formats(void **state)
 	assert_string_equal(pf_format__name(PF_FORMAT_PPROF), "pprof");
 	assert_string_equal(pf_format__name(PF_FORMAT_TIMELINE), "timeline");
 	/* what pyflame names a file of each format maps back to that format */
-	for (int f = PF_FORMAT_SVG; f <= PF_FORMAT_HTML; f++) {
+	for (int f = PF_FORMAT_SVG; f <= PF_FORMAT_TESTS_MD; f++) {
 		char path[64];
 
 		snprintf(path, sizeof(path), "out.%s", pf_format__extension((enum pf_format)f));
@@ -145,7 +150,7 @@ static void pf_format__info__every_row_names_and_extensions_map_back(void **stat
 {
 	(void)state;
 	assert_null(pf_format__info(PF_FORMAT_NONE));
-	for (int f = PF_FORMAT_SVG; f <= PF_FORMAT_HTML; f++) {
+	for (int f = PF_FORMAT_SVG; f <= PF_FORMAT_TESTS_MD; f++) {
 		const struct pf_format_info *fi = pf_format__info((enum pf_format)f);
 
 		assert_non_null(fi);

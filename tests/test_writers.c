@@ -451,7 +451,7 @@ static void summary__known_profile__top_functions_and_shares(void **state)
 {
 	struct profile *p = known_profile();
 	const char *files[] = { "profile.svg", "profile.txt" };
-	struct pf_summary_extra x = { files, 2, 40 };
+	struct pf_summary_extra x = { files, 2, 40, 0, 0, 0, NULL };
 	char *s = summary_text(p, &x);
 	char *own, *tot;
 

@@ -33,6 +33,7 @@ struct run_opts {
 	unsigned max_depth;
 	int threads;
 	int merge;
+	int tests;			/* --tests: a root frame per test and phase */
 	enum pf_mode mode;
 	int follow;
 	enum remote_kind reader;

@@ -42,6 +42,15 @@ int pyprobe__locate(pid_t pid, struct pyruntime_loc *loc);
  */
 int pyprobe__inspect_file(const char *path, const char *name, struct pyruntime_loc *loc);
 
+/*
+ * Where a data symbol lives in pid: the first of names defined by the executable (a copy
+ * relocation puts a library's variable there), else by a mapped file whose basename
+ * starts with one of libs (NULL-ended lists).  0 with *addr, -ENOENT, -ESRCH.  Reads no
+ * target memory.
+ */
+int pyprobe__find_symbol(pid_t pid, const char *const *names, const char *const *libs,
+			 uint64_t *addr);
+
 /* "3.12.1" style text for loc (from hexversion, else major.minor). */
 void pyprobe__version_str(const struct pyruntime_loc *loc, char *buf, size_t size);
 

@@ -17,6 +17,9 @@ enum pf_format {
 	PF_FORMAT_TIMELINE,	/* Chrome Trace Event JSON (Perfetto UI, Firefox Profiler) */
 	PF_FORMAT_PSTATS,	/* marshalled cProfile stats (pstats.Stats, snakeviz, gprof2dot) */
 	PF_FORMAT_HTML,		/* annotated source: one self-contained page */
+	PF_FORMAT_TESTS_JSON,	/* the per-test table (--tests), JSON */
+	PF_FORMAT_TESTS_CSV,	/* ... CSV */
+	PF_FORMAT_TESTS_MD,	/* ... Markdown */
 };
 
 /* One output format: what -f calls it, the extensions that mean it, its writer. */
@@ -58,6 +61,10 @@ int writer_timeline__write(const struct profile *p, const struct output_opts *o,
 int writer_pstats__write(const struct profile *p, const struct output_opts *o, FILE *out);
 /* Reads the profile's source files (bounded; unreadable ones are listed in the page). */
 int writer_html__write(const struct profile *p, const struct output_opts *o, FILE *out);
+/* The per-test table of a --tests profile (testtable.h); empty without test frames. */
+int writer_tests_json__write(const struct profile *p, const struct output_opts *o, FILE *out);
+int writer_tests_csv__write(const struct profile *p, const struct output_opts *o, FILE *out);
+int writer_tests_md__write(const struct profile *p, const struct output_opts *o, FILE *out);
 int pf_write(enum pf_format f, const struct profile *p, const struct output_opts *o, FILE *out);
 
 /* --- shared by the writers ------------------------------------------------------- */
@@ -67,6 +74,10 @@ struct pf_summary_extra {
 	const char *const *files;	/* files written */
 	size_t nfiles;
 	uint64_t processes_seen;	/* every process of the tree, Python or not (0: unknown) */
+	int merge;			/* --merge: tests of equal command lines as one */
+	uint64_t tests_fallback;	/* --tests: pytest samples attributed from the stack */
+	uint64_t tests_unreadable;	/* of which the environment did not read */
+	const char *rawlog_path;	/* the samples' times, for the tests' (NULL: none) */
 };
 void summary__print(const struct profile *p, const struct pf_summary_extra *x, FILE *out);
 /* The same as GitHub-flavoured Markdown (for $GITHUB_STEP_SUMMARY). */
