@@ -180,6 +180,7 @@ struct code_entry {
 struct str_entry {
 	uint64_t addr;			/* 0 = empty slot */
 	uint64_t type, len;
+	uint64_t hash;			/* the object's cached hash (never -1 here) */
 	uint32_t state;
 	uint32_t id;
 };
@@ -620,7 +621,7 @@ static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
 	const struct py_offsets *o = &u->off;
 	uint8_t hdr[128];
 	size_t hlen = 0, n, outlen;
-	uint64_t type, len, data_addr;
+	uint64_t type, len, hash, data_addr;
 	uint32_t state = 0;
 	unsigned kind = 1;
 	int latin1 = 0, err;
@@ -629,7 +630,8 @@ static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
 	if (!addr)
 		return bad(u, UNWIND_DROP_BADSTR);
 	hlen = max_end(hlen, o->obj.ob_type, 8);
-	hlen = max_end(hlen, o->obj.str_length, 8);
+	/* the cached hash follows the length in every layout (2.7's ob_shash too) */
+	hlen = max_end(hlen, o->obj.str_length + 8, 8);
 	if (o->strings == PY_STR_PEP393)
 		hlen = max_end(hlen, o->obj.str_state, 4);
 	if (hlen > sizeof(hdr))
@@ -639,13 +641,20 @@ static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
 		return err;
 	type = ld_u64(hdr + o->obj.ob_type);
 	len = ld_u64(hdr + o->obj.str_length);
+	hash = ld_u64(hdr + o->obj.str_length + 8);
 	if (o->strings == PY_STR_PEP393)
 		state = ld_u32(hdr + o->obj.str_state);
 	if ((u->loc.str_type_addr && type != u->loc.str_type_addr) || len > UNWIND_MAX_CHARS)
 		return bad(u, UNWIND_DROP_BADSTR);
 
+	/*
+	 * A string freed and another made at its address (a module's file name, then the
+	 * next module's) can have the same type, length and state: its hash tells them
+	 * apart.  One whose hash was never computed (-1) is read again each time.
+	 */
 	e = str_slot(u, addr);
-	if (e->addr == addr && e->type == type && e->len == len && e->state == state) {
+	if (e->addr == addr && e->type == type && e->len == len && e->state == state &&
+	    e->hash == hash && hash != UINT64_MAX) {
 		*id = e->id;
 		return 0;
 	}
@@ -690,6 +699,7 @@ static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
 	e->addr = addr;
 	e->type = type;
 	e->len = len;
+	e->hash = hash;
 	e->state = state;
 	e->id = *id;
 	return 0;

@@ -772,6 +772,53 @@ static void unwind_sample__code_address_reused__sees_new_name(void **state)
 	}
 }
 
+/*
+ * A file name string freed and another of the same length made at its address (the next
+ * module's name): type, length and state all match the cached one; its hash does not.
+ */
+static void unwind_sample__string_address_reused__sees_new_text(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		struct unwinder *u;
+		uint64_t c, str;
+
+		build(&im, versions[i]);
+		memset(&g, 0, sizeof(g));
+		memset(&st, 0, sizeof(st));
+		g.st = strtab__new();
+		u = unwinder__new(&im.r, &im.loc, &im.o, g.st, 64);
+		assert_non_null(u);
+		unwinder__set_code_recheck(u, 0);	/* every code object, every sample */
+		c = im.code_of[im.nworker_frames - 1];
+		str = make_str(&im, "/tmp/aaaa.py", 0);
+		fakemem_w64(&im.m, str + im.o.obj.str_length + 8, 0x1111);	/* its hash */
+		fakemem_w64(&im.m, c + im.o.code.filename, str);
+		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+		assert_string_equal(g.t[0].f[0].file, "/tmp/aaaa.py");
+		/*
+		 * Freed with its code object; a new code object (another name) whose file name,
+		 * of the same length, is at the old one's address.
+		 */
+		fakemem_wbytes(&im.m, str + im.o.obj.str_ascii_data, "/tmp/bbbb.py", 12);
+		fakemem_w64(&im.m, str + im.o.obj.str_length + 8, 0x2222);
+		fakemem_w64(&im.m, c + im.o.code.name, make_str(&im, "other", 0));
+		if (im.o.code.qualname != N)
+			fakemem_w64(&im.m, c + im.o.code.qualname, make_str(&im, "Other.other", 0));
+		if (im.o.interp.code_object_generation != N)
+			fakemem_w64(&im.m, im.interp + im.o.interp.code_object_generation, 1);
+		g.n = 0;
+		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+		assert_string_equal(g.t[0].f[0].file, "/tmp/bbbb.py");
+		unwinder__free(u);
+		got_release(&g);
+		release(&im);
+	}
+}
+
 /* The address of the top-frame pointer of a thread (through the cframe on 3.11/3.12). */
 static uint64_t top_slot(struct img *im, uint64_t ts)
 {
@@ -1453,6 +1500,7 @@ int main(void)
 		cmocka_unit_test(unwind_sample__wrong_code_type__drops_thread_as_badcode),
 		cmocka_unit_test(unwind_sample__bad_string__drops_thread_as_badstr),
 		cmocka_unit_test(unwind_sample__code_address_reused__sees_new_name),
+		cmocka_unit_test(unwind_sample__string_address_reused__sees_new_text),
 		cmocka_unit_test(unwind_sample__warm__one_batched_read_exact_frames),
 		cmocka_unit_test(unwind_sample__reader_without_readv__same_frames),
 		cmocka_unit_test(unwind_sample__stack_changes_when_warm__fresh_frames),
