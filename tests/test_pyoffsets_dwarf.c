@@ -49,9 +49,9 @@ struct field {
 static const struct field fields[] = {
 	F(version), F(frames), F(strings), F(linetable), F(free_threaded),
 	F(runtime.interpreters_head), F(runtime.finalizing), F(runtime.gil_locked),
-	F(runtime.gil_last_holder), F(runtime.tstate_current),
+	F(runtime.gil_last_holder), F(runtime.tstate_current), F(runtime.gc_collecting),
 	F(interp.next), F(interp.threads_head), F(interp.id), F(interp.ceval_gil),
-	F(interp.code_object_generation),
+	F(interp.code_object_generation), F(interp.gc_collecting),
 	F(gil.last_holder), F(gil.locked),
 	F(tstate.size), F(tstate.next), F(tstate.interp), F(tstate.frame), F(tstate.cframe),
 	F(tstate.cframe_current_frame), F(tstate.current_frame), F(tstate.thread_id),

@@ -37,6 +37,7 @@ struct py_offsets {
 		int64_t gil_locked;		/* 3.7-3.11 runtime-wide GIL */
 		int64_t gil_last_holder;
 		int64_t tstate_current;		/* 3.7-3.11 gilstate.tstate_current */
+		int64_t gc_collecting;		/* 3.7, 3.8: gc.collecting (int), runtime-wide */
 	} runtime;
 	struct {				/* PyInterpreterState */
 		int64_t next;
@@ -44,6 +45,7 @@ struct py_offsets {
 		int64_t id;
 		int64_t ceval_gil;		/* 3.12+: pointer to the _gil_runtime_state in use */
 		int64_t code_object_generation;	/* 3.14+ */
+		int64_t gc_collecting;		/* 3.9+: gc.collecting (int), per interpreter */
 	} interp;
 	struct {				/* _gil_runtime_state (3.12+ via interp.ceval_gil) */
 		int64_t last_holder;
