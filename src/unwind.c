@@ -1337,20 +1337,23 @@ static uint64_t top_frame(struct unwinder *u, int *err)
 
 /* One thread's stack from its thread state in u->tsbuf: 0, -ESRCH, or a drop (u->cause). */
 static int walk_thread(struct unwinder *u, struct unwind_thread *t, uint64_t holder,
-		       int *truncated)
+		       int gc, int *truncated)
 {
 	const struct py_offsets *o = &u->off;
 	uint64_t f, chunk = 0;
 	int err;
 
 	t->flags = 0;
+	t->in_gc = 0;
 	t->depth = 0;
 	if (o->tstate.native_thread_id != N)
 		t->tid = (pid_t)ld_u64(u->tsbuf + o->tstate.native_thread_id);
 	else if (o->tstate.thread_id != N)
 		t->tid = tid_of_pthread(u, ld_u64(u->tsbuf + o->tstate.thread_id));
-	if (holder && holder == t->tstate_addr)
+	if (holder && holder == t->tstate_addr) {
 		t->flags |= PF_SAMPLE_GIL;
+		t->in_gc = gc;		/* the collector runs with the GIL held */
+	}
 	if (o->tstate.datastack_chunk != N)
 		chunk = ld_u64(u->tsbuf + o->tstate.datastack_chunk);
 	f = top_frame(u, &err);
@@ -1361,8 +1364,8 @@ static int walk_thread(struct unwinder *u, struct unwind_thread *t, uint64_t hol
 
 /* Sample the threads of one interpreter.  -ESRCH aborts the whole sample. */
 static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_head,
-			 int64_t interp_id, uint64_t holder, unwind_emit_fn emit, void *arg,
-			 struct unwind_stats *st)
+			 int64_t interp_id, uint64_t holder, int gc, unwind_emit_fn emit,
+			 void *arg, struct unwind_stats *st)
 {
 	const struct py_offsets *o = &u->off;
 	uint64_t ts = threads_head;
@@ -1387,7 +1390,7 @@ static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_h
 		memset(&t, 0, sizeof(t));
 		t.tstate_addr = ts;
 		t.interp_id = interp_id;
-		err = walk_thread(u, &t, holder, &truncated);
+		err = walk_thread(u, &t, holder, gc, &truncated);
 		if (err && err != -ESRCH) {
 			/*
 			 * A frame chain torn by the thread running on while it was read (a
@@ -1398,7 +1401,7 @@ static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_h
 			u->snap.bypass = 1;
 			err = rd(u, ts, u->tsbuf, u->tslen);
 			if (!err)
-				err = walk_thread(u, &t, holder, &truncated);
+				err = walk_thread(u, &t, holder, gc, &truncated);
 			u->snap.bypass = 0;
 			if (!err)
 				st->recovered++;
@@ -1429,6 +1432,7 @@ int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct 
 	const struct py_offsets *o = &u->off;
 	uint64_t interps[UNWIND_MAX_INTERPS], interp, head_addr;
 	size_t ninterps = 0;
+	int32_t rt_gc = 0;
 	int err;
 
 	if (o->runtime.interpreters_head != N)
@@ -1448,12 +1452,24 @@ int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct 
 	    o->tstate.thread_id != N && u->tid_tries < UNWIND_TID_TRIES)
 		discover_tid_offset(u, interp);
 
+	/* 3.7, 3.8: one GC for the whole runtime (and one GIL); a failed read is "not". */
+	if (o->runtime.gc_collecting != N && u->loc.runtime_addr) {
+		err = rd(u, u->loc.runtime_addr + (uint64_t)o->runtime.gc_collecting, &rt_gc,
+			 sizeof(rt_gc));
+		if (err == -ESRCH)
+			return err;
+		if (err)
+			rt_gc = 0;
+	}
+
 	/* 3.14 GIL builds: code objects are re-checked only when a generation moved. */
 	u->gen_ok = o->interp.code_object_generation != N && o->code.tlbc == N;
 	while (interp) {
-		int64_t offs[5] = { o->interp.next, o->interp.threads_head, o->interp.id,
-				    o->interp.ceval_gil, o->interp.code_object_generation };
-		uint64_t v[5], holder;
+		int64_t offs[6] = { o->interp.next, o->interp.threads_head, o->interp.id,
+				    o->interp.ceval_gil, o->interp.code_object_generation,
+				    o->interp.gc_collecting };
+		uint64_t v[6], holder;
+		int gc;
 
 		for (size_t i = 0; i < ninterps; i++)
 			if (interps[i] == interp)
@@ -1461,7 +1477,7 @@ int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct 
 		if (ninterps == ARRAY_SIZE(interps))
 			return 0;
 		interps[ninterps++] = interp;
-		err = read_fields(u, interp, offs, v, 5);
+		err = read_fields(u, interp, offs, v, 6);
 		if (err == -ESRCH)
 			return err;
 		if (err) {
@@ -1476,8 +1492,9 @@ int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct 
 			u->code_epoch++;
 		}
 		holder = gil_holder(u, interp, v[3]);
+		gc = (uint32_t)v[5] != 0 || rt_gc != 0;	/* int gc.collecting */
 		err = sample_interp(u, interp, v[1], o->interp.id != N ? (int64_t)v[2] : 0,
-				    holder, emit, arg, st);
+				    holder, gc, emit, arg, st);
 		if (err)
 			return err;
 		interp = v[0];

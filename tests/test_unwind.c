@@ -437,6 +437,7 @@ static void build(struct img *im, unsigned version)
 	isz = max_off(isz, o->interp.id);
 	isz = max_off(isz, o->interp.ceval_gil);
 	isz = max_off(isz, o->interp.code_object_generation);
+	isz = max_off(isz, o->interp.gc_collecting);
 	im->interp = fakemem_alloc(&im->m, isz);
 	if (o->interp.id != N)
 		fakemem_w64(&im->m, im->interp + o->interp.id, 0);
@@ -445,6 +446,7 @@ static void build(struct img *im, unsigned version)
 		rsz = max_off(rsz, o->runtime.gil_locked);
 		rsz = max_off(rsz, o->runtime.gil_last_holder);
 		rsz = max_off(rsz, o->runtime.tstate_current);
+		rsz = max_off(rsz, o->runtime.gc_collecting);
 		rsz = rsz < sizeof(im->blob) ? sizeof(im->blob) : rsz;
 		rt = fakemem_alloc(&im->m, rsz);
 		im->loc.runtime_addr = rt;
@@ -532,6 +534,7 @@ struct got_frame {
 struct got_thread {
 	pid_t tid;
 	unsigned flags, depth;
+	int in_gc;
 	struct got_frame f[16];
 };
 
@@ -550,6 +553,7 @@ static void collect(void *arg, const struct unwind_thread *t)
 	gt = &g->t[g->n++];
 	gt->tid = t->tid;
 	gt->flags = t->flags;
+	gt->in_gc = t->in_gc;
 	gt->depth = t->depth;
 	for (unsigned i = 0; i < t->depth && i < ARRAY_SIZE(gt->f); i++) {
 		snprintf(gt->f[i].name, sizeof(gt->f[i].name), "%s",
@@ -605,12 +609,14 @@ static void check_full_sample(struct img *im, struct got *g)
 	expect_frame(&w->f[3], Q(im, "gen", "Klass.gen"), "app.py", 21);
 	expect_frame(&w->f[4], "main", "app.py", 12);
 	assert_int_equal(w->flags, 0);
+	assert_int_equal(w->in_gc, 0);
 	assert_int_equal(w->tid, helper_tid);
 
 	assert_int_equal(m->depth, 2);
 	expect_frame(&m->f[0], Q(im, "spin", "Spin.spin"), "app.py", 72);
 	expect_frame(&m->f[1], "run", "app.py", 61);
 	assert_int_equal(m->flags, PF_SAMPLE_GIL);
+	assert_int_equal(m->in_gc, 0);		/* gc.collecting is 0 */
 	assert_int_equal(m->tid, getpid());
 }
 
@@ -634,6 +640,69 @@ static void unwind_sample__every_version__exact_frames_gil_and_tids(void **state
 		assert_int_equal(st.threads, 2);
 		for (int d = 0; d < UNWIND_DROP__COUNT; d++)
 			assert_int_equal(st.drops[d], 0);
+		got_release(&g);
+		release(&im);
+	}
+}
+
+/* Set (1) or clear (0) the GC's collecting flag where the version keeps it; 0 if it has none. */
+static int set_collecting(struct img *im, uint32_t v)
+{
+	if (im->o.interp.gc_collecting != N) {
+		fakemem_w32(&im->m, im->interp + im->o.interp.gc_collecting, v);
+		return 1;
+	}
+	if (im->o.runtime.gc_collecting != N) {
+		fakemem_w32(&im->m, im->loc.runtime_addr + im->o.runtime.gc_collecting, v);
+		return 1;
+	}
+	return 0;
+}
+
+/* 3.12+: the _gil_runtime_state the interpreter points to. */
+static uint64_t gil_of(struct img *im)
+{
+	uint64_t g;
+
+	memcpy(&g, fakemem_ptr(&im->m, im->interp + im->o.interp.ceval_gil, 8), 8);
+	return g;
+}
+
+/* The GIL holder runs the collection: it alone is marked, with its frames unchanged. */
+static void unwind_sample__gc_collecting__only_gil_holder_in_gc(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		int has;
+
+		print_message("  %u.%u\n", PY_VER_MAJOR(versions[i]), PY_VER_MINOR(versions[i]));
+		build(&im, versions[i]);
+		has = set_collecting(&im, 1);
+		/* 2.7 and 3.6 keep the flag in a static of gcmodule.c: none to read */
+		assert_int_equal(has, versions[i] >= PY_VER(3, 7));
+		assert_int_equal(sample(&im, 64, &g, &st), 0);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.t[0].in_gc, 0);
+		assert_int_equal(g.t[1].in_gc, has);
+		assert_int_equal(g.t[1].depth, 2);
+		expect_frame(&g.t[1].f[0], Q(&im, "spin", "Spin.spin"), "app.py", 72);
+		assert_int_equal(g.t[1].flags, PF_SAMPLE_GIL);
+		got_release(&g);
+
+		/* the GIL released (a torn view: collecting, nobody holding it): nobody */
+		if (im.o.runtime.gil_locked != N)
+			fakemem_w32(&im.m, im.loc.runtime_addr + im.o.runtime.gil_locked, 0);
+		else if (im.o.interp.ceval_gil != N)
+			fakemem_w32(&im.m, gil_of(&im) + im.o.gil.locked, 0);
+		else
+			fakemem_w64(&im.m, im.loc.tstate_current_addr, 0);
+		assert_int_equal(sample(&im, 64, &g, &st), 0);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.t[0].in_gc, 0);
+		assert_int_equal(g.t[1].in_gc, 0);
 		got_release(&g);
 		release(&im);
 	}
@@ -1111,6 +1180,8 @@ static void py_offsets_from_debug__314_blob__tags_and_owners(void **state)
 	assert_int_equal(o.runtime.interpreters_head, 808);
 	assert_int_equal(o.interp.next, 7272);
 	assert_int_equal(o.interp.code_object_generation, 7968);
+	assert_int_equal(o.interp.gc_collecting, 7408 + 192);
+	assert_int_equal(o.runtime.gc_collecting, N);
 	assert_int_equal(o.gil.locked, 16);
 	assert_int_equal(o.gil.last_holder, 8);
 	assert_int_equal(o.tstate.holds_gil, 36);
@@ -1149,6 +1220,7 @@ static void py_offsets_from_debug__315_blob__fields_moved_after_thread_state(voi
 	assert_int_equal(o.runtime.interpreters_head, 936);
 	assert_int_equal(o.interp.threads_head, 7336);
 	assert_int_equal(o.interp.code_object_generation, 7944);
+	assert_int_equal(o.interp.gc_collecting, 7400 + 112);	/* gc group moved to 752 */
 	assert_int_equal(o.gil.locked, 7752 - 7736);
 	assert_int_equal(o.gil.last_holder, 7744 - 7736);
 	assert_int_equal(o.tstate.size, 888);
@@ -1177,6 +1249,16 @@ static void py_offsets_from_debug__315_blob__fields_moved_after_thread_state(voi
 	blob_set(b, 272, 888 - 2);	/* holds_gil, an int, past the thread state */
 	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
 	blob_set(b, 272, 36);
+
+	/* gc.collecting outside the gc state: no <GC> frames, the process still profiled */
+	blob_set(b, 760, 176 - 2);
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), 0);
+	assert_int_equal(o.interp.gc_collecting, N);
+	blob_set(b, 760, 112);
+	blob_set(b, 88, 226240 - 100);	/* the gc state past the interpreter's end */
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), 0);
+	assert_int_equal(o.interp.gc_collecting, N);
+	blob_set(b, 88, 7400);
 
 	/* a free-threaded 3.15 keeps the tag mask of 3 (Py_TAG_BITS in every build) */
 	blob_set(b, 16, 1);
@@ -1428,6 +1510,7 @@ int main(void)
 		cmocka_unit_test(unwind_sample__every_version__exact_frames_gil_and_tids),
 		cmocka_unit_test(py_offsets_from_debug__315_blob__fields_moved_after_thread_state),
 		cmocka_unit_test(py_offsets_from_debug__newer_minor__enotsup_not_guessed),
+		cmocka_unit_test(unwind_sample__gc_collecting__only_gil_holder_in_gc),
 		cmocka_unit_test(unwind_sample__max_depth__keeps_innermost_and_flags_truncated),
 		cmocka_unit_test(unwind_sample__frame_cycle__drops_thread_as_cycle),
 		cmocka_unit_test(unwind_sample__wrong_code_type__drops_thread_as_badcode),

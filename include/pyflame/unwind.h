@@ -35,6 +35,8 @@ struct unwind_thread {
 	pid_t tid;			/* kernel TID, 0 if unknown */
 	int64_t interp_id;
 	unsigned flags;			/* PF_SAMPLE_GIL, PF_SAMPLE_TRUNCATED */
+	int in_gc;			/* the cyclic GC runs on this thread: it holds the GIL
+					   while its interpreter's gc.collecting is set (3.7+) */
 	unsigned depth;
 	const struct pf_frame *frames;
 };
