@@ -191,6 +191,7 @@ enum {
 	OPT_TOP,
 	OPT_FAIL_IF_SLOWER,
 	OPT_REPEAT,
+	OPT_NO_GC_FRAMES,
 };
 
 /* --- option rows, shared by the commands that take them ------------------------------ */
@@ -230,6 +231,9 @@ static const struct cli_option opts_sampling[] = {
 	ROW_READER,
 	OPT_LONG(OPT_NO_SANDBOX, "no-sandbox", NULL, "do not confine the sampler with seccomp "
 		 "(it is on by default; -v says so)"),
+	OPT_LONG(OPT_NO_GC_FRAMES, "no-gc-frames", NULL, "do not put a <GC> frame on top of "
+		 "the stack of a thread sampled while the cyclic garbage collector runs (on by "
+		 "default; CPython 3.7 and later)"),
 	OPT_END,
 };
 
@@ -590,6 +594,7 @@ static void run_init(void *ctx)
 		.grace_s = GRACE_DEFAULT_S,
 		.busy_poll_us = BUSY_POLL_AUTO_US,
 		.crash_stacks = 1,
+		.gc_frames = 1,
 		.step_summary = 1,
 	};
 	a->oa = (struct output_args){ .line_numbers = 1, .allow_raw = 1 };
@@ -671,6 +676,9 @@ static int run_option(void *ctx, int id, const char *arg)
 		break;
 	case OPT_NO_CRASH_STACKS:
 		o->crash_stacks = 0;
+		break;
+	case OPT_NO_GC_FRAMES:
+		o->gc_frames = 0;
 		break;
 	case OPT_DUMP_ON_TIMEOUT:
 		if (parse_seconds(arg, 0, &o->dump_timeout_s))

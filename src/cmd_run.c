@@ -174,6 +174,8 @@ struct run {
 	uint64_t rng;		/* --mode cpu's draws (thread_idle) */
 	struct repeat_run *reps;	/* o->repeat of them; nreps started */
 	unsigned nreps;
+	uint32_t gc_frame;		/* the <GC> frame's id, once has_gc_frame */
+	int has_gc_frame;
 };
 
 const char *pf_mode__name(enum pf_mode m)
@@ -735,12 +737,28 @@ static void add_sample(struct run *r, struct proc *p, struct thread_slot *s, uin
 		rawlog__sample(r->raw, r->prof, t_ns, s->prof_thread, stack, flags);
 }
 
+/* The <GC> frame put on top of a stack the cyclic GC interrupted (--no-gc-frames: none). */
+static uint32_t gc_frame(struct run *r)
+{
+	if (!r->has_gc_frame) {
+		struct pf_frame f = {
+			.name = strtab__intern_str(r->prof->strings, PF_GC_FRAME),
+			.file = strtab__intern_str(r->prof->strings, ""),
+			.line = -1,
+		};
+
+		r->gc_frame = profile__frame(r->prof, &f);
+		r->has_gc_frame = 1;
+	}
+	return r->gc_frame;
+}
+
 static void on_thread(void *arg, const struct unwind_thread *t)
 {
 	struct emit_ctx *e = arg;
 	struct run *r = e->r;
 	struct thread_slot *s = thread_slot(r, e->p, t->tid);
-	unsigned flags = t->flags;
+	unsigned flags = t->flags, depth;
 	uint32_t stack;
 
 	if (!s)
@@ -766,9 +784,11 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 		return;
 	if (r->o->mode == PF_MODE_GIL && !(flags & PF_SAMPLE_GIL))
 		return;
-	for (unsigned i = 0; i < t->depth; i++)
-		r->stackbuf[i] = profile__frame(r->prof, &t->frames[t->depth - 1 - i]);
-	stack = profile__stack(r->prof, r->stackbuf, t->depth);
+	for (depth = 0; depth < t->depth; depth++)
+		r->stackbuf[depth] = profile__frame(r->prof, &t->frames[t->depth - 1 - depth]);
+	if (t->in_gc && r->o->gc_frames)
+		r->stackbuf[depth++] = gc_frame(r);	/* stackbuf holds max_depth + 1 */
+	stack = profile__stack(r->prof, r->stackbuf, depth);
 	if (!e->p->cmd[0])
 		read_cmdline(e->p->pid, e->p->cmd, sizeof(e->p->cmd));
 	if (e->p->provisional_until) {
