@@ -50,6 +50,7 @@ static const struct py_offsets py_offsets_2_7 = {
 	.iframe = NO_IFRAME,
 	.code = { .size = 128, .firstlineno = 96, .filename = 80, .name = 88, .qualname = N,
 		  .linetable = 104, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.gen = { .iframe = N },
 	/* PyStringObject: ob_size 16, ob_sval 36 (str and bytes are the same type). */
 	.obj = { .ob_type = 8, .str_length = 16, .str_state = N, .str_ascii_data = 36,
 		 .str_compact_data = N, .str_legacy_data = N, .bytes_size = 16,
@@ -73,6 +74,7 @@ static const struct py_offsets py_offsets_3_6 = {
 	.iframe = NO_IFRAME,
 	.code = { .size = 144, .firstlineno = 36, .filename = 96, .name = 104, .qualname = N,
 		  .linetable = 112, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.gen = { .iframe = N },
 	.obj = { STR_36 },
 };
 
@@ -95,6 +97,7 @@ static const struct py_offsets py_offsets_3_7 = {
 	.iframe = NO_IFRAME,
 	.code = { .size = 144, .firstlineno = 36, .filename = 96, .name = 104, .qualname = N,
 		  .linetable = 112, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.gen = { .iframe = N },
 	.obj = { STR_36 },
 };
 
@@ -117,6 +120,7 @@ static const struct py_offsets py_offsets_3_8 = {
 	.iframe = NO_IFRAME,
 	.code = { .size = 176, .firstlineno = 40, .filename = 104, .name = 112, .qualname = N,
 		  .linetable = 120, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.gen = { .iframe = N },
 	.obj = { STR_36 },
 };
 
@@ -139,6 +143,7 @@ static const struct py_offsets py_offsets_3_9 = {
 	.iframe = NO_IFRAME,
 	.code = { .size = 176, .firstlineno = 40, .filename = 104, .name = 112, .qualname = N,
 		  .linetable = 120, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.gen = { .iframe = N },
 	.obj = { STR_36 },
 };
 
@@ -162,6 +167,7 @@ static const struct py_offsets py_offsets_3_10 = {
 	.iframe = NO_IFRAME,
 	.code = { .size = 176, .firstlineno = 40, .filename = 104, .name = 112, .qualname = N,
 		  .linetable = 120, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.gen = { .iframe = N },
 	.obj = { STR_36 },
 };
 
@@ -186,6 +192,7 @@ static const struct py_offsets py_offsets_3_11 = {
 		    .tlbc_index = N, .tag_mask = 0, .shim_owner_min = 0, .owner_generator = 1 },
 	.code = { .size = 192, .firstlineno = 72, .filename = 112, .name = 120, .qualname = 128,
 		  .linetable = 136, .firsttraceable = 168, .code_adaptive = 184, .tlbc = N },
+	.gen = { .iframe = N },
 	.obj = { STR_36 },
 };
 
@@ -208,6 +215,7 @@ static const struct py_offsets py_offsets_3_12 = {
 		    .tlbc_index = N, .tag_mask = 0, .shim_owner_min = 3, .owner_generator = 1 },
 	.code = { .size = 200, .firstlineno = 68, .filename = 112, .name = 120, .qualname = 128,
 		  .linetable = 136, .firsttraceable = 176, .code_adaptive = 192, .tlbc = N },
+	.gen = { .iframe = N },
 	.obj = { STR_312 },
 };
 
@@ -243,7 +251,7 @@ enum dbg_field {
 	D_OB_SIZE, D_OB_TYPE,
 	D_BYTES_SIZE, D_BYTES_OB_SIZE, D_BYTES_OB_SVAL,
 	D_STR_SIZE, D_STR_STATE, D_STR_LENGTH, D_STR_ASCIIOBJECT_SIZE, D_STR_COMPACT_SIZE,
-	D_GC_SIZE, D_GC_COLLECTING,
+	D_GC_SIZE, D_GC_COLLECTING, D_GEN_IFRAME,
 	D__COUNT,
 };
 
@@ -341,6 +349,7 @@ static const struct dbg_layout dbg_layouts[] = {
 			[D_STR_SIZE] = 616, [D_STR_STATE] = 624, [D_STR_LENGTH] = 632,
 			[D_STR_ASCIIOBJECT_SIZE] = 640,
 			[D_IS_GC] = 88, [D_GC_SIZE] = 648, [D_GC_COLLECTING] = 656,
+			[D_GEN_IFRAME] = 680,
 		},
 		.holds_gil_bit = -1, .holds_gil = 36,
 		.tag_mask = 3, .tag_mask_ft = 1,
@@ -378,6 +387,7 @@ static const struct dbg_layout dbg_layouts[] = {
 			[D_STR_SIZE] = 712, [D_STR_STATE] = 720, [D_STR_LENGTH] = 728,
 			[D_STR_ASCIIOBJECT_SIZE] = 736, [D_STR_COMPACT_SIZE] = 744,
 			[D_IS_GC] = 88, [D_GC_SIZE] = 752, [D_GC_COLLECTING] = 760,
+			[D_GEN_IFRAME] = 808,
 		},
 		.holds_gil_bit = -1, .holds_gil = N,
 		.tag_mask = 3, .tag_mask_ft = 3,
@@ -589,6 +599,11 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 	 */
 	o.code.firsttraceable = (o.code.tlbc != N ? o.code.tlbc : o.code.code_adaptive) - 16;
 
+	/* The coroutine's frame lies inside the object, past its header. */
+	o.gen.iframe = N;
+	if (l->at[D_GEN_IFRAME] && v[D_GEN_IFRAME] >= 16 && v[D_GEN_IFRAME] <= DBG_MAX_OBJ_SIZE)
+		o.gen.iframe = (int64_t)v[D_GEN_IFRAME];
+
 	o.obj.ob_type = (int64_t)v[D_OB_TYPE];
 	o.obj.str_length = (int64_t)v[D_STR_LENGTH];
 	o.obj.str_state = (int64_t)v[D_STR_STATE];
@@ -677,4 +692,37 @@ int py_offsets__resolve(const struct remote *r, const struct pyruntime_loc *loc,
 	if (err)
 		return err;
 	return head ? 0 : -EAGAIN;
+}
+
+/* --- _Py_AsyncioModuleDebugOffsets (3.14+) -------------------------------------------- */
+
+/* Where each field sits in the struct (3.14 and 3.15 alike: seven task fields, then the
+ * interpreter's and the thread's groups, all u64). */
+enum {
+	A_TASK_SIZE = 0, A_TASK_NAME = 8, A_TASK_CORO = 40,
+	A_TS_SIZE = 72, A_TS_RUNNING_TASK = 88,
+};
+
+int py_offsets__from_async_debug(const uint8_t *buf, size_t len, const struct py_offsets *o,
+				 struct py_async_offsets *out)
+{
+	struct py_async_offsets a;
+
+	if (o->version < PY_VER(3, 14) || o->gen.iframe == N)
+		return -ENOTSUP;
+	if (!buf || len < PY_ASYNC_DEBUG_SIZE)
+		return -EINVAL;
+	a.task_size = (int64_t)get_u64(buf + A_TASK_SIZE);
+	a.task_name = (int64_t)get_u64(buf + A_TASK_NAME);
+	a.task_coro = (int64_t)get_u64(buf + A_TASK_CORO);
+	a.ts_size = (int64_t)get_u64(buf + A_TS_SIZE);
+	a.ts_running_task = (int64_t)get_u64(buf + A_TS_RUNNING_TASK);
+	if (a.task_size <= 16 || a.task_size > (int64_t)DBG_MAX_OBJ_SIZE ||
+	    a.task_name < 16 || a.task_name > a.task_size - 8 ||
+	    a.task_coro < 16 || a.task_coro > a.task_size - 8 ||
+	    a.ts_size < o->tstate.size || a.ts_size > (int64_t)DBG_MAX_SMALL_SIZE ||
+	    a.ts_running_task < o->tstate.size || a.ts_running_task > a.ts_size - 8)
+		return -EINVAL;
+	*out = a;
+	return 0;
 }

@@ -210,6 +210,11 @@ MAP = {
 		(V27, V313, ("none",)),
 		(V314, LATEST, ("off?", CO, "co_tlbc"))],		# free-threaded builds only
 
+	# pyflame reads coroutine frames for --async only from 3.14 (_AsyncioDebug)
+	"gen.iframe": [
+		(V27, V313, ("none",)),
+		(V314, LATEST, ("off", "PyGenObject", "gi_iframe"))],
+
 	"obj.ob_type": [(ALL[0], ALL[1], ("off", "PyObject", "ob_type"))],
 	"obj.str_length": [
 		(V27, V27, ("off", "PyStringObject", "ob_size")),

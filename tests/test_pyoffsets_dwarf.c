@@ -63,6 +63,7 @@ static const struct field fields[] = {
 	F(iframe.owner_generator),
 	F(code.size), F(code.firstlineno), F(code.filename), F(code.name), F(code.qualname),
 	F(code.linetable), F(code.firsttraceable), F(code.code_adaptive), F(code.tlbc),
+	F(gen.iframe),
 	F(obj.ob_type), F(obj.str_length), F(obj.str_state), F(obj.str_ascii_data),
 	F(obj.str_compact_data), F(obj.str_legacy_data), F(obj.str_kind_shift),
 	F(obj.str_compact_bit), F(obj.str_ascii_bit), F(obj.bytes_size), F(obj.bytes_data),
