@@ -6,7 +6,9 @@ Each line is "frame;frame;...;frame COUNT", root first: the process frame
 ("thread TID (NAME)"), an optional "<truncated>" marker, the Python frames outermost
 first, an optional "<GC>" (the cyclic GC ran) and an optional trailing "<idle>".
 
-    check_collapsed.py [--threads] [--merge] SUBCOMMAND FILE ARGS...
+    check_collapsed.py [--threads] [--merge] [--async] SUBCOMMAND FILE ARGS...
+
+With --async (pyflame --async), the first Python frame may be a task's bare name.
 
 Subcommands (exit 0 when the assertion holds, 1 with an explanation when not):
     format FILE                  every line well formed, paths distinct and sorted
@@ -146,9 +148,11 @@ def cmd_format(stacks, args, opts):
                 continue
             if f.startswith("<") and f.endswith(">"):
                 raise Fail("unexpected marker frame %r in %r" % (f, s.raw))
-        for f in s.python:
+        for i, f in enumerate(s.python):
             if f in MARKERS:
                 raise Fail("marker %r inside the Python frames of %r" % (f, s.raw))
+            if opts["async"] and i == 0 and "(" not in f:
+                continue        # a task's name
             if not re.match(r"^.+ \(.*\)$", f):
                 raise Fail("Python frame not labelled 'NAME (FILE[:LINE])': %r" % f)
     keys = [s.raw.encode("utf-8") for s in stacks]
@@ -323,7 +327,7 @@ COMMANDS = {
 
 
 def main(argv):
-    opts = {"threads": False, "merge": False}
+    opts = {"threads": False, "merge": False, "async": False}
     while argv and argv[0].startswith("--"):
         opts[argv.pop(0)[2:]] = True
     if len(argv) < 2 or argv[0] not in COMMANDS:

@@ -192,6 +192,7 @@ enum {
 	OPT_FAIL_IF_SLOWER,
 	OPT_REPEAT,
 	OPT_NO_GC_FRAMES,
+	OPT_ASYNC,
 };
 
 /* --- option rows, shared by the commands that take them ------------------------------ */
@@ -231,6 +232,9 @@ static const struct cli_option opts_sampling[] = {
 	ROW_READER,
 	OPT_LONG(OPT_NO_SANDBOX, "no-sandbox", NULL, "do not confine the sampler with seccomp "
 		 "(it is on by default; -v says so)"),
+	OPT_LONG(OPT_ASYNC, "async", NULL, "asyncio: a thread running a task shows the task's "
+		 "frames, from its coroutine, under a frame named after the task instead of the "
+		 "event loop's (CPython 3.14 and later)"),
 	OPT_LONG(OPT_NO_GC_FRAMES, "no-gc-frames", NULL, "do not put a <GC> frame on top of "
 		 "the stack of a thread sampled while the cyclic garbage collector runs (on by "
 		 "default; CPython 3.7 and later)"),
@@ -679,6 +683,9 @@ static int run_option(void *ctx, int id, const char *arg)
 		break;
 	case OPT_NO_GC_FRAMES:
 		o->gc_frames = 0;
+		break;
+	case OPT_ASYNC:
+		o->async = 1;
 		break;
 	case OPT_DUMP_ON_TIMEOUT:
 		if (parse_seconds(arg, 0, &o->dump_timeout_s))

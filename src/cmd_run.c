@@ -142,6 +142,8 @@ struct proc {
 	uint64_t image;
 	uint64_t next_exec_check_ns, exec_check_ns;
 	unsigned repeat;	/* run --repeat: the repeat it belongs to (0: none) */
+	int aio_state;		/* --async: 0 looking for asyncio, 1 on, -1 not here */
+	uint64_t aio_next_ns;
 };
 
 /* One repeat of run --repeat: its first process, and when it ran. */
@@ -221,6 +223,8 @@ static void proc_reset(struct proc *p)
 	p->exec_events = 0;
 	p->exec_arm_failed = 0;
 	p->exec_arm_tries = 0;
+	p->aio_state = 0;
+	p->aio_next_ns = 0;
 	p->exec_arm_next_ns = 0;
 	p->image = 0;
 	p->next_exec_check_ns = 0;
@@ -737,6 +741,40 @@ static void add_sample(struct run *r, struct proc *p, struct thread_slot *s, uin
 		rawlog__sample(r->raw, r->prof, t_ns, s->prof_thread, stack, flags);
 }
 
+#define ASYNC_LOOK_NS 200000000ull	/* --async: look for asyncio again after 200 ms */
+
+/* --async: once the process has imported asyncio (3.14+), read _asyncio's task layout. */
+static void proc_async(struct run *r, struct proc *p, uint64_t now)
+{
+	uint8_t buf[PY_ASYNC_DEBUG_SIZE];
+	struct py_async_offsets a;
+	uint64_t addr;
+	int first = !p->aio_next_ns;
+
+	if (!r->o->async || p->aio_state || now < p->aio_next_ns)
+		return;
+	if (p->off.version < PY_VER(3, 14)) {
+		pf_warn("process %d: --async needs Python 3.14 or later, not %s: its stacks are "
+			"the event loop's", p->pid, p->version);
+		p->aio_state = -1;
+		return;
+	}
+	p->aio_next_ns = now + ASYNC_LOOK_NS;
+	/* built into the runtime's own file (there from the start), else the module */
+	if (pyprobe__locate_asyncio(p->pid, first ? p->loc.binary : NULL, &addr) ||
+	    remote__read(&p->mem, addr, buf, sizeof(buf)))
+		return;		/* asyncio not imported yet */
+	if (py_offsets__from_async_debug(buf, sizeof(buf), &p->off, &a) ||
+	    unwinder__set_async(p->uw, &a)) {
+		pf_warn("process %d: cannot make sense of _asyncio's debug offsets: its stacks "
+			"are the event loop's", p->pid);
+		p->aio_state = -1;
+		return;
+	}
+	pf_info("process %d: asyncio tasks found", p->pid);
+	p->aio_state = 1;
+}
+
 /* The <GC> frame put on top of a stack the cyclic GC interrupted (--no-gc-frames: none). */
 static uint32_t gc_frame(struct run *r)
 {
@@ -963,6 +1001,7 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 				r->skipped[SKIP_TIMEOUT]++;
 			continue;
 		}
+		proc_async(r, p, now);
 		unwinder__sample(p->uw, on_thread, &e, &r->ustats);
 		if (hold)
 			tracer__release(r->tr);

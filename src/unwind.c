@@ -225,6 +225,11 @@ struct unwinder {
 	unsigned tid_tries;
 	struct tid_entry tids[TID_CACHE];
 
+	/* --async (3.14+): cut each running task's stack at its coroutine, under its name */
+	struct py_async_offsets aio;
+	int aio_on;
+	uint32_t empty_id;		/* "" in strings: the task frame's file */
+
 	enum unwind_drop cause;		/* why the current thread is being dropped */
 	uint64_t sample_no;
 
@@ -615,7 +620,8 @@ static void str_cache__grow(struct unwinder *u)
 }
 
 /* Read the str (3.x) or PyStringObject (2.7) at addr and intern it as UTF-8. */
-static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
+/* plan: the header is read in every sample (a task's name), so plan it in the batch. */
+static int read_str_hdr(struct unwinder *u, uint64_t addr, uint32_t *id, int plan)
 {
 	const struct py_offsets *o = &u->off;
 	uint8_t hdr[128];
@@ -634,7 +640,7 @@ static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
 		hlen = max_end(hlen, o->obj.str_state, 4);
 	if (hlen > sizeof(hdr))
 		return bad(u, UNWIND_DROP_BADSTR);
-	err = rd_once(u, addr, hdr, hlen);
+	err = plan ? rd(u, addr, hdr, hlen) : rd_once(u, addr, hdr, hlen);
 	if (err)
 		return err;
 	type = ld_u64(hdr + o->obj.ob_type);
@@ -693,6 +699,11 @@ static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
 	e->state = state;
 	e->id = *id;
 	return 0;
+}
+
+static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
+{
+	return read_str_hdr(u, addr, id, 0);
 }
 
 /* Read a bytes object (2.7: str) into a fresh buffer. */
@@ -1154,9 +1165,12 @@ static int bytecode_base(struct unwinder *u, uint64_t code, const struct code_en
 	return 0;
 }
 
-/* Walk one thread's frames from f into u->frames; *depth and *truncated out. */
-static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, unsigned *depth,
-		       int *truncated)
+/*
+ * Walk one thread's frames from f into u->frames; *depth and *truncated out.  When the walk
+ * meets the frame at mark (not 0), *cut is the number of frames up to and including it.
+ */
+static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, uint64_t mark,
+		       unsigned *cut, unsigned *depth, int *truncated)
 {
 	const struct py_offsets *o = &u->off;
 	struct chunk_window w = { .chunk = chunk };
@@ -1242,6 +1256,8 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, unsigned 
 		u->frames[n].file = e->file;
 		u->frames[n].line = code_line(u, e, addrq);
 		n++;
+		if (mark && f == mark && !*cut)
+			*cut = n;
 		f = fi.next;
 	}
 	*depth = n;
@@ -1335,12 +1351,60 @@ static uint64_t top_frame(struct unwinder *u, int *err)
 	return f;
 }
 
+/* The name of a task: its str, or "Task-n" for the int n that 3.14 keeps until asked. */
+static int task_name(struct unwinder *u, uint64_t obj, uint32_t *id)
+{
+	const struct py_offsets *o = &u->off;
+	uint64_t type, tag;
+	uint32_t digit[2] = { 0, 0 };
+	unsigned long long n;
+	char buf[32];
+	int err;
+
+	err = rd_u64(u, obj + (uint64_t)o->obj.ob_type, &type);
+	if (err)
+		return err;
+	if (type == u->loc.str_type_addr)
+		return read_str_hdr(u, obj, id, 1);
+	/* PyLongObject: lv_tag (digit count << 3 | sign) and 30-bit digits after ob_type */
+	err = rd_u64(u, obj + (uint64_t)o->obj.ob_type + 8, &tag);
+	if (!err && (tag >> 3) >= 1 && (tag >> 3) <= 2 && (tag & 3) == 0)
+		err = rd(u, obj + (uint64_t)o->obj.ob_type + 16, digit, 4 * (size_t)(tag >> 3));
+	else if (!err && tag != 1)		/* 1: zero */
+		err = bad(u, UNWIND_DROP_BADSTR);
+	if (err)
+		return err;
+	n = (unsigned long long)(digit[0] & 0x3fffffff) |
+	    (unsigned long long)(digit[1] & 0x3fffffff) << 30;
+	*id = strtab__intern(u->strings, buf, (size_t)snprintf(buf, sizeof(buf), "Task-%llu", n));
+	return 0;
+}
+
+/* The running task's coroutine frame (where its stack starts) and its name. */
+static int task_of(struct unwinder *u, uint64_t task, uint64_t *frame, uint32_t *name)
+{
+	int64_t offs[2] = { u->aio.task_coro, u->aio.task_name };
+	uint64_t v[2];
+	int err = read_fields(u, task, offs, v, 2);
+
+	if (err)
+		return err;
+	if (!v[0] || !v[1])
+		return bad(u, UNWIND_DROP_READ);
+	err = task_name(u, v[1], name);
+	if (!err)
+		*frame = v[0] + (uint64_t)u->off.gen.iframe;
+	return err;
+}
+
 /* One thread's stack from its thread state in u->tsbuf: 0, -ESRCH, or a drop (u->cause). */
 static int walk_thread(struct unwinder *u, struct unwind_thread *t, uint64_t holder,
 		       int gc, int *truncated)
 {
 	const struct py_offsets *o = &u->off;
-	uint64_t f, chunk = 0;
+	uint64_t f, chunk = 0, mark = 0;
+	uint32_t name = 0;
+	unsigned cut = 0;
 	int err;
 
 	t->flags = 0;
@@ -1357,8 +1421,26 @@ static int walk_thread(struct unwinder *u, struct unwind_thread *t, uint64_t hol
 	if (o->tstate.datastack_chunk != N)
 		chunk = ld_u64(u->tsbuf + o->tstate.datastack_chunk);
 	f = top_frame(u, &err);
+	if (!err && u->aio_on) {
+		uint64_t task = ld_u64(u->tsbuf + u->aio.ts_running_task);
+
+		/* a task that cannot be read leaves the thread's own stack */
+		if (task && task_of(u, task, &mark, &name) == -ESRCH)
+			return -ESRCH;
+	}
 	if (!err)
-		err = walk_frames(u, f, chunk, &t->depth, truncated);
+		err = walk_frames(u, f, chunk, mark, &cut, &t->depth, truncated);
+	if (!err && cut) {
+		/* the task's frames, under its name instead of the event loop's */
+		*truncated = 0;
+		t->depth = cut;
+		if (cut < u->max_depth) {
+			u->frames[cut].name = name;
+			u->frames[cut].file = u->empty_id;
+			u->frames[cut].line = -1;
+			t->depth++;
+		}
+	}
 	return err;
 }
 
@@ -1419,6 +1501,23 @@ static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_h
 		}
 		ts = ld_u64(u->tsbuf + o->tstate.next);
 	}
+	return 0;
+}
+
+int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a)
+{
+	size_t need;
+
+	if (u->off.gen.iframe == N || a->ts_running_task < 0 || a->ts_running_task > (64 << 10))
+		return -ENOTSUP;
+	need = (size_t)a->ts_running_task + 8;
+	if (need > u->tslen) {
+		u->tsbuf = xrealloc(u->tsbuf, need);
+		u->tslen = need;
+	}
+	u->aio = *a;
+	u->aio_on = 1;
+	u->empty_id = strtab__intern(u->strings, "", 0);
 	return 0;
 }
 

@@ -81,7 +81,10 @@ static const struct kv dbg313[] = {
 	{ 576, 200 },
 };
 
-/* 3.14.0 default build (reference §7.3, computed from py-spy's bindings). */
+/*
+ * 3.14.0 default build (reference §7.3, computed from py-spy's bindings); gen_object.gi_iframe
+ * (72) from Debian's 3.14.10, which the reference leaves uncomputed.
+ */
 static const struct kv dbg314[] = {
 	{ 8, 0x030e00f0 }, { 16, 0 }, { 24, 316536 }, { 32, 784 }, { 40, 808 },
 	{ 48, 225808 }, { 56, 7280 }, { 64, 7272 }, { 72, 7344 }, { 80, 7360 }, { 88, 7408 },
@@ -96,7 +99,7 @@ static const struct kv dbg314[] = {
 	{ 480, 24 }, { 488, 16 }, { 528, 48 }, { 536, 32 }, { 544, 40 }, { 552, 24 },
 	{ 560, 16 }, { 568, 32 }, { 576, 16 }, { 584, 24 }, { 592, 40 }, { 600, 16 },
 	{ 608, 32 }, { 616, 64 }, { 624, 32 }, { 632, 16 }, { 640, 40 }, { 648, 240 },
-	{ 656, 192 }, { 696, 0 }, { 704, 8 }, { 712, 24 }, { 720, 304 }, { 728, 8052 },
+	{ 656, 192 }, { 680, 72 }, { 696, 0 }, { 704, 8 }, { 712, 24 }, { 720, 304 }, { 728, 8052 },
 	{ 736, 0 }, { 744, 4 }, { 752, 512 },
 };
 
@@ -365,7 +368,8 @@ static uint64_t make_pthread(struct img *im, pid_t tid, pid_t pid)
 static uint64_t make_tstate(struct img *im, uint64_t top, pid_t tid)
 {
 	const struct py_offsets *o = &im->o;
-	uint64_t ts = fakemem_alloc(&im->m, (size_t)o->tstate.size);
+	/* room for _PyThreadStateImpl's asyncio fields (3.14+) after PyThreadState */
+	uint64_t ts = fakemem_alloc(&im->m, (size_t)o->tstate.size + 256);
 
 	fakemem_w64(&im->m, ts + o->tstate.interp, im->interp);
 	if (o->tstate.native_thread_id != N) {
@@ -586,6 +590,24 @@ static int sample(struct img *im, unsigned max_depth, struct got *g, struct unwi
 	return err;
 }
 
+/* One sample with --async on, from _Py_AsyncioModuleDebugOffsets as a. */
+static int sample_async(struct img *im, const struct py_async_offsets *a, struct got *g,
+			struct unwind_stats *st)
+{
+	struct unwinder *u;
+	int err;
+
+	memset(g, 0, sizeof(*g));
+	memset(st, 0, sizeof(*st));
+	g->st = strtab__new();
+	u = unwinder__new(&im->r, &im->loc, &im->o, g->st, 64);
+	assert_non_null(u);
+	assert_int_equal(unwinder__set_async(u, a), 0);
+	err = unwinder__sample(u, collect, g, st);
+	unwinder__free(u);
+	return err;
+}
+
 static void got_release(struct got *g)
 {
 	strtab__free(g->st);
@@ -706,6 +728,115 @@ static void unwind_sample__gc_collecting__only_gil_holder_in_gc(void **state)
 		got_release(&g);
 		release(&im);
 	}
+}
+
+/* _Py_AsyncioModuleDebugOffsets of Debian's 3.14.10 (_asyncio.so) and 3.15.2 (built in). */
+static const uint64_t aio314[13] = {
+	168, 136, 96, 108, 109, 128, 152, 225864, 10880, 936, 864, 872, 880,
+};
+static const uint64_t aio315[13] = {
+	168, 136, 96, 108, 109, 128, 152, 226240, 10856, 1104, 1024, 1032, 1048,
+};
+
+static void aio_blob(uint8_t *b, const uint64_t *v)
+{
+	memcpy(b, v, PY_ASYNC_DEBUG_SIZE);
+}
+
+/*
+ * A thread running a task: its frames from the task's coroutine up, then the task's name
+ * (an int n is "Task-n", a str itself) in place of what lies below (the event loop).
+ */
+static void unwind_sample__async_running_task__task_frames_under_its_name(void **state)
+{
+	static const unsigned vs[] = { PY_VER(3, 14), PY_VER(3, 15) };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(vs); i++) {
+		uint8_t b[PY_ASYNC_DEBUG_SIZE];
+		struct py_async_offsets a;
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		uint64_t task, num;
+
+		build(&im, vs[i]);
+		aio_blob(b, vs[i] == PY_VER(3, 14) ? aio314 : aio315);
+		assert_int_equal(py_offsets__from_async_debug(b, sizeof(b), &im.o, &a), 0);
+		assert_int_equal(a.task_name, 136);
+		assert_int_equal(a.task_coro, 128);
+		assert_int_equal(a.ts_running_task, vs[i] == PY_VER(3, 14) ? 872 : 1032);
+
+		/* task 7, unnamed: its name is the int 7 until someone asks for it */
+		num = fakemem_alloc(&im.m, 32);
+		fakemem_w64(&im.m, num + im.o.obj.ob_type, im.loc.code_type_addr);
+		fakemem_w64(&im.m, num + im.o.obj.ob_type + 8, 1 << 3);
+		fakemem_w32(&im.m, num + im.o.obj.ob_type + 16, 7);
+		task = fakemem_alloc(&im.m, (size_t)a.task_size);
+		fakemem_w64(&im.m, task + a.task_name, num);
+		/* the coroutine whose frame is the worker's "gen" frame */
+		fakemem_w64(&im.m, task + a.task_coro, im.worker_frames[3] - im.o.gen.iframe);
+		fakemem_w64(&im.m, im.ts_worker + a.ts_running_task, task);
+
+		assert_int_equal(sample_async(&im, &a, &g, &st), 0);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.t[0].depth, 5);
+		expect_frame(&g.t[0].f[0], "Klass.naïve_f", "app.py", 54);
+		expect_frame(&g.t[0].f[3], "Klass.gen", "app.py", 21);
+		expect_frame(&g.t[0].f[4], "Task-7", "", -1);
+		assert_int_equal(g.t[0].flags, 0);
+		/* the main thread runs no task: its stack as it is */
+		assert_int_equal(g.t[1].depth, 2);
+		expect_frame(&g.t[1].f[1], "run", "app.py", 61);
+		got_release(&g);
+
+		/* a named task */
+		fakemem_w64(&im.m, task + a.task_name, make_str(&im, "fetch-α", 0));
+		assert_int_equal(sample_async(&im, &a, &g, &st), 0);
+		expect_frame(&g.t[0].f[4], "fetch-α", "", -1);
+		got_release(&g);
+
+		/* a coroutine not on the thread's stack (not resumed yet): the stack as it is */
+		fakemem_w64(&im.m, task + a.task_coro, 0x1000);
+		assert_int_equal(sample_async(&im, &a, &g, &st), 0);
+		assert_int_equal(g.t[0].depth, 5);
+		expect_frame(&g.t[0].f[4], "main", "app.py", 12);
+		got_release(&g);
+
+		/* an unreadable task: the stack as it is, nothing dropped */
+		fakemem_w64(&im.m, im.ts_worker + a.ts_running_task, 0x10);
+		assert_int_equal(sample_async(&im, &a, &g, &st), 0);
+		assert_int_equal(g.n, 2);
+		expect_frame(&g.t[0].f[4], "main", "app.py", 12);
+		for (int d = 0; d < UNWIND_DROP__COUNT; d++)
+			assert_int_equal(st.drops[d], 0);
+		got_release(&g);
+		release(&im);
+	}
+}
+
+static void py_offsets_from_async_debug__bad_input__rejected(void **state)
+{
+	uint8_t b[PY_ASYNC_DEBUG_SIZE];
+	struct py_async_offsets a;
+	struct img im;
+
+	(void)state;
+	build(&im, PY_VER(3, 14));
+	aio_blob(b, aio314);
+	assert_int_equal(py_offsets__from_async_debug(b, sizeof(b) - 1, &im.o, &a), -EINVAL);
+	b[88] = 8;		/* running task inside PyThreadState itself */
+	b[89] = 0;
+	assert_int_equal(py_offsets__from_async_debug(b, sizeof(b), &im.o, &a), -EINVAL);
+	aio_blob(b, aio314);
+	b[40] = 200;		/* task_coro past the task */
+	assert_int_equal(py_offsets__from_async_debug(b, sizeof(b), &im.o, &a), -EINVAL);
+	release(&im);
+	/* before 3.14 there is no such struct */
+	build(&im, PY_VER(3, 13));
+	aio_blob(b, aio314);
+	assert_int_equal(py_offsets__from_async_debug(b, sizeof(b), &im.o, &a), -ENOTSUP);
+	release(&im);
 }
 
 static void unwind_sample__max_depth__keeps_innermost_and_flags_truncated(void **state)
@@ -1511,6 +1642,8 @@ int main(void)
 		cmocka_unit_test(py_offsets_from_debug__315_blob__fields_moved_after_thread_state),
 		cmocka_unit_test(py_offsets_from_debug__newer_minor__enotsup_not_guessed),
 		cmocka_unit_test(unwind_sample__gc_collecting__only_gil_holder_in_gc),
+		cmocka_unit_test(unwind_sample__async_running_task__task_frames_under_its_name),
+		cmocka_unit_test(py_offsets_from_async_debug__bad_input__rejected),
 		cmocka_unit_test(unwind_sample__max_depth__keeps_innermost_and_flags_truncated),
 		cmocka_unit_test(unwind_sample__frame_cycle__drops_thread_as_cycle),
 		cmocka_unit_test(unwind_sample__wrong_code_type__drops_thread_as_badcode),

@@ -69,6 +69,15 @@ void unwinder__free(struct unwinder *u);
 void unwinder__set_code_recheck(struct unwinder *u, uint64_t ns);
 
 /*
+ * --async (3.14+, a from py_offsets__from_async_debug()): a thread running an asyncio task
+ * reports the task's own frames, from its coroutine up, under a frame named after the task
+ * (its name, or "Task-n"), in place of the event loop's frames.  A thread running no task,
+ * or one whose task cannot be read, reports its stack as it is.  0, or -ENOTSUP (the
+ * layout has no coroutine frame offset).
+ */
+int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a);
+
+/*
  * Sample every thread of every interpreter once, calling emit for each thread whose stack
  * was read cleanly.  Does not allocate after warm-up (caches grow by doubling).  Returns 0,
  * or -ESRCH (process gone) / -EFAULT (the runtime itself is unreadable).
