@@ -619,8 +619,10 @@ static void str_cache__grow(struct unwinder *u)
 	free(old);
 }
 
-/* Read the str (3.x) or PyStringObject (2.7) at addr and intern it as UTF-8. */
-/* plan: the header is read in every sample (a task's name), so plan it in the batch. */
+/*
+ * Read the str (3.x) or PyStringObject (2.7) at addr and intern it as UTF-8.  plan: a str
+ * read in every sample (a task's name), whose header goes in the sample's batched read.
+ */
 static int read_str_hdr(struct unwinder *u, uint64_t addr, uint32_t *id, int plan)
 {
 	const struct py_offsets *o = &u->off;
