@@ -4,9 +4,11 @@
 Each line is "frame;frame;...;frame COUNT", root first: the process frame
 ("<cmdline> [pid N]", or "<cmdline>" with --merge), with --threads a thread frame
 ("thread TID (NAME)"), an optional "<truncated>" marker, the Python frames outermost
-first, and an optional trailing "<idle>".
+first, an optional "<GC>" (the cyclic GC ran) and an optional trailing "<idle>".
 
-    check_collapsed.py [--threads] [--merge] SUBCOMMAND FILE ARGS...
+    check_collapsed.py [--threads] [--merge] [--async] SUBCOMMAND FILE ARGS...
+
+With --async (pyflame --async), the first Python frame may be a task's bare name.
 
 Subcommands (exit 0 when the assertion holds, 1 with an explanation when not):
     format FILE                  every line well formed, paths distinct and sorted
@@ -15,6 +17,8 @@ Subcommands (exit 0 when the assertion holds, 1 with an explanation when not):
                                  all samples (of those whose stack contains WITHIN)
     at-most FILE LABEL MAX       samples whose stack contains LABEL <= MAX (0..1)
     ratio FILE LA LB WANT TOL    share(LA) / (share(LA) + share(LB)) within WANT +- TOL
+    near FILE LABEL WITHIN WANT TOL  share of LABEL among the samples whose stack
+                                 contains WITHIN is within WANT +- TOL
     tail FILE LABEL...           some stack's Python frames end with LABEL... (innermost last)
     path FILE LABEL...           some stack contains LABEL... as a contiguous run
     absent FILE LABEL            no stack contains LABEL
@@ -34,7 +38,7 @@ import sys
 
 PROC_RE = re.compile(r"^.+ \[pid [0-9]+\]$")
 THREAD_RE = re.compile(r"^thread [0-9]+ \(.*\)$")
-MARKERS = ("<idle>", "<truncated>")
+MARKERS = ("<idle>", "<truncated>", "<GC>")
 
 
 class Fail(Exception):
@@ -59,6 +63,9 @@ class Stack(object):
             rest = rest[1:]
         self.idle = bool(rest) and rest[-1] == "<idle>"
         if self.idle:
+            rest = rest[:-1]
+        self.gc = bool(rest) and rest[-1] == "<GC>"
+        if self.gc:
             rest = rest[:-1]
         self.python = rest
 
@@ -141,9 +148,11 @@ def cmd_format(stacks, args, opts):
                 continue
             if f.startswith("<") and f.endswith(">"):
                 raise Fail("unexpected marker frame %r in %r" % (f, s.raw))
-        for f in s.python:
+        for i, f in enumerate(s.python):
             if f in MARKERS:
                 raise Fail("marker %r inside the Python frames of %r" % (f, s.raw))
+            if opts["async"] and i == 0 and "(" not in f:
+                continue        # a task's name
             if not re.match(r"^.+ \(.*\)$", f):
                 raise Fail("Python frame not labelled 'NAME (FILE[:LINE])': %r" % f)
     keys = [s.raw.encode("utf-8") for s in stacks]
@@ -186,6 +195,16 @@ def cmd_ratio(stacks, args, opts):
         raise Fail("neither %r nor %r was sampled\n%s" % (la, lb, show(stacks)))
     r = float(a) / (a + b)
     print("%s: %d, %s: %d, share %.3f (want %.3f +- %.3f)" % (la, a, lb, b, r, want, tol))
+    if abs(r - want) > tol:
+        raise Fail("share %.3f is not within %.3f of %.3f\n%s" % (r, tol, want, show(stacks)))
+
+
+def cmd_near(stacks, args, opts):
+    label, within, want, tol = args[0], args[1], float(args[2]), float(args[3])
+    hit, t = share_of(stacks, label, within)
+    r = float(hit) / t
+    print("%s: %d of %d samples with %s, share %.3f (want %.3f +- %.3f)" % (
+        label, hit, t, within, r, want, tol))
     if abs(r - want) > tol:
         raise Fail("share %.3f is not within %.3f of %.3f\n%s" % (r, tol, want, show(stacks)))
 
@@ -293,6 +312,7 @@ COMMANDS = {
     "share": (cmd_share, -1),
     "at-most": (cmd_at_most, 2),
     "ratio": (cmd_ratio, 4),
+    "near": (cmd_near, 4),
     "tail": (cmd_tail, -1),
     "path": (cmd_path, -1),
     "absent": (cmd_absent, 1),
@@ -307,7 +327,7 @@ COMMANDS = {
 
 
 def main(argv):
-    opts = {"threads": False, "merge": False}
+    opts = {"threads": False, "merge": False, "async": False}
     while argv and argv[0].startswith("--"):
         opts[argv.pop(0)[2:]] = True
     if len(argv) < 2 or argv[0] not in COMMANDS:

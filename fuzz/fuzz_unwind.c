@@ -4,7 +4,9 @@
  * The layout comes the way it does in a real run: py_offsets__resolve() over the image
  * (a built-in table for 2.7-3.12, the image's own _Py_DebugOffsets for 3.13/3.14).  Then a
  * few samples, each thread's stack going into a profile whose strings the unwinder interns
- * into, as cmd_run wires it; every id the unwinder hands out must resolve.
+ * into, as cmd_run wires it; every id the unwinder hands out must resolve.  With
+ * FAKEIMAGE_F_ASYNC (3.14 images), --async is on: running tasks, their coroutines and
+ * names come from the image too.
  */
 #include "fakeimage.h"
 #include "profile_check.h"
@@ -87,6 +89,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.proc = profile__process(s.p, 1, "fuzz", "3");
 	s.stack = calloc(s.max_depth, sizeof(*s.stack));
 	u = unwinder__new(&r, &loc, &off, s.p->strings, s.max_depth);
+	if (u && (flags & FAKEIMAGE_F_ASYNC) && off.gen.iframe != PYOFF_NONE) {
+		/* 3.14's task layout; the running task sits after PyThreadState, as there */
+		struct py_async_offsets a = {
+			.task_size = 168, .task_name = 136, .task_coro = 128,
+			.ts_running_task = off.tstate.size + 48, .ts_size = off.tstate.size + 112,
+		};
+
+		FUZZ_CHECK(unwinder__set_async(u, &a) == 0);
+	}
 	if (u) {
 		for (unsigned i = 0; i < samples; i++) {
 			struct unwind_stats st;

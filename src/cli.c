@@ -194,6 +194,8 @@ enum {
 	OPT_REPEAT,
 	OPT_LIVE,
 	OPT_TESTS,
+	OPT_NO_GC_FRAMES,
+	OPT_ASYNC,
 };
 
 /* --- option rows, shared by the commands that take them ------------------------------ */
@@ -241,6 +243,12 @@ static const struct cli_option opts_sampling[] = {
 	ROW_READER,
 	OPT_LONG(OPT_NO_SANDBOX, "no-sandbox", NULL, "do not confine the sampler with seccomp "
 		 "(it is on by default; -v says so)"),
+	OPT_LONG(OPT_ASYNC, "async", NULL, "asyncio: a thread running a task shows the task's "
+		 "frames, from its coroutine, under a frame named after the task instead of the "
+		 "event loop's (CPython 3.14 and later)"),
+	OPT_LONG(OPT_NO_GC_FRAMES, "no-gc-frames", NULL, "do not put a <GC> frame on top of "
+		 "the stack of a thread sampled while the cyclic garbage collector runs (on by "
+		 "default; CPython 3.7 and later)"),
 	OPT_END,
 };
 
@@ -605,6 +613,7 @@ static void run_init(void *ctx)
 		.grace_s = GRACE_DEFAULT_S,
 		.busy_poll_us = BUSY_POLL_AUTO_US,
 		.crash_stacks = 1,
+		.gc_frames = 1,
 		.step_summary = 1,
 	};
 	a->oa = (struct output_args){ .line_numbers = 1, .allow_raw = 1 };
@@ -692,6 +701,12 @@ static int run_option(void *ctx, int id, const char *arg)
 		break;
 	case OPT_NO_CRASH_STACKS:
 		o->crash_stacks = 0;
+		break;
+	case OPT_NO_GC_FRAMES:
+		o->gc_frames = 0;
+		break;
+	case OPT_ASYNC:
+		o->async = 1;
 		break;
 	case OPT_DUMP_ON_TIMEOUT:
 		if (parse_seconds(arg, 0, &o->dump_timeout_s))

@@ -156,6 +156,8 @@ struct proc {
 	size_t tlast_len;
 	char tlast[TESTENV_VALUE_MAX + 32];
 	unsigned repeat;	/* run --repeat: the repeat it belongs to (0: none) */
+	int aio_state;		/* --async: 0 looking for asyncio, 1 on, -1 not here */
+	uint64_t aio_next_ns;
 };
 
 /* One repeat of run --repeat: its first process, and when it ran. */
@@ -199,6 +201,8 @@ struct run {
 	int tests_runner_seen;
 	uint64_t tests_fallback;	/* pytest samples attributed from the stack */
 	uint64_t tests_unreadable;	/* of which the environment did not read */
+	uint32_t gc_frame;		/* the <GC> frame's id, once has_gc_frame */
+	int has_gc_frame;
 };
 
 const char *pf_mode__name(enum pf_mode m)
@@ -244,6 +248,8 @@ static void proc_reset(struct proc *p)
 	p->exec_events = 0;
 	p->exec_arm_failed = 0;
 	p->exec_arm_tries = 0;
+	p->aio_state = 0;
+	p->aio_next_ns = 0;
 	p->exec_arm_next_ns = 0;
 	p->image = 0;
 	p->next_exec_check_ns = 0;
@@ -886,12 +892,62 @@ static int test_frame(struct run *r, struct proc *p, const uint32_t *st, unsigne
 	return 1;
 }
 
+#define ASYNC_LOOK_NS 200000000ull	/* --async: look for asyncio again after 200 ms */
+
+/* --async: once the process has imported asyncio (3.14+), read _asyncio's task layout. */
+static void proc_async(struct run *r, struct proc *p, uint64_t now)
+{
+	uint8_t buf[PY_ASYNC_DEBUG_SIZE];
+	struct py_async_offsets a;
+	uint64_t addr;
+	int first = !p->aio_next_ns;
+
+	if (!r->o->async || p->aio_state || now < p->aio_next_ns)
+		return;
+	if (p->off.version < PY_VER(3, 14)) {
+		pf_warn("process %d: --async needs Python 3.14 or later, not %s: its stacks are "
+			"the event loop's", p->pid, p->version);
+		p->aio_state = -1;
+		return;
+	}
+	p->aio_next_ns = now + ASYNC_LOOK_NS;
+	/* built into the runtime's own file (there from the start), else the module */
+	if (pyprobe__locate_asyncio(p->pid, first ? p->loc.binary : NULL, &addr) ||
+	    remote__read(&p->mem, addr, buf, sizeof(buf)))
+		return;		/* asyncio not imported yet */
+	if (py_offsets__from_async_debug(buf, sizeof(buf), &p->off, &a) ||
+	    unwinder__set_async(p->uw, &a)) {
+		pf_warn("process %d: cannot make sense of _asyncio's debug offsets: its stacks "
+			"are the event loop's", p->pid);
+		p->aio_state = -1;
+		return;
+	}
+	pf_info("process %d: asyncio tasks found", p->pid);
+	p->aio_state = 1;
+}
+
+/* The <GC> frame put on top of a stack the cyclic GC interrupted (--no-gc-frames: none). */
+static uint32_t gc_frame(struct run *r)
+{
+	if (!r->has_gc_frame) {
+		struct pf_frame f = {
+			.name = strtab__intern_str(r->prof->strings, PF_GC_FRAME),
+			.file = strtab__intern_str(r->prof->strings, ""),
+			.line = -1,
+		};
+
+		r->gc_frame = profile__frame(r->prof, &f);
+		r->has_gc_frame = 1;
+	}
+	return r->gc_frame;
+}
+
 static void on_thread(void *arg, const struct unwind_thread *t)
 {
 	struct emit_ctx *e = arg;
 	struct run *r = e->r;
 	struct thread_slot *s = thread_slot(r, e->p, t->tid);
-	unsigned flags = t->flags;
+	unsigned flags = t->flags, depth;
 	uint32_t stack;
 
 	if (!s)
@@ -917,12 +973,14 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 		return;
 	if (r->o->mode == PF_MODE_GIL && !(flags & PF_SAMPLE_GIL))
 		return;
-	for (unsigned i = 0; i < t->depth; i++)
-		r->stackbuf[i + 1] = profile__frame(r->prof, &t->frames[t->depth - 1 - i]);
-	if (r->o->tests && test_frame(r, e->p, r->stackbuf + 1, t->depth, &r->stackbuf[0]))
-		stack = profile__stack(r->prof, r->stackbuf, t->depth + 1);
+	for (depth = 0; depth < t->depth; depth++)
+		r->stackbuf[depth + 1] = profile__frame(r->prof, &t->frames[t->depth - 1 - depth]);
+	if (t->in_gc && r->o->gc_frames)
+		r->stackbuf[1 + depth++] = gc_frame(r);	/* stackbuf: max_depth + 3 */
+	if (r->o->tests && test_frame(r, e->p, r->stackbuf + 1, depth, &r->stackbuf[0]))
+		stack = profile__stack(r->prof, r->stackbuf, depth + 1);
 	else
-		stack = profile__stack(r->prof, r->stackbuf + 1, t->depth);
+		stack = profile__stack(r->prof, r->stackbuf + 1, depth);
 	if (!e->p->cmd[0])
 		read_cmdline(e->p->pid, e->p->cmd, sizeof(e->p->cmd));
 	if (e->p->provisional_until) {
@@ -1143,6 +1201,7 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 		}
 		if (r->o->tests)
 			test_env(r, p);
+		proc_async(r, p, now);
 		unwinder__sample(p->uw, on_thread, &e, &r->ustats);
 		if (hold)
 			tracer__release(r->tr);
@@ -1774,7 +1833,7 @@ static int session(struct run_opts *o)
 	r.prof->meta.rate_hz = o->rate_hz;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r.prof->meta.start_unix_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	r.stackbuf = xcalloc(o->max_depth + 2, sizeof(*r.stackbuf));
+	r.stackbuf = xcalloc(o->max_depth + 3, sizeof(*r.stackbuf));	/* test, frames, <GC> */
 	strbuf_init(&r.tlabel);
 	strbuf_init(&r.tid);
 	if (o->tests) {

@@ -12,7 +12,7 @@
 
 /* Fields every table sets to "absent" unless the version has them. */
 #define NO_RUNTIME { .interpreters_head = N, .finalizing = N, .gil_locked = N, \
-		     .gil_last_holder = N, .tstate_current = N }
+		     .gil_last_holder = N, .tstate_current = N, .gc_collecting = N }
 #define NO_GIL { .last_holder = N, .locked = N }
 #define NO_FRAMEOBJ { .back = N, .code = N, .lasti = N, .lasti_unit = 1 }
 #define NO_IFRAME { .size = N, .executable = N, .previous = N, .instr_ptr = N, .owner = N, \
@@ -27,6 +27,12 @@
 	.str_compact_data = 56, .str_legacy_data = 56, .str_kind_shift = 2, \
 	.str_compact_bit = 5, .str_ascii_bit = 6, .bytes_size = 16, .bytes_data = 32
 
+/*
+ * gc.collecting, the cyclic GC's "a collection runs" flag: 2.7 and 3.6 keep it in a static
+ * of gcmodule.c (no address without the symbol table); 3.7 moved the GC state into
+ * _PyRuntime (bpo-30860, _PyRuntimeState.gc), 3.9 into each interpreter (bpo-36854,
+ * PyInterpreterState.gc); 3.13+ give both offsets in _Py_DebugOffsets.
+ */
 static const struct py_offsets py_offsets_2_7 = {
 	.version = PY_VER(2, 7),
 	.frames = PY_FRAMES_OBJECT,
@@ -34,7 +40,7 @@ static const struct py_offsets py_offsets_2_7 = {
 	.linetable = LINETABLE_LNOTAB27,
 	.runtime = NO_RUNTIME,
 	.interp = { .next = 0, .threads_head = 8, .id = N, .ceval_gil = N,
-		    .code_object_generation = N },
+		    .code_object_generation = N, .gc_collecting = N },
 	.gil = NO_GIL,
 	.tstate = { .size = 168, .next = 0, .interp = 8, .frame = 16, .cframe = N,
 		    .cframe_current_frame = N, .current_frame = N, .thread_id = 144,
@@ -44,6 +50,7 @@ static const struct py_offsets py_offsets_2_7 = {
 	.iframe = NO_IFRAME,
 	.code = { .size = 128, .firstlineno = 96, .filename = 80, .name = 88, .qualname = N,
 		  .linetable = 104, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.gen = { .iframe = N },
 	/* PyStringObject: ob_size 16, ob_sval 36 (str and bytes are the same type). */
 	.obj = { .ob_type = 8, .str_length = 16, .str_state = N, .str_ascii_data = 36,
 		 .str_compact_data = N, .str_legacy_data = N, .bytes_size = 16,
@@ -57,7 +64,7 @@ static const struct py_offsets py_offsets_3_6 = {
 	.linetable = LINETABLE_LNOTAB36,
 	.runtime = NO_RUNTIME,
 	.interp = { .next = 0, .threads_head = 8, .id = N, .ceval_gil = N,
-		    .code_object_generation = N },
+		    .code_object_generation = N, .gc_collecting = N },
 	.gil = NO_GIL,
 	.tstate = { .size = 2272, .next = 8, .interp = 16, .frame = 24, .cframe = N,
 		    .cframe_current_frame = N, .current_frame = N, .thread_id = 152,
@@ -67,6 +74,7 @@ static const struct py_offsets py_offsets_3_6 = {
 	.iframe = NO_IFRAME,
 	.code = { .size = 144, .firstlineno = 36, .filename = 96, .name = 104, .qualname = N,
 		  .linetable = 112, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.gen = { .iframe = N },
 	.obj = { STR_36 },
 };
 
@@ -76,9 +84,10 @@ static const struct py_offsets py_offsets_3_7 = {
 	.strings = PY_STR_PEP393,
 	.linetable = LINETABLE_LNOTAB36,
 	.runtime = { .interpreters_head = 24, .finalizing = 8, .gil_locked = 1280,
-		     .gil_last_holder = 1272, .tstate_current = 1480 },
+		     .gil_last_holder = 1272, .tstate_current = 1480,
+		     .gc_collecting = 632 },
 	.interp = { .next = 0, .threads_head = 8, .id = 16, .ceval_gil = N,
-		    .code_object_generation = N },
+		    .code_object_generation = N, .gc_collecting = N },
 	.gil = NO_GIL,
 	.tstate = { .size = 280, .next = 8, .interp = 16, .frame = 24, .cframe = N,
 		    .cframe_current_frame = N, .current_frame = N, .thread_id = 176,
@@ -88,6 +97,7 @@ static const struct py_offsets py_offsets_3_7 = {
 	.iframe = NO_IFRAME,
 	.code = { .size = 144, .firstlineno = 36, .filename = 96, .name = 104, .qualname = N,
 		  .linetable = 112, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.gen = { .iframe = N },
 	.obj = { STR_36 },
 };
 
@@ -97,9 +107,10 @@ static const struct py_offsets py_offsets_3_8 = {
 	.strings = PY_STR_PEP393,
 	.linetable = LINETABLE_LNOTAB36,
 	.runtime = { .interpreters_head = 32, .finalizing = 16, .gil_locked = 1168,
-		     .gil_last_holder = 1160, .tstate_current = 1368 },
+		     .gil_last_holder = 1160, .tstate_current = 1368,
+		     .gc_collecting = 544 },
 	.interp = { .next = 0, .threads_head = 8, .id = 16, .ceval_gil = N,
-		    .code_object_generation = N },
+		    .code_object_generation = N, .gc_collecting = N },
 	.gil = NO_GIL,
 	.tstate = { .size = 264, .next = 8, .interp = 16, .frame = 24, .cframe = N,
 		    .cframe_current_frame = N, .current_frame = N, .thread_id = 176,
@@ -109,6 +120,7 @@ static const struct py_offsets py_offsets_3_8 = {
 	.iframe = NO_IFRAME,
 	.code = { .size = 176, .firstlineno = 40, .filename = 104, .name = 112, .qualname = N,
 		  .linetable = 120, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.gen = { .iframe = N },
 	.obj = { STR_36 },
 };
 
@@ -118,9 +130,10 @@ static const struct py_offsets py_offsets_3_9 = {
 	.strings = PY_STR_PEP393,
 	.linetable = LINETABLE_LNOTAB36,
 	.runtime = { .interpreters_head = 32, .finalizing = 16, .gil_locked = 368,
-		     .gil_last_holder = 360, .tstate_current = 568 },
+		     .gil_last_holder = 360, .tstate_current = 568,
+		     .gc_collecting = N },
 	.interp = { .next = 0, .threads_head = 8, .id = 24, .ceval_gil = N,
-		    .code_object_generation = N },
+		    .code_object_generation = N, .gc_collecting = 816 },
 	.gil = NO_GIL,
 	.tstate = { .size = 264, .next = 8, .interp = 16, .frame = 24, .cframe = N,
 		    .cframe_current_frame = N, .current_frame = N, .thread_id = 176,
@@ -130,6 +143,7 @@ static const struct py_offsets py_offsets_3_9 = {
 	.iframe = NO_IFRAME,
 	.code = { .size = 176, .firstlineno = 40, .filename = 104, .name = 112, .qualname = N,
 		  .linetable = 120, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.gen = { .iframe = N },
 	.obj = { STR_36 },
 };
 
@@ -139,9 +153,10 @@ static const struct py_offsets py_offsets_3_10 = {
 	.strings = PY_STR_PEP393,
 	.linetable = LINETABLE_310,
 	.runtime = { .interpreters_head = 32, .finalizing = 16, .gil_locked = 368,
-		     .gil_last_holder = 360, .tstate_current = 568 },
+		     .gil_last_holder = 360, .tstate_current = 568,
+		     .gc_collecting = N },
 	.interp = { .next = 0, .threads_head = 8, .id = 24, .ceval_gil = N,
-		    .code_object_generation = N },
+		    .code_object_generation = N, .gc_collecting = 816 },
 	.gil = NO_GIL,
 	/* 3.10 has tstate->cframe (48) but frames are still found through tstate->frame. */
 	.tstate = { .size = 280, .next = 8, .interp = 16, .frame = 24, .cframe = N,
@@ -152,6 +167,7 @@ static const struct py_offsets py_offsets_3_10 = {
 	.iframe = NO_IFRAME,
 	.code = { .size = 176, .firstlineno = 40, .filename = 104, .name = 112, .qualname = N,
 		  .linetable = 120, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
+	.gen = { .iframe = N },
 	.obj = { STR_36 },
 };
 
@@ -161,9 +177,10 @@ static const struct py_offsets py_offsets_3_11 = {
 	.strings = PY_STR_PEP393,
 	.linetable = LINETABLE_311,
 	.runtime = { .interpreters_head = 40, .finalizing = 24, .gil_locked = 376,
-		     .gil_last_holder = 368, .tstate_current = 576 },
+		     .gil_last_holder = 368, .tstate_current = 576,
+		     .gc_collecting = N },
 	.interp = { .next = 0, .threads_head = 16, .id = 48, .ceval_gil = N,
-		    .code_object_generation = N },
+		    .code_object_generation = N, .gc_collecting = 848 },
 	.gil = NO_GIL,
 	.tstate = { .size = 360, .next = 8, .interp = 16, .frame = N, .cframe = 56,
 		    .cframe_current_frame = 8, .current_frame = N, .thread_id = 152,
@@ -175,6 +192,7 @@ static const struct py_offsets py_offsets_3_11 = {
 		    .tlbc_index = N, .tag_mask = 0, .shim_owner_min = 0, .owner_generator = 1 },
 	.code = { .size = 192, .firstlineno = 72, .filename = 112, .name = 120, .qualname = 128,
 		  .linetable = 136, .firsttraceable = 168, .code_adaptive = 184, .tlbc = N },
+	.gen = { .iframe = N },
 	.obj = { STR_36 },
 };
 
@@ -184,9 +202,9 @@ static const struct py_offsets py_offsets_3_12 = {
 	.strings = PY_STR_PEP393,
 	.linetable = LINETABLE_311,
 	.runtime = { .interpreters_head = 40, .finalizing = 24, .gil_locked = N,
-		     .gil_last_holder = N, .tstate_current = N },
+		     .gil_last_holder = N, .tstate_current = N, .gc_collecting = N },
 	.interp = { .next = 0, .threads_head = 72, .id = 8, .ceval_gil = 384,
-		    .code_object_generation = N },
+		    .code_object_generation = N, .gc_collecting = 312 },
 	.gil = { .last_holder = 8, .locked = 16 },
 	.tstate = { .size = 288, .next = 8, .interp = 16, .frame = N, .cframe = 56,
 		    .cframe_current_frame = 0, .current_frame = N, .thread_id = 136,
@@ -197,6 +215,7 @@ static const struct py_offsets py_offsets_3_12 = {
 		    .tlbc_index = N, .tag_mask = 0, .shim_owner_min = 3, .owner_generator = 1 },
 	.code = { .size = 200, .firstlineno = 68, .filename = 112, .name = 120, .qualname = 128,
 		  .linetable = 136, .firsttraceable = 176, .code_adaptive = 192, .tlbc = N },
+	.gen = { .iframe = N },
 	.obj = { STR_312 },
 };
 
@@ -223,7 +242,7 @@ enum dbg_field {
 	D_VERSION, D_FREE_THREADED,
 	D_RT_SIZE, D_RT_FINALIZING, D_RT_INTERPRETERS_HEAD,
 	D_IS_SIZE, D_IS_ID, D_IS_NEXT, D_IS_THREADS_HEAD, D_IS_CEVAL_GIL, D_IS_GIL_STATE,
-	D_IS_GIL_ENABLED, D_IS_GIL_LOCKED, D_IS_GIL_HOLDER, D_IS_CODE_GEN,
+	D_IS_GIL_ENABLED, D_IS_GIL_LOCKED, D_IS_GIL_HOLDER, D_IS_CODE_GEN, D_IS_GC,
 	D_TS_SIZE, D_TS_NEXT, D_TS_INTERP, D_TS_CURRENT_FRAME, D_TS_THREAD_ID,
 	D_TS_NATIVE_THREAD_ID, D_TS_DATASTACK_CHUNK, D_TS_STATUS, D_TS_HOLDS_GIL,
 	D_IF_SIZE, D_IF_PREVIOUS, D_IF_EXECUTABLE, D_IF_INSTR_PTR, D_IF_OWNER, D_IF_TLBC_INDEX,
@@ -232,6 +251,7 @@ enum dbg_field {
 	D_OB_SIZE, D_OB_TYPE,
 	D_BYTES_SIZE, D_BYTES_OB_SIZE, D_BYTES_OB_SVAL,
 	D_STR_SIZE, D_STR_STATE, D_STR_LENGTH, D_STR_ASCIIOBJECT_SIZE, D_STR_COMPACT_SIZE,
+	D_GC_SIZE, D_GC_COLLECTING, D_GEN_IFRAME,
 	D__COUNT,
 };
 
@@ -293,6 +313,7 @@ static const struct dbg_layout dbg_layouts[] = {
 			[D_BYTES_SIZE] = 512, [D_BYTES_OB_SIZE] = 520, [D_BYTES_OB_SVAL] = 528,
 			[D_STR_SIZE] = 536, [D_STR_STATE] = 544, [D_STR_LENGTH] = 552,
 			[D_STR_ASCIIOBJECT_SIZE] = 560,
+			[D_IS_GC] = 80, [D_GC_SIZE] = 568, [D_GC_COLLECTING] = 576,
 		},
 		.holds_gil_bit = 5, .holds_gil = N,
 		.tag_mask = 0, .tag_mask_ft = 0,
@@ -327,6 +348,8 @@ static const struct dbg_layout dbg_layouts[] = {
 			[D_BYTES_SIZE] = 592, [D_BYTES_OB_SIZE] = 600, [D_BYTES_OB_SVAL] = 608,
 			[D_STR_SIZE] = 616, [D_STR_STATE] = 624, [D_STR_LENGTH] = 632,
 			[D_STR_ASCIIOBJECT_SIZE] = 640,
+			[D_IS_GC] = 88, [D_GC_SIZE] = 648, [D_GC_COLLECTING] = 656,
+			[D_GEN_IFRAME] = 680,
 		},
 		.holds_gil_bit = -1, .holds_gil = 36,
 		.tag_mask = 3, .tag_mask_ft = 1,
@@ -363,6 +386,8 @@ static const struct dbg_layout dbg_layouts[] = {
 			[D_BYTES_SIZE] = 688, [D_BYTES_OB_SIZE] = 696, [D_BYTES_OB_SVAL] = 704,
 			[D_STR_SIZE] = 712, [D_STR_STATE] = 720, [D_STR_LENGTH] = 728,
 			[D_STR_ASCIIOBJECT_SIZE] = 736, [D_STR_COMPACT_SIZE] = 744,
+			[D_IS_GC] = 88, [D_GC_SIZE] = 752, [D_GC_COLLECTING] = 760,
+			[D_GEN_IFRAME] = 808,
 		},
 		.holds_gil_bit = -1, .holds_gil = N,
 		.tag_mask = 3, .tag_mask_ft = 3,
@@ -517,12 +542,22 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 	o.runtime.gil_locked = N;
 	o.runtime.gil_last_holder = N;
 	o.runtime.tstate_current = N;
+	o.runtime.gc_collecting = N;
 
 	o.interp.next = (int64_t)v[D_IS_NEXT];
 	o.interp.threads_head = (int64_t)v[D_IS_THREADS_HEAD];
 	o.interp.id = (int64_t)v[D_IS_ID];
 	o.interp.ceval_gil = (int64_t)v[D_IS_CEVAL_GIL];
 	o.interp.code_object_generation = (int64_t)v[D_IS_CODE_GEN];
+	/*
+	 * gc.collecting only marks samples <GC>: an implausible one turns that off rather
+	 * than refusing the process.
+	 */
+	o.interp.gc_collecting = N;
+	if (l->at[D_IS_GC] && v[D_GC_SIZE] && v[D_GC_SIZE] <= DBG_MAX_SMALL_SIZE &&
+	    dbg_in_w(v, D_GC_COLLECTING, v[D_GC_SIZE], 4) && v[D_IS_GC] < v[D_IS_SIZE] &&
+	    v[D_IS_SIZE] - v[D_IS_GC] >= v[D_GC_SIZE])
+		o.interp.gc_collecting = (int64_t)(v[D_IS_GC] + v[D_GC_COLLECTING]);
 	o.gil.last_holder = (int64_t)(v[D_IS_GIL_HOLDER] - v[D_IS_GIL_STATE]);
 	o.gil.locked = (int64_t)(v[D_IS_GIL_LOCKED] - v[D_IS_GIL_STATE]);
 
@@ -576,6 +611,11 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 	 * co_code_adaptive: 3.13 184 = 200 - 16, 3.14 and 3.15 192 = 208 - 16.
 	 */
 	o.code.firsttraceable = (o.code.tlbc != N ? o.code.tlbc : o.code.code_adaptive) - 16;
+
+	/* The coroutine's frame lies inside the object, past its header. */
+	o.gen.iframe = N;
+	if (l->at[D_GEN_IFRAME] && v[D_GEN_IFRAME] >= 16 && v[D_GEN_IFRAME] <= DBG_MAX_OBJ_SIZE)
+		o.gen.iframe = (int64_t)v[D_GEN_IFRAME];
 
 	o.obj.ob_type = (int64_t)v[D_OB_TYPE];
 	o.obj.str_length = (int64_t)v[D_STR_LENGTH];
@@ -665,4 +705,37 @@ int py_offsets__resolve(const struct remote *r, const struct pyruntime_loc *loc,
 	if (err)
 		return err;
 	return head ? 0 : -EAGAIN;
+}
+
+/* --- _Py_AsyncioModuleDebugOffsets (3.14+) -------------------------------------------- */
+
+/* Where each field sits in the struct (3.14 and 3.15 alike: seven task fields, then the
+ * interpreter's and the thread's groups, all u64). */
+enum {
+	A_TASK_SIZE = 0, A_TASK_NAME = 8, A_TASK_CORO = 40,
+	A_TS_SIZE = 72, A_TS_RUNNING_TASK = 88,
+};
+
+int py_offsets__from_async_debug(const uint8_t *buf, size_t len, const struct py_offsets *o,
+				 struct py_async_offsets *out)
+{
+	struct py_async_offsets a;
+
+	if (o->version < PY_VER(3, 14) || o->gen.iframe == N)
+		return -ENOTSUP;
+	if (!buf || len < PY_ASYNC_DEBUG_SIZE)
+		return -EINVAL;
+	a.task_size = (int64_t)get_u64(buf + A_TASK_SIZE);
+	a.task_name = (int64_t)get_u64(buf + A_TASK_NAME);
+	a.task_coro = (int64_t)get_u64(buf + A_TASK_CORO);
+	a.ts_size = (int64_t)get_u64(buf + A_TS_SIZE);
+	a.ts_running_task = (int64_t)get_u64(buf + A_TS_RUNNING_TASK);
+	if (a.task_size <= 16 || a.task_size > (int64_t)DBG_MAX_OBJ_SIZE ||
+	    a.task_name < 16 || a.task_name > a.task_size - 8 ||
+	    a.task_coro < 16 || a.task_coro > a.task_size - 8 ||
+	    a.ts_size < o->tstate.size || a.ts_size > (int64_t)DBG_MAX_SMALL_SIZE ||
+	    a.ts_running_task < o->tstate.size || a.ts_running_task > a.ts_size - 8)
+		return -EINVAL;
+	*out = a;
+	return 0;
 }

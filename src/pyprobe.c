@@ -466,3 +466,47 @@ int pyprobe__find_symbol(pid_t pid, const char *const *names, const char *const 
 	procmaps__free(m);
 	return err;
 }
+
+/* The .AsyncioDebug section of the file mapped as path, as a runtime address. */
+static int asyncio_section(pid_t pid, const struct procmaps *m, const char *path,
+			   uint64_t *addr)
+{
+	const struct procmaps_entry *base = procmaps__find_base(m, path);
+	uint64_t vaddr, first, size;
+	struct elf *e;
+	int err;
+
+	if (!base)
+		return -ENOENT;
+	e = open_mapped(pid, path, base, NULL);
+	if (!e)
+		return -ENOENT;
+	err = elf__first_load_vaddr(e, &first);
+	if (!err)
+		err = elf__section(e, ".AsyncioDebug", &vaddr, &size);
+	elf__free(e);
+	if (err || size < PY_ASYNC_DEBUG_SIZE)
+		return -ENOENT;
+	*addr = base->start - first + vaddr;
+	return 0;
+}
+
+int pyprobe__locate_asyncio(pid_t pid, const char *binary, uint64_t *addr)
+{
+	struct procmaps *m;
+	int err = -ENOENT;
+
+	m = procmaps__read(pid);
+	if (!m)
+		return errno == ENOENT || errno == ESRCH ? -ESRCH : -errno;
+	for (size_t i = 0; i < m->n && err; i++) {
+		const char *b = basename_of(m->v[i].path);
+
+		if (!strncmp(b, "_asyncio.cpython-", 17))
+			err = asyncio_section(pid, m, m->v[i].path, addr);
+	}
+	if (err && binary && binary[0])
+		err = asyncio_section(pid, m, binary, addr);
+	procmaps__free(m);
+	return err;
+}

@@ -258,10 +258,18 @@ out:
 	testtable__free(t);
 }
 
+/* The <GC> leaf that run and attach add while the cyclic GC runs. */
+static int is_gc_frame(const struct profile *p, uint32_t frame)
+{
+	return frame < p->nframes && !strcmp(strtab__get(p->strings, p->frames[frame].name),
+					     PF_GC_FRAME) &&
+	       !*strtab__get(p->strings, p->frames[frame].file);
+}
+
 static void print_summary(const struct profile *p, const struct pf_summary_extra *x, int md,
 			  FILE *out)
 {
-	uint64_t idle = 0, gil = 0, truncated = 0;
+	uint64_t idle = 0, gil = 0, truncated = 0, gc = 0;
 	struct func *funcs, **order;
 	uint32_t *map, *fn_frame;
 	size_t nfuncs, ntop;
@@ -304,6 +312,8 @@ static void print_summary(const struct profile *p, const struct pf_summary_extra
 			truncated += row->count;
 		st = p->stack_data + p->stack_off[row->stack];
 		len = p->stack_len[row->stack];
+		if (len && is_gc_frame(p, st[len - 1]))
+			gc += row->count;
 		/*
 		 * Idle samples (wall mode: a thread waiting) are not ranked with the working
 		 * ones: where users look for hot code, a wait would lead the table.  They get
@@ -339,6 +349,8 @@ static void print_summary(const struct profile *p, const struct pf_summary_extra
 			fprintf(out, ", GIL held: %.1f%%", pct(gil, p->total));
 		if (truncated)
 			fprintf(out, ", truncated stacks: %.1f%%", pct(truncated, p->total));
+		if (gc)
+			fprintf(out, ", GC: %.1f%%", pct(gc, p->total));
 		fputs(md ? "\n\n" : "\n", out);
 	}
 	if (idle && nfuncs) {

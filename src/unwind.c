@@ -226,6 +226,11 @@ struct unwinder {
 	unsigned tid_tries;
 	struct tid_entry tids[TID_CACHE];
 
+	/* --async (3.14+): cut each running task's stack at its coroutine, under its name */
+	struct py_async_offsets aio;
+	int aio_on;
+	uint32_t empty_id;		/* "" in strings: the task frame's file */
+
 	enum unwind_drop cause;		/* why the current thread is being dropped */
 	uint64_t sample_no;
 
@@ -615,8 +620,11 @@ static void str_cache__grow(struct unwinder *u)
 	free(old);
 }
 
-/* Read the str (3.x) or PyStringObject (2.7) at addr and intern it as UTF-8. */
-static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
+/*
+ * Read the str (3.x) or PyStringObject (2.7) at addr and intern it as UTF-8.  plan: a str
+ * read in every sample (a task's name), whose header goes in the sample's batched read.
+ */
+static int read_str_hdr(struct unwinder *u, uint64_t addr, uint32_t *id, int plan)
 {
 	const struct py_offsets *o = &u->off;
 	uint8_t hdr[128];
@@ -636,7 +644,7 @@ static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
 		hlen = max_end(hlen, o->obj.str_state, 4);
 	if (hlen > sizeof(hdr))
 		return bad(u, UNWIND_DROP_BADSTR);
-	err = rd_once(u, addr, hdr, hlen);
+	err = plan ? rd(u, addr, hdr, hlen) : rd_once(u, addr, hdr, hlen);
 	if (err)
 		return err;
 	type = ld_u64(hdr + o->obj.ob_type);
@@ -703,6 +711,11 @@ static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
 	e->state = state;
 	e->id = *id;
 	return 0;
+}
+
+static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
+{
+	return read_str_hdr(u, addr, id, 0);
 }
 
 /* Read a bytes object (2.7: str) into a fresh buffer. */
@@ -1164,9 +1177,12 @@ static int bytecode_base(struct unwinder *u, uint64_t code, const struct code_en
 	return 0;
 }
 
-/* Walk one thread's frames from f into u->frames; *depth and *truncated out. */
-static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, unsigned *depth,
-		       int *truncated)
+/*
+ * Walk one thread's frames from f into u->frames; *depth and *truncated out.  When the walk
+ * meets the frame at mark (not 0), *cut is the number of frames up to and including it.
+ */
+static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, uint64_t mark,
+		       unsigned *cut, unsigned *depth, int *truncated)
 {
 	const struct py_offsets *o = &u->off;
 	struct chunk_window w = { .chunk = chunk };
@@ -1252,6 +1268,8 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, unsigned 
 		u->frames[n].file = e->file;
 		u->frames[n].line = code_line(u, e, addrq);
 		n++;
+		if (mark && f == mark && !*cut)
+			*cut = n;
 		f = fi.next;
 	}
 	*depth = n;
@@ -1345,34 +1363,103 @@ static uint64_t top_frame(struct unwinder *u, int *err)
 	return f;
 }
 
-/* One thread's stack from its thread state in u->tsbuf: 0, -ESRCH, or a drop (u->cause). */
-static int walk_thread(struct unwinder *u, struct unwind_thread *t, uint64_t holder,
-		       int *truncated)
+/* The name of a task: its str, or "Task-n" for the int n that 3.14 keeps until asked. */
+static int task_name(struct unwinder *u, uint64_t obj, uint32_t *id)
 {
 	const struct py_offsets *o = &u->off;
-	uint64_t f, chunk = 0;
+	uint64_t type, tag;
+	uint32_t digit[2] = { 0, 0 };
+	unsigned long long n;
+	char buf[32];
+	int err;
+
+	err = rd_u64(u, obj + (uint64_t)o->obj.ob_type, &type);
+	if (err)
+		return err;
+	if (type == u->loc.str_type_addr)
+		return read_str_hdr(u, obj, id, 1);
+	/* PyLongObject: lv_tag (digit count << 3 | sign) and 30-bit digits after ob_type */
+	err = rd_u64(u, obj + (uint64_t)o->obj.ob_type + 8, &tag);
+	if (!err && (tag >> 3) >= 1 && (tag >> 3) <= 2 && (tag & 3) == 0)
+		err = rd(u, obj + (uint64_t)o->obj.ob_type + 16, digit, 4 * (size_t)(tag >> 3));
+	else if (!err && tag != 1)		/* 1: zero */
+		err = bad(u, UNWIND_DROP_BADSTR);
+	if (err)
+		return err;
+	n = (unsigned long long)(digit[0] & 0x3fffffff) |
+	    (unsigned long long)(digit[1] & 0x3fffffff) << 30;
+	*id = strtab__intern(u->strings, buf, (size_t)snprintf(buf, sizeof(buf), "Task-%llu", n));
+	return 0;
+}
+
+/* The running task's coroutine frame (where its stack starts) and its name. */
+static int task_of(struct unwinder *u, uint64_t task, uint64_t *frame, uint32_t *name)
+{
+	int64_t offs[2] = { u->aio.task_coro, u->aio.task_name };
+	uint64_t v[2];
+	int err = read_fields(u, task, offs, v, 2);
+
+	if (err)
+		return err;
+	if (!v[0] || !v[1])
+		return bad(u, UNWIND_DROP_READ);
+	err = task_name(u, v[1], name);
+	if (!err)
+		*frame = v[0] + (uint64_t)u->off.gen.iframe;
+	return err;
+}
+
+/* One thread's stack from its thread state in u->tsbuf: 0, -ESRCH, or a drop (u->cause). */
+static int walk_thread(struct unwinder *u, struct unwind_thread *t, uint64_t holder,
+		       int gc, int *truncated)
+{
+	const struct py_offsets *o = &u->off;
+	uint64_t f, chunk = 0, mark = 0;
+	uint32_t name = 0;
+	unsigned cut = 0;
 	int err;
 
 	t->flags = 0;
+	t->in_gc = 0;
 	t->depth = 0;
 	if (o->tstate.native_thread_id != N)
 		t->tid = (pid_t)ld_u64(u->tsbuf + o->tstate.native_thread_id);
 	else if (o->tstate.thread_id != N)
 		t->tid = tid_of_pthread(u, ld_u64(u->tsbuf + o->tstate.thread_id));
-	if (holder && holder == t->tstate_addr)
+	if (holder && holder == t->tstate_addr) {
 		t->flags |= PF_SAMPLE_GIL;
+		t->in_gc = gc;		/* the collector runs with the GIL held */
+	}
 	if (o->tstate.datastack_chunk != N)
 		chunk = ld_u64(u->tsbuf + o->tstate.datastack_chunk);
 	f = top_frame(u, &err);
+	if (!err && u->aio_on) {
+		uint64_t task = ld_u64(u->tsbuf + u->aio.ts_running_task);
+
+		/* a task that cannot be read leaves the thread's own stack */
+		if (task && task_of(u, task, &mark, &name) == -ESRCH)
+			return -ESRCH;
+	}
 	if (!err)
-		err = walk_frames(u, f, chunk, &t->depth, truncated);
+		err = walk_frames(u, f, chunk, mark, &cut, &t->depth, truncated);
+	if (!err && cut) {
+		/* the task's frames, under its name instead of the event loop's */
+		*truncated = 0;
+		t->depth = cut;
+		if (cut < u->max_depth) {
+			u->frames[cut].name = name;
+			u->frames[cut].file = u->empty_id;
+			u->frames[cut].line = -1;
+			t->depth++;
+		}
+	}
 	return err;
 }
 
 /* Sample the threads of one interpreter.  -ESRCH aborts the whole sample. */
 static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_head,
-			 int64_t interp_id, uint64_t holder, unwind_emit_fn emit, void *arg,
-			 struct unwind_stats *st)
+			 int64_t interp_id, uint64_t holder, int gc, unwind_emit_fn emit,
+			 void *arg, struct unwind_stats *st)
 {
 	const struct py_offsets *o = &u->off;
 	uint64_t ts = threads_head;
@@ -1397,7 +1484,7 @@ static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_h
 		memset(&t, 0, sizeof(t));
 		t.tstate_addr = ts;
 		t.interp_id = interp_id;
-		err = walk_thread(u, &t, holder, &truncated);
+		err = walk_thread(u, &t, holder, gc, &truncated);
 		if (err && err != -ESRCH) {
 			/*
 			 * A frame chain torn by the thread running on while it was read (a
@@ -1408,7 +1495,7 @@ static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_h
 			u->snap.bypass = 1;
 			err = rd(u, ts, u->tsbuf, u->tslen);
 			if (!err)
-				err = walk_thread(u, &t, holder, &truncated);
+				err = walk_thread(u, &t, holder, gc, &truncated);
 			u->snap.bypass = 0;
 			if (!err)
 				st->recovered++;
@@ -1429,6 +1516,23 @@ static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_h
 	return 0;
 }
 
+int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a)
+{
+	size_t need;
+
+	if (u->off.gen.iframe == N || a->ts_running_task < 0 || a->ts_running_task > (64 << 10))
+		return -ENOTSUP;
+	need = (size_t)a->ts_running_task + 8;
+	if (need > u->tslen) {
+		u->tsbuf = xrealloc(u->tsbuf, need);
+		u->tslen = need;
+	}
+	u->aio = *a;
+	u->aio_on = 1;
+	u->empty_id = strtab__intern(u->strings, "", 0);
+	return 0;
+}
+
 void unwinder__set_code_recheck(struct unwinder *u, uint64_t ns)
 {
 	u->recheck_ns = ns;
@@ -1439,6 +1543,7 @@ int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct 
 	const struct py_offsets *o = &u->off;
 	uint64_t interps[UNWIND_MAX_INTERPS], interp, head_addr;
 	size_t ninterps = 0;
+	int32_t rt_gc = 0;
 	int err;
 
 	if (o->runtime.interpreters_head != N)
@@ -1458,12 +1563,24 @@ int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct 
 	    o->tstate.thread_id != N && u->tid_tries < UNWIND_TID_TRIES)
 		discover_tid_offset(u, interp);
 
+	/* 3.7, 3.8: one GC for the whole runtime (and one GIL); a failed read is "not". */
+	if (o->runtime.gc_collecting != N && u->loc.runtime_addr) {
+		err = rd(u, u->loc.runtime_addr + (uint64_t)o->runtime.gc_collecting, &rt_gc,
+			 sizeof(rt_gc));
+		if (err == -ESRCH)
+			return err;
+		if (err)
+			rt_gc = 0;
+	}
+
 	/* 3.14 GIL builds: code objects are re-checked only when a generation moved. */
 	u->gen_ok = o->interp.code_object_generation != N && o->code.tlbc == N;
 	while (interp) {
-		int64_t offs[5] = { o->interp.next, o->interp.threads_head, o->interp.id,
-				    o->interp.ceval_gil, o->interp.code_object_generation };
-		uint64_t v[5], holder;
+		int64_t offs[6] = { o->interp.next, o->interp.threads_head, o->interp.id,
+				    o->interp.ceval_gil, o->interp.code_object_generation,
+				    o->interp.gc_collecting };
+		uint64_t v[6], holder;
+		int gc;
 
 		for (size_t i = 0; i < ninterps; i++)
 			if (interps[i] == interp)
@@ -1471,7 +1588,7 @@ int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct 
 		if (ninterps == ARRAY_SIZE(interps))
 			return 0;
 		interps[ninterps++] = interp;
-		err = read_fields(u, interp, offs, v, 5);
+		err = read_fields(u, interp, offs, v, 6);
 		if (err == -ESRCH)
 			return err;
 		if (err) {
@@ -1486,8 +1603,9 @@ int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct 
 			u->code_epoch++;
 		}
 		holder = gil_holder(u, interp, v[3]);
+		gc = (uint32_t)v[5] != 0 || rt_gc != 0;	/* int gc.collecting */
 		err = sample_interp(u, interp, v[1], o->interp.id != N ? (int64_t)v[2] : 0,
-				    holder, emit, arg, st);
+				    holder, gc, emit, arg, st);
 		if (err)
 			return err;
 		interp = v[0];

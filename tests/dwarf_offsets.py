@@ -83,6 +83,12 @@ MAP = {
 		(V37, V311, ("off", RT, "gilstate.tstate_current")),
 		(V312, LATEST, ("none",))],
 
+	# 2.7 and 3.6: a static in gcmodule.c, not a struct member
+	"runtime.gc_collecting": [
+		(V27, V36, ("none",)),
+		(V37, V38, ("off", RT, "gc.collecting")),
+		(V39, LATEST, ("none",))],
+
 	"interp.next": [(ALL[0], ALL[1], ("off", IS, "next"))],
 	"interp.threads_head": [
 		(V27, V310, ("off", IS, "tstate_head")),
@@ -96,6 +102,9 @@ MAP = {
 	"interp.code_object_generation": [
 		(V27, V313, ("none",)),
 		(V314, LATEST, ("off", IS, "_code_object_generation"))],
+	"interp.gc_collecting": [
+		(V27, V38, ("none",)),
+		(V39, LATEST, ("off", IS, "gc.collecting"))],
 
 	"gil.last_holder": [
 		(V27, V311, ("none",)),
@@ -200,6 +209,11 @@ MAP = {
 	"code.tlbc": [
 		(V27, V313, ("none",)),
 		(V314, LATEST, ("off?", CO, "co_tlbc"))],		# free-threaded builds only
+
+	# pyflame reads coroutine frames for --async only from 3.14 (_AsyncioDebug)
+	"gen.iframe": [
+		(V27, V313, ("none",)),
+		(V314, LATEST, ("off", "PyGenObject", "gi_iframe"))],
 
 	"obj.ob_type": [(ALL[0], ALL[1], ("off", "PyObject", "ob_type"))],
 	"obj.str_length": [

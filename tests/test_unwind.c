@@ -81,7 +81,10 @@ static const struct kv dbg313[] = {
 	{ 576, 200 },
 };
 
-/* 3.14.0 default build (reference §7.3, computed from py-spy's bindings). */
+/*
+ * 3.14.0 default build (reference §7.3, computed from py-spy's bindings); gen_object.gi_iframe
+ * (72) from Debian's 3.14.10, which the reference leaves uncomputed.
+ */
 static const struct kv dbg314[] = {
 	{ 8, 0x030e00f0 }, { 16, 0 }, { 24, 316536 }, { 32, 784 }, { 40, 808 },
 	{ 48, 225808 }, { 56, 7280 }, { 64, 7272 }, { 72, 7344 }, { 80, 7360 }, { 88, 7408 },
@@ -96,7 +99,7 @@ static const struct kv dbg314[] = {
 	{ 480, 24 }, { 488, 16 }, { 528, 48 }, { 536, 32 }, { 544, 40 }, { 552, 24 },
 	{ 560, 16 }, { 568, 32 }, { 576, 16 }, { 584, 24 }, { 592, 40 }, { 600, 16 },
 	{ 608, 32 }, { 616, 64 }, { 624, 32 }, { 632, 16 }, { 640, 40 }, { 648, 240 },
-	{ 656, 192 }, { 696, 0 }, { 704, 8 }, { 712, 24 }, { 720, 304 }, { 728, 8052 },
+	{ 656, 192 }, { 680, 72 }, { 696, 0 }, { 704, 8 }, { 712, 24 }, { 720, 304 }, { 728, 8052 },
 	{ 736, 0 }, { 744, 4 }, { 752, 512 },
 };
 
@@ -365,7 +368,8 @@ static uint64_t make_pthread(struct img *im, pid_t tid, pid_t pid)
 static uint64_t make_tstate(struct img *im, uint64_t top, pid_t tid)
 {
 	const struct py_offsets *o = &im->o;
-	uint64_t ts = fakemem_alloc(&im->m, (size_t)o->tstate.size);
+	/* room for _PyThreadStateImpl's asyncio fields (3.14+) after PyThreadState */
+	uint64_t ts = fakemem_alloc(&im->m, (size_t)o->tstate.size + 256);
 
 	fakemem_w64(&im->m, ts + o->tstate.interp, im->interp);
 	if (o->tstate.native_thread_id != N) {
@@ -437,6 +441,7 @@ static void build(struct img *im, unsigned version)
 	isz = max_off(isz, o->interp.id);
 	isz = max_off(isz, o->interp.ceval_gil);
 	isz = max_off(isz, o->interp.code_object_generation);
+	isz = max_off(isz, o->interp.gc_collecting);
 	im->interp = fakemem_alloc(&im->m, isz);
 	if (o->interp.id != N)
 		fakemem_w64(&im->m, im->interp + o->interp.id, 0);
@@ -445,6 +450,7 @@ static void build(struct img *im, unsigned version)
 		rsz = max_off(rsz, o->runtime.gil_locked);
 		rsz = max_off(rsz, o->runtime.gil_last_holder);
 		rsz = max_off(rsz, o->runtime.tstate_current);
+		rsz = max_off(rsz, o->runtime.gc_collecting);
 		rsz = rsz < sizeof(im->blob) ? sizeof(im->blob) : rsz;
 		rt = fakemem_alloc(&im->m, rsz);
 		im->loc.runtime_addr = rt;
@@ -532,6 +538,7 @@ struct got_frame {
 struct got_thread {
 	pid_t tid;
 	unsigned flags, depth;
+	int in_gc;
 	struct got_frame f[16];
 };
 
@@ -550,6 +557,7 @@ static void collect(void *arg, const struct unwind_thread *t)
 	gt = &g->t[g->n++];
 	gt->tid = t->tid;
 	gt->flags = t->flags;
+	gt->in_gc = t->in_gc;
 	gt->depth = t->depth;
 	for (unsigned i = 0; i < t->depth && i < ARRAY_SIZE(gt->f); i++) {
 		snprintf(gt->f[i].name, sizeof(gt->f[i].name), "%s",
@@ -582,6 +590,24 @@ static int sample(struct img *im, unsigned max_depth, struct got *g, struct unwi
 	return err;
 }
 
+/* One sample with --async on, from _Py_AsyncioModuleDebugOffsets as a. */
+static int sample_async(struct img *im, const struct py_async_offsets *a, struct got *g,
+			struct unwind_stats *st)
+{
+	struct unwinder *u;
+	int err;
+
+	memset(g, 0, sizeof(*g));
+	memset(st, 0, sizeof(*st));
+	g->st = strtab__new();
+	u = unwinder__new(&im->r, &im->loc, &im->o, g->st, 64);
+	assert_non_null(u);
+	assert_int_equal(unwinder__set_async(u, a), 0);
+	err = unwinder__sample(u, collect, g, st);
+	unwinder__free(u);
+	return err;
+}
+
 static void got_release(struct got *g)
 {
 	strtab__free(g->st);
@@ -605,12 +631,14 @@ static void check_full_sample(struct img *im, struct got *g)
 	expect_frame(&w->f[3], Q(im, "gen", "Klass.gen"), "app.py", 21);
 	expect_frame(&w->f[4], "main", "app.py", 12);
 	assert_int_equal(w->flags, 0);
+	assert_int_equal(w->in_gc, 0);
 	assert_int_equal(w->tid, helper_tid);
 
 	assert_int_equal(m->depth, 2);
 	expect_frame(&m->f[0], Q(im, "spin", "Spin.spin"), "app.py", 72);
 	expect_frame(&m->f[1], "run", "app.py", 61);
 	assert_int_equal(m->flags, PF_SAMPLE_GIL);
+	assert_int_equal(m->in_gc, 0);		/* gc.collecting is 0 */
 	assert_int_equal(m->tid, getpid());
 }
 
@@ -637,6 +665,178 @@ static void unwind_sample__every_version__exact_frames_gil_and_tids(void **state
 		got_release(&g);
 		release(&im);
 	}
+}
+
+/* Set (1) or clear (0) the GC's collecting flag where the version keeps it; 0 if it has none. */
+static int set_collecting(struct img *im, uint32_t v)
+{
+	if (im->o.interp.gc_collecting != N) {
+		fakemem_w32(&im->m, im->interp + im->o.interp.gc_collecting, v);
+		return 1;
+	}
+	if (im->o.runtime.gc_collecting != N) {
+		fakemem_w32(&im->m, im->loc.runtime_addr + im->o.runtime.gc_collecting, v);
+		return 1;
+	}
+	return 0;
+}
+
+/* 3.12+: the _gil_runtime_state the interpreter points to. */
+static uint64_t gil_of(struct img *im)
+{
+	uint64_t g;
+
+	memcpy(&g, fakemem_ptr(&im->m, im->interp + im->o.interp.ceval_gil, 8), 8);
+	return g;
+}
+
+/* The GIL holder runs the collection: it alone is marked, with its frames unchanged. */
+static void unwind_sample__gc_collecting__only_gil_holder_in_gc(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		int has;
+
+		print_message("  %u.%u\n", PY_VER_MAJOR(versions[i]), PY_VER_MINOR(versions[i]));
+		build(&im, versions[i]);
+		has = set_collecting(&im, 1);
+		/* 2.7 and 3.6 keep the flag in a static of gcmodule.c: none to read */
+		assert_int_equal(has, versions[i] >= PY_VER(3, 7));
+		assert_int_equal(sample(&im, 64, &g, &st), 0);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.t[0].in_gc, 0);
+		assert_int_equal(g.t[1].in_gc, has);
+		assert_int_equal(g.t[1].depth, 2);
+		expect_frame(&g.t[1].f[0], Q(&im, "spin", "Spin.spin"), "app.py", 72);
+		assert_int_equal(g.t[1].flags, PF_SAMPLE_GIL);
+		got_release(&g);
+
+		/* the GIL released (a torn view: collecting, nobody holding it): nobody */
+		if (im.o.runtime.gil_locked != N)
+			fakemem_w32(&im.m, im.loc.runtime_addr + im.o.runtime.gil_locked, 0);
+		else if (im.o.interp.ceval_gil != N)
+			fakemem_w32(&im.m, gil_of(&im) + im.o.gil.locked, 0);
+		else
+			fakemem_w64(&im.m, im.loc.tstate_current_addr, 0);
+		assert_int_equal(sample(&im, 64, &g, &st), 0);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.t[0].in_gc, 0);
+		assert_int_equal(g.t[1].in_gc, 0);
+		got_release(&g);
+		release(&im);
+	}
+}
+
+/* _Py_AsyncioModuleDebugOffsets of Debian's 3.14.10 (_asyncio.so) and 3.15.2 (built in). */
+static const uint64_t aio314[13] = {
+	168, 136, 96, 108, 109, 128, 152, 225864, 10880, 936, 864, 872, 880,
+};
+static const uint64_t aio315[13] = {
+	168, 136, 96, 108, 109, 128, 152, 226240, 10856, 1104, 1024, 1032, 1048,
+};
+
+static void aio_blob(uint8_t *b, const uint64_t *v)
+{
+	memcpy(b, v, PY_ASYNC_DEBUG_SIZE);
+}
+
+/*
+ * A thread running a task: its frames from the task's coroutine up, then the task's name
+ * (an int n is "Task-n", a str itself) in place of what lies below (the event loop).
+ */
+static void unwind_sample__async_running_task__task_frames_under_its_name(void **state)
+{
+	static const unsigned vs[] = { PY_VER(3, 14), PY_VER(3, 15) };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(vs); i++) {
+		uint8_t b[PY_ASYNC_DEBUG_SIZE];
+		struct py_async_offsets a;
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		uint64_t task, num;
+
+		build(&im, vs[i]);
+		aio_blob(b, vs[i] == PY_VER(3, 14) ? aio314 : aio315);
+		assert_int_equal(py_offsets__from_async_debug(b, sizeof(b), &im.o, &a), 0);
+		assert_int_equal(a.task_name, 136);
+		assert_int_equal(a.task_coro, 128);
+		assert_int_equal(a.ts_running_task, vs[i] == PY_VER(3, 14) ? 872 : 1032);
+
+		/* task 7, unnamed: its name is the int 7 until someone asks for it */
+		num = fakemem_alloc(&im.m, 32);
+		fakemem_w64(&im.m, num + im.o.obj.ob_type, im.loc.code_type_addr);
+		fakemem_w64(&im.m, num + im.o.obj.ob_type + 8, 1 << 3);
+		fakemem_w32(&im.m, num + im.o.obj.ob_type + 16, 7);
+		task = fakemem_alloc(&im.m, (size_t)a.task_size);
+		fakemem_w64(&im.m, task + a.task_name, num);
+		/* the coroutine whose frame is the worker's "gen" frame */
+		fakemem_w64(&im.m, task + a.task_coro, im.worker_frames[3] - im.o.gen.iframe);
+		fakemem_w64(&im.m, im.ts_worker + a.ts_running_task, task);
+
+		assert_int_equal(sample_async(&im, &a, &g, &st), 0);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.t[0].depth, 5);
+		expect_frame(&g.t[0].f[0], "Klass.naïve_f", "app.py", 54);
+		expect_frame(&g.t[0].f[3], "Klass.gen", "app.py", 21);
+		expect_frame(&g.t[0].f[4], "Task-7", "", -1);
+		assert_int_equal(g.t[0].flags, 0);
+		/* the main thread runs no task: its stack as it is */
+		assert_int_equal(g.t[1].depth, 2);
+		expect_frame(&g.t[1].f[1], "run", "app.py", 61);
+		got_release(&g);
+
+		/* a named task */
+		fakemem_w64(&im.m, task + a.task_name, make_str(&im, "fetch-α", 0));
+		assert_int_equal(sample_async(&im, &a, &g, &st), 0);
+		expect_frame(&g.t[0].f[4], "fetch-α", "", -1);
+		got_release(&g);
+
+		/* a coroutine not on the thread's stack (not resumed yet): the stack as it is */
+		fakemem_w64(&im.m, task + a.task_coro, 0x1000);
+		assert_int_equal(sample_async(&im, &a, &g, &st), 0);
+		assert_int_equal(g.t[0].depth, 5);
+		expect_frame(&g.t[0].f[4], "main", "app.py", 12);
+		got_release(&g);
+
+		/* an unreadable task: the stack as it is, nothing dropped */
+		fakemem_w64(&im.m, im.ts_worker + a.ts_running_task, 0x10);
+		assert_int_equal(sample_async(&im, &a, &g, &st), 0);
+		assert_int_equal(g.n, 2);
+		expect_frame(&g.t[0].f[4], "main", "app.py", 12);
+		for (int d = 0; d < UNWIND_DROP__COUNT; d++)
+			assert_int_equal(st.drops[d], 0);
+		got_release(&g);
+		release(&im);
+	}
+}
+
+static void py_offsets_from_async_debug__bad_input__rejected(void **state)
+{
+	uint8_t b[PY_ASYNC_DEBUG_SIZE];
+	struct py_async_offsets a;
+	struct img im;
+
+	(void)state;
+	build(&im, PY_VER(3, 14));
+	aio_blob(b, aio314);
+	assert_int_equal(py_offsets__from_async_debug(b, sizeof(b) - 1, &im.o, &a), -EINVAL);
+	b[88] = 8;		/* running task inside PyThreadState itself */
+	b[89] = 0;
+	assert_int_equal(py_offsets__from_async_debug(b, sizeof(b), &im.o, &a), -EINVAL);
+	aio_blob(b, aio314);
+	b[40] = 200;		/* task_coro past the task */
+	assert_int_equal(py_offsets__from_async_debug(b, sizeof(b), &im.o, &a), -EINVAL);
+	release(&im);
+	/* before 3.14 there is no such struct */
+	build(&im, PY_VER(3, 13));
+	aio_blob(b, aio314);
+	assert_int_equal(py_offsets__from_async_debug(b, sizeof(b), &im.o, &a), -ENOTSUP);
+	release(&im);
 }
 
 static void unwind_sample__max_depth__keeps_innermost_and_flags_truncated(void **state)
@@ -1178,6 +1378,8 @@ static void py_offsets_from_debug__314_blob__tags_and_owners(void **state)
 	assert_int_equal(o.runtime.interpreters_head, 808);
 	assert_int_equal(o.interp.next, 7272);
 	assert_int_equal(o.interp.code_object_generation, 7968);
+	assert_int_equal(o.interp.gc_collecting, 7408 + 192);
+	assert_int_equal(o.runtime.gc_collecting, N);
 	assert_int_equal(o.gil.locked, 16);
 	assert_int_equal(o.gil.last_holder, 8);
 	assert_int_equal(o.tstate.holds_gil, 36);
@@ -1216,6 +1418,7 @@ static void py_offsets_from_debug__315_blob__fields_moved_after_thread_state(voi
 	assert_int_equal(o.runtime.interpreters_head, 936);
 	assert_int_equal(o.interp.threads_head, 7336);
 	assert_int_equal(o.interp.code_object_generation, 7944);
+	assert_int_equal(o.interp.gc_collecting, 7400 + 112);	/* gc group moved to 752 */
 	assert_int_equal(o.gil.locked, 7752 - 7736);
 	assert_int_equal(o.gil.last_holder, 7744 - 7736);
 	assert_int_equal(o.tstate.size, 888);
@@ -1244,6 +1447,16 @@ static void py_offsets_from_debug__315_blob__fields_moved_after_thread_state(voi
 	blob_set(b, 272, 888 - 2);	/* holds_gil, an int, past the thread state */
 	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), -EINVAL);
 	blob_set(b, 272, 36);
+
+	/* gc.collecting outside the gc state: no <GC> frames, the process still profiled */
+	blob_set(b, 760, 176 - 2);
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), 0);
+	assert_int_equal(o.interp.gc_collecting, N);
+	blob_set(b, 760, 112);
+	blob_set(b, 88, 226240 - 100);	/* the gc state past the interpreter's end */
+	assert_int_equal(py_offsets__from_debug(b, sizeof(b), &o), 0);
+	assert_int_equal(o.interp.gc_collecting, N);
+	blob_set(b, 88, 7400);
 
 	/* a free-threaded 3.15 keeps the tag mask of 3 (Py_TAG_BITS in every build) */
 	blob_set(b, 16, 1);
@@ -1495,6 +1708,9 @@ int main(void)
 		cmocka_unit_test(unwind_sample__every_version__exact_frames_gil_and_tids),
 		cmocka_unit_test(py_offsets_from_debug__315_blob__fields_moved_after_thread_state),
 		cmocka_unit_test(py_offsets_from_debug__newer_minor__enotsup_not_guessed),
+		cmocka_unit_test(unwind_sample__gc_collecting__only_gil_holder_in_gc),
+		cmocka_unit_test(unwind_sample__async_running_task__task_frames_under_its_name),
+		cmocka_unit_test(py_offsets_from_async_debug__bad_input__rejected),
 		cmocka_unit_test(unwind_sample__max_depth__keeps_innermost_and_flags_truncated),
 		cmocka_unit_test(unwind_sample__frame_cycle__drops_thread_as_cycle),
 		cmocka_unit_test(unwind_sample__wrong_code_type__drops_thread_as_badcode),

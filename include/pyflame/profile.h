@@ -21,6 +21,9 @@ struct pf_frame {
 #define PF_SAMPLE_GIL       0x2u	/* the thread held the GIL */
 #define PF_SAMPLE_TRUNCATED 0x4u	/* deeper than --max-depth: the root side was cut */
 
+/* The name of the leaf frame a sample gets while the cyclic GC runs (no file, no line). */
+#define PF_GC_FRAME "<GC>"
+
 struct pf_process {
 	pid_t pid;
 	uint32_t cmdline;	/* strtab id: shortened command line */

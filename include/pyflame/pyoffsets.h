@@ -37,6 +37,7 @@ struct py_offsets {
 		int64_t gil_locked;		/* 3.7-3.11 runtime-wide GIL */
 		int64_t gil_last_holder;
 		int64_t tstate_current;		/* 3.7-3.11 gilstate.tstate_current */
+		int64_t gc_collecting;		/* 3.7, 3.8: gc.collecting (int), runtime-wide */
 	} runtime;
 	struct {				/* PyInterpreterState */
 		int64_t next;
@@ -44,6 +45,7 @@ struct py_offsets {
 		int64_t id;
 		int64_t ceval_gil;		/* 3.12+: pointer to the _gil_runtime_state in use */
 		int64_t code_object_generation;	/* 3.14+ */
+		int64_t gc_collecting;		/* 3.9+: gc.collecting (int), per interpreter */
 	} interp;
 	struct {				/* _gil_runtime_state (3.12+ via interp.ceval_gil) */
 		int64_t last_holder;
@@ -92,6 +94,9 @@ struct py_offsets {
 		int64_t code_adaptive;		/* 3.11+ */
 		int64_t tlbc;			/* 3.14t: _PyCodeArray * (bytecode copies) */
 	} code;
+	struct {				/* PyGenObject (coroutines) */
+		int64_t iframe;			/* 3.14+: the embedded _PyInterpreterFrame */
+	} gen;
 	struct {				/* object headers, str and bytes */
 		int64_t ob_type;
 		int64_t str_length;
@@ -106,6 +111,29 @@ struct py_offsets {
 		int64_t bytes_data;		/* ob_sval */
 	} obj;
 };
+
+/*
+ * 3.14+: the facts of _asyncio's task objects that _Py_AsyncioModuleDebugOffsets gives
+ * (_AsyncioDebug, 3.15 _Py_AsyncioDebug; section .AsyncioDebug of the _asyncio module).
+ */
+struct py_async_offsets {
+	int64_t task_size;		/* sizeof(TaskObj) */
+	int64_t task_name;		/* PyObject *: a str, or an int n meaning "Task-n" */
+	int64_t task_coro;		/* PyObject *: the coroutine the task drives */
+	int64_t ts_size;		/* sizeof(_PyThreadStateImpl) */
+	int64_t ts_running_task;	/* _PyThreadStateImpl.asyncio_running_task */
+};
+
+/* Bytes of _Py_AsyncioModuleDebugOffsets (3.14, 3.15). */
+#define PY_ASYNC_DEBUG_SIZE 104
+
+/*
+ * Decode _Py_AsyncioModuleDebugOffsets as read from the target (len bytes) for the
+ * interpreter whose offsets are o (its thread state must fit in ts_size).  0, or -EINVAL
+ * (implausible values), -ENOTSUP (a version before 3.14).
+ */
+int py_offsets__from_async_debug(const uint8_t *buf, size_t len, const struct py_offsets *o,
+				 struct py_async_offsets *out);
 
 /* The built-in table for major.minor (2.7, 3.6-3.12), or NULL. */
 const struct py_offsets *py_offsets__table(unsigned version);

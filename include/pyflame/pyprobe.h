@@ -51,6 +51,15 @@ int pyprobe__inspect_file(const char *path, const char *name, struct pyruntime_l
 int pyprobe__find_symbol(pid_t pid, const char *const *names, const char *const *libs,
 			 uint64_t *addr);
 
+/*
+ * 3.14+: the address of _Py_AsyncioModuleDebugOffsets in pid, from the .AsyncioDebug
+ * section of the _asyncio extension module (_asyncio.cpython-3XX*.so, mapped once asyncio
+ * is imported) or, if binary is not NULL, of that file (the runtime's, where _asyncio is
+ * built in: it need be looked at once).  Reads no target memory.
+ * 0, -ENOENT (not loaded, or not there), -ESRCH.
+ */
+int pyprobe__locate_asyncio(pid_t pid, const char *binary, uint64_t *addr);
+
 /* "3.12.1" style text for loc (from hexversion, else major.minor). */
 void pyprobe__version_str(const struct pyruntime_loc *loc, char *buf, size_t size);
 

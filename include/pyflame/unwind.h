@@ -35,6 +35,8 @@ struct unwind_thread {
 	pid_t tid;			/* kernel TID, 0 if unknown */
 	int64_t interp_id;
 	unsigned flags;			/* PF_SAMPLE_GIL, PF_SAMPLE_TRUNCATED */
+	int in_gc;			/* the cyclic GC runs on this thread: it holds the GIL
+					   while its interpreter's gc.collecting is set (3.7+) */
 	unsigned depth;
 	const struct pf_frame *frames;
 };
@@ -65,6 +67,15 @@ void unwinder__free(struct unwinder *u);
  * every sample (free-threaded 3.14 builds always do).
  */
 void unwinder__set_code_recheck(struct unwinder *u, uint64_t ns);
+
+/*
+ * --async (3.14+, a from py_offsets__from_async_debug()): a thread running an asyncio task
+ * reports the task's own frames, from its coroutine up, under a frame named after the task
+ * (its name, or "Task-n"), in place of the event loop's frames.  A thread running no task,
+ * or one whose task cannot be read, reports its stack as it is.  0, or -ENOTSUP (the
+ * layout has no coroutine frame offset).
+ */
+int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a);
 
 /*
  * Sample every thread of every interpreter once, calling emit for each thread whose stack

@@ -1,0 +1,70 @@
+#!/usr/bin/env bats
+# --async: a thread running an asyncio task shows the task's frames, from its coroutine,
+# under a frame named after the task instead of the event loop's (3.14+, from _asyncio's
+# _Py_AsyncioModuleDebugOffsets).  Older interpreters say so once and profile as before.
+
+load helpers
+
+setup() {
+	require_pyflame
+	require_python3	# for the checker
+}
+
+# 50 tasks: alpha, beta and gamma spin 3, 2 and 1 ms a round through busy -> outer ->
+# middle -> inner -> spin; the target writes the time each really spun.  About 1000 task
+# samples: the shares' sampling noise is under 2 points, 5 is the issue's bound.
+async_tasks() {
+	local d t=$TARGETS/asynctasks.py n truth
+
+	d=$(fresh_dir "py$1")
+	timeout -k 5 120 "$PYFLAME" run -q --async -r 500 -o "$d/p.txt" -- "$2" "$t" 3 "$d/spent.json"
+	[ -s "$d/spent.json" ] || { echo "the target did not finish"; false; }
+	check_collapsed --async format "$d/p.txt"
+	for n in alpha beta gamma; do
+		truth=$("$(checker_python)" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.4f" % (d[sys.argv[2]] / sum(d.values())))' "$d/spent.json" "$n")
+		echo "# task $n really spun a share of $truth"
+		check_collapsed --async near "$d/p.txt" "$n" "re:alpha|beta|gamma" "$truth" 0.05
+		# the whole await chain, with exact lines, right under the task's name
+		check_collapsed --async path "$d/p.txt" "re:.* \\[pid [0-9]+\\]" "$n" \
+			"busy ($t:$(line_of "$t" '# BUSY'))" "outer ($t:$(line_of "$t" '# OUTER'))" \
+			"middle ($t:$(line_of "$t" '# MIDDLE'))" "inner ($t:$(line_of "$t" '# INNER'))" \
+			"spin ($t:$(line_of "$t" '# SPIN'))"
+		# the event loop's frames are gone from the task's stacks
+		check_collapsed --async near "$d/p.txt" "re:BaseEventLoop\\._run_once .*" "$n" 0 0
+	done
+	# the unnamed sleepers are "Task-N" (an int until asked), when caught running
+	check_collapsed --async path "$d/p.txt" "re:Task-[0-9]+" "sleeper ($t:$(line_of "$t" '# SLEEP'))" ||
+		echo "# no sleeper was caught running (they run for microseconds)"
+}
+
+@test "async: each busy task's share within 5 points of its true share, its await chain exact, 3.14+" {
+	for_each_python 3.14 async_tasks
+}
+
+@test "async: without --async the same target shows the event loop, no task frames" {
+	local d t=$TARGETS/asynctasks.py v p
+
+	read -r v p < <(pythons_between 3.14 | tail -n 1)
+	[ -n "$p" ] || skip "no Python 3.14+ found"
+	d=$(fresh_dir)
+	timeout -k 5 120 "$PYFLAME" run -q -r 200 -o "$d/p.txt" -- "$p" "$t" 1 "$d/spent.json"
+	check_collapsed format "$d/p.txt"
+	check_collapsed absent "$d/p.txt" "alpha"
+	check_collapsed path "$d/p.txt" "re:BaseEventLoop\\._run_once .*" "re:Handle\\._run .*" \
+		"busy ($t:$(line_of "$t" '# BUSY'))"
+}
+
+@test "async: before 3.14 --async says once that it needs 3.14 and profiles as before" {
+	local d t=$TARGETS/asynctasks.py
+
+	d=$(fresh_dir)
+	case "$("$PY3" -c 'import sys; print(sys.version_info >= (3, 14))')" in
+	True) skip "the checker Python is 3.14+" ;;
+	esac
+	timeout -k 5 120 "$PYFLAME" run -q --async -r 200 -o "$d/p.txt" -- "$PY3" "$t" 1 "$d/spent.json" 2>"$d/err"
+	cat "$d/err"
+	[ "$(grep -c 'warning: process [0-9]*: --async needs Python 3.14 or later' "$d/err")" -eq 1 ]
+	check_collapsed format "$d/p.txt"
+	check_collapsed absent "$d/p.txt" "alpha"
+	check_collapsed path "$d/p.txt" "re:Handle\\._run .*" "busy ($t:$(line_of "$t" '# BUSY'))"
+}
