@@ -829,6 +829,21 @@ int cmd_diff(const struct diff_cmd_opts *co)
 	qsort(c.rows, c.nrows, sizeof(*c.rows), row_cmp);
 	neutral = neutral_labels(&c, &so.nneutral);
 	so.neutral = neutral;
+	if (c.has_time) {
+		double sum[2] = { 0, 0 };
+		size_t n[2] = { 0, 0 };
+
+		for (size_t i = 0; i < c.nruns; i++) {
+			int k = c.runs[i].side == PF_DIFF_NEW;
+
+			sum[k] += c.runs[i].period_s;
+			n[k]++;
+		}
+		if (n[0] && n[1]) {
+			so.base_unit = sum[0] / (double)n[0] / (double)n[0];
+			so.new_unit = sum[1] / (double)n[1] / (double)n[1];
+		}
+	}
 
 	status = 0;
 	for (size_t i = 0; i < nfiles; i++) {

@@ -475,6 +475,23 @@ static const char *diff_colour(double change, double saturation, char buf[8])
 	return buf;
 }
 
+/*
+ * Did this path's time per run change beyond sampling noise?  Counts are Poisson; each
+ * side's count times its unit is the path's time per run (diff_svg_opts).
+ */
+static int path_changed(const struct diff_svg_opts *so, const struct node *nd)
+{
+	double tb, tn, var;
+
+	if (!so || !(so->base_unit > 0) || !(so->new_unit > 0))
+		return 0;
+	tb = (double)nd->base * so->base_unit;
+	tn = (double)nd->count * so->new_unit;
+	var = (double)nd->base * so->base_unit * so->base_unit +
+	      (double)nd->count * so->new_unit * so->new_unit;
+	return var > 0 && fabs(tn - tb) >= 3.29 * sqrt(var);
+}
+
 static void emit_frame(struct svg_out *o, const struct svg_graph *g, const struct svg_layout *l,
 		       const struct node *nd, double x, double w, double y)
 {
@@ -483,7 +500,7 @@ static void emit_frame(struct svg_out *o, const struct svg_graph *g, const struc
 	size_t len = nd->label == UINT32_MAX ? 3 : strtab__len(pp->labels, nd->label);
 	double change = 0;
 	int neutral = g->diff && g->diff->neutral && nd->label < g->diff->nneutral &&
-		      g->diff->neutral[nd->label];
+		      g->diff->neutral[nd->label] && !path_changed(g->diff, nd);
 	char colour[8];
 
 	strbuf_addf(&o->sb, "<g data-o=\"%" PRIu64 "\" data-s=\"%" PRIu64 "\" data-d=\"%u\"",

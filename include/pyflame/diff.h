@@ -99,6 +99,14 @@ struct diff_svg_opts {
 	 */
 	const uint8_t *neutral;
 	size_t nneutral;
+	/*
+	 * Seconds of one run that a sample stands for, per side (the mean sampling period over
+	 * the side's run count), 0 when unknown.  With both, a frame whose function is not
+	 * significant is still coloured when its own path's time per run changed beyond
+	 * sampling noise (z >= 3.29, Poisson counts): a function can keep its total while a
+	 * path through it grows (spin() called from beta() instead of alpha()).
+	 */
+	double base_unit, new_unit;
 };
 
 struct pf_diff_stats {
