@@ -330,11 +330,30 @@ static int try_candidate(pid_t pid, const struct procmaps *m, const char *path,
 	return supported(p.version, p.debug_build) ? 0 : -ENOTSUP;
 }
 
+/*
+ * The executable of pid: link = "/proc/PID/exe" (it opens the file even when its path is
+ * gone), exe = the path it points to without a " (deleted)" suffix.  1, or 0 if unreadable.
+ */
+static int exe_path(pid_t pid, char *link, size_t link_size, char *exe, size_t exe_size)
+{
+	static const char deleted[] = " (deleted)";
+	size_t dl = sizeof(deleted) - 1;
+	ssize_t n;
+
+	snprintf(link, link_size, "/proc/%d/exe", (int)pid);
+	n = readlink(link, exe, exe_size - 1);
+	if (n <= 0)
+		return 0;
+	exe[n] = '\0';
+	if ((size_t)n > dl && !strcmp(exe + n - dl, deleted))
+		exe[n - dl] = '\0';
+	return 1;
+}
+
 int pyprobe__locate(pid_t pid, struct pyruntime_loc *loc)
 {
 	char link[64], exe[PATH_MAX];
 	struct procmaps *m;
-	ssize_t n;
 	size_t i, j;
 	int err = -ENOENT, ret;
 
@@ -343,17 +362,8 @@ int pyprobe__locate(pid_t pid, struct pyruntime_loc *loc)
 	if (!m)
 		return errno == ENOENT || errno == ESRCH ? -ESRCH : -errno;
 
-	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
-	n = readlink(link, exe, sizeof(exe) - 1);
-	if (n > 0) {
-		static const char deleted[] = " (deleted)";
-		size_t dl = sizeof(deleted) - 1;
-
-		exe[n] = '\0';
-		if ((size_t)n > dl && !strcmp(exe + n - dl, deleted))
-			exe[n - dl] = '\0';
+	if (exe_path(pid, link, sizeof(link), exe, sizeof(exe)))
 		err = try_candidate(pid, m, exe, link, loc);
-	}
 	for (i = 0; i < m->n && err == -ENOENT; i++) {
 		const char *path = m->v[i].path;
 
@@ -435,23 +445,13 @@ int pyprobe__find_symbol(pid_t pid, const char *const *names, const char *const 
 {
 	char link[64], exe[PATH_MAX];
 	struct procmaps *m;
-	ssize_t n;
 	int err = -ENOENT;
 
 	m = procmaps__read(pid);
 	if (!m)
 		return errno == ENOENT || errno == ESRCH ? -ESRCH : -errno;
-	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
-	n = readlink(link, exe, sizeof(exe) - 1);
-	if (n > 0) {
-		static const char deleted[] = " (deleted)";
-		size_t dl = sizeof(deleted) - 1;
-
-		exe[n] = '\0';
-		if ((size_t)n > dl && !strcmp(exe + n - dl, deleted))
-			exe[n - dl] = '\0';
+	if (exe_path(pid, link, sizeof(link), exe, sizeof(exe)))
 		err = symbol_in(pid, m, exe, link, names, addr);
-	}
 	for (size_t i = 0; i < m->n && err == -ENOENT; i++) {
 		const char *path = m->v[i].path;
 		size_t j;
