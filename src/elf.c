@@ -259,11 +259,9 @@ struct elf *elf__from_memory(const void *buf, size_t len)
 	return elf_new(buf, len, 0);
 }
 
-struct elf *elf__open(const char *path)
+int elf__open_fd(const char *path)
 {
 	struct stat st;
-	struct elf *e = NULL;
-	void *map;
 	int fd, err;
 
 	/*
@@ -273,13 +271,35 @@ struct elf *elf__open(const char *path)
 	 */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
-		return NULL;
+		return -errno;
 	if (fstat(fd, &st) < 0) {
 		err = errno;
 		goto out_close;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		err = S_ISDIR(st.st_mode) ? EISDIR : ENOEXEC;
+		goto out_close;
+	}
+	return fd;
+out_close:
+	close(fd);
+	return -err;
+}
+
+struct elf *elf__open(const char *path)
+{
+	struct stat st;
+	struct elf *e = NULL;
+	void *map;
+	int fd, err;
+
+	fd = elf__open_fd(path);
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		err = errno;
 		goto out_close;
 	}
 	if ((uint64_t)st.st_size < sizeof(Elf64_Ehdr)) {

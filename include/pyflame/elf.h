@@ -16,6 +16,11 @@ struct elf *elf__open(const char *path);
 /* Same, over a caller buffer that must outlive the struct (tests, fuzzing). */
 struct elf *elf__from_memory(const void *buf, size_t len);
 void elf__free(struct elf *e);
+/*
+ * The guarded open behind elf__open: path read-only, non-blocking, close-on-exec, and only
+ * if it is a regular file.  A descriptor, or -errno (-ENOEXEC: not a regular file).
+ */
+int elf__open_fd(const char *path);
 
 int elf__type(const struct elf *e);	/* ET_EXEC, ET_DYN, ... */
 
