@@ -16,7 +16,8 @@
 #define NO_GIL { .last_holder = N, .locked = N }
 #define NO_FRAMEOBJ { .back = N, .code = N, .lasti = N, .lasti_unit = 1 }
 #define NO_IFRAME { .size = N, .executable = N, .previous = N, .instr_ptr = N, .owner = N, \
-		    .tlbc_index = N, .tag_mask = 0, .shim_owner_min = 0, .owner_generator = 1 }
+		    .is_entry = N, .tlbc_index = N, .tag_mask = 0, .shim_owner_min = 0, \
+		    .owner_generator = 1 }
 
 /* PEP 393 strings, 3.6-3.11: PyASCIIObject 48 bytes, PyCompactUnicodeObject 72. */
 #define STR_36 .ob_type = 8, .str_length = 16, .str_state = 32, .str_ascii_data = 48, \
@@ -187,9 +188,10 @@ static const struct py_offsets py_offsets_3_11 = {
 		    .native_thread_id = 160, .datastack_chunk = 296, .status = N,
 		    .holds_gil = N, .holds_gil_bit = -1 },
 	.frame = NO_FRAMEOBJ,
-	/* No shim frames in 3.11 (is_entry marks entry frames instead). */
+	/* No shim frames in 3.11: is_entry marks entry frames instead (bpo-45256). */
 	.iframe = { .size = 80, .executable = 32, .previous = 48, .instr_ptr = 56, .owner = 69,
-		    .tlbc_index = N, .tag_mask = 0, .shim_owner_min = 0, .owner_generator = 1 },
+		    .is_entry = 68, .tlbc_index = N, .tag_mask = 0, .shim_owner_min = 0,
+		    .owner_generator = 1 },
 	.code = { .size = 192, .firstlineno = 72, .filename = 112, .name = 120, .qualname = 128,
 		  .linetable = 136, .firsttraceable = 168, .code_adaptive = 184, .tlbc = N },
 	.gen = { .iframe = N },
@@ -212,7 +214,8 @@ static const struct py_offsets py_offsets_3_12 = {
 		    .holds_gil = N, .holds_gil_bit = -1 },
 	.frame = NO_FRAMEOBJ,
 	.iframe = { .size = 80, .executable = 0, .previous = 8, .instr_ptr = 56, .owner = 70,
-		    .tlbc_index = N, .tag_mask = 0, .shim_owner_min = 3, .owner_generator = 1 },
+		    .is_entry = N, .tlbc_index = N, .tag_mask = 0, .shim_owner_min = 3,
+		    .owner_generator = 1 },
 	.code = { .size = 200, .firstlineno = 68, .filename = 112, .name = 120, .qualname = 128,
 		  .linetable = 136, .firsttraceable = 176, .code_adaptive = 192, .tlbc = N },
 	.gen = { .iframe = N },
@@ -592,6 +595,7 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 	o.iframe.previous = (int64_t)v[D_IF_PREVIOUS];
 	o.iframe.instr_ptr = (int64_t)v[D_IF_INSTR_PTR];
 	o.iframe.owner = (int64_t)v[D_IF_OWNER];
+	o.iframe.is_entry = N;			/* entry frames are shims (owner CSTACK) */
 	o.iframe.tlbc_index = (v[D_IF_TLBC_INDEX] && o.free_threaded) ?
 			      (int64_t)v[D_IF_TLBC_INDEX] : N;
 	o.iframe.tag_mask = o.free_threaded ? l->tag_mask_ft : l->tag_mask;

@@ -34,6 +34,7 @@
 #define CODE_CACHE_BYTES_MAX	(16u << 20)
 #define STR_CACHE_MAX		(1u << 17)
 #define TID_CACHE		256
+#define UNWIND_MAX_ACTS		1024		/* eval activations recorded per stack */
 
 const char *unwind_drop__name(enum unwind_drop d)
 {
@@ -199,6 +200,9 @@ struct unwinder {
 	unsigned walk_max;		/* frame steps per thread, shims included */
 
 	struct pf_frame *frames;
+	uint32_t *acts;			/* frames per eval activation, innermost first */
+	unsigned nacts;
+	int acts_ok;			/* acts covers the whole stack walked */
 
 	struct code_entry *code;
 	size_t code_mask, code_count;
@@ -299,6 +303,7 @@ struct unwinder *unwinder__new(const struct remote *r, const struct pyruntime_lo
 	u->max_depth = max_depth ? max_depth : 1024;
 	u->walk_max = u->max_depth * 2 + 256;
 	u->frames = xcalloc(u->max_depth, sizeof(*u->frames));
+	u->acts = xcalloc(UNWIND_MAX_ACTS, sizeof(*u->acts));
 	u->code_mask = 1023;
 	u->code = xcalloc(u->code_mask + 1, sizeof(*u->code));
 	u->str_mask = 1023;
@@ -318,6 +323,7 @@ struct unwinder *unwinder__new(const struct remote *r, const struct pyruntime_lo
 		u->flen = max_end(u->flen, off->iframe.executable, 8);
 		u->flen = max_end(u->flen, off->iframe.instr_ptr, 8);
 		u->flen = max_end(u->flen, off->iframe.owner, 1);
+		u->flen = max_end(u->flen, off->iframe.is_entry, 1);
 		u->flen = max_end(u->flen, off->iframe.tlbc_index, 4);
 	}
 	if (u->flen == 0 || u->flen > sizeof(u->fbuf)) {
@@ -349,6 +355,7 @@ void unwinder__free(struct unwinder *u)
 	free(u->code);
 	free(u->str);
 	free(u->frames);
+	free(u->acts);
 	addrset__release(&u->seen_threads);
 	free(u->tsbuf);
 	free(u->cobuf);
@@ -1120,6 +1127,7 @@ struct frame_info {
 	int owner;
 	uint64_t next;
 	int skip;		/* shim: no code to look at */
+	int entry;		/* 3.11: is_entry, the outermost frame of an eval activation */
 };
 
 static int frame_decode(struct unwinder *u, struct chunk_window *w, uint64_t f,
@@ -1139,6 +1147,8 @@ static int frame_decode(struct unwinder *u, struct chunk_window *w, uint64_t f,
 	}
 	fi->next = ld_u64(u->fbuf + o->iframe.previous);
 	fi->owner = u->fbuf[o->iframe.owner];
+	if (o->iframe.is_entry != N)
+		fi->entry = u->fbuf[o->iframe.is_entry] != 0;
 	if (o->iframe.shim_owner_min && fi->owner >= o->iframe.shim_owner_min) {
 		fi->skip = 1;
 		return 0;
@@ -1178,8 +1188,26 @@ static int bytecode_base(struct unwinder *u, uint64_t code, const struct code_en
 }
 
 /*
+ * An eval activation ends after the frames counted since the last one (--native merges
+ * each with the C frame of the evaluation loop that ran it).  A stack with more
+ * activations than UNWIND_MAX_ACTS has none recorded.
+ */
+static void act_end(struct unwinder *u, unsigned *since, unsigned n)
+{
+	if (u->nacts == UNWIND_MAX_ACTS) {
+		u->acts_ok = 0;
+		return;
+	}
+	u->acts[u->nacts++] = n - *since;
+	*since = n;
+}
+
+/*
  * Walk one thread's frames from f into u->frames; *depth and *truncated out.  When the walk
  * meets the frame at mark (not 0), *cut is the number of frames up to and including it.
+ * The eval activations go to u->acts: on 3.12+ a shim frame ends one (the entry frame the
+ * evaluation loop pushes when it is entered from C), on 3.11 a frame with is_entry, below
+ * 3.11 every frame (one C call of the loop per frame).
  */
 static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, uint64_t mark,
 		       unsigned *cut, unsigned *depth, int *truncated)
@@ -1189,9 +1217,12 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, uint64_t 
 	unsigned n = 0, steps = 0, power = 1, lam = 0;
 	uint64_t tortoise = 0, last_code = 0;
 	struct code_entry *last_e = NULL;
+	unsigned since = 0;
 	int err;
 
 	*truncated = 0;
+	u->nacts = 0;
+	u->acts_ok = 1;
 	for (; f; steps++) {
 		struct frame_info fi;
 		struct code_entry *e;
@@ -1216,6 +1247,7 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, uint64_t 
 		if (err)
 			return err;
 		if (fi.skip) {
+			act_end(u, &since, n);
 			f = fi.next;
 			continue;
 		}
@@ -1260,6 +1292,8 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, uint64_t 
 			}
 			if (o->code.firsttraceable != N && fi.owner != o->iframe.owner_generator &&
 			    addrq < 2 * (int64_t)e->firsttraceable) {
+				if (fi.entry)
+					act_end(u, &since, n);
 				f = fi.next;	/* incomplete: hidden from tracebacks */
 				continue;
 			}
@@ -1268,10 +1302,20 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, uint64_t 
 		u->frames[n].file = e->file;
 		u->frames[n].line = code_line(u, e, addrq);
 		n++;
+		if (fi.entry || o->frames == PY_FRAMES_OBJECT)
+			act_end(u, &since, n);
 		if (mark && f == mark && !*cut)
 			*cut = n;
 		f = fi.next;
 	}
+	if (n > since)
+		act_end(u, &since, n);
+	/* only the innermost activation can be empty (its frame not started): the rest are
+	 * sentinels below the stack (a thread state's base frame) */
+	while (u->nacts > 1 && !u->acts[u->nacts - 1])
+		u->nacts--;
+	if (*truncated)
+		u->acts_ok = 0;
 	*depth = n;
 	return 0;
 }
@@ -1445,6 +1489,7 @@ static int walk_thread(struct unwinder *u, struct unwind_thread *t, uint64_t hol
 	if (!err && cut) {
 		/* the task's frames, under its name instead of the event loop's */
 		*truncated = 0;
+		u->acts_ok = 0;
 		t->depth = cut;
 		if (cut < u->max_depth) {
 			u->frames[cut].name = name;
@@ -1508,6 +1553,10 @@ static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_h
 			if (truncated)
 				t.flags |= PF_SAMPLE_TRUNCATED;
 			t.frames = u->frames;
+			if (u->acts_ok) {
+				t.acts = u->acts;
+				t.nacts = u->nacts;
+			}
 			st->threads++;
 			emit(arg, &t);
 		}

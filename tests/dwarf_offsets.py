@@ -178,6 +178,10 @@ MAP = {
 	"iframe.owner": [
 		(V27, V310, ("none",)),
 		(V311, LATEST, ("off", IF, "owner"))],
+	"iframe.is_entry": [
+		(V27, V310, ("none",)),
+		(V311, V311, ("off", IF, "is_entry")),
+		(V312, LATEST, ("none",))],		# entry frames are shims from 3.12
 	"iframe.tlbc_index": [
 		(V27, V313, ("none",)),
 		(V314, LATEST, ("off?", IF, "tlbc_index"))],	# free-threaded builds only

@@ -59,7 +59,7 @@ static const struct field fields[] = {
 	F(tstate.holds_gil), F(tstate.holds_gil_bit),
 	F(frame.back), F(frame.code), F(frame.lasti), F(frame.lasti_unit),
 	F(iframe.size), F(iframe.executable), F(iframe.previous), F(iframe.instr_ptr),
-	F(iframe.owner), F(iframe.tlbc_index), F(iframe.tag_mask), F(iframe.shim_owner_min),
+	F(iframe.owner), F(iframe.is_entry), F(iframe.tlbc_index), F(iframe.tag_mask), F(iframe.shim_owner_min),
 	F(iframe.owner_generator),
 	F(code.size), F(code.firstlineno), F(code.filename), F(code.name), F(code.qualname),
 	F(code.linetable), F(code.firsttraceable), F(code.code_adaptive), F(code.tlbc),

@@ -78,6 +78,7 @@ struct py_offsets {
 		int64_t previous;
 		int64_t instr_ptr;		/* prev_instr (3.11/3.12) / instr_ptr (3.13+) */
 		int64_t owner;
+		int64_t is_entry;		/* 3.11: bool, the first frame an eval call runs */
 		int64_t tlbc_index;		/* 3.14t: int32 index into code.tlbc */
 		uint64_t tag_mask;		/* bits to clear from executable: 3 on 3.14+, else 0 */
 		int shim_owner_min;		/* skip owner >= this (3.12+: 3); 0 disables */

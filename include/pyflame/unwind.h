@@ -39,6 +39,13 @@ struct unwind_thread {
 					   while its interpreter's gc.collecting is set (3.7+) */
 	unsigned depth;
 	const struct pf_frame *frames;
+	/*
+	 * The frames each run of the evaluation loop (one C call of _PyEval_EvalFrameDefault)
+	 * runs: acts[0] frames from the innermost, then acts[1], ...; a count can be 0 (a
+	 * frame not started yet).  NULL when not known (a truncated or async stack).
+	 */
+	const uint32_t *acts;
+	unsigned nacts;
 };
 
 typedef void (*unwind_emit_fn)(void *arg, const struct unwind_thread *t);
