@@ -10,20 +10,20 @@ DESTDIR ?=
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libseccomp libcap zlib
+PKGS    := libseccomp libcap zlib libdw
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CPPFLAGS) $(CFLAGS) \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS_PF   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lseccomp -lcap -lz) -lm
+LDLIBS_PF   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lseccomp -lcap -lz -ldw -lelf) -lm
 # STATIC=1 links the pyflame binary with libseccomp, libcap and zlib from their static
 # archives (Debian's -dev packages ship them), glibc staying shared: the wheel's binary,
 # which must run where none of the three is installed.
 ifeq ($(STATIC),1)
 LDLIBS_BIN  = -Wl,-Bstatic $(shell pkg-config --libs --static $(PKGS) 2>/dev/null || \
-              echo -lseccomp -lcap -lz) -Wl,-Bdynamic -lm
+              echo -lseccomp -lcap -lz -ldw -lelf -llzma -lbz2) -Wl,-Bdynamic -lm
 else
 LDLIBS_BIN  = $(LDLIBS_PF)
 endif

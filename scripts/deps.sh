@@ -16,7 +16,7 @@ if [ "${1:-}" = "--check-only" ]; then
 fi
 what=${1:-build}
 
-build_pkgs="gcc make pkg-config libseccomp-dev libcap-dev zlib1g-dev"
+build_pkgs="gcc make pkg-config libseccomp-dev libcap-dev zlib1g-dev libdw-dev"
 test_pkgs="libcmocka-dev bats python3 procps libxml2-utils util-linux libcap2-bin python3-pytest-xdist python3-dbg clang libclang-rt-14-dev gdb patchelf python3-venv python3-pip tmux"
 package_pkgs="python3 binutils dpkg-dev lintian"
 

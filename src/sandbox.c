@@ -119,7 +119,9 @@ static const struct {
  */
 static const long ptrace_requests[] = {
 	PTRACE_PEEKTEXT, PTRACE_PEEKDATA, PTRACE_CONT, PTRACE_DETACH, PTRACE_GETEVENTMSG,
-	PTRACE_GETSIGINFO, PTRACE_GETREGSET, PTRACE_INTERRUPT, PTRACE_LISTEN,
+	PTRACE_GETSIGINFO,
+	PTRACE_GETREGSET,	/* --native: a held thread's registers, to unwind its C stack */
+	PTRACE_INTERRUPT, PTRACE_LISTEN,
 	PTRACE_SETOPTIONS,	/* which events a tracee reports (exec: tracer__exec_events) */
 };
 

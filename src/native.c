@@ -1,0 +1,532 @@
+/*
+ * native.c - the C frames of a thread held stopped by the tracer (--native).
+ *
+ * The thread's registers come from PTRACE_GETREGSET and the top of its stack is copied in
+ * one batched read; elfutils' libdwfl then unwinds from that copy with the CFI of each
+ * mapped file (.eh_frame, .debug_frame, the .gnu_debugdata MiniDebugInfo, separate debug
+ * files under /usr/lib/debug), falling back to frame pointers where a file has none.  The
+ * files are opened through elf__open_fd() (regular files only, never blocking); debuginfod
+ * is never asked (the sandbox allows no socket).
+ *
+ * Every unwind is bounded: NATIVE_MAX_FRAMES frames, the stack pointer must grow from frame
+ * to frame (a loop ends it), and at most NATIVE_MAX_READS reads outside the copy.
+ */
+#include "pyflame/native.h"
+
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <elf.h>
+#include <inttypes.h>
+#include <unistd.h>
+
+#include "pyflame/elf.h"
+#include "pyflame/pyoffsets.h"
+#include "pyflame/util.h"
+
+#define NATIVE_STACK_COPY	(64u << 10)	/* bytes of stack copied from the stack pointer */
+#define NATIVE_PAGE		4096u
+#define NATIVE_MAX_READS	256		/* reads outside the copy per unwind */
+#define NATIVE_SYM_CACHE	4096		/* pcs named, per process (cleared when full) */
+#define NATIVE_REPORT_MIN_NS	2000000ull	/* re-read the maps at most this often, */
+#define NATIVE_REPORT_MAX_NS	1000000000ull	/* backing off to this while it does not help */
+#define DWARF_REG_SP		7		/* x86-64 DWARF register numbers */
+#define DWARF_NREGS		17		/* rax..r15, then the return address (rip) */
+
+struct sym_entry {
+	uint64_t pc;		/* 0 empty */
+	struct native_frame fr;
+};
+
+struct native {
+	pid_t pid;
+	const struct remote *mem;
+	struct strtab *strings;
+	unsigned version;
+	Dwfl *dwfl;
+	Dwfl_Callbacks cbs;
+	int attached;
+	uint64_t reported_ns;
+	uint64_t report_gap_ns;	/* see NATIVE_REPORT_MIN_NS */
+
+	/* the thread being unwound */
+	pid_t tid;
+	Dwarf_Word regs[DWARF_NREGS];
+	uint64_t stack_lo;	/* the copy covers [stack_lo, stack_lo + stack_len) */
+	size_t stack_len;
+	uint8_t *stack;
+	unsigned reads;
+	uint64_t last_sp;
+	unsigned nframes;
+	int deep, looped;
+	int stale;		/* a pc in no known file: read the maps again after this unwind */
+	struct native_frame frames[NATIVE_MAX_FRAMES];
+
+	struct sym_entry *syms;
+	size_t nsyms;
+	struct strbuf sb;
+};
+
+static const char *const drop_names[NATIVE_DROP__COUNT] = {
+	[NATIVE_DROP_NOT_STOPPED] = "native: thread not stopped",
+	[NATIVE_DROP_REGS] = "native: registers unreadable",
+	[NATIVE_DROP_UNWIND] = "native: no C frame",
+	[NATIVE_DROP_DEEP] = "native: C stack too deep",
+	[NATIVE_DROP_NO_ACTS] = "native: Python stack truncated",
+	[NATIVE_DROP_SHORT] = "native: C unwind stopped early",
+	[NATIVE_DROP_MISMATCH] = "native: eval frames and Python frames disagree",
+};
+
+const char *native_drop__name(enum native_drop d)
+{
+	return d < NATIVE_DROP__COUNT ? drop_names[d] : "?";
+}
+
+/* --- which C functions are the interpreter's ------------------------------------------ */
+
+/*
+ * The interpreter's call machinery between one Python frame and the next, or between the
+ * Python caller and the C function it calls: left out of merged stacks (--native=all keeps
+ * them).  A row ending in '*' is a prefix.  Only names a stripped interpreter may still
+ * have (its exported functions) or that its symbol table or debug file gives.
+ */
+static const char *const fold_names[] = {
+	"PyEval_EvalCode", "PyEval_EvalCodeEx", "_PyEval_EvalCode*", "_PyEval_Vector",
+	"_PyEval_EvalFrame", "PyEval_EvalFrame", "PyEval_EvalFrameEx", "PyEval_CallObject*",
+	"_PyFunction_Vectorcall", "_PyFunction_FastCall*", "function_code_fastcall",
+	"PyObject_Vectorcall*", "_PyObject_Vectorcall*", "PyObject_Call", "_PyObject_Call",
+	"PyObject_CallObject", "PyObject_CallOneArg", "PyObject_CallNoArgs",
+	"PyObject_CallFunction*", "PyObject_CallMethod*", "_PyObject_CallMethod*",
+	"_PyObject_Call_Prepend", "_PyObject_FastCall*", "_PyObject_MakeTpCall",
+	"PyVectorcall_Call", "_PyVectorcall_Call", "method_vectorcall*", "cfunction_call",
+	"cfunction_vectorcall*", "call_function", "fast_function", "do_call_core",
+	"slot_tp_call", "vectorcall_method", "call_unbound_noarg", "_PyObject_VectorcallTstate",
+};
+
+enum native_kind native__classify(const char *name, unsigned version)
+{
+	const char *eval = version >= PY_VER(3, 6) ? "_PyEval_EvalFrameDefault" :
+			   "PyEval_EvalFrameEx";
+
+	if (!strcmp(name, eval))
+		return NATIVE_EVAL;
+	for (size_t i = 0; i < sizeof(fold_names) / sizeof(fold_names[0]); i++) {
+		const char *f = fold_names[i];
+		size_t len = strlen(f);
+
+		if (f[len - 1] == '*' ? !strncmp(name, f, len - 1) : !strcmp(name, f))
+			return NATIVE_FOLD;
+	}
+	return NATIVE_C;
+}
+
+/* --- merging -------------------------------------------------------------------------- */
+
+static int put(struct pf_frame *out, unsigned max, unsigned *n, const struct pf_frame *f)
+{
+	if (*n >= max)
+		return -E2BIG;
+	out[(*n)++] = *f;
+	return 0;
+}
+
+int native__merge(const struct native_frame *c, unsigned nc, const struct pf_frame *py,
+		  unsigned npy, const uint32_t *acts, unsigned nacts, int keep_all,
+		  struct pf_frame *out, unsigned max, unsigned *nout)
+{
+	unsigned a = 0, p = 0, n = 0, evals = 0;
+	int err = 0, empty;
+
+	/*
+	 * One eval call more than activations: the innermost one is entering or leaving, its
+	 * frame not yet or no longer the thread's current frame.  It runs no Python frame.
+	 */
+	for (unsigned i = 0; i < nc; i++)
+		evals += c[i].kind == NATIVE_EVAL;
+	empty = evals == nacts + 1;
+	for (unsigned i = 0; i < nc && !err; i++) {
+		switch (c[i].kind) {
+		case NATIVE_EVAL:
+			if (empty) {
+				empty = 0;
+			} else {
+				if (a == nacts || acts[a] > npy - p)
+					return -ERANGE;
+				for (uint32_t k = 0; k < acts[a] && !err; k++)
+					err = put(out, max, &n, &py[p++]);
+				a++;
+			}
+			if (keep_all && !err)
+				err = put(out, max, &n, &c[i].f);
+			break;
+		case NATIVE_FOLD:
+			if (keep_all)
+				err = put(out, max, &n, &c[i].f);
+			break;
+		case NATIVE_C:
+			err = put(out, max, &n, &c[i].f);
+			break;
+		}
+	}
+	if (err)
+		return err;
+	if (a < nacts)
+		return -ENODATA;	/* the C stack ended first: its unwind stopped early */
+	if (p != npy)
+		return -ERANGE;
+	*nout = n;
+	return 0;
+}
+
+/* --- names ------------------------------------------------------------------------------ */
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* The frame at pc (a return address less one, or the leaf's pc), named once. */
+static const struct native_frame *name_pc(struct native *n, uint64_t pc, uint64_t raw_pc)
+{
+	size_t mask = NATIVE_SYM_CACHE - 1, i = (size_t)((pc * 0x9E3779B97F4A7C15ull) >> 40) & mask;
+	struct sym_entry *e;
+	Dwfl_Module *mod;
+	const char *name = NULL, *file = "";
+
+	for (;; i = (i + 1) & mask) {
+		e = &n->syms[i];
+		if (e->pc == pc)
+			return &e->fr;
+		if (!e->pc)
+			break;
+	}
+	if (n->nsyms * 4 >= NATIVE_SYM_CACHE * 3) {
+		memset(n->syms, 0, NATIVE_SYM_CACHE * sizeof(*n->syms));
+		n->nsyms = 0;
+		i = (size_t)((pc * 0x9E3779B97F4A7C15ull) >> 40) & mask;
+		e = &n->syms[i];
+	}
+	strbuf_reset(&n->sb);
+	mod = dwfl_addrmodule(n->dwfl, pc);
+	if (mod) {
+		GElf_Off off;
+		GElf_Sym sym;
+		const char *mainfile = NULL, *modname;
+		Dwarf_Addr start, bias = 0;
+
+		modname = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, &mainfile, NULL);
+		name = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+		file = mainfile ? mainfile : modname ? modname : "";
+		if (!name) {
+			dwfl_module_getelf(mod, &bias);
+			strbuf_addf(&n->sb, "%s+0x%" PRIx64, base_name(file), pc - bias);
+		}
+	} else {
+		strbuf_addf(&n->sb, "0x%" PRIx64, raw_pc);
+	}
+	if (name)	/* without its symbol version: __libc_start_main@@GLIBC_2.34 */
+		strbuf_add(&n->sb, name, strcspn(name, "@"));
+	e->pc = pc;
+	e->fr.pc = raw_pc;
+	e->fr.kind = name ? native__classify(name, n->version) : NATIVE_C;
+	e->fr.f.name = strtab__intern(n->strings, n->sb.buf, n->sb.len);
+	e->fr.f.file = strtab__intern_str(n->strings, file);
+	e->fr.f.line = PF_LINE_NATIVE;
+	n->nsyms++;
+	return &e->fr;
+}
+
+/* --- libdwfl's view of the thread --------------------------------------------------------- */
+
+static pid_t cb_next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	struct native *n = arg;
+
+	(void)dwfl;
+	if (*thread_argp)
+		return 0;
+	*thread_argp = n;
+	return n->tid;
+}
+
+static bool cb_get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	struct native *n = arg;
+
+	(void)dwfl;
+	*thread_argp = n;
+	return tid == n->tid;
+}
+
+static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct native *n = arg;
+	uint64_t v;
+
+	(void)dwfl;
+	if (addr >= n->stack_lo && addr - n->stack_lo <= n->stack_len &&
+	    n->stack_len - (addr - n->stack_lo) >= sizeof(v)) {
+		memcpy(&v, n->stack + (addr - n->stack_lo), sizeof(v));
+		*result = v;
+		return true;
+	}
+	/* the thread is still stopped: what lies beyond the copy reads the same live */
+	if (++n->reads > NATIVE_MAX_READS || remote__read(n->mem, addr, &v, sizeof(v)))
+		return false;
+	*result = v;
+	return true;
+}
+
+static bool cb_set_initial_registers(Dwfl_Thread *thread, void *arg)
+{
+	struct native *n = arg;
+
+	return dwfl_thread_state_registers(thread, 0, DWARF_NREGS, n->regs);
+}
+
+static const Dwfl_Thread_Callbacks thread_cbs = {
+	.next_thread = cb_next_thread,
+	.get_thread = cb_get_thread,
+	.memory_read = cb_memory_read,
+	.set_initial_registers = cb_set_initial_registers,
+};
+
+/*
+ * A separate debug file, by build id under /usr/lib/debug (Debian's -dbgsym packages),
+ * opened as the files themselves are.  Not dwfl_standard_find_debuginfo: it would dlopen
+ * libdebuginfod (mapping code, which the sandbox refuses) and could ask the network.
+ */
+static int cb_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			     Dwarf_Addr base, const char *file_name, const char *debuglink,
+			     GElf_Word crc, char **debuginfo_file_name)
+{
+	const unsigned char *id;
+	GElf_Addr vaddr;
+	char path[256];
+	int len, fd, k;
+
+	(void)userdata, (void)modname, (void)base, (void)file_name, (void)debuglink, (void)crc;
+	len = dwfl_module_build_id(mod, &id, &vaddr);
+	if (len < 2 || len > 64)
+		return -1;
+	k = snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%02x/", id[0]);
+	for (int i = 1; i < len; i++)
+		k += snprintf(path + k, sizeof(path) - (size_t)k, "%02x", id[i]);
+	snprintf(path + k, sizeof(path) - (size_t)k, ".debug");
+	fd = elf__open_fd(path);
+	if (fd < 0)
+		return -1;
+	*debuginfo_file_name = strdup(path);
+	return fd;
+}
+
+/* Files are opened by us: regular files only, never blocking (elf.h). */
+static int cb_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+		       char **file_name, Elf **elfp)
+{
+	int fd;
+
+	if (modname[0] != '/')	/* [vdso: PID] and the like: read from memory by libdwfl */
+		return dwfl_linux_proc_find_elf(mod, userdata, modname, base, file_name, elfp);
+	fd = elf__open_fd(modname);
+	if (fd < 0)
+		return -1;
+	*file_name = strdup(modname);
+	*elfp = NULL;
+	return fd;
+}
+
+static int report(struct native *n)
+{
+	int ret;
+
+	n->reported_ns = pf_now_ns();
+	if (dwfl_report_begin(n->dwfl), (ret = dwfl_linux_proc_report(n->dwfl, n->pid)) != 0) {
+		dwfl_report_end(n->dwfl, NULL, NULL);
+		return ret > 0 ? -ret : -ESRCH;
+	}
+	if (dwfl_report_end(n->dwfl, NULL, NULL))
+		return -EINVAL;
+	memset(n->syms, 0, NATIVE_SYM_CACHE * sizeof(*n->syms));
+	n->nsyms = 0;
+	if (!n->attached) {
+		if (!dwfl_attach_state(n->dwfl, NULL, n->pid, &thread_cbs, n))
+			return -ENOTSUP;
+		n->attached = 1;
+	}
+	return 0;
+}
+
+struct native *native__new(pid_t pid, const struct remote *mem, struct strtab *strings,
+			   unsigned version)
+{
+	struct native *n = xcalloc(1, sizeof(*n));
+	int ret;
+
+	n->pid = pid;
+	n->mem = mem;
+	n->strings = strings;
+	n->version = version;
+	n->report_gap_ns = NATIVE_REPORT_MIN_NS;
+	n->stack = xmalloc(NATIVE_STACK_COPY);
+	n->syms = xcalloc(NATIVE_SYM_CACHE, sizeof(*n->syms));
+	strbuf_init(&n->sb);
+	n->cbs.find_elf = cb_find_elf;
+	n->cbs.find_debuginfo = cb_find_debuginfo;
+	n->cbs.section_address = dwfl_offline_section_address;
+	n->dwfl = dwfl_begin(&n->cbs);
+	if (!n->dwfl) {
+		native__free(n);
+		errno = ENOMEM;
+		return NULL;
+	}
+	ret = report(n);
+	if (ret) {
+		native__free(n);
+		errno = -ret;
+		return NULL;
+	}
+	return n;
+}
+
+void native__free(struct native *n)
+{
+	if (!n)
+		return;
+	if (n->dwfl)
+		dwfl_end(n->dwfl);
+	free(n->stack);
+	free(n->syms);
+	strbuf_release(&n->sb);
+	free(n);
+}
+
+/* --- one unwind ----------------------------------------------------------------------------- */
+
+static int on_frame(Dwfl_Frame *state, void *arg)
+{
+	struct native *n = arg;
+	Dwarf_Addr pc;
+	Dwarf_Word sp;
+	bool activation;
+	uint64_t lookup;
+
+	if (!dwfl_frame_pc(state, &pc, &activation))
+		return DWARF_CB_ABORT;
+	if (dwfl_frame_reg(state, DWARF_REG_SP, &sp) == 0) {
+		/* the stack grows down: each caller's frame lies above its callee's */
+		if (n->nframes && sp <= n->last_sp) {
+			n->looped = 1;
+			return DWARF_CB_ABORT;
+		}
+		n->last_sp = sp;
+	}
+	if (n->nframes == NATIVE_MAX_FRAMES) {
+		n->deep = 1;
+		return DWARF_CB_ABORT;
+	}
+	if (!pc)
+		return DWARF_CB_ABORT;
+	/* a return address points after the call: its function is the one before it */
+	lookup = activation ? pc : pc - 1;
+	if (!dwfl_addrmodule(n->dwfl, lookup))
+		n->stale = 1;	/* a file mapped since (dlopen) */
+	n->frames[n->nframes++] = *name_pc(n, lookup, pc);
+	return DWARF_CB_OK;
+}
+
+/* Copy the stack from sp up, a page at a time until one does not read. */
+static void copy_stack(struct native *n, uint64_t sp)
+{
+	struct remote_iov iov[NATIVE_STACK_COPY / NATIVE_PAGE + 1];
+	uint64_t a = sp;
+	size_t k = 0, off = 0;
+	int res[NATIVE_STACK_COPY / NATIVE_PAGE + 1];
+	int done;
+
+	while (off < NATIVE_STACK_COPY) {
+		size_t len = NATIVE_PAGE - (size_t)(a % NATIVE_PAGE);
+
+		if (len > NATIVE_STACK_COPY - off)
+			len = NATIVE_STACK_COPY - off;
+		iov[k++] = (struct remote_iov){ .addr = a, .buf = n->stack + off, .len = len };
+		a += len;
+		off += len;
+	}
+	n->stack_lo = sp;
+	n->stack_len = 0;
+	done = remote__readv(n->mem, iov, k, res);
+	if (done)
+		return;
+	for (size_t i = 0; i < k && !res[i]; i++)
+		n->stack_len += iov[i].len;
+}
+
+int native__unwind(struct native *n, pid_t tid, const struct native_frame **frames,
+		   unsigned *nframes)
+{
+	struct user_regs_struct r;
+	struct iovec io = { &r, sizeof(r) };
+	int ret;
+
+	*frames = n->frames;
+	*nframes = 0;
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &io) < 0)
+		return -1 - (errno == ESRCH ? NATIVE_DROP_NOT_STOPPED : NATIVE_DROP_REGS);
+	/* DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15, rip */
+	n->regs[0] = r.rax;
+	n->regs[1] = r.rdx;
+	n->regs[2] = r.rcx;
+	n->regs[3] = r.rbx;
+	n->regs[4] = r.rsi;
+	n->regs[5] = r.rdi;
+	n->regs[6] = r.rbp;
+	n->regs[7] = r.rsp;
+	n->regs[8] = r.r8;
+	n->regs[9] = r.r9;
+	n->regs[10] = r.r10;
+	n->regs[11] = r.r11;
+	n->regs[12] = r.r12;
+	n->regs[13] = r.r13;
+	n->regs[14] = r.r14;
+	n->regs[15] = r.r15;
+	n->regs[16] = r.rip;
+	copy_stack(n, r.rsp);
+	n->tid = tid;
+	for (int tries = 0;; tries++) {
+		n->reads = 0;
+		n->nframes = 0;
+		n->deep = n->looped = n->stale = 0;
+		n->last_sp = 0;
+		/* the end of the stack is an error for some files: what was read counts */
+		ret = dwfl_getthread_frames(n->dwfl, tid, on_frame, n);
+		(void)ret;
+		if (!n->stale) {
+			if (tries)
+				n->report_gap_ns = NATIVE_REPORT_MIN_NS;
+			break;
+		}
+		/* a pc in a file mapped since the maps were read (dlopen): read them again,
+		 * but not at every sample for code in no file (a JIT) */
+		if (tries) {
+			n->report_gap_ns = n->report_gap_ns * 2 > NATIVE_REPORT_MAX_NS ?
+					   NATIVE_REPORT_MAX_NS : n->report_gap_ns * 2;
+			break;
+		}
+		if (pf_now_ns() - n->reported_ns < n->report_gap_ns || report(n))
+			break;
+	}
+	*nframes = n->nframes;
+	if (n->deep)
+		return -1 - NATIVE_DROP_DEEP;
+	if (!n->nframes)
+		return -1 - NATIVE_DROP_UNWIND;
+	return 0;
+}
