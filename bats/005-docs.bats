@@ -101,7 +101,7 @@ documented_options() {
 		while read -r opt; do
 			listed=0
 			if [[ "$opt" == --* ]]; then
-				[[ "$help" =~ (^|$'\n')"  "(-[a-zA-Z], |"    ")"$opt"( |$'\n') ]] && listed=1
+				[[ "$help" =~ (^|$'\n')"  "(-[a-zA-Z], |"    ")"$opt"( |\[|$'\n') ]] && listed=1
 			else
 				[[ "$help" =~ (^|$'\n')"  $opt, " ]] && listed=1
 			fi

@@ -196,6 +196,7 @@ enum {
 	OPT_TESTS,
 	OPT_NO_GC_FRAMES,
 	OPT_ASYNC,
+	OPT_NATIVE,
 };
 
 /* --- option rows, shared by the commands that take them ------------------------------ */
@@ -246,6 +247,11 @@ static const struct cli_option opts_sampling[] = {
 	OPT_LONG(OPT_ASYNC, "async", NULL, "asyncio: a thread running a task shows the task's "
 		 "frames, from its coroutine, under a frame named after the task instead of the "
 		 "event loop's (CPython 3.14 and later)"),
+	OPT_LONG(OPT_NATIVE, "native", "[=all]", "show the C frames between and under the Python "
+		 "frames: each thread is stopped for a moment at each sample to unwind its C "
+		 "stack; the interpreter's own evaluation and call frames are replaced by the "
+		 "Python frames they run (=all: kept too).  Merged stacks need CPython 3.11 or "
+		 "later"),
 	OPT_LONG(OPT_NO_GC_FRAMES, "no-gc-frames", NULL, "do not put a <GC> frame on top of "
 		 "the stack of a thread sampled while the cyclic garbage collector runs (on by "
 		 "default; CPython 3.7 and later)"),
@@ -358,8 +364,8 @@ static void print_option(FILE *out, const struct cli_option *o)
 		strbuf_addf(&head, "  -%c, --%s", o->short_name, o->long_name);
 	else
 		strbuf_addf(&head, "      --%s", o->long_name);
-	if (o->arg)
-		strbuf_addf(&head, " %s", o->arg);
+	if (o->arg)	/* "[=WORD]": an optional argument, written joined */
+		strbuf_addf(&head, o->arg[0] == '[' ? "%s" : " %s", o->arg);
 	fputs(head.buf, out);
 	col = head.len;
 	if (col + 2 <= HELP_TEXT_COL) {
@@ -422,7 +428,8 @@ static void add_getopt_row(struct cli_getopt *t, size_t *nl, size_t *ns,
 	if (*nl >= CLI_MAX_OPTIONS)
 		abort();	/* a programming error: raise CLI_MAX_OPTIONS */
 	t->longopts[*nl].name = o->long_name;
-	t->longopts[*nl].has_arg = o->arg ? required_argument : no_argument;
+	t->longopts[*nl].has_arg = !o->arg ? no_argument :
+				   o->arg[0] == '[' ? optional_argument : required_argument;
 	t->longopts[*nl].flag = NULL;
 	t->longopts[*nl].val = o->id;
 	(*nl)++;
@@ -707,6 +714,12 @@ static int run_option(void *ctx, int id, const char *arg)
 		break;
 	case OPT_ASYNC:
 		o->async = 1;
+		break;
+	case OPT_NATIVE:
+		if (arg && strcmp(arg, "all"))
+			return usage_error("unknown --native value '%s' (want --native or "
+					   "--native=all)", arg);
+		o->native = arg ? 2 : 1;
 		break;
 	case OPT_DUMP_ON_TIMEOUT:
 		if (parse_seconds(arg, 0, &o->dump_timeout_s))

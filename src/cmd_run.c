@@ -24,6 +24,7 @@
 #include "pyflame/exitcode.h"
 #include "pyflame/keeper.h"
 #include "pyflame/live.h"
+#include "pyflame/native.h"
 #include "pyflame/outputs.h"
 #include "pyflame/privs.h"
 #include "pyflame/procfs.h"
@@ -115,6 +116,7 @@ struct proc {
 	struct remote mem;
 	int mem_open;
 	struct unwinder *uw;
+	struct native *nat;	/* --native: its C stacks */
 	uint32_t prof_proc;	/* valid when has_prof_proc: made at its first sample */
 	int has_prof_proc;
 	char cmd[128];		/* its command line at its first sample ("" before) */
@@ -173,6 +175,9 @@ struct run {
 	struct proc **procs;
 	size_t nprocs, procs_alloc;
 	struct unwind_stats ustats;
+	struct native_stats nstats;	/* --native */
+	struct pf_frame *nbuf;		/* --native: one merged stack, innermost first */
+	unsigned stack_max;		/* frames a stack can have: max_depth, + C frames */
 	uint64_t ticks, missed, tick_no;
 	uint64_t start_ns, now_ns;
 	size_t python_procs, python_threads;
@@ -229,6 +234,8 @@ static void proc_reset(struct proc *p)
 {
 	unwinder__free(p->uw);
 	p->uw = NULL;
+	native__free(p->nat);
+	p->nat = NULL;
 	if (p->mem_open)
 		remote__close(&p->mem);
 	p->mem_open = 0;
@@ -586,6 +593,12 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 		return;
 	}
 	pyprobe__version_str(&p->loc, p->version, sizeof(p->version));
+	if (r->o->native) {
+		p->nat = native__new(p->pid, &p->mem, r->prof->strings, p->off.version);
+		if (!p->nat)
+			pf_warn("process %d: cannot unwind its C stacks (%s): its stacks are "
+				"Python only", p->pid, strerror(errno));
+	}
 	p->state = PROC_PYTHON;
 	p->stale_tries = 0;
 	pf_info("process %d: CPython %s in '%s', reading memory with %s", p->pid,
@@ -942,12 +955,46 @@ static uint32_t gc_frame(struct run *r)
 	return r->gc_frame;
 }
 
+/*
+ * --native: t's C stack, read while its process is held, merged with its Python frames
+ * into r->nbuf (innermost first).  0, or -1 when the sample is dropped (counted).
+ */
+static int native_stack(struct run *r, struct proc *p, const struct unwind_thread *t,
+			const struct pf_frame **frames, unsigned *n)
+{
+	const struct native_frame *c;
+	unsigned nc;
+	int ret;
+
+	if (!t->tid || !tracer__held_state(r->tr, t->tid))
+		ret = -1 - NATIVE_DROP_NOT_STOPPED;
+	else
+		ret = native__unwind(p->nat, t->tid, &c, &nc);
+	if (!ret && !t->acts)
+		ret = -1 - NATIVE_DROP_NO_ACTS;
+	if (!ret) {
+		ret = native__merge(c, nc, t->frames, t->depth, t->acts, t->nacts,
+				    r->o->native == 2, r->nbuf, r->stack_max, n);
+		if (ret)
+			ret = -1 - (ret == -E2BIG ? NATIVE_DROP_DEEP :
+				    ret == -ENODATA ? NATIVE_DROP_SHORT : NATIVE_DROP_MISMATCH);
+	}
+	if (ret) {
+		r->nstats.drops[-1 - ret]++;
+		return -1;
+	}
+	r->nstats.merged++;
+	*frames = r->nbuf;
+	return 0;
+}
+
 static void on_thread(void *arg, const struct unwind_thread *t)
 {
 	struct emit_ctx *e = arg;
 	struct run *r = e->r;
 	struct thread_slot *s = thread_slot(r, e->p, t->tid);
-	unsigned flags = t->flags, depth;
+	unsigned flags = t->flags, depth, n = t->depth;
+	const struct pf_frame *frames = t->frames;
 	uint32_t stack;
 
 	if (!s)
@@ -973,10 +1020,12 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 		return;
 	if (r->o->mode == PF_MODE_GIL && !(flags & PF_SAMPLE_GIL))
 		return;
-	for (depth = 0; depth < t->depth; depth++)
-		r->stackbuf[depth + 1] = profile__frame(r->prof, &t->frames[t->depth - 1 - depth]);
+	if (e->p->nat && native_stack(r, e->p, t, &frames, &n))
+		return;
+	for (depth = 0; depth < n; depth++)
+		r->stackbuf[depth + 1] = profile__frame(r->prof, &frames[n - 1 - depth]);
 	if (t->in_gc && r->o->gc_frames)
-		r->stackbuf[1 + depth++] = gc_frame(r);	/* stackbuf: max_depth + 3 */
+		r->stackbuf[1 + depth++] = gc_frame(r);	/* stackbuf: stack_max + 3 */
 	if (r->o->tests && test_frame(r, e->p, r->stackbuf + 1, depth, &r->stackbuf[0]))
 		stack = profile__stack(r->prof, r->stackbuf, depth + 1);
 	else
@@ -1189,8 +1238,9 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 			if (p->state != PROC_PYTHON)
 				continue;
 		}
-		hold = r->o->blocking || p->mem.kind == REMOTE_PEEK;
-		if (hold && (ret = tracer__hold(r->tr, p->pid, r->o->blocking))) {
+		/* --native: every thread stays stopped while its C stack is read */
+		hold = r->o->blocking || p->nat || p->mem.kind == REMOTE_PEEK;
+		if (hold && (ret = tracer__hold(r->tr, p->pid, r->o->blocking || p->nat))) {
 			/* a process that cannot stop now is skipped, never waited for */
 			tracer__release(r->tr);
 			if (ret == -EAGAIN)
@@ -1382,9 +1432,15 @@ static void print_drops(const struct run *r)
 		pf_info("%llu thread samples torn by the thread running on were read again, %llu "
 			"of them cleanly", (unsigned long long)r->ustats.retries,
 			(unsigned long long)r->ustats.recovered);
+	for (int i = 0; i < NATIVE_DROP__COUNT; i++)
+		total += r->nstats.drops[i];
 	if (!total)
 		return;
 	strbuf_addf(&sb, "dropped %llu thread samples:", (unsigned long long)total);
+	for (int i = 0; i < NATIVE_DROP__COUNT; i++)
+		if (r->nstats.drops[i])
+			strbuf_addf(&sb, " %s %llu", native_drop__name(i),
+				    (unsigned long long)r->nstats.drops[i]);
 	for (int i = 0; i < UNWIND_DROP__COUNT; i++)
 		if (r->ustats.drops[i])
 			strbuf_addf(&sb, " %s %llu", unwind_drop__name(i),
@@ -1652,6 +1708,8 @@ static void fill_meta(struct run *r)
 	m->dropped = 0;
 	for (int i = 0; i < UNWIND_DROP__COUNT; i++)
 		m->dropped += r->ustats.drops[i];
+	for (int i = 0; i < NATIVE_DROP__COUNT; i++)
+		m->dropped += r->nstats.drops[i];
 }
 
 /*
@@ -1833,11 +1891,15 @@ static int session(struct run_opts *o)
 	r.prof->meta.rate_hz = o->rate_hz;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r.prof->meta.start_unix_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	r.stackbuf = xcalloc(o->max_depth + 3, sizeof(*r.stackbuf));	/* test, frames, <GC> */
+	/* a merged stack holds C frames too */
+	r.stack_max = o->max_depth + (o->native ? NATIVE_MAX_FRAMES : 0);
+	r.stackbuf = xcalloc(r.stack_max + 3, sizeof(*r.stackbuf));	/* test, frames, <GC> */
+	if (o->native)
+		r.nbuf = xcalloc(r.stack_max, sizeof(*r.nbuf));
 	strbuf_init(&r.tlabel);
 	strbuf_init(&r.tid);
 	if (o->tests) {
-		r.stackcls = xcalloc(o->max_depth + 1, sizeof(*r.stackcls));
+		r.stackcls = xcalloc(r.stack_max + 1, sizeof(*r.stackcls));
 		r.empty_str = strtab__intern(r.prof->strings, "", 0);
 		if (!getcwd(r.cwd, sizeof(r.cwd)))
 			r.cwd[0] = '\0';
@@ -2008,6 +2070,7 @@ out_tracer:
 	}
 	free(r.procs);
 	free(r.stackbuf);
+	free(r.nbuf);
 	free(r.stackcls);
 	free(r.fclass);
 	strbuf_release(&r.tlabel);

@@ -45,6 +45,7 @@ struct run_opts {
 	int crash_stacks;		/* print the Python stack of a process that crashes */
 	int gc_frames;			/* a <GC> leaf on samples taken while the GC runs */
 	int async;			/* stacks per asyncio task (3.14+) */
+	int native;			/* C frames too: 1 merged, 2 all (--native=all) */
 	double dump_timeout_s;		/* print every stack once after this long (0: never) */
 	int step_summary;		/* append a Markdown summary to $GITHUB_STEP_SUMMARY */
 	unsigned repeat;		/* run: the command this many times (0, 1: once) */
