@@ -43,6 +43,25 @@ struct sym_entry {
 	struct native_frame fr;
 };
 
+/*
+ * A stripped interpreter may not name its evaluation loop (3.14's python3 does not export
+ * _PyEval_EvalFrameDefault).  It is then learnt from the first stack where PyEval_EvalCode
+ * (exported) calls it: the first frame inward of PyEval_EvalCode that is not a call
+ * trampoline.  From then on every pc in the same function (the same CFI entry) is an eval
+ * frame, under this name.
+ */
+#define EVAL_ENTRY_NAME "PyEval_EvalCode"
+#define EVAL_UNNAMED_LABEL "_PyEval_EvalFrameDefault"
+
+#define NATIVE_FDE_TABLES 64	/* files whose .eh_frame_hdr table is looked up */
+
+struct fde_table {
+	Dwfl_Module *mod;
+	const uint8_t *tab;	/* (int32 start, int32 fde) pairs, relative to base */
+	uint32_t count;
+	uint64_t base;		/* the runtime address of .eh_frame_hdr */
+};
+
 struct native {
 	pid_t pid;
 	const struct remote *mem;
@@ -69,6 +88,10 @@ struct native {
 
 	struct sym_entry *syms;
 	size_t nsyms;
+	uint64_t eval_func;	/* the learnt eval function's CFI entry start (0: not learnt) */
+	int eval_named;		/* an eval frame was named by a symbol: nothing to learn */
+	struct fde_table tables[NATIVE_FDE_TABLES];
+	size_t ntables;
 	struct strbuf sb;
 };
 
@@ -192,6 +215,77 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+/*
+ * Start of the function (or of its hot or cold part) pc is in, from the binary search
+ * table of the file's .eh_frame_hdr (PT_GNU_EH_FRAME): the greatest initial location not
+ * above pc.  Only the encoding every GNU linker writes (datarel sdata4 pairs) is read;
+ * 0 for anything else.
+ */
+static uint64_t fde_start(struct native *n, Dwfl_Module *mod, uint64_t pc)
+{
+	struct fde_table *t = NULL;
+	Dwarf_Addr bias;
+	int64_t want;
+	uint32_t lo, hi;
+
+	for (size_t i = 0; i < n->ntables; i++)
+		if (n->tables[i].mod == mod)
+			t = &n->tables[i];
+	if (!t) {
+		Elf *elf = dwfl_module_getelf(mod, &bias);
+		size_t nph = 0;
+
+		if (n->ntables == NATIVE_FDE_TABLES)
+			return 0;
+		t = &n->tables[n->ntables++];
+		*t = (struct fde_table){ .mod = mod };
+		if (!elf || elf_getphdrnum(elf, &nph))
+			return 0;
+		for (size_t i = 0; i < nph; i++) {
+			GElf_Phdr ph;
+			Elf_Data *d;
+			const uint8_t *h;
+
+			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_GNU_EH_FRAME)
+				continue;
+			d = elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_BYTE);
+			if (!d || d->d_size < 12)
+				break;
+			h = d->d_buf;
+			/* version 1, eh_frame_ptr 4 bytes, fde_count udata4, table datarel sdata4 */
+			if (h[0] != 1 || (h[1] & 0x0f) != 0x0b || h[2] != 0x03 || h[3] != 0x3b)
+				break;
+			memcpy(&t->count, h + 8, 4);
+			if (t->count > (d->d_size - 12) / 8)
+				t->count = 0;
+			t->tab = h + 12;
+			t->base = ph.p_vaddr + bias;
+			break;
+		}
+	}
+	if (!t->count)
+		return 0;
+	want = (int64_t)pc - (int64_t)t->base;	/* the text usually lies below the table */
+	lo = 0;
+	hi = t->count;
+	while (hi - lo > 1) {		/* tab[lo].loc <= want < tab[hi].loc */
+		uint32_t mid = lo + (hi - lo) / 2;
+		int32_t loc;
+
+		memcpy(&loc, t->tab + 8 * (size_t)mid, 4);
+		if (loc <= want)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	{
+		int32_t loc;
+
+		memcpy(&loc, t->tab + 8 * (size_t)lo, 4);
+		return loc <= want ? t->base + (uint64_t)(int64_t)loc : 0;
+	}
+}
+
 /* The frame at pc (a return address less one, or the leaf's pc), named once. */
 static const struct native_frame *name_pc(struct native *n, uint64_t pc, uint64_t raw_pc)
 {
@@ -224,11 +318,18 @@ static const struct native_frame *name_pc(struct native *n, uint64_t pc, uint64_
 		modname = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, &mainfile, NULL);
 		name = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
 		file = mainfile ? mainfile : modname ? modname : "";
+		e->fr.func = 0;
+		if (!name && !n->eval_named) {
+			e->fr.func = fde_start(n, mod, pc);
+			if (n->eval_func && e->fr.func == n->eval_func)
+				name = EVAL_UNNAMED_LABEL;
+		}
 		if (!name) {
 			dwfl_module_getelf(mod, &bias);
 			strbuf_addf(&n->sb, "%s+0x%" PRIx64, base_name(file), pc - bias);
 		}
 	} else {
+		e->fr.func = 0;
 		strbuf_addf(&n->sb, "0x%" PRIx64, raw_pc);
 	}
 	if (name)	/* without its symbol version: __libc_start_main@@GLIBC_2.34 */
@@ -356,6 +457,7 @@ static int report(struct native *n)
 		return -EINVAL;
 	memset(n->syms, 0, NATIVE_SYM_CACHE * sizeof(*n->syms));
 	n->nsyms = 0;
+	n->ntables = 0;		/* the modules may be new */
 	if (!n->attached) {
 		if (!dwfl_attach_state(n->dwfl, NULL, n->pid, &thread_cbs, n))
 			return -ENOTSUP;
@@ -442,6 +544,41 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	return DWARF_CB_OK;
 }
 
+/* See EVAL_ENTRY_NAME: learn the unnamed eval loop from this stack, if it shows it. */
+static void learn_eval(struct native *n)
+{
+	for (unsigned i = 0; i < n->nframes; i++) {
+		if (n->frames[i].kind == NATIVE_EVAL) {
+			n->eval_named = !n->eval_func;
+			return;
+		}
+	}
+	if (n->eval_func)
+		return;
+	for (unsigned i = n->nframes; i-- > 1;) {
+		unsigned j = i;
+
+		if (strcmp(strtab__get(n->strings, n->frames[i].f.name), EVAL_ENTRY_NAME))
+			continue;
+		while (j-- > 0 && n->frames[j].kind == NATIVE_FOLD)
+			;
+		if (j >= i || !n->frames[j].func)
+			return;
+		n->eval_func = n->frames[j].func;
+		/* name the frames seen so far again (this stack's too) */
+		memset(n->syms, 0, NATIVE_SYM_CACHE * sizeof(*n->syms));
+		n->nsyms = 0;
+		for (unsigned k = 0; k < n->nframes; k++) {
+			struct native_frame *f = &n->frames[k];
+			uint64_t pc = f->pc;
+
+			if (f->func == n->eval_func)
+				*f = *name_pc(n, k ? pc - 1 : pc, pc);
+		}
+		return;
+	}
+}
+
 /* Copy the stack from sp up, a page at a time until one does not read. */
 static void copy_stack(struct native *n, uint64_t sp)
 {
@@ -523,6 +660,8 @@ int native__unwind(struct native *n, pid_t tid, const struct native_frame **fram
 		if (pf_now_ns() - n->reported_ns < n->report_gap_ns || report(n))
 			break;
 	}
+	if (!n->eval_named)
+		learn_eval(n);
 	*nframes = n->nframes;
 	if (n->deep)
 		return -1 - NATIVE_DROP_DEEP;

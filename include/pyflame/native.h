@@ -25,6 +25,7 @@ struct native_frame {
 	struct pf_frame f;	/* name: the symbol, or "file+0xOFFSET"; file: the ELF file */
 	enum native_kind kind;
 	uint64_t pc;
+	uint64_t func;		/* an unnamed frame: the start of its CFI entry (else 0) */
 };
 
 /* Why a thread's --native sample was dropped: counted, shown in the summary. */
