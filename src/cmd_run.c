@@ -65,6 +65,12 @@
  * dropped if it execs meanwhile; kept if it does not (a multiprocessing worker) or exits.
  */
 #define PROVISIONAL_NS 200000000ull
+/*
+ * --native: making a process's C unwinder reads its maps and the files they name, which
+ * can fail while the image changes (a fork child about to exec).  Tried at this many ticks
+ * before the process is said to have no C stacks; its samples are dropped meanwhile.
+ */
+#define NATIVE_TRIES 3
 
 /* A sample held back (see PROVISIONAL_NS). */
 struct prov_sample {
@@ -117,6 +123,7 @@ struct proc {
 	int mem_open;
 	struct unwinder *uw;
 	struct native *nat;	/* --native: its C stacks */
+	unsigned nat_tries;	/* --native: times making nat failed (see NATIVE_TRIES) */
 	uint32_t prof_proc;	/* valid when has_prof_proc: made at its first sample */
 	int has_prof_proc;
 	char cmd[128];		/* its command line at its first sample ("" before) */
@@ -236,6 +243,7 @@ static void proc_reset(struct proc *p)
 	p->uw = NULL;
 	native__free(p->nat);
 	p->nat = NULL;
+	p->nat_tries = 0;
 	if (p->mem_open)
 		remote__close(&p->mem);
 	p->mem_open = 0;
@@ -593,12 +601,6 @@ static void proc_probe(struct run *r, struct proc *p, uint64_t now)
 		return;
 	}
 	pyprobe__version_str(&p->loc, p->version, sizeof(p->version));
-	if (r->o->native) {
-		p->nat = native__new(p->pid, &p->mem, r->prof->strings, p->off.version);
-		if (!p->nat)
-			pf_warn("process %d: cannot unwind its C stacks (%s): its stacks are "
-				"Python only", p->pid, strerror(errno));
-	}
 	p->state = PROC_PYTHON;
 	p->stale_tries = 0;
 	pf_info("process %d: CPython %s in '%s', reading memory with %s", p->pid,
@@ -966,7 +968,9 @@ static int native_stack(struct run *r, struct proc *p, const struct unwind_threa
 	unsigned nc;
 	int ret;
 
-	if (!t->tid || !tracer__held_state(r->tr, t->tid))
+	if (!p->nat)
+		ret = -1 - NATIVE_DROP_NO_UNWINDER;
+	else if (!t->tid || !tracer__held_state(r->tr, t->tid))
 		ret = -1 - NATIVE_DROP_NOT_STOPPED;
 	else
 		ret = native__unwind(p->nat, t->tid, &c, &nc);
@@ -1020,7 +1024,7 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 		return;
 	if (r->o->mode == PF_MODE_GIL && !(flags & PF_SAMPLE_GIL))
 		return;
-	if (e->p->nat && native_stack(r, e->p, t, &frames, &n))
+	if (r->o->native && native_stack(r, e->p, t, &frames, &n))
 		return;
 	for (depth = 0; depth < n; depth++)
 		r->stackbuf[depth + 1] = profile__frame(r->prof, &frames[n - 1 - depth]);
@@ -1237,6 +1241,12 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 			arm_exec_events(r, p, now);
 			if (p->state != PROC_PYTHON)
 				continue;
+		}
+		if (r->o->native && !p->nat && p->nat_tries < NATIVE_TRIES) {
+			p->nat = native__new(p->pid, &p->mem, r->prof->strings, p->off.version);
+			if (!p->nat && ++p->nat_tries == NATIVE_TRIES)
+				pf_warn("process %d: cannot unwind its C stacks (%s): its samples "
+					"are dropped", p->pid, strerror(errno));
 		}
 		/* --native: every thread stays stopped while its C stack is read */
 		hold = r->o->blocking || p->nat || p->mem.kind == REMOTE_PEEK;

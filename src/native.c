@@ -96,6 +96,7 @@ struct native {
 };
 
 static const char *const drop_names[NATIVE_DROP__COUNT] = {
+	[NATIVE_DROP_NO_UNWINDER] = "native: process files unreadable",
 	[NATIVE_DROP_NOT_STOPPED] = "native: thread not stopped",
 	[NATIVE_DROP_REGS] = "native: registers unreadable",
 	[NATIVE_DROP_UNWIND] = "native: no C frame",

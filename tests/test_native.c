@@ -121,11 +121,14 @@ static void native_classify__eval_and_trampolines__by_version(void **state)
 
 /* Non-static and not inlined, so that each is a frame with a .symtab name. */
 volatile int native_test_spin = 1;
+int native_test_ready = -1;	/* the child writes a byte here once it spins */
 __attribute__((noinline)) void native_test_leaf(void);
 __attribute__((noinline)) void native_test_mid(int depth);
 
 __attribute__((noinline)) void native_test_leaf(void)
 {
+	if (native_test_ready >= 0 && write(native_test_ready, "x", 1) != 1)
+		_exit(1);
 	while (native_test_spin)
 		__asm__ volatile("" ::: "memory");
 }
@@ -139,18 +142,31 @@ __attribute__((noinline)) void native_test_mid(int depth)
 	__asm__ volatile("" ::: "memory");	/* not a tail call */
 }
 
+/* Wait (however loaded the machine) until the child says it spins. */
+static void wait_ready(int *fds)
+{
+	char c;
+
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &c, 1), 1);
+	close(fds[0]);
+}
+
 /* A child spinning depth calls deep, seized and stopped by us. */
 static pid_t stopped_child(int depth)
 {
-	pid_t pid = fork();
-	int status;
+	int status, fds[2];
+	pid_t pid;
 
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		native_test_ready = fds[1];
 		native_test_mid(depth);
 		_exit(0);
 	}
-	usleep(20000);
+	wait_ready(fds);
 	assert_int_equal(ptrace(PTRACE_SEIZE, pid, 0L, 0L), 0);
 	assert_int_equal(ptrace(PTRACE_INTERRUPT, pid, 0L, 0L), 0);
 	assert_int_equal(waitpid(pid, &status, __WALL), pid);
@@ -231,19 +247,22 @@ static void native_unwind__garbage_stack__ends_bounded(void **state)
 	const struct native_frame *fr;
 	unsigned nf = 0;
 	pid_t pid;
-	int status, ret;
+	int status, ret, fds[2];
 
 	(void)state;
 	for (size_t i = 0; i < 8192; i++)	/* every word a "return address" into the leaf */
 		native_test_fake[i] = i % 3 ? (uint64_t)(uintptr_t)native_test_leaf + 4 :
 			(uint64_t)(uintptr_t)&native_test_fake[i];
+	assert_int_equal(pipe(fds), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		if (write(fds[1], "x", 1) != 1)
+			_exit(1);
 		__asm__ volatile("mov %0, %%rsp\n1: jmp 1b" : : "r"(&native_test_fake[4096]));
 		_exit(0);
 	}
-	usleep(20000);
+	wait_ready(fds);
 	assert_int_equal(ptrace(PTRACE_SEIZE, pid, 0L, 0L), 0);
 	assert_int_equal(ptrace(PTRACE_INTERRUPT, pid, 0L, 0L), 0);
 	assert_int_equal(waitpid(pid, &status, __WALL), pid);

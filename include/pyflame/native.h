@@ -30,6 +30,7 @@ struct native_frame {
 
 /* Why a thread's --native sample was dropped: counted, shown in the summary. */
 enum native_drop {
+	NATIVE_DROP_NO_UNWINDER,	/* the process's files could not be read (yet) */
 	NATIVE_DROP_NOT_STOPPED,	/* the thread was not held stopped (not traced, exiting) */
 	NATIVE_DROP_REGS,		/* its registers did not read */
 	NATIVE_DROP_UNWIND,		/* no C frame could be unwound */
