@@ -1086,6 +1086,16 @@ static void live_tick(struct sampler *sm, uint64_t now)
 		tracer__end_sampling(sm->tr);
 }
 
+static void cb_job_stop(void *arg, int stopping)
+{
+	struct sampler *sm = arg;
+
+	if (stopping)
+		live__suspend(sm->live);
+	else
+		live__resume(sm->live);
+}
+
 static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 {
 	struct sampler *sm = arg;
@@ -1251,6 +1261,7 @@ const struct tracer_ops sampler__tracer_ops = {
 	.process_exec = cb_process_exec,
 	.process_exit = cb_process_exit,
 	.tick = cb_tick,
+	.job_stop = cb_job_stop,
 };
 
 /* --- the session's interface ------------------------------------------------------------ */
