@@ -116,3 +116,16 @@ same_python() {
 	[ "$output" = "$want" ]
 	[ -z "$stderr" ]
 }
+
+@test "native: attach --native names the C code under a running program's Python caller" {
+	local d pid
+
+	d=$(fresh_dir)
+	"$PY3" "$TARGETS/native.py" zlib 6 &
+	pid=$!
+	sleep 1
+	timeout -k 5 60 "$PYFLAME" attach -q --native -p "$pid" --duration 2 -r 200 -o "$d/p.txt"
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	native_check under "$d/p.txt" zlib_hot 'zlib_compress.*|deflate.*|zlib_Compress.*' 0.9
+}
