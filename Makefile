@@ -18,9 +18,9 @@ LDFLAGS ?=
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CPPFLAGS) $(CFLAGS) \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS_PF   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lseccomp -lcap -lz -ldw -lelf) -lm
-# STATIC=1 links the pyflame binary with libseccomp, libcap and zlib from their static
-# archives (Debian's -dev packages ship them), glibc staying shared: the wheel's binary,
-# which must run where none of the three is installed.
+# STATIC=1 links the pyflame binary with libseccomp, libcap, zlib and libdw (with libelf,
+# liblzma, libbz2) from their static archives (Debian's -dev packages ship them), glibc
+# staying shared: the wheel's binary, which must run where none of them is installed.
 ifeq ($(STATIC),1)
 LDLIBS_BIN  = -Wl,-Bstatic $(shell pkg-config --libs --static $(PKGS) 2>/dev/null || \
               echo -lseccomp -lcap -lz -ldw -lelf -llzma -lbz2) -Wl,-Bdynamic -lm
@@ -184,7 +184,7 @@ uninstall:
 
 # --- packages: a wheel for pip, a .deb for apt (README: Installing) ------------------------
 # Both are built with Debian's hardening flags in trees of their own.  The wheel's binary
-# links libseccomp, libcap and zlib statically (it must run where they are not installed;
+# links libseccomp, libcap, zlib and libdw statically (it must run where they are not installed;
 # glibc stays shared, its floor sets the manylinux tag); the .deb's links them dynamically
 # and depends on their packages.  check-packages installs each and profiles through it.
 DIST ?= dist
