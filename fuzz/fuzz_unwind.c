@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.ts_running_task = off.tstate.size + 48, .ts_size = off.tstate.size + 112,
 		};
 
-		FUZZ_CHECK(unwinder__set_async(u, &a) == 0);
+		FUZZ_CHECK(unwinder__set_async(u, &a, 0) == 0);
 	}
 	if (u) {
 		for (unsigned i = 0; i < samples; i++) {

@@ -602,7 +602,7 @@ static int sample_async(struct img *im, const struct py_async_offsets *a, struct
 	g->st = strtab__new();
 	u = unwinder__new(&im->r, &im->loc, &im->o, g->st, 64);
 	assert_non_null(u);
-	assert_int_equal(unwinder__set_async(u, a), 0);
+	assert_int_equal(unwinder__set_async(u, a, 0), 0);
 	err = unwinder__sample(u, collect, g, st);
 	unwinder__free(u);
 	return err;
