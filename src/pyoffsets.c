@@ -795,7 +795,8 @@ int py_offsets__from_async_debug(const uint8_t *buf, size_t len, const struct py
 	/*
 	 * TaskObj (Modules/_asynciomodule.c, 3.14 and 3.15): task_fut_waiter is declared
 	 * right before task_coro, both PyObject *.  The struct does not give it; checked
-	 * live on 3.14 and 3.15 (Task._fut_waiter is the object at task_coro - 8).
+	 * in the DWARF of Debian's 3.14 and 3.15 debug builds (gdb 'ptype/o TaskObj': 120
+	 * and 128, release layout as the struct's values) and live (Task._fut_waiter).
 	 */
 	a.task_fut_waiter = a.task_coro - 8;
 	if (a.task_size <= 16 || a.task_size > (int64_t)DBG_MAX_OBJ_SIZE ||
