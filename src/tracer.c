@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/wait.h>
@@ -231,7 +232,6 @@ struct tracer *tracer__new(const struct tracer_opts *o, const struct tracer_ops 
 	t->ops = ops;
 	t->arg = arg;
 	t->sigfd = t->errfd = t->ttyfd = -1;
-	t->ticks.fd = -1;
 	t->nslots = 64;
 	t->tasks = xcalloc(t->nslots, sizeof(*t->tasks));
 	return t;
@@ -243,7 +243,6 @@ void tracer__free(struct tracer *t)
 		return;
 	if (t->sigfd >= 0)
 		close(t->sigfd);
-	tickclock__close(&t->ticks);
 	if (t->errfd >= 0)
 		close(t->errfd);
 	if (t->mask_saved)
@@ -307,7 +306,15 @@ static int start_ticks(struct tracer *t)
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
 		seed = t->start_ns ^ ((uint64_t)getpid() << 32);
 	tickclock__init(&t->ticks, t->opts.period_ns, t->start_ns, seed);
-	return tickclock__start(&t->ticks);
+	tickclock__arm(&t->ticks);
+	/*
+	 * ppoll() may wake up to the timer slack late (50 us by default), a timerfd not: a
+	 * slack of a hundredth of the period keeps ticks where they were drawn.  Set after
+	 * the command was forked, so that it keeps its own.
+	 */
+	prctl(PR_SET_TIMERSLACK, (unsigned long)(t->opts.period_ns / 100 ? t->opts.period_ns / 100 : 1),
+	      0L, 0L, 0L);
+	return 0;
 }
 
 /*
@@ -937,17 +944,15 @@ static void forward_due(struct tracer *t, uint64_t now)
 	}
 }
 
-/* Milliseconds until the next forward is due, or -1. */
-static int forward_timeout(const struct tracer *t, uint64_t now)
+/* When the next forward is due, or 0. */
+static uint64_t forward_next(const struct tracer *t)
 {
 	uint64_t next = 0;
 
 	for (int sig = 1; sig < NSIG; sig++)
 		if (t->forward_at_ns[sig] && (!next || t->forward_at_ns[sig] < next))
 			next = t->forward_at_ns[sig];
-	if (!next)
-		return -1;
-	return next <= now ? 0 : (int)((next - now) / 1000000ull) + 1;
+	return next;
 }
 
 static void on_signal(struct tracer *t, const struct signalfd_siginfo *si)
@@ -987,13 +992,10 @@ static void read_signals(struct tracer *t)
 }
 
 /* A tick: sample (ops->tick), counting the periods missed (tickclock.h), and re-arm. */
-static void read_timer(struct tracer *t)
+static void on_tick(struct tracer *t, uint64_t now)
 {
-	uint64_t now, missed;
+	uint64_t missed;
 
-	if (!tickclock__fired(&t->ticks))
-		return;
-	now = pf_now_ns();
 	if (t->opts.duration_ns && now - t->start_ns >= t->opts.duration_ns) {
 		tracer__end_sampling(t);
 		return;
@@ -1002,7 +1004,7 @@ static void read_timer(struct tracer *t)
 	if (t->ops->tick)
 		t->ops->tick(t->arg, now, missed);
 	if (t->ticks.on)
-		tickclock__arm(&t->ticks);	/* on failure the clock stops: no more ticks */
+		tickclock__arm(&t->ticks);
 }
 
 /*
@@ -1020,13 +1022,29 @@ static int spin(struct tracer *t, struct pollfd *pfd, uint64_t from, uint64_t un
 	int n;
 
 	do {
-		n = poll(pfd, 2, 0);
+		n = poll(pfd, 1, 0);
 		if (n != 0)
 			break;
 		sched_yield();
 	} while ((now = pf_now_ns()) < until);
 	t->counts.spun_ns += (n ? pf_now_ns() : now) - from;
 	return n != 0;
+}
+
+/*
+ * What the loop waits for besides its signalfd, the earliest first: the next tick, a
+ * signal to forward, the end of the grace period.  ns from now, or UINT64_MAX for none.
+ */
+static uint64_t wait_ns(const struct tracer *t, uint64_t now)
+{
+	uint64_t at[3] = { t->ticks.on ? t->ticks.due_ns : 0, forward_next(t),
+			   t->grace_deadline_ns };
+	uint64_t left = UINT64_MAX;
+
+	for (size_t i = 0; i < 3; i++)
+		if (at[i] && (at[i] <= now ? 0 : at[i] - now) < left)
+			left = at[i] <= now ? 0 : at[i] - now;
+	return left;
 }
 
 int tracer__run(struct tracer *t, struct tracer_result *res)
@@ -1038,12 +1056,10 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 	 */
 	drain_waits(t);
 	while (!t->done) {
-		struct pollfd pfd[2] = {
-			{ .fd = t->sigfd, .events = POLLIN },
-			{ .fd = t->ticks.on ? t->ticks.fd : -1, .events = POLLIN },
-		};
-		int timeout = -1, fwd, awake;
-		uint64_t now;
+		struct pollfd pfd = { .fd = t->sigfd, .events = POLLIN };
+		struct timespec ts;
+		uint64_t now, left;
+		int awake = 0;
 
 		flush_later(t);
 		flush_notifications(t);
@@ -1053,33 +1069,34 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 		forward_due(t, now);
 		if (t->done)
 			break;
-		if (t->grace_deadline_ns) {
-			if (now >= t->grace_deadline_ns) {
-				t->res.abandoned_sig = t->grace_sig;
-				break;
-			}
-			timeout = (int)((t->grace_deadline_ns - now) / 1000000ull) + 1;
+		if (t->grace_deadline_ns && now >= t->grace_deadline_ns) {
+			t->res.abandoned_sig = t->grace_sig;
+			break;
 		}
-		fwd = forward_timeout(t, now);
-		if (fwd >= 0 && (timeout < 0 || fwd < timeout))
-			timeout = fwd;
-		awake = t->spin_ns && now - t->last_event_ns < t->spin_ns &&
-			spin(t, pfd, now, t->last_event_ns + t->spin_ns);
-		if (awake)
-			timeout = 0;	/* something is ready: the poll below just collects it */
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+		left = wait_ns(t, now);
+		if (t->spin_ns && now - t->last_event_ns < t->spin_ns && left) {
+			uint64_t until = t->last_event_ns + t->spin_ns;
+
+			if (left < until - now)
+				until = now + left;
+			awake = spin(t, &pfd, now, until);
+			left = awake ? 0 : wait_ns(t, pf_now_ns());
+		}
+		/* the one system call of a tick: the deadline is ppoll's timeout (tickclock.h) */
+		ts = (struct timespec){ (time_t)(left / 1000000000ull), (long)(left % 1000000000ull) };
+		if (ppoll(&pfd, 1, left == UINT64_MAX ? NULL : &ts, NULL) < 0 && errno != EINTR) {
 			int e = -errno;
 
 			tracer__detach_all(t);
 			return e;
 		}
-		if (pfd[0].revents & POLLIN) {
+		if (pfd.revents & POLLIN) {
 			read_signals(t);
 			if (drain_waits(t))	/* a tick alone needs no wait4 */
 				(*(awake ? &t->counts.woke_awake : &t->counts.woke_asleep))++;
 		}
-		if (!t->done && t->ticks.on && (pfd[1].revents & POLLIN))
-			read_timer(t);
+		if (!t->done && t->ticks.on && tickclock__fired(&t->ticks, now = pf_now_ns()))
+			on_tick(t, now);
 		flush_later(t);
 		flush_notifications(t);
 	}
