@@ -212,3 +212,43 @@ assert_restored() {
 	[ "$(cat "$D/status")" = 2 ]
 	wait_pane 'output would mix'
 }
+
+@test "live: Ctrl-Z gives the shell its terminal back; fg brings the view back" {
+	local t=$TARGETS/phases.py q
+
+	# a shell with job control: Ctrl-Z stops the job and the shell goes on, then fg
+	q=$(printf '%q' "$PYFLAME")
+	{
+		echo "set -m"
+		echo "cd $(printf '%q' "$D")"
+		echo "$q run --live -r 100 -o p.txt -- $(printf '%q' "$PY3") $(printf '%q' "$t") 30 1 >cmd.log 2>&1"
+		echo 'echo "job stopped: $?"'
+		echo 'stty -a >stty-stopped'
+		echo 'echo yes >stopped'
+		echo 'read -r _ <go-on'
+		echo 'fg %1'
+		echo 'echo $? >status.tmp'
+		echo 'stty -a >stty'
+		echo 'mv status.tmp status'
+		echo 'exec sleep 300'
+	} >"$D/go.sh"
+	mkfifo "$D/go-on"
+	tm new-session -d -x 120 -y 30 "bash $D/go.sh"
+	wait_pane 'phase_one \(' 20
+	tm send-keys C-z
+	wait_for_file "$D/stopped"
+	# stopped: the shell has a normal terminal, not the view's
+	wait_pane 'job stopped: 14[78]'
+	[ "$(tm display -p '#{alternate_on}')" = 0 ]
+	grep -Eq '(^| )icanon( |;|$)' "$D/stty-stopped"
+	grep -Eq '(^| )echo( |;|$)' "$D/stty-stopped"
+	echo >"$D/go-on"
+	# continued: the view is drawn again at once, and q still works
+	wait_pane 'phase_one \(' 20
+	[ "$(tm display -p '#{alternate_on}')" = 1 ]
+	tm send-keys q
+	wait_status
+	[ "$(cat "$D/status")" = 0 ]
+	assert_restored
+	grep -q "phase_one (" "$D/p.txt"
+}

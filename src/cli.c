@@ -23,6 +23,7 @@
 #include "pyflame/cmd_doctor.h"
 #include "pyflame/cmd_report.h"
 #include "pyflame/rawlog.h"
+#include "pyflame/cmd_dump.h"
 #include "pyflame/cmd_run.h"
 #include "pyflame/pyoffsets.h"
 #include "pyflame/util.h"

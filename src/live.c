@@ -31,6 +31,8 @@ struct live_func {
 struct live {
 	int fd;
 	int active;			/* the alternate screen is up */
+	int suspended;			/* taken down for a job-control stop */
+	int must_draw;			/* back from one: the screen is blank, frozen or not */
 	struct termios saved;
 	int paused;			/* p: sampling paused (live__paused) */
 	int frozen;			/* z: the view is not redrawn; sampling goes on */
@@ -122,6 +124,23 @@ void live__end(struct live *l)
 	tcsetattr(l->fd, TCSANOW, &l->saved);
 	if (active_view == l)
 		active_view = NULL;
+}
+
+void live__suspend(struct live *l)
+{
+	if (!l || !l->active)
+		return;
+	live__end(l);
+	l->suspended = 1;
+}
+
+void live__resume(struct live *l)
+{
+	if (!l || !l->suspended)
+		return;
+	l->suspended = 0;
+	if (!live__start(l))
+		l->must_draw = 1;	/* at the next tick */
 }
 
 void live__free(struct live *l)
@@ -415,6 +434,12 @@ enum live_action live__tick(struct live *l, const struct profile *p, uint64_t no
 		live__end(l);
 		write_all(l->fd, msg, sizeof(msg) - 1);
 		return LIVE_QUIT;
+	}
+	if (l->must_draw) {
+		l->must_draw = 0;
+		draw(l, p, f);
+		l->last_draw_ns = now_ns;
+		return LIVE_NONE;
 	}
 	if (l->frozen && !redraw)
 		return LIVE_NONE;

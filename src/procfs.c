@@ -74,6 +74,50 @@ int procfs__runtime_fd(int fd, uint64_t *ns)
 	return procfs__parse_runtime(buf, (size_t)n, ns);
 }
 
+/*
+ * The image: the name, then fields 26, 27 and 28 (start of code, end of code, start of
+ * stack).  The name is what lies between the first '(' and the last ')': a name may hold
+ * either.  The pid before it is left out (a vfork child shares its parent's image).
+ */
+int procfs__parse_image(const char *buf, size_t len, uint64_t *id)
+{
+	const char *open_paren = memchr(buf, '(', len), *paren = NULL, *q, *end = buf + len;
+	uint64_t v[3] = { 0, 0, 0 };
+	int field = 2;
+
+	for (q = buf + len; q > buf; q--)
+		if (q[-1] == ')') {
+			paren = q - 1;
+			break;
+		}
+	if (!open_paren || !paren || open_paren > paren)
+		return -EINVAL;
+	for (q = paren + 1; q < end && field < 26; q++)
+		if (*q == ' ')
+			field++;
+	for (int i = 0; i < 3; i++) {
+		const char *start = q;
+
+		for (; q < end && q - start < 20 && *q >= '0' && *q <= '9'; q++)
+			v[i] = v[i] * 10 + (uint64_t)(*q - '0');
+		if (field != 26 || q == start || q == end || *q != ' ')
+			return -EINVAL;
+		q++;
+	}
+	*id = pf_hash64(v, sizeof(v), pf_hash64(open_paren, (size_t)(paren - open_paren), 0)) | 1;
+	return 0;
+}
+
+int procfs__image_fd(int fd, uint64_t *id)
+{
+	char buf[1024];
+	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+
+	if (n < 0)
+		return -errno;
+	return procfs__parse_image(buf, (size_t)n, id);
+}
+
 enum procfs_state procfs__task_state(pid_t pid, pid_t tid)
 {
 	char path[64];

@@ -549,7 +549,11 @@ static void mirror_stop(struct tracer *t)
 {
 	if (t->attached || t->ttyfd < 0 || tcgetpgrp(t->ttyfd) != getpgrp())
 		return;
-	kill(getpid(), SIGSTOP);
+	if (t->ops->job_stop)
+		t->ops->job_stop(t->arg, 1);
+	kill(getpid(), SIGSTOP);	/* returns once continued */
+	if (t->ops->job_stop)
+		t->ops->job_stop(t->arg, 0);
 }
 
 static int is_fatal_signal(int sig)

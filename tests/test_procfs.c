@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -192,6 +193,66 @@ static void procfs_parse_runtime__schedstat_lines__first_field_or_einval(void **
 	assert_int_equal(ns, 7);
 }
 
+/* A stat line with the given pid, name, and fields 26-28. */
+static size_t stat_line(char *buf, size_t size, int pid, const char *name, unsigned long long c0,
+			unsigned long long c1, unsigned long long stack)
+{
+	return (size_t)snprintf(buf, size, "%d (%s) S 1 %d %d 0 -1 4194560 100 0 0 0 1 2 0 0 "
+				"20 0 1 0 12345 10000000 500 18446744073709551615 %llu %llu %llu "
+				"0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n", pid, name, pid, pid, c0, c1,
+				stack);
+}
+
+static void parse_image__same_image_other_pid_exec_and_hostile(void **state)
+{
+	char a[512], b[512];
+	uint64_t ia, ib;
+	size_t na, nb;
+
+	(void)state;
+	/* a vfork child: another pid, the same image */
+	na = stat_line(a, sizeof(a), 100, "python3", 0x400000, 0x401000, 0x7ffc0000);
+	nb = stat_line(b, sizeof(b), 101, "python3", 0x400000, 0x401000, 0x7ffc0000);
+	assert_int_equal(procfs__parse_image(a, na, &ia), 0);
+	assert_int_equal(procfs__parse_image(b, nb, &ib), 0);
+	assert_true(ia == ib && ia != 0);
+	/* an exec: a new stack (same name and code: python3 exec'ing python3) */
+	nb = stat_line(b, sizeof(b), 100, "python3", 0x400000, 0x401000, 0x7ffd0000);
+	assert_int_equal(procfs__parse_image(b, nb, &ib), 0);
+	assert_true(ia != ib);
+	/* only the name changed (prctl, or an exec of another program at the same places) */
+	nb = stat_line(b, sizeof(b), 100, "sh", 0x400000, 0x401000, 0x7ffc0000);
+	assert_int_equal(procfs__parse_image(b, nb, &ib), 0);
+	assert_true(ia != ib);
+	/* a name made to look like more fields: the last ')' ends it */
+	na = stat_line(a, sizeof(a), 100, "x) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 "
+		       "21 22 23 24 1 2 3 (y", 0x400000, 0x401000, 0x7ffc0000);
+	assert_int_equal(procfs__parse_image(a, na, &ia), 0);
+	nb = stat_line(b, sizeof(b), 100, "x) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 "
+		       "21 22 23 24 1 2 3 (y", 0x400000, 0x401000, 0x7ffd0000);
+	assert_int_equal(procfs__parse_image(b, nb, &ib), 0);
+	assert_true(ia != ib);
+	/* cut short, empty, no name, fields not numbers */
+	na = stat_line(a, sizeof(a), 100, "python3", 1, 2, 3);
+	for (size_t cut = 0; cut < na; cut++) {
+		uint64_t id;
+		int ret = procfs__parse_image(a, cut, &id);
+
+		/* a cut before field 28's end cannot parse; one after it may */
+		if (cut < (size_t)(strstr(a, " 1 2 3 ") - a) + 7)
+			assert_int_equal(ret, -EINVAL);
+	}
+	assert_int_equal(procfs__parse_image(S("42 python3 S 1"), &ia), -EINVAL);
+	assert_int_equal(procfs__parse_image(S(")42 (python3 S 1"), &ia), -EINVAL);
+	na = (size_t)snprintf(a, sizeof(a), "42 (p) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 "
+			      "19 20 21 22 23 x 2 3 0\n");
+	assert_int_equal(procfs__parse_image(a, na, &ia), -EINVAL);
+	/* 21 digits: no wrap-around into a small number */
+	na = (size_t)snprintf(a, sizeof(a), "42 (p) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 "
+			      "19 20 21 22 23 123456789012345678901 2 3 0\n");
+	assert_int_equal(procfs__parse_image(a, na, &ia), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +261,7 @@ int main(void)
 		cmocka_unit_test(parse_state__truncated_or_garbage__unknown),
 		cmocka_unit_test(state_stoppable__d_z_x_unknown_are_not),
 		cmocka_unit_test(parse_status__fields_and_masks),
+		cmocka_unit_test(parse_image__same_image_other_pid_exec_and_hostile),
 		cmocka_unit_test(live__own_state_tgid_and_signals),
 		cmocka_unit_test(classify_stop__every_kind),
 		cmocka_unit_test(live__vfork_parent_is_not_stoppable),

@@ -1,4 +1,4 @@
-/* cmd_run.h - `pyflame run`: the one place that knows the order of things. */
+/* cmd_run.h - `pyflame run` and `attach`: the session, and the options of all three. */
 #ifndef PYFLAME_CMD_RUN_H
 #define PYFLAME_CMD_RUN_H
 
@@ -6,13 +6,9 @@
 #include <sys/types.h>
 
 #include "pyflame/remote.h"
+#include "pyflame/sampler.h"
 #include "pyflame/writers.h"
 
-enum pf_mode {
-	PF_MODE_WALL,		/* every thread, idle ones kept and marked */
-	PF_MODE_CPU,		/* only threads the kernel reports running */
-	PF_MODE_GIL,		/* only the thread holding the GIL */
-};
 
 struct run_output {
 	char *path;		/* "-" = stdout */
@@ -51,13 +47,9 @@ struct run_opts {
 	int live;			/* --live: the view on the terminal (live.h) */
 };
 
-/* Run the command under the profiler; returns pyflame's exit status. */
-int cmd_run(struct run_opts *o);
+/* Run the command under the profiler (attach_pid unused); pyflame's exit status. */
+int cmd_run(const struct run_opts *o);
 /* Attach to o->attach_pid, sample until it exits, --duration ends or Ctrl-C; detach. */
-int cmd_attach(struct run_opts *o);
-/* Print every thread's Python stack of o->attach_pid once (o->json: as JSON). */
-int cmd_dump(struct run_opts *o);
-
-const char *pf_mode__name(enum pf_mode m);
+int cmd_attach(const struct run_opts *o);
 
 #endif

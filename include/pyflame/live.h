@@ -50,6 +50,13 @@ enum live_action live__tick(struct live *l, const struct profile *p, uint64_t no
  * more than once; also run at exit() while the view is up.
  */
 void live__end(struct live *l);
+/*
+ * The job is stopped (Ctrl-Z): the terminal is the shell's again, as live__end leaves it;
+ * live__resume, once continued, takes it back (its modes read anew: the shell may have
+ * changed them) and redraws at once.  Both do nothing when the view is not up.
+ */
+void live__suspend(struct live *l);
+void live__resume(struct live *l);
 /* p was typed: the sampler takes no samples until it is typed again (or q). */
 int live__paused(const struct live *l);
 void live__free(struct live *l);

@@ -45,6 +45,16 @@ int procfs__parse_runtime(const char *buf, size_t len, uint64_t *ns);
 /* The same read through an open schedstat file descriptor: 0 or -errno / -EINVAL. */
 int procfs__runtime_fd(int fd, uint64_t *ns);
 
+/*
+ * What identifies the image a process runs, from its stat line (buf, len bytes): a hash
+ * of its name and where its code and its stack begin and end (fields 2, 26, 27, 28; an
+ * exec changes the stack's start, address space randomisation or not, and usually the
+ * rest), never 0.  The pid is not part of it.  0 and *id set, or -EINVAL.
+ */
+int procfs__parse_image(const char *buf, size_t len, uint64_t *id);
+/* The same read through an open /proc/PID/stat file descriptor: 0, -errno or -EINVAL. */
+int procfs__image_fd(int fd, uint64_t *id);
+
 /* Can a task in this state take a ptrace-stop soon?  No for D, Z, X and unknown. */
 int procfs__state_stoppable(enum procfs_state s);
 

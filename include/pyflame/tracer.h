@@ -28,6 +28,12 @@ struct tracer_ops {
 	void (*signal)(void *arg, const struct signalfd_siginfo *si);
 	/* A traced thread is about to receive a fatal signal (SIGSEGV, ...); it is stopped. */
 	void (*fatal_signal)(void *arg, pid_t pid, pid_t tid, int sig);
+	/*
+	 * pyflame is about to stop itself because the command stopped for job control
+	 * (Ctrl-Z; stopping 1), or it was continued (fg, bg; stopping 0): what pyflame
+	 * changed on the terminal is put back meanwhile.
+	 */
+	void (*job_stop)(void *arg, int stopping);
 };
 
 struct tracer_opts {
