@@ -46,16 +46,11 @@ int tickclock__fired(const struct tickclock *c, uint64_t now_ns)
 	return c->on && now_ns >= c->due_ns;
 }
 
-int tickclock__wait(const struct tickclock *c, uint64_t now_ns, struct timespec *ts)
+uint64_t tickclock__left(const struct tickclock *c, uint64_t now_ns)
 {
-	uint64_t left;
-
 	if (!c->on)
-		return 0;
-	left = now_ns < c->due_ns ? c->due_ns - now_ns : 0;
-	ts->tv_sec = (time_t)(left / 1000000000ull);
-	ts->tv_nsec = (long)(left % 1000000000ull);
-	return 1;
+		return UINT64_MAX;
+	return now_ns < c->due_ns ? c->due_ns - now_ns : 0;
 }
 
 void tickclock__stop(struct tickclock *c)

@@ -1041,11 +1041,10 @@ static int spin(struct tracer *t, struct pollfd *pfd, uint64_t from, uint64_t un
  */
 static uint64_t wait_ns(const struct tracer *t, uint64_t now)
 {
-	uint64_t at[3] = { t->ticks.on ? t->ticks.due_ns : 0, forward_next(t),
-			   t->grace_deadline_ns };
-	uint64_t left = UINT64_MAX;
+	uint64_t at[2] = { forward_next(t), t->grace_deadline_ns };
+	uint64_t left = tickclock__left(&t->ticks, now);
 
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 2; i++)
 		if (at[i] && (at[i] <= now ? 0 : at[i] - now) < left)
 			left = at[i] <= now ? 0 : at[i] - now;
 	return left;

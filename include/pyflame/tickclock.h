@@ -10,7 +10,7 @@
  *
  * The arithmetic (tickclock__next, tickclock__advance) is pure, for tests.  The clock
  * has no timer of its own: the tracer's loop sleeps in ppoll() until the deadline
- * (tickclock__wait) and samples when it is past (tickclock__fired).  That is one system
+ * (tickclock__left) and samples when it is past (tickclock__fired).  That is one system
  * call per tick; a timerfd cost three (poll, read, timerfd_settime to re-arm the next
  * jittered deadline).  Deadlines are CLOCK_MONOTONIC, as pf_now_ns() and ppoll's timeout.
  */
@@ -18,7 +18,6 @@
 #define PYFLAME_TICKCLOCK_H
 
 #include <stdint.h>
-#include <time.h>
 
 struct tickclock {
 	uint64_t period_ns;
@@ -43,8 +42,8 @@ uint64_t tickclock__advance(struct tickclock *c, uint64_t now_ns);
 void tickclock__arm(struct tickclock *c);
 /* Armed and due at now_ns: the caller samples, advances and re-arms. */
 int tickclock__fired(const struct tickclock *c, uint64_t now_ns);
-/* Armed: 1 with *ts the time left until the deadline (0 when past); 0 when not. */
-int tickclock__wait(const struct tickclock *c, uint64_t now_ns, struct timespec *ts);
+/* ns from now_ns to the deadline (0 when past), UINT64_MAX when not armed. */
+uint64_t tickclock__left(const struct tickclock *c, uint64_t now_ns);
 /* No more ticks. */
 void tickclock__stop(struct tickclock *c);
 
