@@ -101,7 +101,8 @@ documented_options() {
 		while read -r opt; do
 			listed=0
 			if [[ "$opt" == --* ]]; then
-				[[ "$help" =~ (^|$'\n')"  "(-[a-zA-Z], |"    ")"$opt"( |$'\n') ]] && listed=1
+				# (an optional argument follows the name: --async[=all])
+				[[ "$help" =~ (^|$'\n')"  "(-[a-zA-Z], |"    ")"$opt"( |\[|$'\n') ]] && listed=1
 			else
 				[[ "$help" =~ (^|$'\n')"  $opt, " ]] && listed=1
 			fi

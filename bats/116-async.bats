@@ -2,6 +2,7 @@
 # --async: a thread running an asyncio task shows the task's frames, from its coroutine,
 # under a frame named after the task instead of the event loop's (3.14+, from _asyncio's
 # _Py_AsyncioModuleDebugOffsets).  Older interpreters say so once and profile as before.
+# --async=all: every waiting task too, one sample a tick, under the tasks awaiting it.
 
 load helpers
 
@@ -39,6 +40,61 @@ async_tasks() {
 
 @test "async: each busy task's share within 5 points of its true share, its await chain exact, 3.14+" {
 	for_each_python 3.14 async_tasks
+}
+
+# Samples per frame found right above (rootward of) a frame matching $2 (re:), summed.
+counts_above() {
+	"$(checker_python)" - "$1" "$2" <<'PY'
+import re, sys
+counts = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    stack, n = line.rstrip("\n").rsplit(" ", 1)
+    frames = stack.split(";")
+    for i, f in enumerate(frames[1:], 1):
+        if re.fullmatch(sys.argv[2], f):
+            counts[frames[i - 1]] = counts.get(frames[i - 1], 0) + int(n)
+            break
+for f in sorted(counts):
+    print(counts[f], f)
+PY
+}
+
+# The sleepers wait in asyncio.sleep() under the task that gathers them, "napper" under
+# "waiter" that awaits it, "holder" on a plain future; each waiting task is one sample a
+# tick, so the 44 sleepers have (all but) the same count.
+async_all() {
+	local d t=$TARGETS/asynctasks.py main n c
+
+	d=$(fresh_dir "py$1")
+	timeout -k 5 120 "$PYFLAME" run -q --async=all -r 200 -o "$d/p.txt" -- "$2" "$t" 2 "$d/spent.json"
+	[ -s "$d/spent.json" ] || { echo "the target did not finish"; false; }
+	check_collapsed --async-all format "$d/p.txt"
+	main="main ($t:$(line_of "$t" '# GATHER'))"
+	check_collapsed path "$d/p.txt" "re:Task-[0-9]+" "$main" "re:Task-[0-9]+" \
+		"sleeper ($t:$(line_of "$t" '# SLEEP'))" "re:sleep \\(.*asyncio/tasks\\.py:[0-9]+\\)" \
+		"<awaiting sleep>" "<idle>"
+	check_collapsed path "$d/p.txt" "$main" "waiter" \
+		"wait_for ($t:$(line_of "$t" '# AWAIT TASK'))" "napper" "nap ($t:$(line_of "$t" '# NAP'))" \
+		"re:sleep \\(.*\\)" "<awaiting sleep>" "<idle>"
+	check_collapsed path "$d/p.txt" "$main" "holder" "hold ($t:$(line_of "$t" '# HOLD'))" \
+		"<awaiting Future>" "<idle>"
+	# the waiter waits on a task that shows under it: no stack of its own
+	! grep -q "<awaiting napper>" "$d/p.txt"
+	c=$(counts_above "$d/p.txt" "sleeper .*" | grep ' Task-[0-9]*$')
+	echo "$c" | sed 's/^/# /'
+	[ "$(echo "$c" | grep -c .)" -eq 44 ]
+	echo "$c" | awk '{ if (NR == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+		END { print "# sleeper samples from " lo " to " hi; exit !(lo >= 0.95 * hi) }'
+	# a running task's stack goes on under the task awaiting it (the shares are test 1's)
+	for n in alpha beta gamma; do
+		check_collapsed path "$d/p.txt" "$main" "$n" "busy ($t:$(line_of "$t" '# BUSY'))" \
+			"outer ($t:$(line_of "$t" '# OUTER'))" "middle ($t:$(line_of "$t" '# MIDDLE'))" \
+			"inner ($t:$(line_of "$t" '# INNER'))" "spin ($t:$(line_of "$t" '# SPIN'))"
+	done
+}
+
+@test "async=all: waiting tasks under their awaiters, with what they wait on, one sample a tick each, 3.14+" {
+	for_each_python 3.14 async_all
 }
 
 @test "async: without --async the same target shows the event loop, no task frames" {

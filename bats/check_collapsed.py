@@ -8,7 +8,9 @@ first, an optional "<GC>" (the cyclic GC ran) and an optional trailing "<idle>".
 
     check_collapsed.py [--threads] [--merge] [--async] SUBCOMMAND FILE ARGS...
 
-With --async (pyflame --async), the first Python frame may be a task's bare name.
+With --async (pyflame --async), the first Python frame may be a task's bare name; with
+--async-all (pyflame --async=all) any Python frame may, and the innermost may be a
+waiting task's "<awaiting WHAT>" or "<ready>".
 
 Subcommands (exit 0 when the assertion holds, 1 with an explanation when not):
     format FILE                  every line well formed, paths distinct and sorted
@@ -146,6 +148,9 @@ def cmd_format(stacks, args, opts):
         for f in s.frames[1:]:
             if f in MARKERS or (opts["threads"] and f is s.thread):
                 continue
+            if opts["async-all"] and f is s.python[-1] and \
+                    (f == "<ready>" or re.match(r"^<awaiting .+>$", f)):
+                continue
             if f.startswith("<") and f.endswith(">"):
                 raise Fail("unexpected marker frame %r in %r" % (f, s.raw))
         for i, f in enumerate(s.python):
@@ -153,6 +158,8 @@ def cmd_format(stacks, args, opts):
                 raise Fail("marker %r inside the Python frames of %r" % (f, s.raw))
             if opts["async"] and i == 0 and "(" not in f:
                 continue        # a task's name
+            if opts["async-all"] and ("(" not in f or f is s.python[-1] and f[0] == "<"):
+                continue        # a task's name, what a waiting task waits on
             if not re.match(r"^.+ \(.*\)$", f):
                 raise Fail("Python frame not labelled 'NAME (FILE[:LINE])': %r" % f)
     keys = [s.raw.encode("utf-8") for s in stacks]
@@ -327,7 +334,7 @@ COMMANDS = {
 
 
 def main(argv):
-    opts = {"threads": False, "merge": False, "async": False}
+    opts = {"threads": False, "merge": False, "async": False, "async-all": False}
     while argv and argv[0].startswith("--"):
         opts[argv.pop(0)[2:]] = True
     if len(argv) < 2 or argv[0] not in COMMANDS:

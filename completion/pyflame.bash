@@ -41,6 +41,7 @@ _pyflame_load()
 			if (line ~ /^-[a-zA-Z], /) { short = substr(line, 1, 2); line = substr(line, 5) }
 			n = split(line, w, " ")
 			long = w[1]; arg = ""
+			sub(/\[=.*/, "", long)		# --async[=all]: an optional argument
 			if (n >= 2 && (w[2] ~ /^[A-Z]+$/ || w[2] ~ /^[a-z]+(\|[a-z]+)+$/)) arg = w[2]
 			if (short != "") opt(short, arg)
 			opt(long, arg)

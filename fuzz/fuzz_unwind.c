@@ -5,7 +5,8 @@
  * (a built-in table for 2.7-3.12, the image's own _Py_DebugOffsets for 3.13/3.14).  Then a
  * few samples, each thread's stack going into a profile whose strings the unwinder interns
  * into, as cmd_run wires it; every id the unwinder hands out must resolve.  With
- * FAKEIMAGE_F_ASYNC (3.14 images), --async is on: running tasks, their coroutines and
+ * FAKEIMAGE_F_ASYNC (3.14 images), --async is on (with FAKEIMAGE_F_ASYNC_ALL, =all: task
+ * lists, await chains, awaiters): running tasks, their coroutines and
  * names come from the image too.
  */
 #include "fakeimage.h"
@@ -94,9 +95,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct py_async_offsets a = {
 			.task_size = 168, .task_name = 136, .task_coro = 128,
 			.ts_running_task = off.tstate.size + 48, .ts_size = off.tstate.size + 112,
+			.task_awaited_by = 96, .task_awaited_by_is_set = 109,
+			.task_fut_waiter = 120, .task_node = 152,
+			.ts_tasks_head = off.tstate.size + 56,
 		};
+		int all = (flags & FAKEIMAGE_F_ASYNC_ALL) && off.coro.frame_state != PYOFF_NONE;
 
-		FUZZ_CHECK(unwinder__set_async(u, &a) == 0);
+		FUZZ_CHECK(unwinder__set_async(u, &a, all) == 0);
 	}
 	if (u) {
 		for (unsigned i = 0; i < samples; i++) {

@@ -62,6 +62,17 @@ static void write_seed(const char *dir, size_t vi, const char *tag, uint8_t flag
 	FILE *f;
 
 	build(&im, v);
+	if (flags & FAKEIMAGE_F_ASYNC_ALL) {
+		/* the tasks of the --async=all unit test, in the fuzzer's 3.14 task layout */
+		uint8_t b[PY_ASYNC_DEBUG_SIZE];
+		struct py_async_offsets a;
+		struct aio_tasks x;
+
+		aio_blob(b, aio314);
+		if (py_offsets__from_async_debug(b, sizeof(b), &im.o, &a))
+			abort();
+		build_tasks(&im, &a, &x);
+	}
 	snprintf(path, sizeof(path), "%s/img-%u.%u%s", dir, PY_VER_MAJOR(v), PY_VER_MINOR(v), tag);
 	f = fopen(path, "wb");
 	if (!f) {
@@ -94,6 +105,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(fakeimage_versions); i++) {
 		write_seed(argv[1], i, "", 0, 15, 1, 0);
 		write_seed(argv[1], i, "-depth2-pid", FAKEIMAGE_F_PID, 1, 0, 0);
+		if (fakeimage_versions[i] == PY_VER(3, 14))
+			write_seed(argv[1], i, "-tasks", FAKEIMAGE_F_ASYNC | FAKEIMAGE_F_ASYNC_ALL,
+				   15, 2, 0);
 	}
 	return 0;
 }

@@ -58,6 +58,8 @@ struct cli_option {
 
 #define OPT_ROW(c, name, a, h)	{ (c), (c), (name), (a), (h) }	/* -c, --name */
 #define OPT_LONG(i, name, a, h)	{ (i), 0, (name), (a), (h) }	/* --name only */
+/* An argument written "[=ARG]" is optional and must follow an '=' (--name=ARG). */
+#define OPT_ARG_OPTIONAL(o)	((o)->arg && (o)->arg[0] == '[')
 #define OPT_END			{ 0, 0, NULL, NULL, NULL }
 
 /* Options under one heading of a command's --help; note is text printed after them. */
@@ -244,9 +246,12 @@ static const struct cli_option opts_sampling[] = {
 	ROW_READER,
 	OPT_LONG(OPT_NO_SANDBOX, "no-sandbox", NULL, "do not confine the sampler with seccomp "
 		 "(it is on by default; -v says so)"),
-	OPT_LONG(OPT_ASYNC, "async", NULL, "asyncio: a thread running a task shows the task's "
-		 "frames, from its coroutine, under a frame named after the task instead of the "
-		 "event loop's (CPython 3.14 and later)"),
+	OPT_LONG(OPT_ASYNC, "async", "[=all]", "asyncio (CPython 3.14 and later): a thread "
+		 "running a task shows the task's frames, from its coroutine, under a frame "
+		 "named after the task instead of the event loop's; =all: every waiting task "
+		 "too, one sample a tick each (wall mode, as idle), under the tasks awaiting it, "
+		 "with a leaf frame saying what it waits on (<awaiting sleep>, <awaiting "
+		 "TASK>, <awaiting Future>, <ready>)"),
 	OPT_LONG(OPT_NO_GC_FRAMES, "no-gc-frames", NULL, "do not put a <GC> frame on top of "
 		 "the stack of a thread sampled while the cyclic garbage collector runs (on by "
 		 "default; CPython 3.7 and later)"),
@@ -360,7 +365,7 @@ static void print_option(FILE *out, const struct cli_option *o)
 	else
 		strbuf_addf(&head, "      --%s", o->long_name);
 	if (o->arg)
-		strbuf_addf(&head, " %s", o->arg);
+		strbuf_addf(&head, OPT_ARG_OPTIONAL(o) ? "%s" : " %s", o->arg);
 	fputs(head.buf, out);
 	col = head.len;
 	if (col + 2 <= HELP_TEXT_COL) {
@@ -423,13 +428,16 @@ static void add_getopt_row(struct cli_getopt *t, size_t *nl, size_t *ns,
 	if (*nl >= CLI_MAX_OPTIONS)
 		abort();	/* a programming error: raise CLI_MAX_OPTIONS */
 	t->longopts[*nl].name = o->long_name;
-	t->longopts[*nl].has_arg = o->arg ? required_argument : no_argument;
+	t->longopts[*nl].has_arg = OPT_ARG_OPTIONAL(o) ? optional_argument :
+				   o->arg ? required_argument : no_argument;
 	t->longopts[*nl].flag = NULL;
 	t->longopts[*nl].val = o->id;
 	(*nl)++;
 	if (o->short_name) {
 		t->shortopts[(*ns)++] = o->short_name;
 		if (o->arg)
+			t->shortopts[(*ns)++] = ':';
+		if (OPT_ARG_OPTIONAL(o))
 			t->shortopts[(*ns)++] = ':';
 	}
 }
@@ -707,7 +715,10 @@ static int run_option(void *ctx, int id, const char *arg)
 		o->gc_frames = 0;
 		break;
 	case OPT_ASYNC:
-		o->async = 1;
+		if (arg && strcmp(arg, "all"))
+			return usage_error("invalid --async '%s' (want --async or --async=all)",
+					   arg);
+		o->async = arg ? 2 : 1;
 		break;
 	case OPT_DUMP_ON_TIMEOUT:
 		if (parse_seconds(arg, 0, &o->dump_timeout_s))

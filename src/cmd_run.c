@@ -113,6 +113,9 @@ static void print_drops(const struct sampler_counts *c)
 		pf_info("%llu thread samples torn by the thread running on were read again, %llu "
 			"of them cleanly", (unsigned long long)c->ustats.retries,
 			(unsigned long long)c->ustats.recovered);
+	if (c->ustats.tasks)
+		pf_info("%llu samples of waiting asyncio tasks (--async=all), %llu of threads",
+			(unsigned long long)c->ustats.tasks, (unsigned long long)c->ustats.threads);
 	if (!total)
 		return;
 	strbuf_addf(&sb, "dropped %llu thread samples:", (unsigned long long)total);

@@ -15,6 +15,8 @@
 		     .gil_last_holder = N, .tstate_current = N, .gc_collecting = N }
 #define NO_GIL { .last_holder = N, .locked = N }
 #define NO_FRAMEOBJ { .back = N, .code = N, .lasti = N, .lasti_unit = 1 }
+#define NO_CORO { .frame_state = N, .stackpointer = N, .yield_from = 0, .awaited_slot = 0, \
+		  .tp_name = N, .set_used = N, .set_mask = N, .set_table = N }
 #define NO_IFRAME { .size = N, .executable = N, .previous = N, .instr_ptr = N, .owner = N, \
 		    .tlbc_index = N, .tag_mask = 0, .shim_owner_min = 0, .owner_generator = 1 }
 
@@ -51,6 +53,7 @@ static const struct py_offsets py_offsets_2_7 = {
 	.code = { .size = 128, .firstlineno = 96, .filename = 80, .name = 88, .qualname = N,
 		  .linetable = 104, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
 	.gen = { .iframe = N },
+	.coro = NO_CORO,
 	/* PyStringObject: ob_size 16, ob_sval 36 (str and bytes are the same type). */
 	.obj = { .ob_type = 8, .str_length = 16, .str_state = N, .str_ascii_data = 36,
 		 .str_compact_data = N, .str_legacy_data = N, .bytes_size = 16,
@@ -75,6 +78,7 @@ static const struct py_offsets py_offsets_3_6 = {
 	.code = { .size = 144, .firstlineno = 36, .filename = 96, .name = 104, .qualname = N,
 		  .linetable = 112, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
 	.gen = { .iframe = N },
+	.coro = NO_CORO,
 	.obj = { STR_36 },
 };
 
@@ -98,6 +102,7 @@ static const struct py_offsets py_offsets_3_7 = {
 	.code = { .size = 144, .firstlineno = 36, .filename = 96, .name = 104, .qualname = N,
 		  .linetable = 112, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
 	.gen = { .iframe = N },
+	.coro = NO_CORO,
 	.obj = { STR_36 },
 };
 
@@ -121,6 +126,7 @@ static const struct py_offsets py_offsets_3_8 = {
 	.code = { .size = 176, .firstlineno = 40, .filename = 104, .name = 112, .qualname = N,
 		  .linetable = 120, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
 	.gen = { .iframe = N },
+	.coro = NO_CORO,
 	.obj = { STR_36 },
 };
 
@@ -144,6 +150,7 @@ static const struct py_offsets py_offsets_3_9 = {
 	.code = { .size = 176, .firstlineno = 40, .filename = 104, .name = 112, .qualname = N,
 		  .linetable = 120, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
 	.gen = { .iframe = N },
+	.coro = NO_CORO,
 	.obj = { STR_36 },
 };
 
@@ -168,6 +175,7 @@ static const struct py_offsets py_offsets_3_10 = {
 	.code = { .size = 176, .firstlineno = 40, .filename = 104, .name = 112, .qualname = N,
 		  .linetable = 120, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
 	.gen = { .iframe = N },
+	.coro = NO_CORO,
 	.obj = { STR_36 },
 };
 
@@ -193,6 +201,7 @@ static const struct py_offsets py_offsets_3_11 = {
 	.code = { .size = 192, .firstlineno = 72, .filename = 112, .name = 120, .qualname = 128,
 		  .linetable = 136, .firsttraceable = 168, .code_adaptive = 184, .tlbc = N },
 	.gen = { .iframe = N },
+	.coro = NO_CORO,
 	.obj = { STR_36 },
 };
 
@@ -216,6 +225,7 @@ static const struct py_offsets py_offsets_3_12 = {
 	.code = { .size = 200, .firstlineno = 68, .filename = 112, .name = 120, .qualname = 128,
 		  .linetable = 136, .firsttraceable = 176, .code_adaptive = 192, .tlbc = N },
 	.gen = { .iframe = N },
+	.coro = NO_CORO,
 	.obj = { STR_312 },
 };
 
@@ -252,6 +262,7 @@ enum dbg_field {
 	D_BYTES_SIZE, D_BYTES_OB_SIZE, D_BYTES_OB_SVAL,
 	D_STR_SIZE, D_STR_STATE, D_STR_LENGTH, D_STR_ASCIIOBJECT_SIZE, D_STR_COMPACT_SIZE,
 	D_GC_SIZE, D_GC_COLLECTING, D_GEN_IFRAME,
+	D_GEN_FRAME_STATE, D_IF_STACKPOINTER, D_TP_NAME, D_SET_USED, D_SET_MASK, D_SET_TABLE,
 	D__COUNT,
 };
 
@@ -277,6 +288,8 @@ struct dbg_layout {
 	struct dbg_str_bits str, str_ft;
 	int64_t compact_extra;		/* sizeof(PyCompactUnicodeObject) - sizeof(PyASCIIObject)
 					   when the struct does not give the former */
+	int yield_from;			/* FRAME_SUSPENDED_YIELD_FROM, or 0: not known */
+	int awaited_slot;		/* a coroutine in an await: stackpointer[-slot] */
 };
 
 /* The fields of 3.13 and 3.14 that did not move. */
@@ -350,11 +363,19 @@ static const struct dbg_layout dbg_layouts[] = {
 			[D_STR_ASCIIOBJECT_SIZE] = 640,
 			[D_IS_GC] = 88, [D_GC_SIZE] = 648, [D_GC_COLLECTING] = 656,
 			[D_GEN_IFRAME] = 680,
+			[D_GEN_FRAME_STATE] = 688, [D_IF_STACKPOINTER] = 296, [D_TP_NAME] = 424,
+			[D_SET_USED] = 504, [D_SET_TABLE] = 512, [D_SET_MASK] = 520,
 		},
 		.holds_gil_bit = -1, .holds_gil = 36,
 		.tag_mask = 3, .tag_mask_ft = 1,
 		.str = STR_BITS_312, .str_ft = STR_BITS_314T,
 		.compact_extra = 16,
+		/*
+		 * FRAME_SUSPENDED_YIELD_FROM is -1 (3.13 renumbered the states); _PyGen_yf()
+		 * takes the awaited object from stackpointer[-1].  Checked live on Debian's
+		 * 3.14 (a coroutine's cr_await at that slot, tests/../bats/116-async.bats).
+		 */
+		.yield_from = -1, .awaited_slot = 1,
 	},
 	/*
 	 * 3.15: thread_state gains base_frame, last_profiled_frame and
@@ -388,11 +409,20 @@ static const struct dbg_layout dbg_layouts[] = {
 			[D_STR_ASCIIOBJECT_SIZE] = 736, [D_STR_COMPACT_SIZE] = 744,
 			[D_IS_GC] = 88, [D_GC_SIZE] = 752, [D_GC_COLLECTING] = 760,
 			[D_GEN_IFRAME] = 808,
+			[D_GEN_FRAME_STATE] = 816, [D_IF_STACKPOINTER] = 360, [D_TP_NAME] = 488,
+			[D_SET_USED] = 600, [D_SET_TABLE] = 608, [D_SET_MASK] = 616,
 		},
 		.holds_gil_bit = -1, .holds_gil = N,
 		.tag_mask = 3, .tag_mask_ft = 3,
 		.str = STR_BITS_312, .str_ft = STR_BITS_314T,
 		.compact_extra = N,
+		/*
+		 * The frame states were renumbered from 0 (FRAME_SUSPENDED_YIELD_FROM 2, a
+		 * _LOCKED variant 3 for free-threaded builds), and a suspended await keeps
+		 * the awaited object one slot deeper, at stackpointer[-2].  Checked live on
+		 * Debian's 3.15.2 (cr_await at that slot; at [-1] it is not).
+		 */
+		.yield_from = 2, .awaited_slot = 2,
 	},
 };
 
@@ -617,6 +647,27 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 	if (l->at[D_GEN_IFRAME] && v[D_GEN_IFRAME] >= 16 && v[D_GEN_IFRAME] <= DBG_MAX_OBJ_SIZE)
 		o.gen.iframe = (int64_t)v[D_GEN_IFRAME];
 
+	/* --async=all: a suspended coroutine's state and what it awaits */
+	o.coro.frame_state = o.coro.stackpointer = N;
+	o.coro.yield_from = o.coro.awaited_slot = 0;
+	o.coro.tp_name = o.coro.set_used = o.coro.set_mask = o.coro.set_table = N;
+	if (o.gen.iframe != N && l->awaited_slot && l->at[D_GEN_FRAME_STATE] &&
+	    l->at[D_IF_STACKPOINTER] && v[D_GEN_FRAME_STATE] < (uint64_t)o.gen.iframe &&
+	    v[D_IF_STACKPOINTER] + 8 <= v[D_IF_SIZE]) {
+		o.coro.frame_state = (int64_t)v[D_GEN_FRAME_STATE];
+		o.coro.stackpointer = (int64_t)v[D_IF_STACKPOINTER];
+		o.coro.yield_from = l->yield_from;
+		o.coro.awaited_slot = l->awaited_slot;
+		if (l->at[D_TP_NAME] && v[D_TP_NAME] < DBG_MAX_SMALL_SIZE)
+			o.coro.tp_name = (int64_t)v[D_TP_NAME];
+		if (l->at[D_SET_TABLE] && v[D_SET_USED] < DBG_MAX_SMALL_SIZE &&
+		    v[D_SET_MASK] < DBG_MAX_SMALL_SIZE && v[D_SET_TABLE] < DBG_MAX_SMALL_SIZE) {
+			o.coro.set_used = (int64_t)v[D_SET_USED];
+			o.coro.set_mask = (int64_t)v[D_SET_MASK];
+			o.coro.set_table = (int64_t)v[D_SET_TABLE];
+		}
+	}
+
 	o.obj.ob_type = (int64_t)v[D_OB_TYPE];
 	o.obj.str_length = (int64_t)v[D_STR_LENGTH];
 	o.obj.str_state = (int64_t)v[D_STR_STATE];
@@ -712,9 +763,16 @@ int py_offsets__resolve(const struct remote *r, const struct pyruntime_loc *loc,
 /* Where each field sits in the struct (3.14 and 3.15 alike: seven task fields, then the
  * interpreter's and the thread's groups, all u64). */
 enum {
-	A_TASK_SIZE = 0, A_TASK_NAME = 8, A_TASK_CORO = 40,
-	A_TS_SIZE = 72, A_TS_RUNNING_TASK = 88,
+	A_TASK_SIZE = 0, A_TASK_NAME = 8, A_TASK_AWAITED_BY = 16, A_TASK_AWAITED_BY_IS_SET = 32,
+	A_TASK_CORO = 40, A_TASK_NODE = 48,
+	A_TS_SIZE = 72, A_TS_RUNNING_TASK = 88, A_TS_TASKS_HEAD = 96,
 };
+
+/* A field of a task object: inside it, past the object header, room for a pointer. */
+static int task_field_ok(int64_t off, int64_t size, int64_t width)
+{
+	return off >= 16 && off <= size - width;
+}
 
 int py_offsets__from_async_debug(const uint8_t *buf, size_t len, const struct py_offsets *o,
 				 struct py_async_offsets *out)
@@ -730,12 +788,32 @@ int py_offsets__from_async_debug(const uint8_t *buf, size_t len, const struct py
 	a.task_coro = (int64_t)get_u64(buf + A_TASK_CORO);
 	a.ts_size = (int64_t)get_u64(buf + A_TS_SIZE);
 	a.ts_running_task = (int64_t)get_u64(buf + A_TS_RUNNING_TASK);
+	a.task_awaited_by = (int64_t)get_u64(buf + A_TASK_AWAITED_BY);
+	a.task_awaited_by_is_set = (int64_t)get_u64(buf + A_TASK_AWAITED_BY_IS_SET);
+	a.task_node = (int64_t)get_u64(buf + A_TASK_NODE);
+	a.ts_tasks_head = (int64_t)get_u64(buf + A_TS_TASKS_HEAD);
+	/*
+	 * TaskObj (Modules/_asynciomodule.c, 3.14 and 3.15): task_fut_waiter is declared
+	 * right before task_coro, both PyObject *.  The struct does not give it; checked
+	 * in the DWARF of Debian's 3.14 and 3.15 debug builds (gdb 'ptype/o TaskObj': 120
+	 * and 128, release layout as the struct's values) and live (Task._fut_waiter).
+	 */
+	a.task_fut_waiter = a.task_coro - 8;
 	if (a.task_size <= 16 || a.task_size > (int64_t)DBG_MAX_OBJ_SIZE ||
-	    a.task_name < 16 || a.task_name > a.task_size - 8 ||
-	    a.task_coro < 16 || a.task_coro > a.task_size - 8 ||
+	    !task_field_ok(a.task_name, a.task_size, 8) ||
+	    !task_field_ok(a.task_coro, a.task_size, 8) ||
 	    a.ts_size < o->tstate.size || a.ts_size > (int64_t)DBG_MAX_SMALL_SIZE ||
 	    a.ts_running_task < o->tstate.size || a.ts_running_task > a.ts_size - 8)
 		return -EINVAL;
+	/* what only --async=all reads: absent (N) when implausible */
+	if (!task_field_ok(a.task_awaited_by, a.task_size, 8) ||
+	    !task_field_ok(a.task_awaited_by_is_set, a.task_size, 1) ||
+	    !task_field_ok(a.task_fut_waiter, a.task_size, 8) ||
+	    !task_field_ok(a.task_node, a.task_size, 16) ||
+	    a.ts_tasks_head < o->tstate.size || a.ts_tasks_head > a.ts_size - 16) {
+		a.task_awaited_by = a.task_awaited_by_is_set = a.task_fut_waiter = N;
+		a.task_node = a.ts_tasks_head = N;
+	}
 	*out = a;
 	return 0;
 }

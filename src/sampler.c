@@ -886,7 +886,7 @@ static void proc_async(struct sampler *sm, struct proc *p, uint64_t now)
 	    remote__read(&p->mem, addr, buf, sizeof(buf)))
 		return;		/* asyncio not imported yet */
 	if (py_offsets__from_async_debug(buf, sizeof(buf), &p->off, &a) ||
-	    unwinder__set_async(p->uw, &a)) {
+	    unwinder__set_async(p->uw, &a, sm->o.async > 1)) {
 		pf_warn("process %d: cannot make sense of _asyncio's debug offsets: its stacks "
 			"are the event loop's", p->pid);
 		p->aio_state = -1;
@@ -922,23 +922,34 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 
 	if (!s)
 		return;
-	/*
-	 * One OS thread can hold a thread state in several interpreters (a subinterpreter
-	 * runs on its caller's thread).  Interpreters are walked newest first, so the first
-	 * state seen is the one the thread is running in; the others would count it twice.
-	 */
-	if (t->tid > 0 && s->last_tick == sm->tick_no)
+	if (t->task) {
+		/*
+		 * --async=all: a task waiting on this thread's event loop, one sample per tick
+		 * like each thread; it runs nowhere, so only wall mode keeps it, as idle.
+		 */
+		if (sm->o.mode != PF_MODE_WALL || !t->depth)
+			return;
+		flags |= PF_SAMPLE_IDLE;
+	} else if (t->tid > 0 && s->last_tick == sm->tick_no) {
+		/*
+		 * One OS thread can hold a thread state in several interpreters (a
+		 * subinterpreter runs on its caller's thread).  Interpreters are walked newest
+		 * first, so the first state seen is the one the thread is running in; the
+		 * others would count it twice.
+		 */
 		return;
-	s->last_tick = sm->tick_no;
-	if (!t->depth)
-		return;		/* no Python on this thread right now (starting, in C, exiting) */
-	/*
-	 * Reading stat is a system call per thread per tick: skip it when its answer cannot
-	 * matter (the GIL holder is never idle; gil mode keeps only the holder).
-	 */
-	if (sm->o.mode == PF_MODE_CPU ? thread_idle(sm, s) :
-	    !(flags & PF_SAMPLE_GIL) && sm->o.mode != PF_MODE_GIL && thread_idle(sm, s))
-		flags |= PF_SAMPLE_IDLE;	/* cpu mode: the GIL holder may be waiting for a CPU */
+	} else {
+		s->last_tick = sm->tick_no;
+		if (!t->depth)
+			return;	/* no Python on this thread right now (starting, in C, exiting) */
+		/*
+		 * Reading stat is a system call per thread per tick: skip it when its answer
+		 * cannot matter (the GIL holder is never idle; gil mode keeps only the holder).
+		 */
+		if (sm->o.mode == PF_MODE_CPU ? thread_idle(sm, s) :
+		    !(flags & PF_SAMPLE_GIL) && sm->o.mode != PF_MODE_GIL && thread_idle(sm, s))
+			flags |= PF_SAMPLE_IDLE;	/* cpu mode: the GIL holder may wait for a CPU */
+	}
 	if (sm->o.mode == PF_MODE_CPU && (flags & PF_SAMPLE_IDLE))
 		return;
 	if (sm->o.mode == PF_MODE_GIL && !(flags & PF_SAMPLE_GIL))

@@ -34,6 +34,10 @@
 #define CODE_CACHE_BYTES_MAX	(16u << 20)
 #define STR_CACHE_MAX		(1u << 17)
 #define TID_CACHE		256
+#define UNWIND_MAX_TASKS	4096		/* --async=all: tasks of one thread's list */
+#define UNWIND_MAX_AWAITERS	64		/* tasks awaiting tasks, leaf to root */
+#define UNWIND_SET_SCAN		64		/* set entries looked at for an awaiter */
+#define TYPE_CACHE		16		/* type names of awaited futures */
 
 const char *unwind_drop__name(enum unwind_drop d)
 {
@@ -43,6 +47,7 @@ const char *unwind_drop__name(enum unwind_drop d)
 		[UNWIND_DROP_BADSTR] = "badstr",
 		[UNWIND_DROP_CYCLE] = "cycle",
 		[UNWIND_DROP_THREADS] = "threads",
+		[UNWIND_DROP_TASKS] = "tasks",
 	};
 
 	return (unsigned)d < ARRAY_SIZE(names) ? names[d] : "unknown";
@@ -190,6 +195,21 @@ struct tid_entry {
 	pid_t tid;
 };
 
+/* --async=all: one task of a thread's list, as this sample read it */
+struct task_info {
+	uint64_t addr;
+	uint64_t awaited_by, fut_waiter, coro, name;
+	int awaited_by_is_set;
+	int parent;			/* index of the first task awaiting it, or -1 */
+	int has_child;			/* a task awaits it: not a leaf */
+	uint32_t mark;			/* awaiter walk that last passed here */
+};
+
+struct type_entry {
+	uint64_t type, tp_name;		/* tp_name: the char * that was read */
+	uint32_t id;			/* "<awaiting NAME>" */
+};
+
 struct unwinder {
 	const struct remote *r;
 	const struct remote_iov *ride;	/* unwinder__ride(): read with the next plan */
@@ -232,7 +252,16 @@ struct unwinder {
 	/* --async (3.14+): cut each running task's stack at its coroutine, under its name */
 	struct py_async_offsets aio;
 	int aio_on;
+	int aio_all;			/* --async=all: waiting tasks too */
 	uint32_t empty_id;		/* "" in strings: the task frame's file */
+	struct task_info *tasks;	/* this thread's, sorted by addr (aio_all) */
+	size_t ntasks;
+	int tasks_ok;			/* the list was read whole */
+	uint32_t task_mark;
+	uint32_t sleep_id, ready_id, awaiting_sleep_id;
+	struct type_entry types[TYPE_CACHE];
+	uint8_t *cobj;			/* one coroutine: header and embedded frame */
+	size_t cobj_len;
 
 	enum unwind_drop cause;		/* why the current thread is being dropped */
 	uint64_t sample_no;
@@ -363,6 +392,8 @@ void unwinder__free(struct unwinder *u)
 	free(u->snap.iov);
 	free(u->snap.res);
 	free(u->snap.buf);
+	free(u->tasks);
+	free(u->cobj);
 	free(u);
 }
 
@@ -1417,12 +1448,402 @@ static int task_of(struct unwinder *u, uint64_t task, uint64_t *frame, uint32_t 
 	return err;
 }
 
+/* --- asyncio tasks waiting (--async=all) ----------------------------------------------- */
+
+static int task_cmp(const void *a, const void *b)
+{
+	const struct task_info *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* The index of the task at addr in this thread's list, or -1. */
+static int task_find(const struct unwinder *u, uint64_t addr)
+{
+	size_t lo = 0, hi = u->ntasks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (u->tasks[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return addr && lo < u->ntasks && u->tasks[lo].addr == addr ? (int)lo : -1;
+}
+
+/* The first task awaiting t (task_awaited_by: one object, or a set of them), or -1. */
+static int task_parent(struct unwinder *u, const struct task_info *t)
+{
+	const struct py_offsets *o = &u->off;
+	uint8_t buf[UNWIND_SET_SCAN * 16];
+	int64_t offs[2] = { o->coro.set_mask, o->coro.set_table };
+	uint64_t v[2], slots;
+
+	if (!t->awaited_by)
+		return -1;
+	if (!t->awaited_by_is_set)
+		return task_find(u, t->awaited_by);
+	/* a set: the first entry (key, hash) whose key is a task of the list */
+	if (o->coro.set_table == N || read_fields(u, t->awaited_by, offs, v, 2))
+		return -1;
+	slots = v[0] + 1 < UNWIND_SET_SCAN ? v[0] + 1 : UNWIND_SET_SCAN;
+	if (!v[1] || rd(u, v[1], buf, (size_t)slots * 16))
+		return -1;
+	for (uint64_t i = 0; i < slots; i++) {
+		int p = task_find(u, ld_u64(buf + 16 * i));
+
+		if (p >= 0)
+			return p;
+	}
+	return -1;
+}
+
+/*
+ * Read the tasks of the thread whose state is in u->tsbuf (at ts) into u->tasks, sorted,
+ * with who awaits whom.  0, -ESRCH, or a drop (u->cause).
+ */
+static int tasks_collect(struct unwinder *u, uint64_t ts)
+{
+	const struct py_async_offsets *a = &u->aio;
+	uint64_t head = ts + (uint64_t)a->ts_tasks_head, node, tortoise = 0;
+	unsigned power = 1, lam = 0;
+	size_t n = 0;
+	int err;
+
+	u->ntasks = 0;
+	u->tasks_ok = 0;
+	node = ld_u64(u->tsbuf + a->ts_tasks_head);	/* head.next; 0: never set up */
+	while (node && node != head) {
+		int64_t offs[6] = { a->task_awaited_by, a->task_fut_waiter, a->task_coro,
+				    a->task_name, a->task_node, a->task_awaited_by_is_set };
+		struct task_info *t = &u->tasks[n];
+		uint64_t v[6];
+
+		if (n == UNWIND_MAX_TASKS || node == tortoise)
+			return bad(u, UNWIND_DROP_TASKS);
+		if (++lam == power) {
+			tortoise = node;
+			power <<= 1;
+			lam = 0;
+		}
+		t->addr = node - (uint64_t)a->task_node;
+		err = read_fields(u, t->addr, offs, v, 6);
+		if (err)
+			return err;
+		t->awaited_by = v[0];
+		t->fut_waiter = v[1];
+		t->coro = v[2];
+		t->name = v[3];
+		t->awaited_by_is_set = (uint8_t)v[5] != 0;
+		t->parent = -1;
+		t->has_child = 0;
+		t->mark = 0;
+		node = v[4];			/* task_node.next */
+		n++;
+	}
+	qsort(u->tasks, n, sizeof(*u->tasks), task_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (u->tasks[i].addr == u->tasks[i - 1].addr)
+			return bad(u, UNWIND_DROP_TASKS);
+	u->ntasks = n;
+	for (size_t i = 0; i < n; i++) {
+		int p = task_parent(u, &u->tasks[i]);
+
+		if (p >= 0 && (size_t)p != i) {
+			u->tasks[i].parent = p;
+			u->tasks[p].has_child = 1;
+		}
+	}
+	u->tasks_ok = 1;
+	return 0;
+}
+
+/*
+ * The await chain from the coroutine coro, outermost first, into u->frames from *n: each
+ * coroutine suspended in an await leads to the object it awaits, followed while that is
+ * a coroutine of the same type.  *inner: the innermost coroutine's code (NULL if none);
+ * *over: u->frames is full.
+ */
+static int coro_chain(struct unwinder *u, uint64_t coro, unsigned *n, int *over,
+		      struct code_entry **inner)
+{
+	const struct py_offsets *o = &u->off;
+	uint64_t type = 0, tortoise = 0;
+	unsigned steps = 0, power = 1, lam = 0;
+	int err;
+
+	*inner = NULL;
+	while (coro) {
+		uint64_t code, base, sp, awaited, t;
+		struct code_entry *e;
+
+		if (coro == tortoise || steps++ >= u->walk_max)
+			return bad(u, UNWIND_DROP_TASKS);
+		if (++lam == power) {
+			tortoise = coro;
+			power <<= 1;
+			lam = 0;
+		}
+		err = rd(u, coro, u->cobj, u->cobj_len);
+		if (err)
+			return err;
+		t = ld_u64(u->cobj + o->obj.ob_type);
+		if (type && t != type)
+			break;		/* not a coroutine: what the chain waits on */
+		type = t;
+		if (*n >= u->max_depth) {
+			*over = 1;
+			break;
+		}
+		memcpy(u->fbuf, u->cobj + o->gen.iframe, u->flen);
+		code = ld_u64(u->fbuf + o->iframe.executable) & ~o->iframe.tag_mask;
+		err = code_get(u, code, 0, &e);
+		if (!err)
+			err = bytecode_base(u, code, e, &base);
+		if (err)
+			return err;
+		u->frames[*n].name = e->name;
+		u->frames[*n].file = e->file;
+		u->frames[*n].line = code_line(u, e, (int64_t)(ld_u64(u->fbuf + o->iframe.instr_ptr) -
+							      base));
+		(*n)++;
+		*inner = e;
+		if ((int8_t)u->cobj[o->coro.frame_state] != o->coro.yield_from)
+			break;
+		sp = ld_u64(u->cobj + o->gen.iframe + o->coro.stackpointer);
+		err = rd_u64(u, sp - 8 * (uint64_t)o->coro.awaited_slot, &awaited);
+		if (err)
+			return err;
+		coro = awaited & ~o->iframe.tag_mask;	/* a _PyStackRef */
+	}
+	return 0;
+}
+
+static void frames_reverse(struct pf_frame *f, unsigned len)
+{
+	for (unsigned i = 0; i < len / 2; i++) {
+		struct pf_frame x = f[i];
+
+		f[i] = f[len - 1 - i];
+		f[len - 1 - i] = x;
+	}
+}
+
+/*
+ * Task i's part of a stack, appended at *n: its await chain innermost first, then a frame
+ * named after it.  A part that does not fit is left out whole (*truncated).
+ */
+static int task_part(struct unwinder *u, int i, unsigned *n, int *truncated,
+		     struct code_entry **inner)
+{
+	const struct task_info *t = &u->tasks[i];
+	unsigned start = *n;
+	uint32_t name;
+	int over = 0, err;
+
+	err = coro_chain(u, t->coro, n, &over, inner);
+	if (!err)
+		err = task_name(u, t->name, &name);
+	if (err)
+		return err;
+	if (over || *n >= u->max_depth) {
+		*n = start;
+		*truncated = 1;
+		return 0;
+	}
+	frames_reverse(u->frames + start, *n - start);
+	u->frames[*n].name = name;
+	u->frames[*n].file = u->empty_id;
+	u->frames[*n].line = -1;
+	(*n)++;
+	return 0;
+}
+
+/* The tasks awaiting task i, nearest first, each a part appended at *n. */
+static int task_awaiters(struct unwinder *u, int i, unsigned *n, int *truncated)
+{
+	uint32_t mark = ++u->task_mark ? u->task_mark : ++u->task_mark;
+	unsigned k = 0;
+	int err;
+
+	u->tasks[i].mark = mark;
+	for (int p = u->tasks[i].parent; p >= 0 && !*truncated; p = u->tasks[p].parent) {
+		struct code_entry *inner;
+
+		if (u->tasks[p].mark == mark || ++k > UNWIND_MAX_AWAITERS)
+			return bad(u, UNWIND_DROP_TASKS);	/* tasks awaiting in a loop */
+		u->tasks[p].mark = mark;
+		err = task_part(u, p, n, truncated, &inner);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * "<awaiting WHAT>" interned; what: len bytes, control characters (and with ascii, any
+ * byte that is not printable ASCII) made '?'.
+ */
+static uint32_t awaiting_label(struct unwinder *u, const char *what, size_t len, int ascii)
+{
+	char buf[160];
+	size_t n = 0;
+
+	n += (size_t)snprintf(buf, sizeof(buf), "<awaiting ");
+	for (size_t i = 0; i < len && n < sizeof(buf) - 2; i++)
+		buf[n++] = (uint8_t)what[i] >= 0x20 && what[i] != 0x7f &&
+			   (!ascii || (uint8_t)what[i] < 0x80) ? what[i] : '?';
+	buf[n++] = '>';
+	return strtab__intern(u->strings, buf, n);
+}
+
+/* "<awaiting TYPE>" for a future: its type's name without the module (cached by type). */
+static int type_label(struct unwinder *u, uint64_t obj, uint32_t *id)
+{
+	const struct py_offsets *o = &u->off;
+	struct type_entry *c;
+	uint64_t type, np;
+	char name[72];
+	size_t len, start = 0;
+	int err;
+
+	err = rd_u64(u, obj + (uint64_t)o->obj.ob_type, &type);
+	if (!err)
+		err = rd_u64(u, type + (uint64_t)o->coro.tp_name, &np);
+	if (err)
+		return err;
+	c = &u->types[hash_addr(type, 19) % TYPE_CACHE];
+	if (c->type == type && c->tp_name == np && c->id) {
+		*id = c->id;
+		return 0;
+	}
+	/* a C string: up to 64 bytes, not past its page (the next may be unmapped) */
+	len = 4096 - (size_t)(np & 4095);
+	if (len > 64)
+		len = 64;
+	err = rd_once(u, np, name, len);
+	if (err)
+		return err;
+	name[len] = 0;
+	len = strlen(name);
+	for (size_t i = 0; i < len; i++)
+		if (name[i] == '.')
+			start = i + 1;
+	if (start == len)
+		return bad(u, UNWIND_DROP_BADSTR);
+	*id = awaiting_label(u, name + start, len - start, 1);
+	c->type = type;
+	c->tp_name = np;
+	c->id = *id;
+	return 0;
+}
+
+/* True for asyncio.sleep(): qualname "sleep" in a file ending in asyncio/tasks.py. */
+static int is_asyncio_sleep(struct unwinder *u, const struct code_entry *e)
+{
+	static const char tail[] = "asyncio/tasks.py";
+	const char *f;
+	size_t len;
+
+	if (!e || e->name != u->sleep_id)
+		return 0;
+	f = strtab__get(u->strings, e->file);
+	len = f ? strlen(f) : 0;
+	return len >= sizeof(tail) - 1 && !strcmp(f + len - (sizeof(tail) - 1), tail);
+}
+
+/* What the waiting task t waits on, as the leaf frame's name. */
+static int task_label(struct unwinder *u, const struct task_info *t,
+		      const struct code_entry *inner, uint32_t *id)
+{
+	int j, err;
+
+	if (is_asyncio_sleep(u, inner)) {
+		*id = u->awaiting_sleep_id;
+		return 0;
+	}
+	if (!t->fut_waiter) {
+		*id = u->ready_id;
+		return 0;
+	}
+	j = task_find(u, t->fut_waiter);
+	if (j < 0)
+		return type_label(u, t->fut_waiter, id);
+	err = task_name(u, u->tasks[j].name, id);
+	if (!err) {
+		const char *s = strtab__get(u->strings, *id);
+		size_t len = s ? strlen(s) : 0;
+
+		if (len > sizeof(u->fbuf) - 1)
+			len = sizeof(u->fbuf) - 1;
+		memcpy(u->fbuf, s, len);	/* interning may move s */
+		*id = awaiting_label(u, (const char *)u->fbuf, len, 0);
+	}
+	return err;
+}
+
+/* The stack of the waiting task i: leaf frame, its part, its awaiters' parts. */
+static int task_stack(struct unwinder *u, int i, unsigned *depth, int *truncated)
+{
+	struct code_entry *inner = NULL;
+	unsigned n = 1;
+	uint32_t label;
+	int err;
+
+	*truncated = 0;
+	if (u->max_depth < 2)
+		return bad(u, UNWIND_DROP_TASKS);
+	err = task_part(u, i, &n, truncated, &inner);
+	if (!err)
+		err = task_label(u, &u->tasks[i], inner, &label);
+	if (!err)
+		err = task_awaiters(u, i, &n, truncated);
+	if (err)
+		return err;
+	u->frames[0].name = label;
+	u->frames[0].file = u->empty_id;
+	u->frames[0].line = -1;
+	*depth = n;
+	return 0;
+}
+
+/* Emit every waiting leaf task of the thread just sampled (t, its state in u->tsbuf). */
+static int emit_waiting(struct unwinder *u, const struct unwind_thread *thread,
+			unwind_emit_fn emit, void *arg, struct unwind_stats *st)
+{
+	uint64_t running = ld_u64(u->tsbuf + u->aio.ts_running_task);
+
+	for (size_t i = 0; i < u->ntasks; i++) {
+		struct unwind_thread t = *thread;
+		int truncated, err;
+
+		if (u->tasks[i].has_child || u->tasks[i].addr == running)
+			continue;
+		err = task_stack(u, (int)i, &t.depth, &truncated);
+		if (err == -ESRCH)
+			return err;
+		if (err) {
+			st->drops[u->cause]++;
+			continue;
+		}
+		t.flags = truncated ? PF_SAMPLE_TRUNCATED : 0;
+		t.in_gc = 0;
+		t.task = 1;
+		t.frames = u->frames;
+		st->tasks++;
+		emit(arg, &t);
+	}
+	return 0;
+}
+
 /* One thread's stack from its thread state in u->tsbuf: 0, -ESRCH, or a drop (u->cause). */
 static int walk_thread(struct unwinder *u, struct unwind_thread *t, uint64_t holder,
 		       int gc, int *truncated)
 {
 	const struct py_offsets *o = &u->off;
-	uint64_t f, chunk = 0, mark = 0;
+	uint64_t f, chunk = 0, mark = 0, task = 0;
 	uint32_t name = 0;
 	unsigned cut = 0;
 	int err;
@@ -1442,7 +1863,7 @@ static int walk_thread(struct unwinder *u, struct unwind_thread *t, uint64_t hol
 		chunk = ld_u64(u->tsbuf + o->tstate.datastack_chunk);
 	f = top_frame(u, &err);
 	if (!err && u->aio_on) {
-		uint64_t task = ld_u64(u->tsbuf + u->aio.ts_running_task);
+		task = ld_u64(u->tsbuf + u->aio.ts_running_task);
 
 		/* a task that cannot be read leaves the thread's own stack */
 		if (task && task_of(u, task, &mark, &name) == -ESRCH)
@@ -1459,7 +1880,12 @@ static int walk_thread(struct unwinder *u, struct unwind_thread *t, uint64_t hol
 			u->frames[cut].file = u->empty_id;
 			u->frames[cut].line = -1;
 			t->depth++;
+		} else {
+			*truncated = 1;
 		}
+		/* then the tasks awaiting it (--async=all reads who awaits whom) */
+		if (u->tasks_ok && task_find(u, task) >= 0)
+			err = task_awaiters(u, task_find(u, task), &t->depth, truncated);
 	}
 	return err;
 }
@@ -1492,6 +1918,16 @@ static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_h
 		memset(&t, 0, sizeof(t));
 		t.tstate_addr = ts;
 		t.interp_id = interp_id;
+		u->ntasks = 0;
+		u->tasks_ok = 0;
+		if (u->aio_all) {
+			/* the thread's tasks: a list that cannot be read costs its waiting tasks */
+			err = tasks_collect(u, ts);
+			if (err == -ESRCH)
+				return err;
+			if (err)
+				st->drops[u->cause]++;
+		}
 		err = walk_thread(u, &t, holder, gc, &truncated);
 		if (err && err != -ESRCH) {
 			/*
@@ -1519,24 +1955,46 @@ static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_h
 			st->threads++;
 			emit(arg, &t);
 		}
+		if (err != -ESRCH && u->tasks_ok)
+			err = emit_waiting(u, &t, emit, arg, st);
+		if (err == -ESRCH)
+			return err;
 		ts = ld_u64(u->tsbuf + o->tstate.next);
 	}
 	return 0;
 }
 
-int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a)
+int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a, int all)
 {
+	const struct py_offsets *o = &u->off;
 	size_t need;
 
-	if (u->off.gen.iframe == N || a->ts_running_task < 0 || a->ts_running_task > (64 << 10))
+	if (o->gen.iframe == N || a->ts_running_task < 0 || a->ts_running_task > (64 << 10))
 		return -ENOTSUP;
 	need = (size_t)a->ts_running_task + 8;
+	if (all) {
+		if (a->task_node == N || a->ts_tasks_head == N || o->coro.frame_state == N ||
+		    a->ts_tasks_head > (64 << 10))
+			return -ENOTSUP;
+		if ((size_t)a->ts_tasks_head + 8 > need)
+			need = (size_t)a->ts_tasks_head + 8;
+		u->cobj_len = max_end((size_t)o->gen.iframe + u->flen,
+				      o->gen.iframe + o->coro.stackpointer, 8);
+		u->cobj_len = max_end(u->cobj_len, o->coro.frame_state, 1);
+		u->cobj = xrealloc(u->cobj, u->cobj_len);
+		if (!u->tasks)
+			u->tasks = xcalloc(UNWIND_MAX_TASKS, sizeof(*u->tasks));
+		u->sleep_id = strtab__intern_str(u->strings, "sleep");
+		u->ready_id = strtab__intern_str(u->strings, "<ready>");
+		u->awaiting_sleep_id = strtab__intern_str(u->strings, "<awaiting sleep>");
+	}
 	if (need > u->tslen) {
 		u->tsbuf = xrealloc(u->tsbuf, need);
 		u->tslen = need;
 	}
 	u->aio = *a;
 	u->aio_on = 1;
+	u->aio_all = all;
 	u->empty_id = strtab__intern(u->strings, "", 0);
 	return 0;
 }

@@ -3,7 +3,7 @@
  * CPython whose threads spin at a known stack depth, for every interpreter found.
  *
  *   make bench-unwind                       (builds build/bench_unwind and runs it)
- *   build/bench_unwind [-n SAMPLES] [-r HZ] [-d DEPTH,...] [-t THREADS,...] [PYTHON...]
+ *   build/bench_unwind [-n SAMPLES] [-r HZ] [-d DEPTH,...] [-t THREADS,...] [-a MODE] [PYTHON...]
  *
  * Without PYTHON arguments it runs every $(pyenv root)/versions/X/bin/python and
  * /usr/bin/python3.  For each interpreter, depth and thread count it starts a target whose
@@ -16,6 +16,10 @@
  *   calls        remote read system calls per sample (read + batched reads)
  *   ranges, KiB  remote ranges (iovecs) and KiB read per sample
  *   depth        mean frames per thread sample (what was really read)
+ * -a plain|async|all (3.14+): the target is instead one asyncio event loop whose running
+ * task spins DEPTH frames deep while THREADS - 1 other tasks (at least 1) sleep three
+ * coroutines deep, sampled plainly, with --async or with --async=all ("thr" is then the
+ * tasks, and cpu/thr is per emitted stack: threads and waiting tasks).
  * Needs the right to read the target's memory (root, or ptrace_scope 0: the target is our
  * child).  Figures are this machine's: compare runs on one machine, not numbers across
  * machines.
@@ -70,6 +74,37 @@ static const char target_src[] =
 	"r.daemon = True\n"
 	"r.start()\n"
 	"main(max(0, D - 4))\n";
+
+/* -a: one event loop; Task-1 spins DEPTH frames deep, N more tasks sleep in a 3-deep chain. */
+static const char async_src[] =
+	"import asyncio, sys\n"
+	"D = int(sys.argv[1]); T = int(sys.argv[2])\n"
+	"def leaf():\n"
+	"    x = 0\n"
+	"    while True:\n"
+	"        x += 1\n"
+	"def descend(d):\n"
+	"    if d <= 0:\n"
+	"        leaf()\n"
+	"    else:\n"
+	"        descend(d - 1)\n"
+	"async def nap():\n"
+	"    while True:\n"
+	"        await asyncio.sleep(10)\n"
+	"async def middle():\n"
+	"    await nap()\n"
+	"async def sleeper():\n"
+	"    await middle()\n"
+	"async def main():\n"
+	"    ts = [asyncio.create_task(sleeper()) for _ in range(max(1, T - 1))]\n"
+	"    await asyncio.sleep(0.2)\n"
+	"    sys.stdout.write('ready\\n')\n"
+	"    sys.stdout.flush()\n"
+	"    descend(max(0, D - 8))\n"
+	"sys.setrecursionlimit(10000)\n"
+	"asyncio.run(main())\n";
+
+static int async_mode = -1;		/* -a: -1 off, 0 plain, 1 --async, 2 --async=all */
 
 /* A reader that counts the system calls it makes on behalf of the real one. */
 struct counting {
@@ -142,7 +177,8 @@ static pid_t start_target(const char *python, unsigned depth, unsigned threads, 
 		dup2(fd[1], 1);
 		close(fd[0]);
 		close(fd[1]);
-		execl(python, python, "-c", target_src, d, t, (char *)NULL);
+		execl(python, python, "-c", async_mode >= 0 ? async_src : target_src, d, t,
+		      (char *)NULL);
 		_exit(127);
 	}
 	close(fd[1]);
@@ -206,6 +242,19 @@ static int bench_one(const char *python, unsigned depth, unsigned threads, unsig
 	u = unwinder__new(&counted, &loc, &off, strings, 2048);
 	if (!u)
 		goto out_close;
+	if (async_mode > 0) {
+		uint8_t buf[PY_ASYNC_DEBUG_SIZE];
+		struct py_async_offsets a;
+		uint64_t addr;
+
+		if (pyprobe__locate_asyncio(pid, loc.binary, &addr) ||
+		    remote__read(&r, addr, buf, sizeof(buf)) ||
+		    py_offsets__from_async_debug(buf, sizeof(buf), &off, &a) ||
+		    unwinder__set_async(u, &a, async_mode > 1)) {
+			fprintf(stderr, "%s: no asyncio task layout (3.14+ only)\n", python);
+			goto out_free;
+		}
+	}
 	for (unsigned i = 0; i < WARMUP; i++)
 		unwinder__sample(u, on_thread, NULL, &st);
 	for (unsigned k = 0; k < ROUNDS; k++) {
@@ -256,6 +305,7 @@ static int bench_one(const char *python, unsigned depth, unsigned threads, unsig
 		fflush(stdout);
 	}
 	err = 0;
+out_free:
 	unwinder__free(u);
 out_close:
 	remote__close(&r);
@@ -322,8 +372,16 @@ int main(int argc, char **argv)
 	int nd = 2, nt = 1, np, opt;
 	char *pythons[64];
 
-	while ((opt = getopt(argc, argv, "n:r:d:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:d:t:a:")) != -1) {
 		switch (opt) {
+		case 'a':
+			async_mode = !strcmp(optarg, "plain") ? 0 : !strcmp(optarg, "async") ? 1 :
+				     !strcmp(optarg, "all") ? 2 : -2;
+			if (async_mode == -2) {
+				fprintf(stderr, "%s: -a plain, async or all\n", argv[0]);
+				return 2;
+			}
+			break;
 		case 'n':
 			n = (unsigned)atoi(optarg);
 			break;
@@ -338,7 +396,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: %s [-n SAMPLES] [-r HZ] [-d DEPTH,...] "
-				"[-t THREADS,...] [PYTHON...]\n", argv[0]);
+				"[-t THREADS,...] [-a plain|async|all] [PYTHON...]\n", argv[0]);
 			return 2;
 		}
 	}

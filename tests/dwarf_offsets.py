@@ -215,6 +215,30 @@ MAP = {
 		(V27, V313, ("none",)),
 		(V314, LATEST, ("off", "PyGenObject", "gi_iframe"))],
 
+	# --async=all: a suspended coroutine and what it awaits (3.14+, from _Py_DebugOffsets)
+	"coro.frame_state": [
+		(V27, V313, ("none",)),
+		(V314, LATEST, ("off", "PyGenObject", "gi_frame_state"))],
+	"coro.stackpointer": [
+		(V27, V313, ("none",)),
+		(V314, LATEST, ("off", IF, "stackpointer"))],
+	"coro.yield_from": [
+		(V27, V313, ("skip", "not read before 3.14; value unused")),
+		(V314, LATEST, ("enum", "FRAME_SUSPENDED_YIELD_FROM", None))],
+	"coro.awaited_slot": skip("which stack slot _PyGen_yf() reads: code, not layout (checked live)"),
+	"coro.tp_name": [
+		(V27, V313, ("none",)),
+		(V314, LATEST, ("off", "PyTypeObject", "tp_name"))],
+	"coro.set_used": [
+		(V27, V313, ("none",)),
+		(V314, LATEST, ("off", "PySetObject", "used"))],
+	"coro.set_mask": [
+		(V27, V313, ("none",)),
+		(V314, LATEST, ("off", "PySetObject", "mask"))],
+	"coro.set_table": [
+		(V27, V313, ("none",)),
+		(V314, LATEST, ("off", "PySetObject", "table"))],
+
 	"obj.ob_type": [(ALL[0], ALL[1], ("off", "PyObject", "ob_type"))],
 	"obj.str_length": [
 		(V27, V27, ("off", "PyStringObject", "ob_size")),

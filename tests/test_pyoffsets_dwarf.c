@@ -64,6 +64,8 @@ static const struct field fields[] = {
 	F(code.size), F(code.firstlineno), F(code.filename), F(code.name), F(code.qualname),
 	F(code.linetable), F(code.firsttraceable), F(code.code_adaptive), F(code.tlbc),
 	F(gen.iframe),
+	F(coro.frame_state), F(coro.stackpointer), F(coro.yield_from), F(coro.awaited_slot),
+	F(coro.tp_name), F(coro.set_used), F(coro.set_mask), F(coro.set_table),
 	F(obj.ob_type), F(obj.str_length), F(obj.str_state), F(obj.str_ascii_data),
 	F(obj.str_compact_data), F(obj.str_legacy_data), F(obj.str_kind_shift),
 	F(obj.str_compact_bit), F(obj.str_ascii_bit), F(obj.bytes_size), F(obj.bytes_data),

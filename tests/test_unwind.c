@@ -82,8 +82,9 @@ static const struct kv dbg313[] = {
 };
 
 /*
- * 3.14.0 default build (reference §7.3, computed from py-spy's bindings); gen_object.gi_iframe
- * (72) from Debian's 3.14.10, which the reference leaves uncomputed.
+ * 3.14.0 default build (reference §7.3, computed from py-spy's bindings); the set_object and
+ * gen_object groups (gi_iframe 72, gi_frame_state 67) from Debian's 3.14.10, which the
+ * reference leaves uncomputed.
  */
 static const struct kv dbg314[] = {
 	{ 8, 0x030e00f0 }, { 16, 0 }, { 24, 316536 }, { 32, 784 }, { 40, 808 },
@@ -96,10 +97,10 @@ static const struct kv dbg314[] = {
 	{ 336, 128 }, { 344, 136 }, { 352, 68 }, { 360, 52 }, { 368, 96 }, { 376, 104 },
 	{ 384, 208 }, { 392, 0 }, { 400, 16 }, { 408, 8 }, { 416, 416 }, { 424, 24 },
 	{ 432, 88 }, { 440, 168 }, { 448, 40 }, { 456, 32 }, { 464, 16 }, { 472, 40 },
-	{ 480, 24 }, { 488, 16 }, { 528, 48 }, { 536, 32 }, { 544, 40 }, { 552, 24 },
+	{ 480, 24 }, { 488, 16 }, { 496, 200 }, { 504, 24 }, { 512, 40 }, { 520, 32 }, { 528, 48 }, { 536, 32 }, { 544, 40 }, { 552, 24 },
 	{ 560, 16 }, { 568, 32 }, { 576, 16 }, { 584, 24 }, { 592, 40 }, { 600, 16 },
 	{ 608, 32 }, { 616, 64 }, { 624, 32 }, { 632, 16 }, { 640, 40 }, { 648, 240 },
-	{ 656, 192 }, { 680, 72 }, { 696, 0 }, { 704, 8 }, { 712, 24 }, { 720, 304 }, { 728, 8052 },
+	{ 656, 192 }, { 664, 160 }, { 672, 24 }, { 680, 72 }, { 688, 67 }, { 696, 0 }, { 704, 8 }, { 712, 24 }, { 720, 304 }, { 728, 8052 },
 	{ 736, 0 }, { 744, 4 }, { 752, 512 },
 };
 
@@ -539,6 +540,7 @@ struct got_thread {
 	pid_t tid;
 	unsigned flags, depth;
 	int in_gc;
+	int task;
 	struct got_frame f[16];
 };
 
@@ -558,6 +560,7 @@ static void collect(void *arg, const struct unwind_thread *t)
 	gt->tid = t->tid;
 	gt->flags = t->flags;
 	gt->in_gc = t->in_gc;
+	gt->task = t->task;
 	gt->depth = t->depth;
 	for (unsigned i = 0; i < t->depth && i < ARRAY_SIZE(gt->f); i++) {
 		snprintf(gt->f[i].name, sizeof(gt->f[i].name), "%s",
@@ -590,9 +593,9 @@ static int sample(struct img *im, unsigned max_depth, struct got *g, struct unwi
 	return err;
 }
 
-/* One sample with --async on, from _Py_AsyncioModuleDebugOffsets as a. */
-static int sample_async(struct img *im, const struct py_async_offsets *a, struct got *g,
-			struct unwind_stats *st)
+/* One sample with --async on (all: =all), from _Py_AsyncioModuleDebugOffsets as a. */
+static int sample_async(struct img *im, const struct py_async_offsets *a, int all,
+			struct got *g, struct unwind_stats *st)
 {
 	struct unwinder *u;
 	int err;
@@ -602,7 +605,7 @@ static int sample_async(struct img *im, const struct py_async_offsets *a, struct
 	g->st = strtab__new();
 	u = unwinder__new(&im->r, &im->loc, &im->o, g->st, 64);
 	assert_non_null(u);
-	assert_int_equal(unwinder__set_async(u, a), 0);
+	assert_int_equal(unwinder__set_async(u, a, all), 0);
 	err = unwinder__sample(u, collect, g, st);
 	unwinder__free(u);
 	return err;
@@ -778,7 +781,7 @@ static void unwind_sample__async_running_task__task_frames_under_its_name(void *
 		fakemem_w64(&im.m, task + a.task_coro, im.worker_frames[3] - im.o.gen.iframe);
 		fakemem_w64(&im.m, im.ts_worker + a.ts_running_task, task);
 
-		assert_int_equal(sample_async(&im, &a, &g, &st), 0);
+		assert_int_equal(sample_async(&im, &a, 0, &g, &st), 0);
 		assert_int_equal(g.n, 2);
 		assert_int_equal(g.t[0].depth, 5);
 		expect_frame(&g.t[0].f[0], "Klass.naïve_f", "app.py", 54);
@@ -792,24 +795,282 @@ static void unwind_sample__async_running_task__task_frames_under_its_name(void *
 
 		/* a named task */
 		fakemem_w64(&im.m, task + a.task_name, make_str(&im, "fetch-α", 0));
-		assert_int_equal(sample_async(&im, &a, &g, &st), 0);
+		assert_int_equal(sample_async(&im, &a, 0, &g, &st), 0);
 		expect_frame(&g.t[0].f[4], "fetch-α", "", -1);
 		got_release(&g);
 
 		/* a coroutine not on the thread's stack (not resumed yet): the stack as it is */
 		fakemem_w64(&im.m, task + a.task_coro, 0x1000);
-		assert_int_equal(sample_async(&im, &a, &g, &st), 0);
+		assert_int_equal(sample_async(&im, &a, 0, &g, &st), 0);
 		assert_int_equal(g.t[0].depth, 5);
 		expect_frame(&g.t[0].f[4], "main", "app.py", 12);
 		got_release(&g);
 
 		/* an unreadable task: the stack as it is, nothing dropped */
 		fakemem_w64(&im.m, im.ts_worker + a.ts_running_task, 0x10);
-		assert_int_equal(sample_async(&im, &a, &g, &st), 0);
+		assert_int_equal(sample_async(&im, &a, 0, &g, &st), 0);
 		assert_int_equal(g.n, 2);
 		expect_frame(&g.t[0].f[4], "main", "app.py", 12);
 		for (int d = 0; d < UNWIND_DROP__COUNT; d++)
 			assert_int_equal(st.drops[d], 0);
+		got_release(&g);
+		release(&im);
+	}
+}
+
+/* --- --async=all: waiting tasks on synthetic images ---------------------------------- */
+
+/* A coroutine suspended in code at addrq; yield_from: awaiting awaited (a _PyStackRef). */
+static uint64_t make_coro(struct img *im, uint64_t type, uint64_t code, int addrq, int yield_from,
+			  uint64_t awaited)
+{
+	const struct py_offsets *o = &im->o;
+	uint64_t c = fakemem_alloc(&im->m, (size_t)(o->gen.iframe + o->iframe.size) + 64);
+	uint64_t f = c + (uint64_t)o->gen.iframe, stack = fakemem_alloc(&im->m, 64);
+
+	fakemem_w64(&im->m, c + o->obj.ob_type, type);
+	fakemem_w8(&im->m, c + o->coro.frame_state,
+		   (uint8_t)(yield_from ? o->coro.yield_from : o->coro.yield_from - 1));
+	fakemem_w64(&im->m, f + o->iframe.executable, code | (o->iframe.tag_mask & 1));
+	fakemem_w64(&im->m, f + o->iframe.instr_ptr,
+		    code + (uint64_t)o->code.code_adaptive + (uint64_t)addrq);
+	fakemem_w8(&im->m, f + o->iframe.owner, 1);
+	fakemem_w64(&im->m, f + o->coro.stackpointer, stack + 32);
+	fakemem_w64(&im->m, stack + 32 - 8 * (uint64_t)o->coro.awaited_slot, awaited);
+	return c;
+}
+
+static uint64_t make_task(struct img *im, const struct py_async_offsets *a, const char *name,
+			  uint64_t coro, uint64_t fut_waiter)
+{
+	uint64_t t = fakemem_alloc(&im->m, (size_t)a->task_size);
+
+	fakemem_w64(&im->m, t + a->task_name, make_str(im, name, 0));
+	fakemem_w64(&im->m, t + a->task_coro, coro);
+	fakemem_w64(&im->m, t + a->task_fut_waiter, fut_waiter);
+	return t;
+}
+
+/* The worker thread's task list: head -> tasks[0] -> ... -> head. */
+static void link_tasks(struct img *im, const struct py_async_offsets *a, const uint64_t *tasks,
+		       size_t n)
+{
+	uint64_t head = im->ts_worker + (uint64_t)a->ts_tasks_head, prev = head;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t node = tasks[i] + (uint64_t)a->task_node;
+
+		fakemem_w64(&im->m, prev, node);
+		fakemem_w64(&im->m, node + 8, prev);
+		prev = node;
+	}
+	fakemem_w64(&im->m, prev, head);
+}
+
+/* The worker's tasks of the --async=all test (also a fuzz seed, fuzz/mkseed_unwind.c). */
+struct aio_tasks {
+	uint64_t parent, child, holder, ready;
+	uint64_t c1, c2, fut;
+};
+
+static void build_tasks(struct img *pim, const struct py_async_offsets *pa, struct aio_tasks *x)
+{
+	uint64_t ctype, ftype, fname, fut, iter, sleep_co, c2, c1, p1, h1, r1;
+	uint64_t parent, child, holder, ready, tasks[4];
+
+	ctype = fakemem_alloc(&pim->m, 512);
+	ftype = fakemem_alloc(&pim->m, 512);
+	fname = fakemem_alloc(&pim->m, 32);
+	fakemem_wbytes(&pim->m, fname, "_asyncio.Future", 16);
+	fakemem_w64(&pim->m, ftype + pim->o.coro.tp_name, fname);
+	fut = fakemem_alloc(&pim->m, 64);
+	fakemem_w64(&pim->m, fut + pim->o.obj.ob_type, ftype);
+	iter = fakemem_alloc(&pim->m, 64);	/* a FutureIter: not a coroutine */
+	fakemem_w64(&pim->m, iter + pim->o.obj.ob_type, ftype + 256);
+
+	sleep_co = make_coro(pim, ctype, make_code(pim, "sleep", "sleep",
+			     "/usr/lib/python3.14/asyncio/tasks.py", 0, 700, 0), 16, 1, iter);
+	c2 = make_coro(pim, ctype, make_code(pim, "c2", "c2", "app.py", 0, 200, 0), 8, 1,
+		       sleep_co | (pim->o.iframe.tag_mask & 1));
+	c1 = make_coro(pim, ctype, make_code(pim, "c1", "c1", "app.py", 0, 100, 0), 4, 1, c2);
+	p1 = make_coro(pim, ctype, make_code(pim, "p1", "p1", "app.py", 0, 300, 0), 12, 1,
+		       iter);
+	h1 = make_coro(pim, ctype, make_code(pim, "h1", "h1", "app.py", 0, 400, 0), 0, 1,
+		       iter);
+	r1 = make_coro(pim, ctype, make_code(pim, "r1", "r1", "app.py", 0, 500, 0), 4, 0, 0);
+	parent = make_task(pim, pa, "parent", p1, 0);
+	child = make_task(pim, pa, "child", c1, fut);
+	holder = make_task(pim, pa, "holder", h1, fut);
+	ready = make_task(pim, pa, "ready", r1, 0);
+	fakemem_w64(&pim->m, parent + pa->task_fut_waiter, child);
+	fakemem_w64(&pim->m, child + pa->task_awaited_by, parent);
+	tasks[0] = parent;
+	tasks[1] = child;
+	tasks[2] = holder;
+	tasks[3] = ready;
+	link_tasks(pim, pa, tasks, 4);
+	x->parent = parent;
+	x->child = child;
+	x->holder = holder;
+	x->ready = ready;
+	x->c1 = c1;
+	x->c2 = c2;
+	x->fut = fut;
+}
+
+static const struct got_thread *got_task(const struct got *g, const char *leaf)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->t[i].task && g->t[i].depth && !strcmp(g->t[i].f[0].name, leaf))
+			return &g->t[i];
+	return NULL;
+}
+
+static size_t got_tasks(const struct got *g)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n; i++)
+		n += g->t[i].task != 0;
+	return n;
+}
+
+/*
+ * "child", awaited by "parent", waits in asyncio.sleep(); "holder" on a future; "ready" on
+ * nothing.  Each leaf is a stack of its own under its awaiters; "parent" is not a leaf.
+ * Then hostile memory: a looping await chain, tasks awaiting each other in a loop, a task
+ * list that never returns to its head, a freed task: each drops what it spoils, counted.
+ */
+static void unwind_sample__async_all__waiting_tasks_and_hostile_memory(void **state)
+{
+	static const unsigned vs[] = { PY_VER(3, 14), PY_VER(3, 15) };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(vs); i++) {
+		uint8_t b[PY_ASYNC_DEBUG_SIZE];
+		struct py_async_offsets a;
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		const struct got_thread *t;
+		struct aio_tasks x;
+		uint64_t fut, c2, c1, parent, child, holder, ready;
+
+		build(&im, vs[i]);
+		aio_blob(b, vs[i] == PY_VER(3, 14) ? aio314 : aio315);
+		assert_int_equal(py_offsets__from_async_debug(b, sizeof(b), &im.o, &a), 0);
+		assert_int_equal(a.task_fut_waiter, 120);
+		assert_int_equal(a.ts_tasks_head, vs[i] == PY_VER(3, 14) ? 880 : 1048);
+		assert_int_equal(im.o.coro.awaited_slot, vs[i] == PY_VER(3, 14) ? 1 : 2);
+
+		build_tasks(&im, &a, &x);
+		parent = x.parent;
+		child = x.child;
+		holder = x.holder;
+		ready = x.ready;
+		c1 = x.c1;
+		c2 = x.c2;
+		fut = x.fut;
+
+		assert_int_equal(sample_async(&im, &a, 1, &g, &st), 0);
+		assert_int_equal(g.n, 5);		/* two threads, three leaf tasks */
+		assert_int_equal(st.tasks, 3);
+		t = got_task(&g, "<awaiting sleep>");
+		assert_non_null(t);
+		assert_int_equal(t->tid, helper_tid);
+		assert_int_equal(t->depth, 7);
+		expect_frame(&t->f[1], "sleep", "/usr/lib/python3.14/asyncio/tasks.py", 704);
+		expect_frame(&t->f[2], "c2", "app.py", 202);
+		expect_frame(&t->f[3], "c1", "app.py", 101);
+		expect_frame(&t->f[4], "child", "", -1);
+		expect_frame(&t->f[5], "p1", "app.py", 303);
+		expect_frame(&t->f[6], "parent", "", -1);
+		t = got_task(&g, "<awaiting Future>");
+		assert_non_null(t);
+		assert_int_equal(t->depth, 3);
+		expect_frame(&t->f[1], "h1", "app.py", 400);
+		expect_frame(&t->f[2], "holder", "", -1);
+		t = got_task(&g, "<ready>");
+		assert_non_null(t);
+		assert_int_equal(t->depth, 3);
+		expect_frame(&t->f[1], "r1", "app.py", 501);
+		for (int d = 0; d < UNWIND_DROP__COUNT; d++)
+			assert_int_equal(st.drops[d], 0);
+		got_release(&g);
+
+		/* the child no longer awaited: <awaiting child> ends the parent's own stack */
+		fakemem_w64(&im.m, child + a.task_awaited_by, 0);
+		assert_int_equal(sample_async(&im, &a, 1, &g, &st), 0);
+		assert_int_equal(st.tasks, 4);
+		t = got_task(&g, "<awaiting child>");
+		assert_non_null(t);
+		expect_frame(&t->f[2], "parent", "", -1);
+		got_release(&g);
+		/* awaited by a set whose second entry is the parent (the first is no task) */
+		{
+			uint64_t set = fakemem_alloc(&im.m, 64), table = fakemem_alloc(&im.m, 128);
+
+			fakemem_w64(&im.m, set + im.o.coro.set_mask, 7);
+			fakemem_w64(&im.m, set + im.o.coro.set_table, table);
+			fakemem_w64(&im.m, table, fut);
+			fakemem_w64(&im.m, table + 16, parent);
+			fakemem_w64(&im.m, child + a.task_awaited_by, set);
+			fakemem_w8(&im.m, child + a.task_awaited_by_is_set, 1);
+		}
+		assert_int_equal(sample_async(&im, &a, 1, &g, &st), 0);
+		assert_int_equal(st.tasks, 3);
+		assert_int_equal(got_task(&g, "<awaiting sleep>")->depth, 7);
+		got_release(&g);
+
+		/* an await chain that loops: the child's stack is dropped, the rest stays */
+		{
+			uint64_t sp;
+
+			assert_int_equal(remote__read(&im.r, c2 + (uint64_t)im.o.gen.iframe +
+						      (uint64_t)im.o.coro.stackpointer, &sp, 8), 0);
+			fakemem_w64(&im.m, sp - 8 * (uint64_t)im.o.coro.awaited_slot, c1);
+		}
+		assert_int_equal(sample_async(&im, &a, 1, &g, &st), 0);
+		assert_int_equal(st.drops[UNWIND_DROP_TASKS], 1);
+		assert_null(got_task(&g, "<awaiting sleep>"));
+		assert_non_null(got_task(&g, "<awaiting Future>"));
+		assert_int_equal(st.tasks, 2);
+		got_release(&g);
+
+		/* tasks awaiting each other in a loop, above a leaf: that leaf is dropped */
+		fakemem_w64(&im.m, holder + a.task_awaited_by, parent);
+		fakemem_w64(&im.m, parent + a.task_awaited_by, child);
+		fakemem_w64(&im.m, child + a.task_awaited_by_is_set, 0);
+		fakemem_w64(&im.m, child + a.task_awaited_by, parent);
+		assert_int_equal(sample_async(&im, &a, 1, &g, &st), 0);
+		assert_null(got_task(&g, "<awaiting Future>"));
+		assert_non_null(got_task(&g, "<ready>"));
+		assert_int_equal(st.drops[UNWIND_DROP_TASKS], 1);
+		got_release(&g);
+
+		/* a freed task in the list (its name unreadable): it alone is dropped */
+		fakemem_w64(&im.m, ready + a.task_name, 0x10);
+		fakemem_w64(&im.m, holder + a.task_awaited_by, 0);
+		assert_int_equal(sample_async(&im, &a, 1, &g, &st), 0);
+		assert_null(got_task(&g, "<ready>"));
+		assert_non_null(got_task(&g, "<awaiting Future>"));
+		assert_int_equal(st.drops[UNWIND_DROP_READ], 1);
+		got_release(&g);
+
+		/* a list that never comes back to its head: no task, both threads still there */
+		fakemem_w64(&im.m, ready + a.task_node, child + (uint64_t)a.task_node);
+		assert_int_equal(sample_async(&im, &a, 1, &g, &st), 0);
+		assert_int_equal(got_tasks(&g), 0);
+		assert_int_equal(st.threads, 2);
+		assert_int_equal(st.drops[UNWIND_DROP_TASKS], 1);
+		got_release(&g);
+
+		/* a node in unmapped memory: the same */
+		fakemem_w64(&im.m, im.ts_worker + (uint64_t)a.ts_tasks_head, 0x7000);
+		assert_int_equal(sample_async(&im, &a, 1, &g, &st), 0);
+		assert_int_equal(got_tasks(&g), 0);
+		assert_int_equal(st.threads, 2);
+		assert_int_equal(st.drops[UNWIND_DROP_READ], 1);
 		got_release(&g);
 		release(&im);
 	}
@@ -1762,6 +2023,7 @@ int main(void)
 		cmocka_unit_test(py_offsets_from_debug__newer_minor__enotsup_not_guessed),
 		cmocka_unit_test(unwind_sample__gc_collecting__only_gil_holder_in_gc),
 		cmocka_unit_test(unwind_sample__async_running_task__task_frames_under_its_name),
+		cmocka_unit_test(unwind_sample__async_all__waiting_tasks_and_hostile_memory),
 		cmocka_unit_test(py_offsets_from_async_debug__bad_input__rejected),
 		cmocka_unit_test(unwind_sample__max_depth__keeps_innermost_and_flags_truncated),
 		cmocka_unit_test(unwind_sample__frame_cycle__drops_thread_as_cycle),

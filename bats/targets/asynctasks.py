@@ -1,6 +1,7 @@
 # asynctasks.py SECONDS OUT.json: 50 asyncio tasks on one event loop; three named busy ones
-# (alpha, beta, gamma) spin 3, 2 and 1 ms a round through a chain of three coroutines,
-# the rest sleep.  Writes the CPU time each busy task really spun, by name.
+# (alpha, beta, gamma) spin 3, 2 and 1 ms a round through a chain of three coroutines;
+# "waiter" awaits the task "napper", which sleeps; "holder" awaits a plain future; the
+# other 44 sleep.  Writes the CPU time each busy task really spun, by name.
 import asyncio
 import json
 import sys
@@ -40,12 +41,30 @@ async def sleeper(end):
         await asyncio.sleep(0.05)       # SLEEP
 
 
+async def nap(end):
+    while time.perf_counter() < end:
+        await asyncio.sleep(0.05)       # NAP
+
+
+async def wait_for(task):
+    await task                          # AWAIT TASK
+
+
+async def hold(fut):
+    await fut                           # HOLD
+
+
 async def main(seconds):
     end = time.perf_counter() + seconds
     tasks = [asyncio.create_task(busy(n, ms, end), name=n)
              for n, ms in (("alpha", 3), ("beta", 2), ("gamma", 1))]
-    tasks += [asyncio.create_task(sleeper(end)) for _ in range(47)]
-    await asyncio.gather(*tasks)
+    napper = asyncio.create_task(nap(end), name="napper")
+    tasks.append(asyncio.create_task(wait_for(napper), name="waiter"))
+    fut = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().call_later(seconds, fut.set_result, None)
+    tasks.append(asyncio.create_task(hold(fut), name="holder"))
+    tasks += [asyncio.create_task(sleeper(end)) for _ in range(44)]
+    await asyncio.gather(*tasks)        # GATHER
 
 
 asyncio.run(main(float(sys.argv[1])))

@@ -40,7 +40,8 @@ struct run_opts {
 	int busy_poll_fixed;		/* always that long (0: only while stops come close) */
 	int crash_stacks;		/* print the Python stack of a process that crashes */
 	int gc_frames;			/* a <GC> leaf on samples taken while the GC runs */
-	int async;			/* stacks per asyncio task (3.14+) */
+	int async;			/* stacks per asyncio task (3.14+): 1 the running
+					   one, 2 (=all) waiting ones too */
 	double dump_timeout_s;		/* print every stack once after this long (0: never) */
 	int step_summary;		/* append a Markdown summary to $GITHUB_STEP_SUMMARY */
 	unsigned repeat;		/* run: the command this many times (0, 1: once) */

@@ -97,6 +97,21 @@ struct py_offsets {
 	struct {				/* PyGenObject (coroutines) */
 		int64_t iframe;			/* 3.14+: the embedded _PyInterpreterFrame */
 	} gen;
+	/*
+	 * What --async=all reads of a suspended coroutine and of the objects it waits on
+	 * (3.14+, from _Py_DebugOffsets; PYOFF_NONE elsewhere).
+	 */
+	struct {
+		int64_t frame_state;		/* PyGenObject.gi_frame_state (int8) */
+		int64_t stackpointer;		/* _PyInterpreterFrame.stackpointer */
+		int yield_from;			/* gi_frame_state of a coroutine suspended in
+						   an await (FRAME_SUSPENDED_YIELD_FROM) */
+		int awaited_slot;		/* the awaited object: stackpointer[-slot] */
+		int64_t tp_name;		/* PyTypeObject.tp_name (const char *) */
+		int64_t set_used;		/* PySetObject: used, mask, table */
+		int64_t set_mask;
+		int64_t set_table;
+	} coro;
 	struct {				/* object headers, str and bytes */
 		int64_t ob_type;
 		int64_t str_length;
@@ -122,6 +137,13 @@ struct py_async_offsets {
 	int64_t task_coro;		/* PyObject *: the coroutine the task drives */
 	int64_t ts_size;		/* sizeof(_PyThreadStateImpl) */
 	int64_t ts_running_task;	/* _PyThreadStateImpl.asyncio_running_task */
+	/* --async=all */
+	int64_t task_awaited_by;	/* PyObject *: the one task awaiting it, or a set */
+	int64_t task_awaited_by_is_set;	/* char */
+	int64_t task_fut_waiter;	/* PyObject *: the future it waits on (not in the
+					   struct: the field before task_coro in TaskObj) */
+	int64_t task_node;		/* struct llist_node, in its thread's list */
+	int64_t ts_tasks_head;		/* _PyThreadStateImpl.asyncio_tasks_head (llist) */
 };
 
 /* Bytes of _Py_AsyncioModuleDebugOffsets (3.14, 3.15). */

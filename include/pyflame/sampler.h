@@ -41,7 +41,8 @@ struct sampler_opts {
 	int blocking;		/* stop the process for every sample */
 	int tests;		/* --tests: a root frame per test and phase (testattr.h) */
 	int gc_frames;		/* a <GC> leaf on samples taken while the GC runs */
-	int async;		/* stacks per asyncio task (3.14+) */
+	int async;		/* stacks per asyncio task (3.14+): 1 the running one, 2
+				   (=all) waiting ones too */
 	int crash_stacks;	/* print the Python stack of a process about to die of a signal */
 	int dump_on_alarm;	/* SIGALRM prints every stack (--dump-on-timeout) */
 	unsigned repeat;	/* run --repeat: the driver's children are the repeats */

@@ -18,12 +18,15 @@ enum unwind_drop {
 	UNWIND_DROP_BADSTR,	/* a name or file name is not a sane string */
 	UNWIND_DROP_CYCLE,	/* the frame chain loops */
 	UNWIND_DROP_THREADS,	/* thread list too long or looping */
+	UNWIND_DROP_TASKS,	/* --async=all: a task list or await chain too long or
+				   looping, or a task that cannot be read (freed) */
 	UNWIND_DROP__COUNT,
 };
 const char *unwind_drop__name(enum unwind_drop d);
 
 struct unwind_stats {
 	uint64_t threads;			/* thread samples emitted */
+	uint64_t tasks;				/* --async=all: waiting-task samples emitted */
 	uint64_t drops[UNWIND_DROP__COUNT];
 	uint64_t retries;			/* stacks read again, live, after a torn read */
 	uint64_t recovered;			/* ... and read cleanly the second time */
@@ -39,6 +42,8 @@ struct unwind_thread {
 					   while its interpreter's gc.collecting is set (3.7+) */
 	unsigned depth;
 	const struct pf_frame *frames;
+	int task;			/* --async=all: the stack of an asyncio task waiting on
+					   this thread's event loop, not what the thread runs */
 };
 
 typedef void (*unwind_emit_fn)(void *arg, const struct unwind_thread *t);
@@ -71,11 +76,24 @@ void unwinder__set_code_recheck(struct unwinder *u, uint64_t ns);
 /*
  * --async (3.14+, a from py_offsets__from_async_debug()): a thread running an asyncio task
  * reports the task's own frames, from its coroutine up, under a frame named after the task
- * (its name, or "Task-n"), in place of the event loop's frames.  A thread running no task,
- * or one whose task cannot be read, reports its stack as it is.  0, or -ENOTSUP (the
- * layout has no coroutine frame offset).
+ * (its name, or "Task-n"), in place of the event loop's frames; above it come the tasks
+ * that await it (task_awaited_by, the first one that is a task), each as its await chain
+ * under its name, up to a task nobody awaits.  A thread running no task, or one whose
+ * task cannot be read, reports its stack as it is.
+ *
+ * all: besides, every task of the thread's list that is waiting and awaited by no other
+ * task (a leaf, as CPython's sampler picks them) is emitted as a stack of its own
+ * (unwind_thread.task set): its await chain from the coroutine down, under its name and
+ * its awaiters' as above, with a leaf frame saying what it waits on:
+ *   <awaiting sleep>	its innermost coroutine is asyncio.sleep()
+ *   <awaiting NAME>	another task, by name
+ *   <awaiting TYPE>	a future, by its type's name (Future, _GatheringFuture, ...)
+ *   <ready>		nothing: it is scheduled and waits for its turn on the loop
+ * A list or chain that is too long or loops, or a task that cannot be read, drops that
+ * task's stack (UNWIND_DROP_TASKS or the read's cause).  0, or -ENOTSUP (the layout has
+ * no coroutine frame offset; for all, no task list or coroutine state either).
  */
-int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a);
+int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a, int all);
 
 /*
  * Sample every thread of every interpreter once, calling emit for each thread whose stack

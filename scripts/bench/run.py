@@ -74,6 +74,7 @@ WORKLOADS = {
     "many_code": (["many_code.py", "--funcs", "3000"], 3.0, True),
     "subprocs": (["subprocs.py", "--nproc", "6"], 3.0, True),
     "forkloop": (["forkloop.sh"], 3.0, False),
+    "asyncio_tasks": (["asyncio_tasks.py", "--busy", "3", "--sleepers", "47"], 3.0, True),
 }
 
 
@@ -397,8 +398,9 @@ def main():
     ap.add_argument("--python", action="append", default=[],
                     help="interpreter (repeatable); 'all': every 3.6+ found "
                     "(default: /usr/bin/python3)")
-    ap.add_argument("--workloads", default=",".join(WORKLOADS),
-                    help="comma-separated, from: " + ", ".join(WORKLOADS))
+    ap.add_argument("--workloads", default=",".join(w for w in WORKLOADS if w != "asyncio_tasks"),
+                    help="comma-separated, from: " + ", ".join(WORKLOADS) +
+                    " (asyncio_tasks, Python 3.7+, only when named)")
     ap.add_argument("--rates", default="100,1000,10000")
     ap.add_argument("--pairs", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=None,
