@@ -56,7 +56,7 @@ HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%) \
                $(patsubst tests/preload/%.c,$(BUILD)/helpers/%.so,$(wildcard tests/preload/*.c))
 
 .PHONY: all
-all: $(BUILD)/pyflame $(BUILD)/ptrace-floor
+all: $(BUILD)/pyflame $(BUILD)/ptrace-floor $(BUILD)/wakeup-floor
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS) | $(BUILD)/obj
 	$(call msg,CC,$@)
@@ -252,9 +252,14 @@ $(BUILD)/ptrace-floor: scripts/bench/ptrace_floor.c | $(BUILD)/obj
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
+# The least CPU a timer-driven sampler spends per tick here (run.py's "above floor").
+$(BUILD)/wakeup-floor: scripts/bench/wakeup_floor.c | $(BUILD)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
+
 # The benchmark suite in a few seconds: pyflame end to end on two workloads at 1 kHz.
 # scripts/bench/run.sh --help for the full suite (and other profilers side by side).
-bench-smoke: $(BUILD)/pyflame
+bench-smoke: $(BUILD)/pyflame $(BUILD)/wakeup-floor
 	$(Q)scripts/bench/run.sh --smoke --pyflame $(BUILD)/pyflame
 	$(Q)scripts/bench/compare.sh -s -n 2 -k 3 -p $(BUILD)/pyflame
 

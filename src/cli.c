@@ -237,9 +237,9 @@ static const struct cli_option opts_sampling[] = {
 		 "(consistent samples, at a cost to the program; default: never stop it)"),
 	OPT_LONG(OPT_BUSY_POLL, "busy-poll", "USEC", "after a ptrace stop, stay awake USEC "
 		 "microseconds for the next one instead of sleeping; 'auto' (default): up to "
-		 "1000, only while stops come that close together (a fork storm); 0: never.  "
-		 "Fork-heavy commands slow down less where waking up is slow (VMs), for up to "
-		 "one CPU (yielded to anything runnable) while processes keep starting"),
+		 "1000, as long as the recent stops say it pays (a fork storm's close ones), "
+		 "about a quarter of a CPU at most; 0: never.  Fork-heavy commands slow down "
+		 "less where waking up is slow (VMs); the CPU is yielded to anything runnable"),
 	OPT_LONG(OPT_TESTS, "tests", NULL, "organise the profile by test (pytest, unittest): a "
 		 "root frame 'test ID [PHASE]' or <collection>, <session start>, <session end>, "
 		 "<outside tests> under each process; the summary ranks the slowest tests; "

@@ -167,6 +167,15 @@ static void report_detached(const struct tracer_counts *c)
 	strbuf_release(&sb);
 }
 
+/* -v: what --busy-poll bought (stops found awake) and what it cost (time polling). */
+static void report_busy_poll(const struct tracer_counts *c)
+{
+	if (c->woke_awake + c->woke_asleep)
+		pf_info("ptrace stops: %llu wake-ups found them while busy-polling, %llu after "
+			"sleeping; %.1f ms spent busy-polling", (unsigned long long)c->woke_awake,
+			(unsigned long long)c->woke_asleep, (double)c->spun_ns / 1e6);
+}
+
 /* Die the way the command died, without leaving a core file of pyflame's own. */
 static void die_like(int sig)
 {
@@ -565,6 +574,7 @@ static int session(const struct run_opts *o, pid_t attach)
 	}
 	if (!attach && !pf_quiet)
 		report_detached(tracer__counts(r.tr));
+	report_busy_poll(tracer__counts(r.tr));
 	if (res.abandoned_sig && !pf_quiet)
 		pf_warn("the command did not end within %g s of %s; writing the profile and leaving "
 			"it running", o->grace_s, strsignal(res.abandoned_sig));

@@ -139,6 +139,10 @@ struct proc {
 	struct testenv tenv;
 	int tenv_located;
 	int tenv_ret;		/* this tick: 1 a test runs (tval), 0 none, < 0 unreadable */
+	struct remote_iov tenv_iov[3];	/* riding in the tick's unwinder read ... */
+	int tenv_res[3];
+	size_t tenv_n;
+	int tenv_due;		/* ... and tenv_ret is to be worked out from them */
 	size_t tlen;
 	char tval[TESTENV_VALUE_MAX];
 	unsigned runner;	/* TF_PYTEST / TF_UNITTEST once it is known to run tests */
@@ -241,6 +245,8 @@ static void proc_reset(struct proc *p)
 	testenv__release(&p->tenv);
 	p->tenv_located = 0;
 	p->tenv_ret = 0;
+	p->tenv_n = 0;
+	p->tenv_due = 0;
 	p->runner = 0;
 	p->seen_work = 0;
 	p->tframe_valid = 0;
@@ -761,7 +767,11 @@ static unsigned cmd_runner(const char *cmd)
 	return 0;
 }
 
-/* Read PYTEST_CURRENT_TEST of p for this tick (the process's, not a thread's). */
+/*
+ * Read PYTEST_CURRENT_TEST of p for this tick (the process's, not a thread's): its three
+ * ranges ride in the unwinder's batched read of the tick (no call of their own), and
+ * test_env_done() takes them before the first sample of the tick needs the value.
+ */
 static void test_env(struct sampler *sm, struct proc *p)
 {
 	if (!p->tenv_located) {
@@ -772,8 +782,21 @@ static void test_env(struct sampler *sm, struct proc *p)
 			pf_info("process %d: no 'environ' symbol found (%s): tests are told from "
 				"its stacks", p->pid, strerror(-ret));
 	}
-	p->tenv_ret = testenv__read(&p->tenv, &p->mem, p->tval, &p->tlen);
+	p->tenv_n = testenv__plan(&p->tenv, p->tenv_iov);
+	unwinder__ride(p->uw, p->tenv_iov, p->tenv_n, p->tenv_res);
+	p->tenv_due = 1;
 	(void)sm;
+}
+
+static void test_env_done(struct proc *p)
+{
+	int ridden = p->tenv_n && p->tenv_res[0] != -EAGAIN;
+
+	if (!p->tenv_due)
+		return;
+	p->tenv_due = 0;
+	p->tenv_ret = ridden ? testenv__finish(&p->tenv, &p->mem, p->tenv_res, p->tval, &p->tlen)
+			     : testenv__read(&p->tenv, &p->mem, p->tval, &p->tlen);
 }
 
 /*
@@ -787,6 +810,7 @@ static int test_frame(struct sampler *sm, struct proc *p, const uint32_t *st, un
 	size_t id_len;
 	enum test_phase ph;
 
+	test_env_done(p);
 	for (unsigned i = 0; i < n; i++)
 		sm->stackcls[i] = (uint16_t)frame_class(sm, st[i]);
 	testattr__stack(sm->stackcls, n, &ts);

@@ -63,7 +63,7 @@ static const struct {
 	const char *name;
 	const char *why;
 } allowed[] = {
-	{ "read", "signalfd, timerfd and /proc files" },
+	{ "read", "signalfd and /proc files" },
 	{ "pread64", "/proc/PID/task/TID/stat and /proc/PID/mem, ELF files" },
 	{ "readv", "stdio" },
 	{ "write", "profiles and messages, to descriptors opened before the sandbox; the keeper" },
@@ -87,9 +87,7 @@ static const struct {
 	{ "gettid", "raise()" },
 	{ "getpgrp", "job-control mirroring" },
 	{ "poll", "the event loop" },
-	{ "ppoll", "the event loop" },
-	{ "timerfd_settime", "sampling deadlines, --duration" },
-	{ "timerfd_gettime", "sampling deadlines" },
+	{ "ppoll", "the event loop; its timeout is the next sampling deadline" },
 	{ "clock_gettime", "timestamps" },
 	{ "clock_nanosleep", "bounded waits while detaching" },
 	{ "nanosleep", "bounded waits while detaching" },

@@ -20,6 +20,7 @@
 #define KEY_LEN (sizeof(KEY) - 1)
 #define PAGE 4096u
 #define RAW_MAX (KEY_LEN + TESTENV_VALUE_MAX)	/* "KEY=value" with its NUL */
+_Static_assert(RAW_MAX <= sizeof(((struct testenv *)0)->got_raw), "testenv got_raw too small");
 
 static const char *const phase_names[TEST_PHASE__COUNT] = {
 	[TEST_PHASE_NONE] = "",
@@ -264,39 +265,45 @@ static int scan(struct testenv *te, const struct remote *r, uint64_t arr, char *
 	return 0;
 }
 
-int testenv__read(struct testenv *te, const struct remote *r, char *buf, size_t *len)
+size_t testenv__plan(struct testenv *te, struct remote_iov iov[3])
 {
-	uint64_t arr = 0, slot = 0;
-	char raw[RAW_MAX];
+	size_t first;
+
+	if (!te->environ_addr || !te->have_slot)
+		return 0;
+	first = page_room(te->str_addr) < RAW_MAX ? page_room(te->str_addr) : RAW_MAX;
+	iov[0] = (struct remote_iov){ te->environ_addr, &te->got_arr, sizeof(te->got_arr) };
+	iov[1] = (struct remote_iov){ te->arr_addr + (uint64_t)te->slot * sizeof(uint64_t),
+				      &te->got_slot, sizeof(te->got_slot) };
+	iov[2] = (struct remote_iov){ te->str_addr, te->got_raw, first };
+	return 3;
+}
+
+int testenv__finish(struct testenv *te, const struct remote *r, const int *res, char *buf,
+		    size_t *len)
+{
+	uint64_t arr = 0;
 	int ret;
 
 	if (!te->environ_addr)
 		return -EFAULT;
 	if (!te->scan)
 		te->scan = xmalloc(TESTENV_SCAN_MAX * (sizeof(uint64_t) + KEY_LEN + sizeof(int)));
-	if (te->have_slot) {
-		/* the steady state: environ, the slot, the string, in one call */
+	if (te->have_slot && res) {
+		/* the steady state: environ, the slot, the string, read in one call */
 		size_t first = page_room(te->str_addr) < RAW_MAX ? page_room(te->str_addr) : RAW_MAX;
-		struct remote_iov iov[3] = {
-			{ te->environ_addr, &arr, sizeof(arr) },
-			{ te->arr_addr + (uint64_t)te->slot * sizeof(uint64_t), &slot, sizeof(slot) },
-			{ te->str_addr, raw, first },
-		};
-		int res[3];
 
-		ret = remote__readv(r, iov, 3, res);
-		if (ret)
-			return ret;
 		if (res[0])
-			return -EFAULT;
-		if (!res[1] && !res[2] && arr == te->arr_addr && slot == te->str_addr &&
-		    !memcmp(raw, KEY, KEY_LEN)) {
+			return res[0] == -ESRCH ? -ESRCH : -EFAULT;
+		arr = te->got_arr;
+		if (!res[1] && !res[2] && arr == te->arr_addr && te->got_slot == te->str_addr &&
+		    !memcmp(te->got_raw, KEY, KEY_LEN)) {
 			size_t rn;
 
-			ret = read_cstr(r, te->str_addr, raw, RAW_MAX, first, &rn);
+			ret = read_cstr(r, te->str_addr, te->got_raw, RAW_MAX, first, &rn);
 			if (ret)
 				return ret == -ESRCH ? ret : -EFAULT;
-			return take_value(raw, rn, buf, len);
+			return take_value(te->got_raw, rn, buf, len);
 		}
 	} else {
 		ret = remote__read_u64(r, te->environ_addr, &arr);
@@ -304,6 +311,20 @@ int testenv__read(struct testenv *te, const struct remote *r, char *buf, size_t 
 			return ret;
 	}
 	return scan(te, r, arr, buf, len);
+}
+
+int testenv__read(struct testenv *te, const struct remote *r, char *buf, size_t *len)
+{
+	struct remote_iov iov[3];
+	int res[3], ret;
+	size_t n = testenv__plan(te, iov);
+
+	if (n) {
+		ret = remote__readv(r, iov, n, res);
+		if (ret)
+			return ret;
+	}
+	return testenv__finish(te, r, n ? res : NULL, buf, len);
 }
 
 /* --- the runner's frames -------------------------------------------------------------- */

@@ -1,10 +1,7 @@
 /* tickclock.c - jittered sampling ticks at an exact average rate (see tickclock.h). */
 #include "pyflame/tickclock.h"
 
-#include <errno.h>
-#include <sys/timerfd.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "pyflame/util.h"
 
@@ -14,7 +11,7 @@ void tickclock__init(struct tickclock *c, uint64_t period_ns, uint64_t start_ns,
 	c->start_ns = start_ns;
 	c->slot = 1;
 	c->rng = seed | 1;	/* xorshift's one forbidden state is 0 */
-	c->fd = -1;
+	c->due_ns = 0;
 	c->on = 0;
 }
 
@@ -38,52 +35,25 @@ uint64_t tickclock__advance(struct tickclock *c, uint64_t now_ns)
 	return missed;
 }
 
-int tickclock__arm(struct tickclock *c)
+void tickclock__arm(struct tickclock *c)
 {
-	uint64_t at = tickclock__next(c);
-	struct itimerspec its = {
-		.it_value = { (time_t)(at / 1000000000ull), (long)(at % 1000000000ull) },
-	};
-
-	if (timerfd_settime(c->fd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
-		int e = -errno;
-
-		tickclock__stop(c);
-		return e;
-	}
+	c->due_ns = tickclock__next(c);
 	c->on = 1;
-	return 0;
 }
 
-int tickclock__start(struct tickclock *c)
+int tickclock__fired(const struct tickclock *c, uint64_t now_ns)
 {
-	c->fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (c->fd < 0)
-		return -errno;
-	return tickclock__arm(c);
+	return c->on && now_ns >= c->due_ns;
 }
 
-int tickclock__fired(struct tickclock *c)
+uint64_t tickclock__left(const struct tickclock *c, uint64_t now_ns)
 {
-	uint64_t n = 0;
-
-	return read(c->fd, &n, sizeof(n)) == (ssize_t)sizeof(n) && n;
+	if (!c->on)
+		return UINT64_MAX;
+	return now_ns < c->due_ns ? c->due_ns - now_ns : 0;
 }
 
 void tickclock__stop(struct tickclock *c)
 {
-	struct itimerspec its = { 0 };
-
-	if (!c->on)
-		return;
-	timerfd_settime(c->fd, 0, &its, NULL);
-	c->on = 0;
-}
-
-void tickclock__close(struct tickclock *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
 	c->on = 0;
 }

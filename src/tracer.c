@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/wait.h>
@@ -52,6 +53,18 @@ struct task {
 	pid_t tid;		/* 0 empty, -1 deleted */
 	pid_t tgid;
 	unsigned flags;
+};
+
+/*
+ * --busy-poll auto: how far apart recent wake-ups with a stop came, as a decayed histogram
+ * of the gap since the stop before (buckets of doubling width from SPIN_EDGE0_NS; the
+ * last one is everything longer), and their mean.  See choose_spin().
+ */
+#define SPIN_NBUCKETS 8
+
+struct spin_gaps {
+	uint32_t n[SPIN_NBUCKETS];	/* fixed point, SPIN_ONE per gap, decayed per gap */
+	uint64_t sum_ns;		/* the gaps (each at most SPIN_GAP_CAP_NS), decayed alike */
 };
 
 enum notify_kind { NOTIFY_NEW, NOTIFY_EXEC, NOTIFY_EXIT };
@@ -102,6 +115,7 @@ struct tracer {
 	struct tracer_result res;
 	uint64_t last_event_ns;		/* the last stop or exit waited for */
 	uint64_t spin_ns;		/* how long spin() waits now (<= opts.spin_ns) */
+	struct spin_gaps gaps;		/* recent gaps between wake-ups with stops */
 
 	uint64_t grace_deadline_ns;	/* give up on the command at this time (0: never) */
 	int grace_sig;
@@ -218,7 +232,6 @@ struct tracer *tracer__new(const struct tracer_opts *o, const struct tracer_ops 
 	t->ops = ops;
 	t->arg = arg;
 	t->sigfd = t->errfd = t->ttyfd = -1;
-	t->ticks.fd = -1;
 	t->nslots = 64;
 	t->tasks = xcalloc(t->nslots, sizeof(*t->tasks));
 	return t;
@@ -230,7 +243,6 @@ void tracer__free(struct tracer *t)
 		return;
 	if (t->sigfd >= 0)
 		close(t->sigfd);
-	tickclock__close(&t->ticks);
 	if (t->errfd >= 0)
 		close(t->errfd);
 	if (t->mask_saved)
@@ -294,7 +306,15 @@ static int start_ticks(struct tracer *t)
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
 		seed = t->start_ns ^ ((uint64_t)getpid() << 32);
 	tickclock__init(&t->ticks, t->opts.period_ns, t->start_ns, seed);
-	return tickclock__start(&t->ticks);
+	tickclock__arm(&t->ticks);
+	/*
+	 * ppoll() may wake up to the timer slack late (50 us by default), a timerfd not: a
+	 * slack of a hundredth of the period keeps ticks where they were drawn.  Set after
+	 * the command was forked, so that it keeps its own.
+	 */
+	prctl(PR_SET_TIMERSLACK, (unsigned long)(t->opts.period_ns / 100 ? t->opts.period_ns / 100 : 1),
+	      0L, 0L, 0L);
+	return 0;
 }
 
 /*
@@ -770,41 +790,105 @@ static void on_wait_status(struct tracer *t, pid_t tid, int status)
 }
 
 /*
- * Adapt how long spin() waits to how close together stops come: double it (from 64 us)
- * after a stop that came within opts.spin_ns of the one before, quarter it after one that
- * did not.  So a fork storm keeps pyflame awake, and a lone fork costs it next to nothing.
+ * --busy-poll auto: how long to stay awake after a stop.  Spinning pays only for the
+ * next stop it catches: one caught awake saves the stopped task a wake-up of pyflame
+ * (~33 us here, see docs/PERFORMANCE.md); one that comes after the window was spun for
+ * nothing.  In a fork storm the gaps are bimodal: a shell's SIGCHLD-to-next-fork comes
+ * within ~50-300 us, a child's exec-to-exit takes milliseconds.  A fixed 1 ms window
+ * spins through every long gap (about a CPU for a storm, or for a target that takes a
+ * signal every 200 us) to catch a few per cent more stops than a 256 us one.
+ *
+ * So from the recent gaps (a histogram decayed over ~32 wake-ups) choose the window
+ * edge by edge: a longer window is taken only while the spinning it adds per stop it
+ * adds is at most SPIN_WORTH_NS, and the spinning expected per gap stays at most
+ * 1/SPIN_SHARE of the mean gap (pyflame spins at most a quarter of a CPU on average).
+ * With no close stops in the history the window is 0: a lone fork costs nothing.
  */
-#define SPIN_MIN_NS 64000ull
+#define SPIN_EDGE0_NS 16000ull		/* bucket 0: gaps under 16 us; bucket k < 2^k * 16 us */
+#define SPIN_ONE 65536u
+#define SPIN_DECAY_SHIFT 5		/* each gap weighs 1/32 of the history */
+#define SPIN_GAP_CAP_NS 100000000ull	/* a quiet second counts like 0.1 s in the mean */
+#define SPIN_WORTH_NS 500000ull		/* spin per extra stop caught, at most */
+#define SPIN_SHARE 4			/* expected spin per gap <= mean gap / 4 */
 
-static void note_event(struct tracer *t, uint64_t now)
+static void spin_gaps__add(struct spin_gaps *g, uint64_t gap)
+{
+	unsigned b = 0;
+	uint64_t capped = gap < SPIN_GAP_CAP_NS ? gap : SPIN_GAP_CAP_NS;
+
+	while (b + 1 < SPIN_NBUCKETS && gap >= SPIN_EDGE0_NS << b)
+		b++;
+	for (unsigned i = 0; i < SPIN_NBUCKETS; i++)
+		g->n[i] -= g->n[i] >> SPIN_DECAY_SHIFT;
+	g->n[b] += SPIN_ONE >> SPIN_DECAY_SHIFT;
+	g->sum_ns = g->sum_ns - (g->sum_ns >> SPIN_DECAY_SHIFT) + (capped >> SPIN_DECAY_SHIFT);
+}
+
+/* The window for these gaps, at most max_ns (see above). */
+static uint64_t spin_gaps__window(const struct spin_gaps *g, uint64_t max_ns)
+{
+	uint64_t total = 0, caught = 0, spun = 0;	/* spun: sum of n * mid of caught */
+	uint64_t best = 0, best_caught = 0, best_cost = 0;
+
+	for (unsigned i = 0; i < SPIN_NBUCKETS; i++)
+		total += g->n[i];
+	if (!total)
+		return 0;
+	for (unsigned k = 0; k + 1 < SPIN_NBUCKETS; k++) {
+		uint64_t hi = SPIN_EDGE0_NS << k, lo = k ? hi / 2 : 0;
+		uint64_t cost;
+
+		if (lo >= max_ns)
+			break;
+		if (hi > max_ns)
+			hi = max_ns;	/* the last window, counted as if it caught its bucket */
+		caught += g->n[k];
+		spun += g->n[k] * ((lo + hi) / 2);
+		cost = spun + (total - caught) * hi;	/* spin per gap, times total */
+		if (cost > g->sum_ns / SPIN_SHARE * SPIN_ONE)	/* mean gap = sum * ONE / total */
+			break;
+		if (caught > best_caught &&
+		    cost - best_cost <= (caught - best_caught) * SPIN_WORTH_NS) {
+			best = hi;
+			best_caught = caught;
+			best_cost = cost;
+		}
+	}
+	return best;
+}
+
+/*
+ * A wake-up found a stop (first: the first of its batch; the rest of a batch cost no
+ * wake-up and say nothing about gaps).
+ */
+static void note_event(struct tracer *t, uint64_t now, int first)
 {
 	uint64_t gap = now - t->last_event_ns;
 
 	t->last_event_ns = now;
 	if (!t->opts.spin_adaptive) {
 		t->spin_ns = t->opts.spin_ns;
-	} else if (gap <= t->opts.spin_ns) {
-		t->spin_ns = t->spin_ns < SPIN_MIN_NS ? SPIN_MIN_NS : t->spin_ns * 2;
-		if (t->spin_ns > t->opts.spin_ns)
-			t->spin_ns = t->opts.spin_ns;
-	} else {
-		t->spin_ns /= 4;
-		if (t->spin_ns < SPIN_MIN_NS)
-			t->spin_ns = 0;
+	} else if (first) {
+		spin_gaps__add(&t->gaps, gap);
+		t->spin_ns = spin_gaps__window(&t->gaps, t->opts.spin_ns);
 	}
 }
 
-static void drain_waits(struct tracer *t)
+/* Every stop and exit waiting; whether there was any. */
+static int drain_waits(struct tracer *t)
 {
-	for (;;) {
+	int first = 1;
+
+	for (;; first = 0) {
 		int status;
 		pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
 
 		if (tid <= 0)
 			break;
-		note_event(t, pf_now_ns());
+		note_event(t, pf_now_ns(), first);
 		on_wait_status(t, tid, status);
 	}
+	return !first;
 }
 
 /* Is sig pending for the command right now (queued by a group kill, say)? */
@@ -864,17 +948,15 @@ static void forward_due(struct tracer *t, uint64_t now)
 	}
 }
 
-/* Milliseconds until the next forward is due, or -1. */
-static int forward_timeout(const struct tracer *t, uint64_t now)
+/* When the next forward is due, or 0. */
+static uint64_t forward_next(const struct tracer *t)
 {
 	uint64_t next = 0;
 
 	for (int sig = 1; sig < NSIG; sig++)
 		if (t->forward_at_ns[sig] && (!next || t->forward_at_ns[sig] < next))
 			next = t->forward_at_ns[sig];
-	if (!next)
-		return -1;
-	return next <= now ? 0 : (int)((next - now) / 1000000ull) + 1;
+	return next;
 }
 
 static void on_signal(struct tracer *t, const struct signalfd_siginfo *si)
@@ -914,13 +996,10 @@ static void read_signals(struct tracer *t)
 }
 
 /* A tick: sample (ops->tick), counting the periods missed (tickclock.h), and re-arm. */
-static void read_timer(struct tracer *t)
+static void on_tick(struct tracer *t, uint64_t now)
 {
-	uint64_t now, missed;
+	uint64_t missed;
 
-	if (!tickclock__fired(&t->ticks))
-		return;
-	now = pf_now_ns();
 	if (t->opts.duration_ns && now - t->start_ns >= t->opts.duration_ns) {
 		tracer__end_sampling(t);
 		return;
@@ -929,7 +1008,7 @@ static void read_timer(struct tracer *t)
 	if (t->ops->tick)
 		t->ops->tick(t->arg, now, missed);
 	if (t->ticks.on)
-		tickclock__arm(&t->ticks);	/* on failure the clock stops: no more ticks */
+		tickclock__arm(&t->ticks);
 }
 
 /*
@@ -941,16 +1020,34 @@ static void read_timer(struct tracer *t)
  * microseconds of the task's time; staying awake briefly does not (what the kernel's
  * haltpoll governor does, when the machine has it).  1 when something is ready.
  */
-static int spin(struct pollfd *pfd, uint64_t until)
+static int spin(struct tracer *t, struct pollfd *pfd, uint64_t from, uint64_t until)
 {
-	do {
-		int n = poll(pfd, 2, 0);
+	uint64_t now;
+	int n;
 
+	do {
+		n = poll(pfd, 1, 0);
 		if (n != 0)
-			return 1;
+			break;
 		sched_yield();
-	} while (pf_now_ns() < until);
-	return 0;
+	} while ((now = pf_now_ns()) < until);
+	t->counts.spun_ns += (n ? pf_now_ns() : now) - from;
+	return n != 0;
+}
+
+/*
+ * What the loop waits for besides its signalfd, the earliest first: the next tick, a
+ * signal to forward, the end of the grace period.  ns from now, or UINT64_MAX for none.
+ */
+static uint64_t wait_ns(const struct tracer *t, uint64_t now)
+{
+	uint64_t at[2] = { forward_next(t), t->grace_deadline_ns };
+	uint64_t left = tickclock__left(&t->ticks, now);
+
+	for (size_t i = 0; i < 2; i++)
+		if (at[i] && (at[i] <= now ? 0 : at[i] - now) < left)
+			left = at[i] <= now ? 0 : at[i] - now;
+	return left;
 }
 
 int tracer__run(struct tracer *t, struct tracer_result *res)
@@ -962,12 +1059,10 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 	 */
 	drain_waits(t);
 	while (!t->done) {
-		struct pollfd pfd[2] = {
-			{ .fd = t->sigfd, .events = POLLIN },
-			{ .fd = t->ticks.on ? t->ticks.fd : -1, .events = POLLIN },
-		};
-		int timeout = -1, fwd;
-		uint64_t now;
+		struct pollfd pfd = { .fd = t->sigfd, .events = POLLIN };
+		struct timespec ts;
+		uint64_t now, left;
+		int awake = 0;
 
 		flush_later(t);
 		flush_notifications(t);
@@ -977,31 +1072,34 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 		forward_due(t, now);
 		if (t->done)
 			break;
-		if (t->grace_deadline_ns) {
-			if (now >= t->grace_deadline_ns) {
-				t->res.abandoned_sig = t->grace_sig;
-				break;
-			}
-			timeout = (int)((t->grace_deadline_ns - now) / 1000000ull) + 1;
+		if (t->grace_deadline_ns && now >= t->grace_deadline_ns) {
+			t->res.abandoned_sig = t->grace_sig;
+			break;
 		}
-		fwd = forward_timeout(t, now);
-		if (fwd >= 0 && (timeout < 0 || fwd < timeout))
-			timeout = fwd;
-		if (t->spin_ns && now - t->last_event_ns < t->spin_ns &&
-		    spin(pfd, t->last_event_ns + t->spin_ns))
-			timeout = 0;	/* something is ready: the poll below just collects it */
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+		left = wait_ns(t, now);
+		if (t->spin_ns && now - t->last_event_ns < t->spin_ns && left) {
+			uint64_t until = t->last_event_ns + t->spin_ns;
+
+			if (left < until - now)
+				until = now + left;
+			awake = spin(t, &pfd, now, until);
+			left = awake ? 0 : wait_ns(t, pf_now_ns());
+		}
+		/* the one system call of a tick: the deadline is ppoll's timeout (tickclock.h) */
+		ts = (struct timespec){ (time_t)(left / 1000000000ull), (long)(left % 1000000000ull) };
+		if (ppoll(&pfd, 1, left == UINT64_MAX ? NULL : &ts, NULL) < 0 && errno != EINTR) {
 			int e = -errno;
 
 			tracer__detach_all(t);
 			return e;
 		}
-		if (pfd[0].revents & POLLIN) {
+		if (pfd.revents & POLLIN) {
 			read_signals(t);
-			drain_waits(t);		/* a tick alone needs no wait4 */
+			if (drain_waits(t))	/* a tick alone needs no wait4 */
+				(*(awake ? &t->counts.woke_awake : &t->counts.woke_asleep))++;
 		}
-		if (!t->done && t->ticks.on && (pfd[1].revents & POLLIN))
-			read_timer(t);
+		if (!t->done && t->ticks.on && tickclock__fired(&t->ticks, now = pf_now_ns()))
+			on_tick(t, now);
 		flush_later(t);
 		flush_notifications(t);
 	}

@@ -213,6 +213,9 @@ struct type_entry {
 
 struct unwinder {
 	const struct remote *r;
+	const struct remote_iov *ride;	/* unwinder__ride(): read with the next plan */
+	int *ride_res;
+	size_t nride;
 	struct pyruntime_loc loc;
 	struct py_offsets off;
 	struct strtab *strings;
@@ -484,12 +487,12 @@ static int snap_begin(struct unwinder *u)
 		total += s->seg[i].len;
 	}
 	s->nseg = i;
-	if (!s->nseg)
+	if (!s->nseg && !u->nride)
 		return 0;
 	if (total > s->buf_alloc)
 		xgrow((void **)&s->buf, &s->buf_alloc, total, 1);
-	if (s->nseg > s->iov_alloc) {
-		size_t want = s->nseg, alloc = s->iov_alloc;
+	if (s->nseg + u->nride > s->iov_alloc) {
+		size_t want = s->nseg + u->nride, alloc = s->iov_alloc;
 
 		xgrow((void **)&s->iov, &s->iov_alloc, want, sizeof(*s->iov));
 		xgrow((void **)&s->res, &alloc, want, sizeof(*s->res));
@@ -499,7 +502,12 @@ static int snap_begin(struct unwinder *u)
 		s->iov[i].buf = s->buf + s->seg[i].off;
 		s->iov[i].len = s->seg[i].len;
 	}
-	err = remote__readv(u->r, s->iov, s->nseg, s->res);
+	for (i = 0; i < u->nride; i++)		/* the caller's, after the plan */
+		s->iov[s->nseg + i] = u->ride[i];
+	err = remote__readv(u->r, s->iov, s->nseg + u->nride, s->res);
+	for (i = 0; i < u->nride; i++)
+		u->ride_res[i] = err ? (err == -ESRCH ? -ESRCH : -EFAULT) : s->res[s->nseg + i];
+	u->nride = 0;
 	if (err == -ESRCH)
 		return err;
 	for (i = 0; i < s->nseg; i++)
@@ -2045,6 +2053,17 @@ int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a, in
 void unwinder__set_code_recheck(struct unwinder *u, uint64_t ns)
 {
 	u->recheck_ns = ns;
+}
+
+void unwinder__ride(struct unwinder *u, const struct remote_iov *iov, size_t n, int *res)
+{
+	if (n > UNWIND_RIDE_MAX)
+		n = UNWIND_RIDE_MAX;
+	for (size_t i = 0; i < n; i++)
+		res[i] = -EAGAIN;	/* until the sample's read */
+	u->ride = iov;
+	u->ride_res = res;
+	u->nride = n;
 }
 
 int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct unwind_stats *st)

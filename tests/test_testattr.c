@@ -269,6 +269,54 @@ static void env_release(struct envimg *e)
 	fakemem_release(&e->m);
 }
 
+/*
+ * The steady state's three ranges read by someone else (the unwinder's batch): plan,
+ * read them with one remote__readv of our own here, finish: the same value, no read of
+ * testenv's own.  Not read (res NULL) or failed: finish falls back to reading itself.
+ */
+static void testenv_plan_finish__ridden_read__same_value_no_read_of_its_own(void **state)
+{
+	static const char *const vars[] = { "HOME=/root", "PYTEST_CURRENT_TEST=t.py::a (call)" };
+	struct envimg e;
+	struct remote_iov iov[3];
+	int res[3];
+	char buf[TESTENV_VALUE_MAX];
+	size_t len, n;
+	unsigned long readvs, reads;
+	(void)state;
+
+	env_setup(&e, vars, ARRAY_SIZE(vars));
+	assert_int_equal(testenv__plan(&e.te, iov), 0);		/* no slot known yet */
+	assert_int_equal(testenv__finish(&e.te, &e.r, NULL, buf, &len), 1);
+	assert_string_equal(buf, "t.py::a (call)");
+	n = testenv__plan(&e.te, iov);
+	assert_int_equal(n, 3);
+	assert_int_equal(remote__readv(&e.r, iov, n, res), 0);
+	readvs = e.m.readvs;
+	reads = e.m.reads;
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(testenv__finish(&e.te, &e.r, res, buf, &len), 1);
+	assert_string_equal(buf, "t.py::a (call)");
+	assert_int_equal(e.m.readvs, readvs);
+	assert_int_equal(e.m.reads, reads);
+	/* the value changed after the ride: finish sees what the ride read */
+	n = testenv__plan(&e.te, iov);
+	assert_int_equal(remote__readv(&e.r, iov, n, res), 0);
+	fakemem_w64(&e.m, e.arr + 8, put_str(&e, "PYTEST_CURRENT_TEST=t.py::b (call)"));
+	assert_int_equal(testenv__finish(&e.te, &e.r, res, buf, &len), 1);
+	assert_string_equal(buf, "t.py::a (call)");
+	/* a ride that failed: unreadable, never a stale value */
+	n = testenv__plan(&e.te, iov);
+	res[0] = -EFAULT;
+	assert_int_equal(testenv__finish(&e.te, &e.r, res, buf, &len), -EFAULT);
+	/* the slot moved on: finish rescans and finds the new one */
+	n = testenv__plan(&e.te, iov);
+	assert_int_equal(remote__readv(&e.r, iov, n, res), 0);
+	assert_int_equal(testenv__finish(&e.te, &e.r, res, buf, &len), 1);
+	assert_string_equal(buf, "t.py::b (call)");
+	env_release(&e);
+}
+
 static void testenv_read__finds_and_follows_the_value(void **state)
 {
 	static const char *const vars[] = { "HOME=/root", "PATH=/bin",
@@ -429,6 +477,7 @@ int main(void)
 		cmocka_unit_test(stack__unittest__phase_and_method),
 		cmocka_unit_test(frame_id__pytest_and_unittest),
 		cmocka_unit_test(testenv_read__finds_and_follows_the_value),
+		cmocka_unit_test(testenv_plan_finish__ridden_read__same_value_no_read_of_its_own),
 		cmocka_unit_test(testenv_read__hostile__no_crash),
 		cmocka_unit_test(testenv_read__no_terminator__bounded),
 		cmocka_unit_test(testenv_read__string_at_page_end__reads),

@@ -1,5 +1,6 @@
 /* test_tickclock.c - the tick arithmetic: one tick per period, jittered, misses counted. */
 #include <poll.h>
+#include <time.h>
 #include <stdio.h>
 
 #include "testutil.h"
@@ -59,28 +60,37 @@ static void tickclock_advance__late_ticks__whole_periods_missed(void **state)
 	assert_int_equal(tickclock__advance(&c, 3), 0);
 }
 
-/* The timerfd fires, is consumed, and stays quiet once stopped. */
-static void tickclock_timer__fires_and_stops(void **state)
+/*
+ * Armed, the clock says how long to wait (a ppoll timeout that ends at the deadline), is
+ * due from the deadline on and not before, and is quiet once stopped.
+ */
+static void tickclock_wait__sleeps_until_the_deadline_then_fires(void **state)
 {
 	struct tickclock c;
-	struct pollfd pfd;
+	struct timespec ts;
+	uint64_t t0 = pf_now_ns(), now, left;
 
 	(void)state;
-	tickclock__init(&c, P, pf_now_ns(), 1);
-	assert_int_equal(tickclock__start(&c), 0);
+	tickclock__init(&c, P, t0, 1);
+	tickclock__arm(&c);
 	assert_true(c.on);
-	pfd.fd = c.fd;
-	pfd.events = POLLIN;
-	assert_int_equal(poll(&pfd, 1, 5000), 1);
-	assert_true(tickclock__fired(&c));
-	assert_false(tickclock__fired(&c));	/* consumed: no second expiry yet */
+	assert_true(c.due_ns >= t0 + P && c.due_ns < t0 + 2 * P);
+	assert_false(tickclock__fired(&c, c.due_ns - 1));
+	assert_true(tickclock__fired(&c, c.due_ns));
+	assert_int_equal(tickclock__left(&c, c.due_ns - 1500), 1500);
+	assert_int_equal(tickclock__left(&c, c.due_ns + 7), 0);	/* late: no wait */
+	/* a real sleep of that length ends at or after the deadline */
+	now = pf_now_ns();
+	left = tickclock__left(&c, now);
+	ts = (struct timespec){ (time_t)(left / 1000000000ull), (long)(left % 1000000000ull) };
+	assert_int_equal(ppoll(NULL, 0, &ts, NULL), 0);
+	assert_true(tickclock__fired(&c, pf_now_ns()));
 	tickclock__advance(&c, pf_now_ns());
-	assert_int_equal(tickclock__arm(&c), 0);
+	tickclock__arm(&c);
 	tickclock__stop(&c);
 	assert_false(c.on);
-	assert_int_equal(poll(&pfd, 1, 20), 0);
-	tickclock__close(&c);
-	assert_int_equal(c.fd, -1);
+	assert_false(tickclock__fired(&c, UINT64_MAX));
+	assert_true(tickclock__left(&c, now) == UINT64_MAX);
 }
 
 int main(void)
@@ -88,7 +98,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tickclock_next__inside_its_period__offsets_uniform),
 		cmocka_unit_test(tickclock_advance__late_ticks__whole_periods_missed),
-		cmocka_unit_test(tickclock_timer__fires_and_stops),
+		cmocka_unit_test(tickclock_wait__sleeps_until_the_deadline_then_fires),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1350,6 +1350,58 @@ static void unwind_sample__warm__one_batched_read_exact_frames(void **state)
 	}
 }
 
+/*
+ * A caller's ranges ride in the sample's batched read: still one call, their bytes and
+ * results handed back before the sample returns; an unreadable one fails alone.
+ */
+static void unwind_ride__in_the_same_read__results_per_range(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		struct unwinder *u;
+		uint64_t want, got = 0, bad = 0;
+		struct remote_iov iov[2];
+		int res[2];
+
+		build(&im, versions[i]);
+		u = warm_unwinder(&im, &g, &st);
+		uint64_t mine = fakemem_alloc(&im.m, 8);
+
+		want = 0x1122334455667788ull;
+		fakemem_w64(&im.m, mine, want);
+		iov[0] = (struct remote_iov){ mine, &got, sizeof(got) };
+		unwinder__ride(u, iov, 1, res);
+		assert_int_equal(res[0], -EAGAIN);	/* not read yet */
+		im.m.reads = im.m.readvs = 0;
+		g.n = 0;
+		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+		assert_int_equal(im.m.readvs, 1);
+		assert_int_equal(im.m.reads, 0);
+		assert_int_equal(res[0], 0);
+		assert_true(got == want);
+		check_full_sample(&im, &g);
+		/* an unmapped range: it fails, the sample does not */
+		iov[1] = (struct remote_iov){ 0x10, &bad, sizeof(bad) };
+		unwinder__ride(u, iov, 2, res);
+		g.n = 0;
+		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+		assert_int_equal(res[0], 0);
+		assert_int_equal(res[1], -EFAULT);
+		check_full_sample(&im, &g);
+		/* consumed: the next sample reads no ranges of the caller's */
+		res[0] = res[1] = 7;
+		g.n = 0;
+		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+		assert_int_equal(res[0], 7);
+		unwinder__free(u);
+		got_release(&g);
+		release(&im);
+	}
+}
+
 /* Without a batched read in the reader, the same samples (one read per planned range). */
 static void unwind_sample__reader_without_readv__same_frames(void **state)
 {
@@ -1980,6 +2032,7 @@ int main(void)
 		cmocka_unit_test(unwind_sample__code_address_reused__sees_new_name),
 		cmocka_unit_test(unwind_sample__string_address_reused__sees_new_text),
 		cmocka_unit_test(unwind_sample__warm__one_batched_read_exact_frames),
+		cmocka_unit_test(unwind_ride__in_the_same_read__results_per_range),
 		cmocka_unit_test(unwind_sample__reader_without_readv__same_frames),
 		cmocka_unit_test(unwind_sample__stack_changes_when_warm__fresh_frames),
 		cmocka_unit_test(unwind_sample__code_recheck_window__trusted_until_a_reason),

@@ -74,6 +74,9 @@ struct testenv {
 	uint64_t none_hash;	/* the array, hashed, when a scan found no such entry */
 	int have_none;
 	char *scan;		/* scratch: TESTENV_SCAN_MAX pointers */
+	/* testenv__plan()'s buffers, filled by whoever reads its ranges */
+	uint64_t got_arr, got_slot;
+	char got_raw[TESTENV_VALUE_MAX + 32];	/* "PYTEST_CURRENT_TEST=value" */
 };
 
 /*
@@ -90,6 +93,16 @@ int testenv__locate(pid_t pid, uint64_t *environ_addr);
  * system call: the environ pointer, the cached slot and its string in one readv.
  */
 int testenv__read(struct testenv *te, const struct remote *r, char *buf, size_t *len);
+/*
+ * The same in two steps, for a caller that reads the steady state's three ranges in a
+ * batched read of its own (the unwinder's, unwinder__ride): testenv__plan() fills
+ * iov[0..3) (into te's buffers) and returns 3, or 0 when there is no cached slot yet;
+ * testenv__finish() then takes res[i] as remote__readv() set them (0 read, else failed),
+ * or res NULL when they were not read, and does what testenv__read() would from there.
+ */
+size_t testenv__plan(struct testenv *te, struct remote_iov iov[3]);
+int testenv__finish(struct testenv *te, const struct remote *r, const int *res, char *buf,
+		    size_t *len);
 void testenv__release(struct testenv *te);
 
 /* --- the runner's frames -------------------------------------------------------------- */

@@ -8,8 +8,11 @@
  * late it comes; only when a whole period went by without one (the sampler waited for a
  * CPU, or a tick took that long) are the periods in between skipped and counted as missed.
  *
- * The arithmetic (tickclock__next, tickclock__advance) is pure, for tests; the timerfd
- * (absolute CLOCK_MONOTONIC expiries) is what the tracer's poll loop waits on.
+ * The arithmetic (tickclock__next, tickclock__advance) is pure, for tests.  The clock
+ * has no timer of its own: the tracer's loop sleeps in ppoll() until the deadline
+ * (tickclock__left) and samples when it is past (tickclock__fired).  That is one system
+ * call per tick; a timerfd cost three (poll, read, timerfd_settime to re-arm the next
+ * jittered deadline).  Deadlines are CLOCK_MONOTONIC, as pf_now_ns() and ppoll's timeout.
  */
 #ifndef PYFLAME_TICKCLOCK_H
 #define PYFLAME_TICKCLOCK_H
@@ -21,11 +24,11 @@ struct tickclock {
 	uint64_t start_ns;	/* tick k falls in [start + k P, start + (k + 1) P) */
 	uint64_t slot;		/* the period the next tick falls in */
 	uint64_t rng;		/* xorshift64* state, never 0 */
-	int fd;			/* the timerfd, -1 before start */
+	uint64_t due_ns;	/* the deadline armed */
 	int on;			/* armed: ticks are coming */
 };
 
-/* A clock of period_ns from start_ns; the first tick falls in period 1.  No timer yet. */
+/* A clock of period_ns from start_ns; the first tick falls in period 1.  Not armed yet. */
 void tickclock__init(struct tickclock *c, uint64_t period_ns, uint64_t start_ns, uint64_t seed);
 /* The absolute time of the next tick, at a random point of period c->slot. */
 uint64_t tickclock__next(struct tickclock *c);
@@ -35,17 +38,13 @@ uint64_t tickclock__next(struct tickclock *c);
  */
 uint64_t tickclock__advance(struct tickclock *c, uint64_t now_ns);
 
-/* Create the timerfd and arm the first tick.  0 or -errno. */
-int tickclock__start(struct tickclock *c);
-/*
- * The timerfd is readable: consume it.  1 if a tick fired (then the caller samples,
- * advances and re-arms), 0 if not (a spurious wakeup).
- */
-int tickclock__fired(struct tickclock *c);
-/* Arm the timer for tickclock__next().  0 or -errno (then the clock is stopped). */
-int tickclock__arm(struct tickclock *c);
-/* No more ticks (the fd stays open until tickclock__close). */
+/* Arm the next deadline, tickclock__next() (once per period: it draws the jitter). */
+void tickclock__arm(struct tickclock *c);
+/* Armed and due at now_ns: the caller samples, advances and re-arms. */
+int tickclock__fired(const struct tickclock *c, uint64_t now_ns);
+/* ns from now_ns to the deadline (0 when past), UINT64_MAX when not armed. */
+uint64_t tickclock__left(const struct tickclock *c, uint64_t now_ns);
+/* No more ticks. */
 void tickclock__stop(struct tickclock *c);
-void tickclock__close(struct tickclock *c);
 
 #endif

@@ -71,6 +71,9 @@ struct tracer_counts {
 	uint64_t detached;		/* processes still running when the session ended */
 	pid_t detached_pids[8];		/* the first of them */
 	size_t ndetached_pids;
+	uint64_t woke_awake;		/* wake-ups with a stop found while busy-polling */
+	uint64_t woke_asleep;		/* ... found after sleeping in poll */
+	uint64_t spun_ns;		/* time spent busy-polling */
 };
 
 /*

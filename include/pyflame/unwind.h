@@ -109,4 +109,14 @@ int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a, in
  */
 int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct unwind_stats *st);
 
+/*
+ * Ranges of the caller's to read in the next unwinder__sample()'s batched read, in the
+ * same system call as the sample's own (iov and res are borrowed until then, n at most
+ * UNWIND_RIDE_MAX).  Before the first emit, res[i] is 0 for a range read whole, or
+ * -EFAULT / -ESRCH; -EAGAIN when the sample ended before its read (the ranges were not
+ * read).  testattr's PYTEST_CURRENT_TEST read rides this way: no call of its own.
+ */
+#define UNWIND_RIDE_MAX 8
+void unwinder__ride(struct unwinder *u, const struct remote_iov *iov, size_t n, int *res);
+
 #endif

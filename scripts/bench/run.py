@@ -19,6 +19,11 @@ alternately (B A, A B, ...), --pairs times, after one uncounted bare run, and pr
              read after it exited and before it is reaped, so that its child - the
              target - is not counted as wait4's rusage would; /proc/PID/stat ticks when the
              profiler ran several threads) / samples.  Start-up and writing included.
+  floor      the CPU one bare timer wake-up costs here, at the same rate, measured after
+             each pair (build/wakeup-floor: the deadlines pyflame draws, one ppoll() each,
+             nothing else).  above floor: cpu/sample minus the floor of the same pair,
+             what the profiler adds to the least any timer-driven sampler spends; only
+             for one-thread workloads, where a sample is a tick.
   cpu%       that CPU time as a share of one core over the run.
   acc. pp    among samples whose innermost work_a/b/c frame is one of those, the largest
              distance of the three shares from the nominal 60/30/10, in percentage points
@@ -259,9 +264,24 @@ def run_cell(opt, python, wl, hz, units, tmp):
             with open(got["A"]["stderr"], errors="replace") as f:
                 log("  " + f.read()[-600:].replace("\n", "\n  "))
             continue
+        got["A"]["floor"] = wakeup_floor(opt, hz)
         for s in "AB":
             rows[s].append(got[s])
     return summarize(rows, hz, fails)
+
+
+def wakeup_floor(opt, hz):
+    """CPU us of one bare timer wake-up at hz now (build/wakeup-floor), or None."""
+    exe = os.path.join(os.path.dirname(opt.pyflame), "wakeup-floor")
+    if opt.no_floor or opt.profiler == "none" or not os.access(exe, os.X_OK):
+        return None
+    n = int(max(50, min(2000, hz)))
+    try:
+        out = subprocess.run([exe, "%d" % hz, "%d" % n], stdout=subprocess.PIPE,
+                             universal_newlines=True, timeout=60).stdout
+        return float(out.split(": ", 1)[1].split()[0])
+    except (OSError, subprocess.SubprocessError, IndexError, ValueError):
+        return None
 
 
 def summarize(rows, hz, fails):
@@ -272,6 +292,7 @@ def summarize(rows, hz, fails):
     res["slowdown"] = mmm([a["report"]["wall"] / b["report"]["wall"] for a, b in zip(A, B)])
     res["e2e"] = mmm([a["wall"] / b["wall"] for a, b in zip(A, B)])
     ach, cps, cpu_pct, acc, acc_self, rss, samples = [], [], [], [], [], [], []
+    floor, above = [], []
     for a in A:
         rss.append(a["hwm_kb"] / 1024.0)
         p = a.get("parsed")
@@ -285,6 +306,10 @@ def summarize(rows, hz, fails):
         if a["cpu"] is not None and total:
             cps.append(1e6 * a["cpu"] / total)
             cpu_pct.append(100.0 * a["cpu"] / a["wall"])
+            if a.get("floor") is not None:
+                floor.append(a["floor"])
+                if 0 < ts <= 1.05 * a["report"]["wall"]:     # one thread: a sample a tick
+                    above.append(cps[-1] - a["floor"])
         k = sum(kern.values())
         if k >= 100:
             acc.append(max(abs(100.0 * kern[x] / k - NOMINAL[x]) for x in "abc"))
@@ -292,6 +317,7 @@ def summarize(rows, hz, fails):
             if split:
                 acc_self.append(max(abs(100.0 * (kern[x] / k - split[x])) for x in "abc"))
     res.update(achieved=mmm(ach), cpu_per_sample=mmm(cps), cpu_pct=mmm(cpu_pct),
+               floor=mmm(floor), above_floor=mmm(above),
                accuracy=mmm(acc), accuracy_self=mmm(acc_self), rss_mib=mmm(rss),
                samples=mmm(samples))
     return res
@@ -310,14 +336,16 @@ def fmt(m, f="%.2f", rng=True):
 
 def table(results):
     hdr = ["workload", "python", "rate", "slowdown", "e2e", "achieved %", "cpu/sample us",
-           "cpu %", "acc. pp", "acc. self pp", "samples", "peak RSS MiB"]
+           "floor us", "above floor us", "cpu %", "acc. pp", "acc. self pp", "samples",
+           "peak RSS MiB"]
     lines = ["| " + " | ".join(hdr) + " |", "|" + "---|" * len(hdr)]
     for r in results:
         s = r["stats"]
         lines.append("| " + " | ".join([
             r["workload"], r["python"], "%g" % r["hz"], fmt(s.get("slowdown"), "%.3f"),
             fmt(s.get("e2e"), "%.3f", False), fmt(s.get("achieved"), "%.1f", False),
-            fmt(s.get("cpu_per_sample"), "%.1f"), fmt(s.get("cpu_pct"), "%.1f", False),
+            fmt(s.get("cpu_per_sample"), "%.1f"), fmt(s.get("floor"), "%.1f", False),
+            fmt(s.get("above_floor"), "%.1f"), fmt(s.get("cpu_pct"), "%.1f", False),
             fmt(s.get("accuracy"), "%.2f"), fmt(s.get("accuracy_self"), "%.2f", False),
             fmt(s.get("samples"), "%d", False), fmt(s.get("rss_mib"), "%.1f", False),
         ]) + (" (%d failed)" % s["fails"] if s.get("fails") else "") + " |")
@@ -383,6 +411,8 @@ def main():
                     help="only measure peak RSS on many_code for runs of S seconds "
                     "(at 1 kHz, or the last of --rates when given)")
     ap.add_argument("--json", default=None, help="also write the results here")
+    ap.add_argument("--no-floor", action="store_true",
+                    help="do not measure the bare wake-up floor after each pair")
     opt = ap.parse_args()
     if opt.profiler in PEERS:
         opt.label = opt.label or opt.profiler
