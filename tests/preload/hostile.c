@@ -1,8 +1,8 @@
 /*
- * hostile.so - a compromised sampler, for bats/066-sandbox.bats.
+ * hostile.so - a compromised sampler, for bats/060-privs.bats.
  *
- * Preloaded into pyflame (LD_PRELOAD), it waits for the first poll() of the event loop
- * after pyflame has confined itself (Seccomp: 2 in /proc/self/status), then tries every
+ * Preloaded into pyflame (LD_PRELOAD), it waits for the first ppoll() (or poll()) of the
+ * event loop after pyflame has confined itself (Seccomp: 2 in /proc/self/status), then tries every
  * escape an exploited parser would try, and prints one line per attempt on stderr:
  *
  *   hostile: NAME refused (ERRNO TEXT)    or    hostile: NAME ALLOWED
@@ -113,17 +113,34 @@ static void attack(void)
 	say("execve", execl("/bin/sh", "sh", "-c", "true", (char *)NULL));
 }
 
+static void maybe_attack(void)
+{
+	if (!done && confined()) {
+		done = 1;
+		attack();
+	}
+}
+
 int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	static int (*real)(struct pollfd *, nfds_t, int);
 
 	if (!real)
 		real = (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
-	if (!done && confined()) {
-		done = 1;
-		attack();
-	}
+	maybe_attack();
 	return real(fds, n, timeout);
+}
+
+/* The event loop waits in ppoll(): its timeout is the next tick's deadline. */
+int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo, const sigset_t *mask)
+{
+	static int (*real)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+
+	if (!real)
+		real = (int (*)(struct pollfd *, nfds_t, const struct timespec *,
+				const sigset_t *))dlsym(RTLD_NEXT, "ppoll");
+	maybe_attack();
+	return real(fds, n, tmo, mask);
 }
 
 __attribute__((constructor)) static void init(void)
