@@ -93,6 +93,14 @@ struct thread_slot {
 	int has_prof_thread;
 	uint64_t last_tick;
 	char name[64];
+	/*
+	 * Its previous sample's frames, root first, and their ids: a thread's stack mostly
+	 * shares its root side with the one before, so only the frames past that prefix are
+	 * looked up in the profile (a hash each).
+	 */
+	struct pf_frame *prev;
+	uint32_t *prev_id;
+	unsigned nprev, prev_alloc;
 };
 
 struct proc {
@@ -206,6 +214,17 @@ static struct proc *proc_find(struct sampler *sm, pid_t pid)
 	return NULL;
 }
 
+static void slot_clear(struct thread_slot *s)
+{
+	if (s->tid && s->stat_fd >= 0)
+		close(s->stat_fd);
+	if (s->tid && s->sched_fd >= 0)
+		close(s->sched_fd);
+	free(s->prev);
+	free(s->prev_id);
+	memset(s, 0, sizeof(*s));
+}
+
 static void proc_reset(struct proc *p)
 {
 	unwinder__free(p->uw);
@@ -216,12 +235,8 @@ static void proc_reset(struct proc *p)
 	if (p->mem_open)
 		remote__close(&p->mem);
 	p->mem_open = 0;
-	for (size_t i = 0; i < p->nthreads_alloc; i++) {
-		if (p->threads[i].tid && p->threads[i].stat_fd >= 0)
-			close(p->threads[i].stat_fd);
-		if (p->threads[i].tid && p->threads[i].sched_fd >= 0)
-			close(p->threads[i].sched_fd);
-	}
+	for (size_t i = 0; i < p->nthreads_alloc; i++)
+		slot_clear(&p->threads[i]);
 	free(p->threads);
 	p->threads = NULL;
 	p->nthreads_alloc = 0;
@@ -710,13 +725,8 @@ static void thread_prune(struct sampler *sm, struct proc *p)
 	for (size_t i = 0; i < p->nthreads_alloc; i++) {
 		struct thread_slot *s = &p->threads[i];
 
-		if (s->tid && sm->tick_no - s->last_tick > THREAD_STALE_TICKS) {
-			if (s->stat_fd >= 0)
-				close(s->stat_fd);
-			if (s->sched_fd >= 0)
-				close(s->sched_fd);
-			memset(s, 0, sizeof(*s));
-		}
+		if (s->tid && sm->tick_no - s->last_tick > THREAD_STALE_TICKS)
+			slot_clear(s);
 	}
 }
 
@@ -963,6 +973,32 @@ static int native_stack(struct sampler *sm, struct proc *p, const struct unwind_
 	return 0;
 }
 
+/* The profile's ids of frames (innermost first, n of them) into sm->stackbuf[1..n], root first. */
+static void frame_ids(struct sampler *sm, struct thread_slot *s, const struct pf_frame *frames,
+		      unsigned n)
+{
+	uint32_t *ids = sm->stackbuf + 1;
+	unsigned d;
+
+	if (n > s->prev_alloc) {
+		s->prev = xrealloc(s->prev, n * sizeof(*s->prev));
+		s->prev_id = xrealloc(s->prev_id, n * sizeof(*s->prev_id));
+		s->prev_alloc = n;
+	}
+	for (d = 0; d < n && d < s->nprev; d++) {
+		const struct pf_frame *f = &frames[n - 1 - d], *g = &s->prev[d];
+
+		if (f->name != g->name || f->file != g->file || f->line != g->line)
+			break;
+		ids[d] = s->prev_id[d];
+	}
+	for (; d < n; d++) {
+		s->prev[d] = frames[n - 1 - d];
+		s->prev_id[d] = ids[d] = profile__frame(sm->prof, &frames[n - 1 - d]);
+	}
+	s->nprev = n;
+}
+
 static void on_thread(void *arg, const struct unwind_thread *t)
 {
 	struct emit_ctx *e = arg;
@@ -1008,8 +1044,8 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 		return;
 	if (sm->o.native && native_stack(sm, e->p, t, &frames, &n))
 		return;
-	for (depth = 0; depth < n; depth++)
-		sm->stackbuf[depth + 1] = profile__frame(sm->prof, &frames[n - 1 - depth]);
+	frame_ids(sm, s, frames, n);
+	depth = n;
 	if (t->in_gc && sm->o.gc_frames)
 		sm->stackbuf[1 + depth++] = gc_frame(sm);	/* stackbuf: stack_max + 3 */
 	if (sm->o.tests && test_frame(sm, e->p, sm->stackbuf + 1, depth, &sm->stackbuf[0]))
