@@ -12,6 +12,8 @@
 #include "pyflame/textenc.h"
 #include "pyflame/util.h"
 
+#define PEEK_STR 192		/* code_fetch(): bytes read ahead of a str ... */
+#define PEEK_TABLE 768		/* ... and of a line table */
 #define N PYOFF_NONE
 
 #define UNWIND_MAX_INTERPS	64
@@ -243,6 +245,7 @@ struct unwinder {
 	uint8_t fbuf[512];		/* one frame header */
 	size_t flen;
 	uint8_t *raw;			/* raw string bytes */
+	uint8_t *peek;			/* code_fetch(): 2 * PEEK_STR + PEEK_TABLE */
 	char *utf8;			/* decoded string */
 	uint8_t *win;			/* copied stack chunk prefix */
 	size_t win_alloc;
@@ -364,6 +367,7 @@ struct unwinder *unwinder__new(const struct remote *r, const struct pyruntime_lo
 		return NULL;
 	}
 	u->raw = xmalloc(UNWIND_MAX_CHARS * 4);
+	u->peek = xmalloc(2 * PEEK_STR + PEEK_TABLE);
 	u->utf8 = xmalloc(UNWIND_MAX_CHARS * 4 + 1);
 	u->tid_off = -1;
 	u->recheck_ns = UNWIND_CODE_RECHECK_NS;
@@ -392,6 +396,7 @@ void unwinder__free(struct unwinder *u)
 	free(u->tsbuf);
 	free(u->cobuf);
 	free(u->raw);
+	free(u->peek);
 	free(u->utf8);
 	free(u->win);
 	free(u->snap.seg);
@@ -670,7 +675,12 @@ static void str_cache__grow(struct unwinder *u)
  * Read the str (3.x) or PyStringObject (2.7) at addr and intern it as UTF-8.  plan: a str
  * read in every sample (a task's name), whose header goes in the sample's batched read.
  */
-static int read_str_hdr(struct unwinder *u, uint64_t addr, uint32_t *id, int plan)
+/*
+ * The str at addr as a string id.  pre: len bytes already read from addr (the batch of a
+ * new code object, code_fetch()), or NULL; whatever it holds is not read again.
+ */
+static int read_str_pre(struct unwinder *u, uint64_t addr, uint32_t *id, int plan,
+			const uint8_t *pre, size_t prelen)
 {
 	const struct py_offsets *o = &u->off;
 	uint8_t hdr[128];
@@ -690,8 +700,9 @@ static int read_str_hdr(struct unwinder *u, uint64_t addr, uint32_t *id, int pla
 		hlen = max_end(hlen, o->obj.str_state, 4);
 	if (hlen > sizeof(hdr))
 		return bad(u, UNWIND_DROP_BADSTR);
-	err = plan ? rd(u, addr, hdr, hlen) : rd_once(u, addr, hdr, hlen);
-	if (err)
+	if (pre && prelen >= hlen)
+		memcpy(hdr, pre, hlen);
+	else if ((err = plan ? rd(u, addr, hdr, hlen) : rd_once(u, addr, hdr, hlen)))
 		return err;
 	type = ld_u64(hdr + o->obj.ob_type);
 	len = ld_u64(hdr + o->obj.str_length);
@@ -736,7 +747,10 @@ static int read_str_hdr(struct unwinder *u, uint64_t addr, uint32_t *id, int pla
 				return bad(u, UNWIND_DROP_BADSTR);
 		}
 	}
-	if (n) {
+	if (n && pre && data_addr >= addr && data_addr - addr <= prelen &&
+	    n * kind <= prelen - (data_addr - addr)) {
+		memcpy(u->raw, pre + (data_addr - addr), n * kind);
+	} else if (n) {
 		err = rd_once(u, data_addr, u->raw, n * kind);
 		if (err)
 			return err;
@@ -759,13 +773,14 @@ static int read_str_hdr(struct unwinder *u, uint64_t addr, uint32_t *id, int pla
 	return 0;
 }
 
-static int read_str(struct unwinder *u, uint64_t addr, uint32_t *id)
+static int read_str_hdr(struct unwinder *u, uint64_t addr, uint32_t *id, int plan)
 {
-	return read_str_hdr(u, addr, id, 0);
+	return read_str_pre(u, addr, id, plan, NULL, 0);
 }
 
-/* Read a bytes object (2.7: str) into a fresh buffer. */
-static int read_bytes(struct unwinder *u, uint64_t addr, uint8_t **out, uint32_t *outlen)
+/* Read a bytes object (2.7: str) into a fresh buffer; pre as for read_str_pre(). */
+static int read_bytes(struct unwinder *u, uint64_t addr, uint8_t **out, uint32_t *outlen,
+		      const uint8_t *pre, size_t prelen)
 {
 	const struct py_offsets *o = &u->off;
 	uint8_t hdr[128];
@@ -781,15 +796,19 @@ static int read_bytes(struct unwinder *u, uint64_t addr, uint8_t **out, uint32_t
 	hlen = max_end(hlen, o->obj.bytes_size, 8);
 	if (hlen > sizeof(hdr))
 		return bad(u, UNWIND_DROP_BADCODE);
-	err = rd_once(u, addr, hdr, hlen);
-	if (err)
+	if (pre && prelen >= hlen)
+		memcpy(hdr, pre, hlen);
+	else if ((err = rd_once(u, addr, hdr, hlen)))
 		return err;
 	type = ld_u64(hdr + o->obj.ob_type);
 	len = ld_u64(hdr + o->obj.bytes_size);
 	if ((u->loc.bytes_type_addr && type != u->loc.bytes_type_addr) || len > UNWIND_MAX_TABLE)
 		return bad(u, UNWIND_DROP_BADCODE);
 	*out = xmalloc(len ? len : 1);
-	if (len) {
+	if (len && pre && (uint64_t)o->obj.bytes_data <= prelen &&
+	    len <= prelen - (uint64_t)o->obj.bytes_data) {
+		memcpy(*out, pre + o->obj.bytes_data, len);
+	} else if (len) {
 		err = rd_once(u, addr + (uint64_t)o->obj.bytes_data, *out, len);
 		if (err) {
 			free(*out);
@@ -802,6 +821,39 @@ static int read_bytes(struct unwinder *u, uint64_t addr, uint8_t **out, uint32_t
 }
 
 /* --- code objects ----------------------------------------------------------------- */
+
+/*
+ * A new code object's name, file name and line table, in one read: each object's header
+ * and the first bytes after it, where a compact str keeps its characters and a bytes
+ * object its data, so most need no second read (a code object used to cost five to seven
+ * reads, and a process starting up meets hundreds).  An entry that cannot be read whole
+ * (an object near the end of a mapping) is read the usual way.
+ */
+static int code_fetch(struct unwinder *u, uint64_t name_addr, uint64_t file_addr,
+		      uint64_t table_addr, struct code_entry *c)
+{
+	uint8_t *buf = u->peek;
+	struct remote_iov iov[3] = {
+		{ name_addr, buf, name_addr ? PEEK_STR : 0 },
+		{ file_addr, buf + PEEK_STR, file_addr ? PEEK_STR : 0 },
+		{ table_addr, buf + 2 * PEEK_STR, table_addr ? PEEK_TABLE : 0 },
+	};
+	int res[3] = { -EFAULT, -EFAULT, -EFAULT }, err;
+
+	err = remote__readv(u->r, iov, 3, res);
+	if (err) {
+		u->cause = UNWIND_DROP_READ;
+		return err == -ESRCH ? -ESRCH : -EFAULT;
+	}
+	err = read_str_pre(u, name_addr, &c->name, 0, res[0] ? NULL : buf, PEEK_STR);
+	if (!err)
+		err = read_str_pre(u, file_addr, &c->file, 0, res[1] ? NULL : buf + PEEK_STR,
+				   PEEK_STR);
+	if (!err)
+		err = read_bytes(u, table_addr, &c->table, &c->table_len,
+				 res[2] ? NULL : buf + 2 * PEEK_STR, PEEK_TABLE);
+	return err;
+}
 
 static struct code_entry *code_slot(struct unwinder *u, uint64_t addr)
 {
@@ -916,13 +968,11 @@ static int code_get(struct unwinder *u, uint64_t addr, int force, struct code_en
 		fresh.firsttraceable = ld_i32(u->cobuf + o->code.firsttraceable);
 	if (o->code.tlbc != N)
 		fresh.tlbc = ld_u64(u->cobuf + o->code.tlbc);
-	err = read_str(u, qual_addr ? qual_addr : name_addr, &fresh.name);
-	if (!err)
-		err = read_str(u, file_addr, &fresh.file);
-	if (!err)
-		err = read_bytes(u, table_addr, &fresh.table, &fresh.table_len);
-	if (err)
+	err = code_fetch(u, qual_addr ? qual_addr : name_addr, file_addr, table_addr, &fresh);
+	if (err) {
+		free(fresh.table);
 		return err;
+	}
 
 	if (u->code_bytes + fresh.table_len > CODE_CACHE_BYTES_MAX) {
 		code_cache__clear(u);		/* start over rather than grow without bound */

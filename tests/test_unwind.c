@@ -532,7 +532,7 @@ static void release(struct img *im)
 /* --- collecting what the unwinder emits -------------------------------------------- */
 
 struct got_frame {
-	char name[64], file[64];
+	char name[256], file[64];
 	int line;
 };
 
@@ -1274,6 +1274,54 @@ static void unwind_sample__string_address_reused__sees_new_text(void **state)
 		g.n = 0;
 		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
 		assert_string_equal(g.t[0].f[0].file, "/tmp/bbbb.py");
+		unwinder__free(u);
+		got_release(&g);
+		release(&im);
+	}
+}
+
+/*
+ * A new code object's name, file name and line table are read in one batch, each with
+ * some bytes after its header: a name longer than that read-ahead needs a read of its
+ * own, a file name at the very end of readable memory (its read-ahead fails) is read the
+ * usual way; both come out exact.
+ */
+static void unwind_sample__new_code_read_ahead__long_and_last_strings_exact(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+		char longname[201];
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		struct unwinder *u;
+		uint64_t c, name;
+
+		build(&im, versions[i]);
+		memset(&g, 0, sizeof(g));
+		memset(&st, 0, sizeof(st));
+		g.st = strtab__new();
+		memset(longname, 'f', sizeof(longname) - 1);
+		longname[sizeof(longname) - 1] = '\0';
+		c = im.code_of[im.nworker_frames - 1];
+		name = make_str(&im, longname, 0);
+		fakemem_w64(&im.m, c + im.o.code.name, name);
+		if (im.o.code.qualname != N)
+			fakemem_w64(&im.m, c + im.o.code.qualname, name);
+		/* the last object in memory: 32 bytes of gap after it, then nothing */
+		fakemem_w64(&im.m, c + im.o.code.filename, make_str(&im, "/tmp/the_last.py", 0));
+		u = unwinder__new(&im.r, &im.loc, &im.o, g.st, 64);
+		assert_non_null(u);
+		assert_int_equal(unwinder__sample(u, collect, &g, &st), 0);
+		assert_int_equal(g.n, 2);
+		assert_string_equal(g.t[0].f[0].name, longname);
+		assert_string_equal(g.t[0].f[0].file, "/tmp/the_last.py");
+		assert_int_equal(g.t[0].f[0].line, 54);
+		/* the other frames (non-ASCII names, read ahead in full) are as the image says */
+		assert_int_equal(g.t[0].depth, 5);
+		expect_frame(&g.t[0].f[1], "f_𠀀", is27(&im) ? "/tmp/café.py" : "/tmp/日本語.py", 43);
+		expect_frame(&g.t[0].f[4], "main", "app.py", 12);
+		expect_frame(&g.t[1].f[0], Q(&im, "spin", "Spin.spin"), "app.py", 72);
 		unwinder__free(u);
 		got_release(&g);
 		release(&im);
@@ -2031,6 +2079,7 @@ int main(void)
 		cmocka_unit_test(unwind_sample__bad_string__drops_thread_as_badstr),
 		cmocka_unit_test(unwind_sample__code_address_reused__sees_new_name),
 		cmocka_unit_test(unwind_sample__string_address_reused__sees_new_text),
+		cmocka_unit_test(unwind_sample__new_code_read_ahead__long_and_last_strings_exact),
 		cmocka_unit_test(unwind_sample__warm__one_batched_read_exact_frames),
 		cmocka_unit_test(unwind_ride__in_the_same_read__results_per_range),
 		cmocka_unit_test(unwind_sample__reader_without_readv__same_frames),
