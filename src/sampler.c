@@ -878,7 +878,39 @@ static int test_frame(struct sampler *sm, struct proc *p, const uint32_t *st, un
 
 #define ASYNC_LOOK_NS 200000000ull	/* --async: look for asyncio again after 200 ms */
 
-/* --async: once the process has imported asyncio (3.14+), read _asyncio's task layout. */
+/*
+ * --async, 3.11-3.13: _asyncio's layout is a table; what waits for asyncio's import is
+ * finding its current_tasks dict.
+ */
+static void proc_async_table(struct sampler *sm, struct proc *p, int first)
+{
+	struct py_async_offsets a;
+	int err;
+
+	if (first) {
+		if (py_offsets__async_table(&p->off, &a) || unwinder__set_async(p->uw, &a, 0)) {
+			pf_warn("process %d: --async does not know _asyncio's layout in %s%s: its "
+				"stacks are the event loop's", p->pid, p->version,
+				p->off.free_threaded ? " (free-threaded)" : "");
+			p->aio_state = -1;
+			return;
+		}
+		if (sm->o.async > 1)
+			pf_warn("process %d: --async=all needs Python 3.14 or later, not %s: "
+				"only the running tasks are shown", p->pid, p->version);
+	}
+	err = unwinder__find_asyncio(p->uw);
+	if (err == -ENOTSUP) {
+		p->aio_state = -1;
+		return;
+	}
+	if (err)
+		return;		/* asyncio not imported yet, or torn: look again later */
+	pf_info("process %d: asyncio tasks found", p->pid);
+	p->aio_state = 1;
+}
+
+/* --async: once the process has imported asyncio (3.11+), read _asyncio's task layout. */
 static void proc_async(struct sampler *sm, struct proc *p, uint64_t now)
 {
 	uint8_t buf[PY_ASYNC_DEBUG_SIZE];
@@ -888,13 +920,17 @@ static void proc_async(struct sampler *sm, struct proc *p, uint64_t now)
 
 	if (!sm->o.async || p->aio_state || now < p->aio_next_ns)
 		return;
-	if (p->off.version < PY_VER(3, 14)) {
-		pf_warn("process %d: --async needs Python 3.14 or later, not %s: its stacks are "
+	if (p->off.version < PY_VER(3, 11)) {
+		pf_warn("process %d: --async needs Python 3.11 or later, not %s: its stacks are "
 			"the event loop's", p->pid, p->version);
 		p->aio_state = -1;
 		return;
 	}
 	p->aio_next_ns = now + ASYNC_LOOK_NS;
+	if (p->off.version < PY_VER(3, 14)) {
+		proc_async_table(sm, p, first);
+		return;
+	}
 	/* built into the runtime's own file (there from the start), else the module */
 	if (pyprobe__locate_asyncio(p->pid, first ? p->loc.binary : NULL, &addr) ||
 	    remote__read(&p->mem, addr, buf, sizeof(buf)))

@@ -81,7 +81,8 @@ void unwinder__free(struct unwinder *u);
 void unwinder__set_code_recheck(struct unwinder *u, uint64_t ns);
 
 /*
- * --async (3.14+, a from py_offsets__from_async_debug()): a thread running an asyncio task
+ * --async (3.14+, a from py_offsets__from_async_debug(); 3.11-3.13, from
+ * py_offsets__async_table(), running tasks only): a thread running an asyncio task
  * reports the task's own frames, from its coroutine up, under a frame named after the task
  * (its name, or "Task-n"), in place of the event loop's frames; above it come the tasks
  * that await it (task_awaited_by, the first one that is a task), each as its await chain
@@ -101,6 +102,17 @@ void unwinder__set_code_recheck(struct unwinder *u, uint64_t ns);
  * no coroutine frame offset; for all, no task list or coroutine state either).
  */
 int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a, int all);
+
+/*
+ * 3.11-3.13, after unwinder__set_async(): look for _asyncio's current_tasks dict (event
+ * loop -> running task) as sys.modules['_asyncio'].__dict__['_current_tasks'] of the main
+ * interpreter; once found, each sample reads it and cuts a thread's stack at the
+ * coroutine frame of the task it finds there.  Bounded reads outside the sample's plan; a
+ * sys.modules unchanged since the last search in vain is not searched again.
+ * 0 (found, or found before), -ENOENT (_asyncio not imported yet), -ENOTSUP (not a
+ * 3.11-3.13 layout), -EFAULT (unreadable, or torn: try again later), -ESRCH.
+ */
+int unwinder__find_asyncio(struct unwinder *u);
 
 /*
  * Sample every thread of every interpreter once, calling emit for each thread whose stack
