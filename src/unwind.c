@@ -39,6 +39,7 @@
 #define UNWIND_SET_SCAN		64		/* set entries looked at for an awaiter */
 #define TYPE_CACHE		16		/* type names of awaited futures */
 #define UNWIND_MAX_ACTS		1024		/* eval activations recorded per stack */
+#define UNWIND_PLAN_CHARS	256		/* bytes of a planned str's characters */
 #define UNWIND_MAX_RUNNING	16		/* 3.11-3.13 --async: running tasks (event
 						   loops) looked for in each sample */
 #define UNWIND_RUN_ENTRIES	64		/* ... entries of current_tasks read for them */
@@ -755,7 +756,14 @@ static int read_str_hdr(struct unwinder *u, uint64_t addr, uint32_t *id, int pla
 		}
 	}
 	if (n) {
-		err = rd_once(u, data_addr, u->raw, n * kind);
+		/*
+		 * A planned str whose hash was never computed (a task's name on 3.11-3.13) is
+		 * read in every sample: its characters ride the batched read too.
+		 */
+		if (plan && n * kind <= UNWIND_PLAN_CHARS)
+			err = rd(u, data_addr, u->raw, n * kind);
+		else
+			err = rd_once(u, data_addr, u->raw, n * kind);
 		if (err)
 			return err;
 	}
