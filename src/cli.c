@@ -200,6 +200,7 @@ enum {
 	OPT_NO_GC_FRAMES,
 	OPT_ASYNC,
 	OPT_NATIVE,
+	OPT_NATIVE_MARKERS,
 };
 
 /* --- option rows, shared by the commands that take them ------------------------------ */
@@ -258,6 +259,11 @@ static const struct cli_option opts_sampling[] = {
 		 "frames: each thread is stopped for a moment at each sample to unwind its C "
 		 "stack; the interpreter's own evaluation and call frames are replaced by the "
 		 "Python frames they run (=all: kept too)"),
+	OPT_LONG(OPT_NATIVE_MARKERS, "native-markers", NULL, "put a <native> frame on top of "
+		 "the Python frame whose call the thread is running in C code (a builtin, an "
+		 "extension's function, a blocking system call); CPython 3.11 and later, from "
+		 "the call opcode the innermost frame stands on; no C frames, and --native "
+		 "shows them instead"),
 	OPT_LONG(OPT_NO_GC_FRAMES, "no-gc-frames", NULL, "do not put a <GC> frame on top of "
 		 "the stack of a thread sampled while the cyclic garbage collector runs (on by "
 		 "default; CPython 3.7 and later)"),
@@ -716,6 +722,9 @@ static int run_option(void *ctx, int id, const char *arg)
 		break;
 	case OPT_NO_CRASH_STACKS:
 		o->crash_stacks = 0;
+		break;
+	case OPT_NATIVE_MARKERS:
+		o->native_markers = 1;
 		break;
 	case OPT_NO_GC_FRAMES:
 		o->gc_frames = 0;

@@ -881,3 +881,61 @@ int py_offsets__async_table(const struct py_offsets *o, struct py_async_offsets 
 	}
 	return -ENOTSUP;
 }
+
+/* --- opcodes that call (--native-markers) ------------------------------------------------- */
+
+/*
+ * Per version, the call family's opcode numbers, as each build's opcode module gives them
+ * (opcode.opmap with dis._all_opname's specialized ones on 3.11/3.12,
+ * opcode._specialized_opmap from 3.13): pyenv's 3.11.7, 3.12.1, 3.13.0, Debian's 3.11.2,
+ * 3.14.10 and 3.15.2.  3.11 calls in PRECALL (its specialized forms call builtins) or CALL.
+ */
+static const uint8_t call_ops_311[] = {
+	22, 23, 24, 64, 65, 66, 67, 72, 73, 76, 77, 78, 79, 80, 81, 113, 121, 127, 141, 142,
+	143, 166, 171,
+};
+static const uint8_t call_ops_312[] = {
+	23, 24, 28, 29, 34, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 56, 142, 171, 241, 244,
+};
+static const uint8_t call_ops_313[] = {
+	53, 54, 57, 162, 163, 164, 165, 166, 167, 168, 169, 170, 171, 172, 173, 174, 175, 176,
+	177, 178, 179, 180, 181, 244, 245, 246,
+};
+static const uint8_t call_ops_314[] = {
+	4, 52, 55, 143, 144, 145, 146, 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 157,
+	158, 159, 160, 161, 162, 163, 164, 165, 250, 251, 252,
+};
+static const uint8_t call_ops_315[] = {
+	4, 50, 53, 144, 145, 146, 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 157, 158,
+	159, 160, 161, 162, 163, 164, 165, 166, 167, 168, 249, 250, 251,
+};
+
+static const struct {
+	unsigned version;
+	const uint8_t *ops;
+	size_t n;
+} call_op_lists[] = {
+	{ PY_VER(3, 11), call_ops_311, ARRAY_SIZE(call_ops_311) },
+	{ PY_VER(3, 12), call_ops_312, ARRAY_SIZE(call_ops_312) },
+	{ PY_VER(3, 13), call_ops_313, ARRAY_SIZE(call_ops_313) },
+	{ PY_VER(3, 14), call_ops_314, ARRAY_SIZE(call_ops_314) },
+	{ PY_VER(3, 15), call_ops_315, ARRAY_SIZE(call_ops_315) },
+};
+
+const uint8_t *py_offsets__call_ops(unsigned version)
+{
+	static uint8_t maps[ARRAY_SIZE(call_op_lists)][32];
+	static int built;
+
+	if (!built) {
+		for (size_t i = 0; i < ARRAY_SIZE(call_op_lists); i++)
+			for (size_t k = 0; k < call_op_lists[i].n; k++)
+				maps[i][call_op_lists[i].ops[k] >> 3] |=
+					(uint8_t)(1u << (call_op_lists[i].ops[k] & 7));
+		built = 1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(call_op_lists); i++)
+		if (call_op_lists[i].version == version)
+			return maps[i];
+	return NULL;
+}

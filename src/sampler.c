@@ -184,6 +184,8 @@ struct sampler {
 	char cwd[4096];		/* pyflame's: test files are named relative to it */
 	uint32_t gc_frame;	/* the <GC> frame's id, once has_gc_frame */
 	int has_gc_frame;
+	uint32_t native_frame;	/* the <native> frame's id, once has_native_frame */
+	int has_native_frame;
 };
 
 const char *pf_mode__name(enum pf_mode m)
@@ -552,6 +554,10 @@ static void proc_probe(struct sampler *sm, struct proc *p, uint64_t now)
 		return;
 	}
 	pyprobe__version_str(&p->loc, p->version, sizeof(p->version));
+	/* real C frames (--native) say more than a marker: they win */
+	if (sm->o.native_markers && !sm->o.native && unwinder__set_native_markers(p->uw))
+		pf_warn("process %d: --native-markers needs Python 3.11 or later, not %s: "
+			"no <native> frames", p->pid, p->version);
 	p->state = PROC_PYTHON;
 	p->stale_tries = 0;
 	pf_info("process %d: CPython %s in '%s', reading memory with %s", p->pid,
@@ -946,20 +952,26 @@ static void proc_async(struct sampler *sm, struct proc *p, uint64_t now)
 	p->aio_state = 1;
 }
 
-/* The <GC> frame put on top of a stack the cyclic GC interrupted (--no-gc-frames: none). */
-static uint32_t gc_frame(struct sampler *sm)
+/* A marker frame of the profile: a name, no file, no line (id cached in *id). */
+static uint32_t marker_frame(struct sampler *sm, const char *name, uint32_t *id, int *has)
 {
-	if (!sm->has_gc_frame) {
+	if (!*has) {
 		struct pf_frame f = {
-			.name = strtab__intern_str(sm->prof->strings, PF_GC_FRAME),
+			.name = strtab__intern_str(sm->prof->strings, name),
 			.file = strtab__intern_str(sm->prof->strings, ""),
 			.line = -1,
 		};
 
-		sm->gc_frame = profile__frame(sm->prof, &f);
-		sm->has_gc_frame = 1;
+		*id = profile__frame(sm->prof, &f);
+		*has = 1;
 	}
-	return sm->gc_frame;
+	return *id;
+}
+
+/* The <GC> frame put on top of a stack the cyclic GC interrupted (--no-gc-frames: none). */
+static uint32_t gc_frame(struct sampler *sm)
+{
+	return marker_frame(sm, PF_GC_FRAME, &sm->gc_frame, &sm->has_gc_frame);
 }
 
 /*
@@ -1048,6 +1060,9 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 		sm->stackbuf[depth + 1] = profile__frame(sm->prof, &frames[n - 1 - depth]);
 	if (t->in_gc && sm->o.gc_frames)
 		sm->stackbuf[1 + depth++] = gc_frame(sm);	/* stackbuf: stack_max + 3 */
+	else if (t->native_call && sm->o.native_markers)
+		sm->stackbuf[1 + depth++] = marker_frame(sm, PF_NATIVE_FRAME, &sm->native_frame,
+							 &sm->has_native_frame);
 	if (sm->o.tests && test_frame(sm, e->p, sm->stackbuf + 1, depth, &sm->stackbuf[0]))
 		stack = profile__stack(sm->prof, sm->stackbuf, depth + 1);
 	else

@@ -185,6 +185,9 @@ struct code_entry {
 	uint32_t name, file;		/* strtab ids */
 	uint8_t *table;
 	uint32_t table_len;
+	uint8_t *calls;			/* --native-markers: a bit per code unit, set on a call
+					   opcode (NULL: not known) */
+	uint64_t calls_units;		/* units the map covers */
 	int64_t memo_addrq;		/* last lookup */
 	int32_t memo_line;
 };
@@ -285,6 +288,9 @@ struct unwinder {
 	} run[UNWIND_MAX_RUNNING];
 	uint64_t run_frames[UNWIND_MAX_RUNNING];
 	unsigned nrun;
+
+	const uint8_t *call_ops;	/* --native-markers: the call opcodes (256 bits) */
+	int leaf_call;			/* the innermost frame walked stands on a call */
 
 	enum unwind_drop cause;		/* why the current thread is being dropped */
 	uint64_t sample_no;
@@ -391,8 +397,10 @@ struct unwinder *unwinder__new(const struct remote *r, const struct pyruntime_lo
 
 static void code_cache__clear(struct unwinder *u)
 {
-	for (size_t i = 0; i <= u->code_mask; i++)
+	for (size_t i = 0; i <= u->code_mask; i++) {
 		free(u->code[i].table);
+		free(u->code[i].calls);
+	}
 	memset(u->code, 0, (u->code_mask + 1) * sizeof(*u->code));
 	u->code_count = 0;
 	u->code_bytes = 0;
@@ -859,6 +867,33 @@ static void code_cache__grow(struct unwinder *u)
  * The code object at addr, read in one go into u->cobuf, checked against the cache
  * fingerprint and (re)decoded when new or changed.
  */
+/*
+ * --native-markers: which code units of the code object at addr hold a call opcode (its
+ * adaptive bytecode as it is now: specializing or instrumenting a call keeps it a call).
+ * Too big a code object, or unreadable bytecode, gets no map (no marker): 0 either way,
+ * or -ESRCH.
+ */
+static int call_map(struct unwinder *u, uint64_t addr, struct code_entry *e)
+{
+	uint64_t n = e->units;
+	uint8_t *code;
+	int err;
+
+	if (!n || n > UNWIND_MAX_TABLE / 2)
+		return 0;
+	code = xmalloc((size_t)n * 2);
+	err = rd_once(u, addr + (uint64_t)u->off.code.code_adaptive, code, (size_t)n * 2);
+	if (!err) {
+		e->calls = xcalloc((size_t)(n + 7) / 8, 1);
+		e->calls_units = n;
+		for (uint64_t i = 0; i < n; i++)
+			if (u->call_ops[code[2 * i] >> 3] >> (code[2 * i] & 7) & 1)
+				e->calls[i >> 3] |= (uint8_t)(1u << (i & 7));
+	}
+	free(code);
+	return err == -ESRCH ? err : 0;
+}
+
 static int code_get(struct unwinder *u, uint64_t addr, int force, struct code_entry **out)
 {
 	const struct py_offsets *o = &u->off;
@@ -947,10 +982,14 @@ static int code_get(struct unwinder *u, uint64_t addr, int force, struct code_en
 		err = read_str(u, file_addr, &fresh.file);
 	if (!err)
 		err = read_bytes(u, table_addr, &fresh.table, &fresh.table_len);
-	if (err)
+	if (!err && u->call_ops)
+		err = call_map(u, addr, &fresh);
+	if (err) {
+		free(fresh.table);
 		return err;
+	}
 
-	if (u->code_bytes + fresh.table_len > CODE_CACHE_BYTES_MAX) {
+	if (u->code_bytes + fresh.table_len + (fresh.calls_units + 7) / 8 > CODE_CACHE_BYTES_MAX) {
 		code_cache__clear(u);		/* start over rather than grow without bound */
 		e = code_slot(u, addr);
 	}
@@ -960,9 +999,10 @@ static int code_get(struct unwinder *u, uint64_t addr, int force, struct code_en
 	}
 	if (!e->addr)
 		u->code_count++;
-	u->code_bytes -= e->table_len;
-	u->code_bytes += fresh.table_len;
+	u->code_bytes -= e->table_len + (e->calls_units + 7) / 8;
+	u->code_bytes += fresh.table_len + (fresh.calls_units + 7) / 8;
 	free(e->table);
+	free(e->calls);
 	*e = fresh;
 	*out = e;
 	return 0;
@@ -1290,6 +1330,7 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, const uin
 	*truncated = 0;
 	u->nacts = 0;
 	u->acts_ok = 1;
+	u->leaf_call = 0;
 	for (; f; steps++) {
 		struct frame_info fi;
 		struct code_entry *e;
@@ -1368,6 +1409,8 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, const uin
 		u->frames[n].name = e->name;
 		u->frames[n].file = e->file;
 		u->frames[n].line = code_line(u, e, addrq);
+		if (!n && e->calls && addrq >= 0 && (uint64_t)addrq / 2 < e->calls_units)
+			u->leaf_call = e->calls[addrq / 16] >> (addrq / 2 & 7) & 1;
 		n++;
 		if (fi.entry || o->frames == PY_FRAMES_OBJECT)
 			act_end(u, &since, n);
@@ -2105,6 +2148,7 @@ static int emit_waiting(struct unwinder *u, const struct unwind_thread *thread,
 		t.flags = truncated ? PF_SAMPLE_TRUNCATED : 0;
 		t.in_gc = 0;
 		t.task = 1;
+		t.native_call = 0;
 		t.frames = u->frames;
 		t.acts = NULL;		/* a waiting task runs on no C stack */
 		t.nacts = 0;
@@ -2244,6 +2288,7 @@ static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_h
 			if (truncated)
 				t.flags |= PF_SAMPLE_TRUNCATED;
 			t.frames = u->frames;
+			t.native_call = u->call_ops ? u->leaf_call : 0;
 			if (u->acts_ok) {
 				t.acts = u->acts;
 				t.nacts = u->nacts;
@@ -2303,6 +2348,16 @@ int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a, in
 	u->aio_on = 1;
 	u->aio_all = all;
 	u->empty_id = strtab__intern(u->strings, "", 0);
+	return 0;
+}
+
+int unwinder__set_native_markers(struct unwinder *u)
+{
+	const uint8_t *ops = py_offsets__call_ops(u->off.version);
+
+	if (u->off.frames != PY_FRAMES_INTERP || u->off.code.code_adaptive == N || !ops)
+		return -ENOTSUP;
+	u->call_ops = ops;
 	return 0;
 }
 

@@ -542,6 +542,7 @@ struct got_thread {
 	unsigned flags, depth;
 	int in_gc;
 	int task;
+	int native_call;
 	struct got_frame f[16];
 };
 
@@ -562,6 +563,7 @@ static void collect(void *arg, const struct unwind_thread *t)
 	gt->flags = t->flags;
 	gt->in_gc = t->in_gc;
 	gt->task = t->task;
+	gt->native_call = t->native_call;
 	gt->depth = t->depth;
 	for (unsigned i = 0; i < t->depth && i < ARRAY_SIZE(gt->f); i++) {
 		snprintf(gt->f[i].name, sizeof(gt->f[i].name), "%s",
@@ -952,6 +954,93 @@ static void unwind_sample__async_current_tasks__task_frames_under_its_name(void 
 		assert_int_equal(sample_async_found(&im, &a, 0, &found, &g, &st), 0);
 		expect_frame(&g.t[0].f[4], "main", "app.py", 12);
 		got_release(&g);
+		release(&im);
+	}
+}
+
+/* --- --native-markers --------------------------------------------------------------- */
+
+/* One sample, with --native-markers on when markers. */
+static int sample_markers(struct img *im, int markers, struct got *g, struct unwind_stats *st)
+{
+	struct unwinder *u;
+	int err;
+
+	memset(g, 0, sizeof(*g));
+	memset(st, 0, sizeof(*st));
+	g->st = strtab__new();
+	u = unwinder__new(&im->r, &im->loc, &im->o, g->st, 64);
+	assert_non_null(u);
+	if (markers)
+		assert_int_equal(unwinder__set_native_markers(u), 0);
+	err = unwinder__sample(u, collect, g, st);
+	unwinder__free(u);
+	return err;
+}
+
+/*
+ * The worker's innermost frame stands on a call opcode of its version: it runs C code
+ * it called (native_call); on any other opcode, or without the option, it does not.
+ */
+static void unwind_sample__native_markers__call_opcode_marks_innermost(void **state)
+{
+	static const unsigned vs[] = {
+		PY_VER(3, 11), PY_VER(3, 12), PY_VER(3, 13), PY_VER(3, 14), PY_VER(3, 15),
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(vs); i++) {
+		const uint8_t *ops = py_offsets__call_ops(vs[i]);
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		uint64_t c;
+		int call = -1, other = -1;
+
+		assert_non_null(ops);
+		for (int op = 1; op < 256; op++) {
+			int is = ops[op >> 3] >> (op & 7) & 1;
+
+			if (is && call < 0)
+				call = op;
+			if (!is && other < 0)
+				other = op;
+		}
+		assert_true(call > 0 && other > 0);
+		build(&im, vs[i]);
+		/* naïve_f, innermost, stands at byte 16 of its bytecode */
+		c = im.code_of[im.nworker_frames - 1];
+		fakemem_w8(&im.m, c + (uint64_t)im.o.code.code_adaptive + 16, (uint8_t)call);
+		assert_int_equal(sample_markers(&im, 1, &g, &st), 0);
+		expect_frame(&g.t[0].f[0], "Klass.naïve_f", "app.py", 54);
+		assert_int_equal(g.t[0].native_call, 1);
+		assert_int_equal(g.t[1].native_call, 0);
+		got_release(&g);
+		assert_int_equal(sample_markers(&im, 0, &g, &st), 0);
+		assert_int_equal(g.t[0].native_call, 0);
+		got_release(&g);
+		release(&im);
+
+		build(&im, vs[i]);
+		c = im.code_of[im.nworker_frames - 1];
+		fakemem_w8(&im.m, c + (uint64_t)im.o.code.code_adaptive + 16, (uint8_t)other);
+		assert_int_equal(sample_markers(&im, 1, &g, &st), 0);
+		assert_int_equal(g.t[0].native_call, 0);
+		got_release(&g);
+		release(&im);
+	}
+	/* before 3.11: not supported */
+	{
+		struct img im;
+		struct unwinder *u;
+		struct strtab *st = strtab__new();
+
+		build(&im, PY_VER(3, 10));
+		u = unwinder__new(&im.r, &im.loc, &im.o, st, 64);
+		assert_non_null(u);
+		assert_int_equal(unwinder__set_native_markers(u), -ENOTSUP);
+		unwinder__free(u);
+		strtab__free(st);
 		release(&im);
 	}
 }
@@ -2162,6 +2251,7 @@ int main(void)
 		cmocka_unit_test(unwind_sample__gc_collecting__only_gil_holder_in_gc),
 		cmocka_unit_test(unwind_sample__async_running_task__task_frames_under_its_name),
 		cmocka_unit_test(unwind_sample__async_current_tasks__task_frames_under_its_name),
+		cmocka_unit_test(unwind_sample__native_markers__call_opcode_marks_innermost),
 		cmocka_unit_test(unwind_sample__async_all__waiting_tasks_and_hostile_memory),
 		cmocka_unit_test(py_offsets_from_async_debug__bad_input__rejected),
 		cmocka_unit_test(unwind_sample__max_depth__keeps_innermost_and_flags_truncated),

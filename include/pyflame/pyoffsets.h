@@ -185,6 +185,15 @@ int py_offsets__from_async_debug(const uint8_t *buf, size_t len, const struct py
  */
 int py_offsets__async_table(const struct py_offsets *o, struct py_async_offsets *out);
 
+/*
+ * 3.11+: the opcodes that call (CALL, PRECALL, CALL_FUNCTION_EX, CALL_KW, their specialized
+ * and instrumented forms) as a 256-bit map, or NULL for a version pyflame has no list for.
+ * An innermost frame stopped on one of them is running what it called: C code, when no
+ * Python frame is above it.  From each build's own opcode module (its specialized
+ * opcodes included); --native-markers reads it.
+ */
+const uint8_t *py_offsets__call_ops(unsigned version);
+
 /* The built-in table for major.minor (2.7, 3.6-3.12), or NULL. */
 const struct py_offsets *py_offsets__table(unsigned version);
 

@@ -44,6 +44,8 @@ struct unwind_thread {
 	const struct pf_frame *frames;
 	int task;			/* --async=all: the stack of an asyncio task waiting on
 					   this thread's event loop, not what the thread runs */
+	int native_call;		/* --native-markers: the innermost frame stands on a
+					   call opcode: the thread runs C code it called */
 	/*
 	 * The frames each run of the evaluation loop (one C call of _PyEval_EvalFrameDefault)
 	 * runs: acts[0] frames from the innermost, then acts[1], ...; a count can be 0 (a
@@ -113,6 +115,17 @@ int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a, in
  * 3.11-3.13 layout), -EFAULT (unreadable, or torn: try again later), -ESRCH.
  */
 int unwinder__find_asyncio(struct unwinder *u);
+
+/*
+ * --native-markers (3.11+): note in unwind_thread.native_call when a thread's innermost
+ * Python frame stands on a call opcode (py_offsets__call_ops()).  A Python callee would
+ * be a frame above it; so the thread runs what it called in C: a builtin, an extension's
+ * function, a blocking system call.  Each code object's bytecode is read once, when first
+ * seen, into a map of its call sites: no cost per sample.  A call that has pushed its
+ * Python frame but not started it yet (hidden, incomplete) reads as a call too.
+ * 0, or -ENOTSUP (before 3.11, or a version without an opcode list).
+ */
+int unwinder__set_native_markers(struct unwinder *u);
 
 /*
  * Sample every thread of every interpreter once, calling emit for each thread whose stack
