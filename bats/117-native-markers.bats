@@ -66,3 +66,21 @@ PY
 	! grep -q "<native>" "$d/p.txt"
 	check_collapsed path "$d/p.txt" "re:c_work .*"
 }
+
+# pyoffsets.c's call-opcode list for each 3.11+ interpreter found is what its own opcode
+# module says (tests/call_ops.py).
+call_ops_match() {
+	local root=$BATS_TEST_DIRNAME/.. ver want got
+
+	read -r ver want < <("$2" "$root/tests/call_ops.py" | tr -d ',')
+	got=$(sed -n "/^static const uint8_t call_ops_${ver/./}\[\] = {/,/^};/p" \
+		"$root/src/pyoffsets.c" | sed '1d;$d' | tr ',\t\n' '   ' | tr -s ' ' | sed 's/^ //;s/ $//')
+	echo "# $ver interpreter: $want"
+	echo "# $ver pyflame:     $got"
+	[ -n "$got" ] && [ "$got" = "$want" ]
+}
+
+@test "native-markers: the call opcodes pyflame knows are each interpreter's own, 3.11+" {
+	[ -r "$BATS_TEST_DIRNAME/../src/pyoffsets.c" ] || skip "no source tree"
+	for_each_python 3.11 call_ops_match
+}

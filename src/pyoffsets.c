@@ -887,8 +887,9 @@ int py_offsets__async_table(const struct py_offsets *o, struct py_async_offsets 
 /*
  * Per version, the call family's opcode numbers, as each build's opcode module gives them
  * (opcode.opmap with dis._all_opname's specialized ones on 3.11/3.12,
- * opcode._specialized_opmap from 3.13): pyenv's 3.11.7, 3.12.1, 3.13.0, Debian's 3.11.2,
- * 3.14.10 and 3.15.2.  3.11 calls in PRECALL (its specialized forms call builtins) or CALL.
+ * opcode._specialized_opmap from 3.13; tests/call_ops.py prints them): pyenv's 3.11.7,
+ * 3.12.1, 3.13.0, Debian's 3.11.2, 3.14.10 and 3.15.2.  3.11 calls in PRECALL (its
+ * specialized forms call builtins) or CALL.
  */
 static const uint8_t call_ops_311[] = {
 	22, 23, 24, 64, 65, 66, 67, 72, 73, 76, 77, 78, 79, 80, 81, 113, 121, 127, 141, 142,
