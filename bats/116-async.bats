@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # --async: a thread running an asyncio task shows the task's frames, from its coroutine,
 # under a frame named after the task instead of the event loop's (3.14+, from _asyncio's
-# _Py_AsyncioModuleDebugOffsets).  Older interpreters say so once and profile as before.
-# --async=all: every waiting task too, one sample a tick, under the tasks awaiting it.
+# _Py_AsyncioModuleDebugOffsets; 3.11-3.13 from per-version layouts and _asyncio's
+# current_tasks dict).  Older interpreters say so once and profile as before.
+# --async=all (3.14+): every waiting task too, one sample a tick, under the tasks awaiting
+# it; 3.11-3.13 say once that they show the running tasks only.
 
 load helpers
 
@@ -38,8 +40,8 @@ async_tasks() {
 		echo "# no sleeper was caught running (they run for microseconds)"
 }
 
-@test "async: each busy task's share within 5 points of its true share, its await chain exact, 3.14+" {
-	for_each_python 3.14 async_tasks
+@test "async: each busy task's share within 5 points of its true share, its await chain exact, 3.11+" {
+	for_each_python 3.11 async_tasks
 }
 
 # Samples per frame found right above (rootward of) a frame matching $2 (re:), summed.
@@ -110,17 +112,37 @@ async_all() {
 		"busy ($t:$(line_of "$t" '# BUSY'))"
 }
 
-@test "async: before 3.14 --async says once that it needs 3.14 and profiles as before" {
+# --async=all before 3.14: said once, and the running tasks' stacks as with --async.
+async_all_old() {
 	local d t=$TARGETS/asynctasks.py
 
-	d=$(fresh_dir)
-	case "$("$PY3" -c 'import sys; print(sys.version_info >= (3, 14))')" in
-	True) skip "the checker Python is 3.14+" ;;
-	esac
-	timeout -k 5 120 "$PYFLAME" run -q --async -r 200 -o "$d/p.txt" -- "$PY3" "$t" 1 "$d/spent.json" 2>"$d/err"
+	version_ge 3.13 "$1" || return 0
+	d=$(fresh_dir "py$1")
+	timeout -k 5 120 "$PYFLAME" run -q --async=all -r 200 -o "$d/p.txt" -- "$2" "$t" 1 \
+		"$d/spent.json" 2>"$d/err"
 	cat "$d/err"
-	[ "$(grep -c 'warning: process [0-9]*: --async needs Python 3.14 or later' "$d/err")" -eq 1 ]
+	[ "$(grep -c 'warning: process [0-9]*: --async=all needs Python 3.14 or later, not .*: only the running tasks are shown' "$d/err")" -eq 1 ]
+	check_collapsed --async format "$d/p.txt"
+	check_collapsed path "$d/p.txt" "re:.* \\[pid [0-9]+\\]" "alpha" \
+		"busy ($t:$(line_of "$t" '# BUSY'))" "outer ($t:$(line_of "$t" '# OUTER'))"
+	! grep -q "<awaiting" "$d/p.txt"
+}
+
+@test "async=all: 3.11-3.13 say once that only the running tasks are shown, and show them" {
+	for_each_python 3.11 async_all_old
+}
+
+@test "async: before 3.11 --async says once that it needs 3.11 and profiles as before" {
+	local d t=$TARGETS/asynctasks.py v p
+
+	read -r v p < <(pythons_between 3.8 3.10 | tail -n 1)
+	[ -n "$p" ] || skip "no Python 3.8-3.10 found"
+	echo "# Python $v ($p)"
+	d=$(fresh_dir)
+	timeout -k 5 120 "$PYFLAME" run -q --async -r 200 -o "$d/p.txt" -- "$p" "$t" 1 "$d/spent.json" 2>"$d/err"
+	cat "$d/err"
+	[ "$(grep -c 'warning: process [0-9]*: --async needs Python 3.11 or later' "$d/err")" -eq 1 ]
 	check_collapsed format "$d/p.txt"
 	check_collapsed absent "$d/p.txt" "alpha"
-	check_collapsed path "$d/p.txt" "re:Handle\\._run .*" "busy ($t:$(line_of "$t" '# BUSY'))"
+	check_collapsed path "$d/p.txt" "re:(Handle\\.)?_run .*" "busy ($t:$(line_of "$t" '# BUSY'))"
 }

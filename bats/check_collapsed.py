@@ -4,7 +4,8 @@
 Each line is "frame;frame;...;frame COUNT", root first: the process frame
 ("<cmdline> [pid N]", or "<cmdline>" with --merge), with --threads a thread frame
 ("thread TID (NAME)"), an optional "<truncated>" marker, the Python frames outermost
-first, an optional "<GC>" (the cyclic GC ran) and an optional trailing "<idle>".
+first, an optional "<GC>" (the cyclic GC ran) or "<native>" (--native-markers: the thread
+ran C code it called) and an optional trailing "<idle>".
 
     check_collapsed.py [--threads] [--merge] [--async] SUBCOMMAND FILE ARGS...
 
@@ -40,7 +41,7 @@ import sys
 
 PROC_RE = re.compile(r"^.+ \[pid [0-9]+\]$")
 THREAD_RE = re.compile(r"^thread [0-9]+ \(.*\)$")
-MARKERS = ("<idle>", "<truncated>", "<GC>")
+MARKERS = ("<idle>", "<truncated>", "<GC>", "<native>")
 
 
 class Fail(Exception):
@@ -68,6 +69,9 @@ class Stack(object):
             rest = rest[:-1]
         self.gc = bool(rest) and rest[-1] == "<GC>"
         if self.gc:
+            rest = rest[:-1]
+        self.native = bool(rest) and rest[-1] == "<native>"
+        if self.native:
             rest = rest[:-1]
         self.python = rest
 

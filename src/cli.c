@@ -200,6 +200,7 @@ enum {
 	OPT_NO_GC_FRAMES,
 	OPT_ASYNC,
 	OPT_NATIVE,
+	OPT_NATIVE_MARKERS,
 };
 
 /* --- option rows, shared by the commands that take them ------------------------------ */
@@ -247,9 +248,10 @@ static const struct cli_option opts_sampling[] = {
 	ROW_READER,
 	OPT_LONG(OPT_NO_SANDBOX, "no-sandbox", NULL, "do not confine the sampler with seccomp "
 		 "(it is on by default; -v says so)"),
-	OPT_LONG(OPT_ASYNC, "async", "[=all]", "asyncio (CPython 3.14 and later): a thread "
+	OPT_LONG(OPT_ASYNC, "async", "[=all]", "asyncio (CPython 3.11 and later): a thread "
 		 "running a task shows the task's frames, from its coroutine, under a frame "
-		 "named after the task instead of the event loop's; =all: every waiting task "
+		 "named after the task instead of the event loop's; =all (3.14 and later; "
+		 "3.11-3.13 show the running tasks only): every waiting task "
 		 "too, one sample a tick each (wall mode, as idle), under the tasks awaiting it, "
 		 "with a leaf frame saying what it waits on (<awaiting sleep>, <awaiting "
 		 "TASK>, <awaiting Future>, <ready>)"),
@@ -257,6 +259,11 @@ static const struct cli_option opts_sampling[] = {
 		 "frames: each thread is stopped for a moment at each sample to unwind its C "
 		 "stack; the interpreter's own evaluation and call frames are replaced by the "
 		 "Python frames they run (=all: kept too)"),
+	OPT_LONG(OPT_NATIVE_MARKERS, "native-markers", NULL, "put a <native> frame on top of "
+		 "the Python frame whose call the thread is running in C code (a builtin, an "
+		 "extension's function, a blocking system call); CPython 3.11 and later, from "
+		 "the call opcode the innermost frame stands on; no C frames, and --native "
+		 "shows them instead"),
 	OPT_LONG(OPT_NO_GC_FRAMES, "no-gc-frames", NULL, "do not put a <GC> frame on top of "
 		 "the stack of a thread sampled while the cyclic garbage collector runs (on by "
 		 "default; CPython 3.7 and later)"),
@@ -715,6 +722,9 @@ static int run_option(void *ctx, int id, const char *arg)
 		break;
 	case OPT_NO_CRASH_STACKS:
 		o->crash_stacks = 0;
+		break;
+	case OPT_NATIVE_MARKERS:
+		o->native_markers = 1;
 		break;
 	case OPT_NO_GC_FRAMES:
 		o->gc_frames = 0;

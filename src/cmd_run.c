@@ -425,6 +425,7 @@ static int session(const struct run_opts *o, pid_t attach)
 		.gc_frames = o->gc_frames,
 		.async = o->async,
 		.native = o->native,
+		.native_markers = o->native_markers,
 		.crash_stacks = o->crash_stacks,
 		.dump_on_alarm = o->dump_timeout_s > 0,
 		.repeat = attach ? 0 : o->repeat,

@@ -43,7 +43,7 @@ static const struct py_offsets py_offsets_2_7 = {
 	.linetable = LINETABLE_LNOTAB27,
 	.runtime = NO_RUNTIME,
 	.interp = { .next = 0, .threads_head = 8, .id = N, .ceval_gil = N,
-		    .code_object_generation = N, .gc_collecting = N },
+		    .code_object_generation = N, .gc_collecting = N, .modules = N },
 	.gil = NO_GIL,
 	.tstate = { .size = 168, .next = 0, .interp = 8, .frame = 16, .cframe = N,
 		    .cframe_current_frame = N, .current_frame = N, .thread_id = 144,
@@ -68,7 +68,7 @@ static const struct py_offsets py_offsets_3_6 = {
 	.linetable = LINETABLE_LNOTAB36,
 	.runtime = NO_RUNTIME,
 	.interp = { .next = 0, .threads_head = 8, .id = N, .ceval_gil = N,
-		    .code_object_generation = N, .gc_collecting = N },
+		    .code_object_generation = N, .gc_collecting = N, .modules = N },
 	.gil = NO_GIL,
 	.tstate = { .size = 2272, .next = 8, .interp = 16, .frame = 24, .cframe = N,
 		    .cframe_current_frame = N, .current_frame = N, .thread_id = 152,
@@ -92,7 +92,7 @@ static const struct py_offsets py_offsets_3_7 = {
 		     .gil_last_holder = 1272, .tstate_current = 1480,
 		     .gc_collecting = 632 },
 	.interp = { .next = 0, .threads_head = 8, .id = 16, .ceval_gil = N,
-		    .code_object_generation = N, .gc_collecting = N },
+		    .code_object_generation = N, .gc_collecting = N, .modules = N },
 	.gil = NO_GIL,
 	.tstate = { .size = 280, .next = 8, .interp = 16, .frame = 24, .cframe = N,
 		    .cframe_current_frame = N, .current_frame = N, .thread_id = 176,
@@ -116,7 +116,7 @@ static const struct py_offsets py_offsets_3_8 = {
 		     .gil_last_holder = 1160, .tstate_current = 1368,
 		     .gc_collecting = 544 },
 	.interp = { .next = 0, .threads_head = 8, .id = 16, .ceval_gil = N,
-		    .code_object_generation = N, .gc_collecting = N },
+		    .code_object_generation = N, .gc_collecting = N, .modules = N },
 	.gil = NO_GIL,
 	.tstate = { .size = 264, .next = 8, .interp = 16, .frame = 24, .cframe = N,
 		    .cframe_current_frame = N, .current_frame = N, .thread_id = 176,
@@ -140,7 +140,7 @@ static const struct py_offsets py_offsets_3_9 = {
 		     .gil_last_holder = 360, .tstate_current = 568,
 		     .gc_collecting = N },
 	.interp = { .next = 0, .threads_head = 8, .id = 24, .ceval_gil = N,
-		    .code_object_generation = N, .gc_collecting = 816 },
+		    .code_object_generation = N, .gc_collecting = 816, .modules = N },
 	.gil = NO_GIL,
 	.tstate = { .size = 264, .next = 8, .interp = 16, .frame = 24, .cframe = N,
 		    .cframe_current_frame = N, .current_frame = N, .thread_id = 176,
@@ -164,7 +164,7 @@ static const struct py_offsets py_offsets_3_10 = {
 		     .gil_last_holder = 360, .tstate_current = 568,
 		     .gc_collecting = N },
 	.interp = { .next = 0, .threads_head = 8, .id = 24, .ceval_gil = N,
-		    .code_object_generation = N, .gc_collecting = 816 },
+		    .code_object_generation = N, .gc_collecting = 816, .modules = N },
 	.gil = NO_GIL,
 	/* 3.10 has tstate->cframe (48) but frames are still found through tstate->frame. */
 	.tstate = { .size = 280, .next = 8, .interp = 16, .frame = 24, .cframe = N,
@@ -188,8 +188,10 @@ static const struct py_offsets py_offsets_3_11 = {
 	.runtime = { .interpreters_head = 40, .finalizing = 24, .gil_locked = 376,
 		     .gil_last_holder = 368, .tstate_current = 576,
 		     .gc_collecting = N },
+	/* .modules: sys.modules, --async's way to _asyncio's running tasks (3.11-3.13) */
 	.interp = { .next = 0, .threads_head = 16, .id = 48, .ceval_gil = N,
-		    .code_object_generation = N, .gc_collecting = 848 },
+		    .code_object_generation = N, .gc_collecting = 848,
+		    .modules = 888 },
 	.gil = NO_GIL,
 	.tstate = { .size = 360, .next = 8, .interp = 16, .frame = N, .cframe = 56,
 		    .cframe_current_frame = 8, .current_frame = N, .thread_id = 152,
@@ -202,7 +204,8 @@ static const struct py_offsets py_offsets_3_11 = {
 		    .owner_generator = 1 },
 	.code = { .size = 192, .firstlineno = 72, .filename = 112, .name = 120, .qualname = 128,
 		  .linetable = 136, .firsttraceable = 168, .code_adaptive = 184, .tlbc = N },
-	.gen = { .iframe = N },
+	/* from 3.11 a coroutine's frame is embedded in it (gi_iframe; DWARF of 3.11.7) */
+	.gen = { .iframe = 80 },
 	.coro = NO_CORO,
 	.obj = { STR_36 },
 };
@@ -214,8 +217,10 @@ static const struct py_offsets py_offsets_3_12 = {
 	.linetable = LINETABLE_311,
 	.runtime = { .interpreters_head = 40, .finalizing = 24, .gil_locked = N,
 		     .gil_last_holder = N, .tstate_current = N, .gc_collecting = N },
+	/* .modules: 3.12 moved it into interp->imports (DWARF of 3.12.1) */
 	.interp = { .next = 0, .threads_head = 72, .id = 8, .ceval_gil = 384,
-		    .code_object_generation = N, .gc_collecting = 312 },
+		    .code_object_generation = N, .gc_collecting = 312,
+		    .modules = 944 },
 	.gil = { .last_holder = 8, .locked = 16 },
 	.tstate = { .size = 288, .next = 8, .interp = 16, .frame = N, .cframe = 56,
 		    .cframe_current_frame = 0, .current_frame = N, .thread_id = 136,
@@ -227,7 +232,8 @@ static const struct py_offsets py_offsets_3_12 = {
 		    .owner_generator = 1 },
 	.code = { .size = 200, .firstlineno = 68, .filename = 112, .name = 120, .qualname = 128,
 		  .linetable = 136, .firsttraceable = 176, .code_adaptive = 192, .tlbc = N },
-	.gen = { .iframe = N },
+	/* gi_code left PyGenObject, gi_iframe moved up 8 (DWARF of 3.12.1 and 3.13.0) */
+	.gen = { .iframe = 72 },
 	.coro = NO_CORO,
 	.obj = { STR_312 },
 };
@@ -255,7 +261,7 @@ enum dbg_field {
 	D_VERSION, D_FREE_THREADED,
 	D_RT_SIZE, D_RT_FINALIZING, D_RT_INTERPRETERS_HEAD,
 	D_IS_SIZE, D_IS_ID, D_IS_NEXT, D_IS_THREADS_HEAD, D_IS_CEVAL_GIL, D_IS_GIL_STATE,
-	D_IS_GIL_ENABLED, D_IS_GIL_LOCKED, D_IS_GIL_HOLDER, D_IS_CODE_GEN, D_IS_GC,
+	D_IS_GIL_ENABLED, D_IS_GIL_LOCKED, D_IS_GIL_HOLDER, D_IS_CODE_GEN, D_IS_GC, D_IS_MODULES,
 	D_TS_SIZE, D_TS_NEXT, D_TS_INTERP, D_TS_CURRENT_FRAME, D_TS_THREAD_ID,
 	D_TS_NATIVE_THREAD_ID, D_TS_DATASTACK_CHUNK, D_TS_STATUS, D_TS_HOLDS_GIL,
 	D_IF_SIZE, D_IF_PREVIOUS, D_IF_EXECUTABLE, D_IF_INSTR_PTR, D_IF_OWNER, D_IF_TLBC_INDEX,
@@ -293,6 +299,8 @@ struct dbg_layout {
 					   when the struct does not give the former */
 	int yield_from;			/* FRAME_SUSPENDED_YIELD_FROM, or 0: not known */
 	int awaited_slot;		/* a coroutine in an await: stackpointer[-slot] */
+	int64_t gen_iframe;		/* GIL build: PyGenObject.gi_iframe the struct omits,
+					   or 0 */
 };
 
 /* The fields of 3.13 and 3.14 that did not move. */
@@ -330,11 +338,14 @@ static const struct dbg_layout dbg_layouts[] = {
 			[D_STR_SIZE] = 536, [D_STR_STATE] = 544, [D_STR_LENGTH] = 552,
 			[D_STR_ASCIIOBJECT_SIZE] = 560,
 			[D_IS_GC] = 80, [D_GC_SIZE] = 568, [D_GC_COLLECTING] = 576,
+			[D_IS_MODULES] = 88,
 		},
 		.holds_gil_bit = 5, .holds_gil = N,
 		.tag_mask = 0, .tag_mask_ft = 0,
 		.str = STR_BITS_312, .str_ft = STR_BITS_312,
 		.compact_extra = 16,
+		/* --async: no gen_object group before 3.14; DWARF of pyenv's 3.13.0 */
+		.gen_iframe = 72,
 	},
 	/*
 	 * 3.14: interpreter_state gains threads_main, code_object_generation and
@@ -650,6 +661,12 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 	o.gen.iframe = N;
 	if (l->at[D_GEN_IFRAME] && v[D_GEN_IFRAME] >= 16 && v[D_GEN_IFRAME] <= DBG_MAX_OBJ_SIZE)
 		o.gen.iframe = (int64_t)v[D_GEN_IFRAME];
+	else if (!l->at[D_GEN_IFRAME] && l->gen_iframe && !o.free_threaded)
+		o.gen.iframe = l->gen_iframe;
+	/* sys.modules, where --async finds _asyncio before 3.14 */
+	o.interp.modules = N;
+	if (l->at[D_IS_MODULES] && v[D_IS_MODULES] >= 8 && v[D_IS_MODULES] + 8 <= v[D_IS_SIZE])
+		o.interp.modules = (int64_t)v[D_IS_MODULES];
 
 	/* --async=all: a suspended coroutine's state and what it awaits */
 	o.coro.frame_state = o.coro.stackpointer = N;
@@ -803,6 +820,9 @@ int py_offsets__from_async_debug(const uint8_t *buf, size_t len, const struct py
 	 * and 128, release layout as the struct's values) and live (Task._fut_waiter).
 	 */
 	a.task_fut_waiter = a.task_coro - 8;
+	a.md_dict = a.dict_used = a.dict_keys = a.dict_values = N;
+	a.keys_log2_size = a.keys_log2_index_bytes = a.keys_kind = N;
+	a.keys_nentries = a.keys_indices = N;
 	if (a.task_size <= 16 || a.task_size > (int64_t)DBG_MAX_OBJ_SIZE ||
 	    !task_field_ok(a.task_name, a.task_size, 8) ||
 	    !task_field_ok(a.task_coro, a.task_size, 8) ||
@@ -820,4 +840,103 @@ int py_offsets__from_async_debug(const uint8_t *buf, size_t len, const struct py
 	}
 	*out = a;
 	return 0;
+}
+
+/* --- _asyncio before 3.14: per-version tables -------------------------------------------- */
+
+/*
+ * TaskObj and what leads to current_tasks, as pyenv's 3.11.7, 3.12.1 and 3.13.0 builds'
+ * DWARF has them (gdb on _asyncio.cpython-3XX*.so and libpython3.X.so: 'print
+ * &((TaskObj *)0)->task_coro' ...).  3.13's FutureObj head is 16 bytes shorter, so the
+ * task fields moved down 16 (TaskObj 176 -> 144 bytes).  The module and dict fields are
+ * the same in all three (GIL builds: 3.13t's object header is longer).
+ */
+#define ASYNC_DICT_311 .md_dict = 16, .dict_used = 16, .dict_keys = 32, .dict_values = 40, \
+	.keys_log2_size = 8, .keys_log2_index_bytes = 9, .keys_kind = 10, \
+	.keys_nentries = 24, .keys_indices = 32
+#define ASYNC_NO_ALL .ts_size = N, .ts_running_task = N, .task_awaited_by = N, \
+	.task_awaited_by_is_set = N, .task_node = N, .ts_tasks_head = N
+
+static const struct {
+	unsigned version;
+	struct py_async_offsets a;
+} async_tables[] = {
+	{ PY_VER(3, 11), { .task_size = 176, .task_fut_waiter = 128, .task_coro = 136,
+			   .task_name = 144, ASYNC_NO_ALL, ASYNC_DICT_311 } },
+	{ PY_VER(3, 12), { .task_size = 176, .task_fut_waiter = 128, .task_coro = 136,
+			   .task_name = 144, ASYNC_NO_ALL, ASYNC_DICT_311 } },
+	{ PY_VER(3, 13), { .task_size = 144, .task_fut_waiter = 112, .task_coro = 120,
+			   .task_name = 128, ASYNC_NO_ALL, ASYNC_DICT_311 } },
+};
+
+int py_offsets__async_table(const struct py_offsets *o, struct py_async_offsets *out)
+{
+	if (o->free_threaded || o->gen.iframe == N || o->interp.modules == N)
+		return -ENOTSUP;
+	for (size_t i = 0; i < ARRAY_SIZE(async_tables); i++) {
+		if (async_tables[i].version == o->version) {
+			*out = async_tables[i].a;
+			return 0;
+		}
+	}
+	return -ENOTSUP;
+}
+
+/* --- opcodes that call (--native-markers) ------------------------------------------------- */
+
+/*
+ * Per version, the call family's opcode numbers, as each build's opcode module gives them
+ * (opcode.opmap with dis._all_opname's specialized ones on 3.11/3.12,
+ * opcode._specialized_opmap from 3.13; tests/call_ops.py prints them): pyenv's 3.11.7,
+ * 3.12.1, 3.13.0, Debian's 3.11.2, 3.14.10 and 3.15.2.  3.11 calls in PRECALL (its
+ * specialized forms call builtins) or CALL.
+ */
+static const uint8_t call_ops_311[] = {
+	22, 23, 24, 64, 65, 66, 67, 72, 73, 76, 77, 78, 79, 80, 81, 113, 121, 127, 141, 142,
+	143, 166, 171,
+};
+static const uint8_t call_ops_312[] = {
+	23, 24, 28, 29, 34, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 56, 142, 171, 241, 244,
+};
+static const uint8_t call_ops_313[] = {
+	53, 54, 57, 162, 163, 164, 165, 166, 167, 168, 169, 170, 171, 172, 173, 174, 175, 176,
+	177, 178, 179, 180, 181, 244, 245, 246,
+};
+static const uint8_t call_ops_314[] = {
+	4, 52, 55, 143, 144, 145, 146, 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 157,
+	158, 159, 160, 161, 162, 163, 164, 165, 250, 251, 252,
+};
+static const uint8_t call_ops_315[] = {
+	4, 50, 53, 144, 145, 146, 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 157, 158,
+	159, 160, 161, 162, 163, 164, 165, 166, 167, 168, 249, 250, 251,
+};
+
+static const struct {
+	unsigned version;
+	const uint8_t *ops;
+	size_t n;
+} call_op_lists[] = {
+	{ PY_VER(3, 11), call_ops_311, ARRAY_SIZE(call_ops_311) },
+	{ PY_VER(3, 12), call_ops_312, ARRAY_SIZE(call_ops_312) },
+	{ PY_VER(3, 13), call_ops_313, ARRAY_SIZE(call_ops_313) },
+	{ PY_VER(3, 14), call_ops_314, ARRAY_SIZE(call_ops_314) },
+	{ PY_VER(3, 15), call_ops_315, ARRAY_SIZE(call_ops_315) },
+};
+
+const uint8_t *py_offsets__call_ops(unsigned version)
+{
+	static uint8_t maps[ARRAY_SIZE(call_op_lists)][32];
+	static int built;
+
+	if (!built) {
+		for (size_t i = 0; i < ARRAY_SIZE(call_op_lists); i++)
+			for (size_t k = 0; k < call_op_lists[i].n; k++)
+				maps[i][call_op_lists[i].ops[k] >> 3] |=
+					(uint8_t)(1u << (call_op_lists[i].ops[k] & 7));
+		built = 1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(call_op_lists); i++)
+		if (call_op_lists[i].version == version)
+			return maps[i];
+	return NULL;
 }

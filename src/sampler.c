@@ -192,6 +192,8 @@ struct sampler {
 	char cwd[4096];		/* pyflame's: test files are named relative to it */
 	uint32_t gc_frame;	/* the <GC> frame's id, once has_gc_frame */
 	int has_gc_frame;
+	uint32_t native_frame;	/* the <native> frame's id, once has_native_frame */
+	int has_native_frame;
 };
 
 const char *pf_mode__name(enum pf_mode m)
@@ -567,6 +569,10 @@ static void proc_probe(struct sampler *sm, struct proc *p, uint64_t now)
 		return;
 	}
 	pyprobe__version_str(&p->loc, p->version, sizeof(p->version));
+	/* real C frames (--native) say more than a marker: they win */
+	if (sm->o.native_markers && !sm->o.native && unwinder__set_native_markers(p->uw))
+		pf_warn("process %d: --native-markers needs Python 3.11 or later, not %s: "
+			"no <native> frames", p->pid, p->version);
 	p->state = PROC_PYTHON;
 	p->stale_tries = 0;
 	pf_info("process %d: CPython %s in '%s', reading memory with %s", p->pid,
@@ -888,7 +894,39 @@ static int test_frame(struct sampler *sm, struct proc *p, const uint32_t *st, un
 
 #define ASYNC_LOOK_NS 200000000ull	/* --async: look for asyncio again after 200 ms */
 
-/* --async: once the process has imported asyncio (3.14+), read _asyncio's task layout. */
+/*
+ * --async, 3.11-3.13: _asyncio's layout is a table; what waits for asyncio's import is
+ * finding its current_tasks dict.
+ */
+static void proc_async_table(struct sampler *sm, struct proc *p, int first)
+{
+	struct py_async_offsets a;
+	int err;
+
+	if (first) {
+		if (py_offsets__async_table(&p->off, &a) || unwinder__set_async(p->uw, &a, 0)) {
+			pf_warn("process %d: --async does not know _asyncio's layout in %s%s: its "
+				"stacks are the event loop's", p->pid, p->version,
+				p->off.free_threaded ? " (free-threaded)" : "");
+			p->aio_state = -1;
+			return;
+		}
+		if (sm->o.async > 1)
+			pf_warn("process %d: --async=all needs Python 3.14 or later, not %s: "
+				"only the running tasks are shown", p->pid, p->version);
+	}
+	err = unwinder__find_asyncio(p->uw);
+	if (err == -ENOTSUP) {
+		p->aio_state = -1;
+		return;
+	}
+	if (err)
+		return;		/* asyncio not imported yet, or torn: look again later */
+	pf_info("process %d: asyncio tasks found", p->pid);
+	p->aio_state = 1;
+}
+
+/* --async: once the process has imported asyncio (3.11+), read _asyncio's task layout. */
 static void proc_async(struct sampler *sm, struct proc *p, uint64_t now)
 {
 	uint8_t buf[PY_ASYNC_DEBUG_SIZE];
@@ -898,13 +936,17 @@ static void proc_async(struct sampler *sm, struct proc *p, uint64_t now)
 
 	if (!sm->o.async || p->aio_state || now < p->aio_next_ns)
 		return;
-	if (p->off.version < PY_VER(3, 14)) {
-		pf_warn("process %d: --async needs Python 3.14 or later, not %s: its stacks are "
+	if (p->off.version < PY_VER(3, 11)) {
+		pf_warn("process %d: --async needs Python 3.11 or later, not %s: its stacks are "
 			"the event loop's", p->pid, p->version);
 		p->aio_state = -1;
 		return;
 	}
 	p->aio_next_ns = now + ASYNC_LOOK_NS;
+	if (p->off.version < PY_VER(3, 14)) {
+		proc_async_table(sm, p, first);
+		return;
+	}
 	/* built into the runtime's own file (there from the start), else the module */
 	if (pyprobe__locate_asyncio(p->pid, first ? p->loc.binary : NULL, &addr) ||
 	    remote__read(&p->mem, addr, buf, sizeof(buf)))
@@ -920,20 +962,26 @@ static void proc_async(struct sampler *sm, struct proc *p, uint64_t now)
 	p->aio_state = 1;
 }
 
-/* The <GC> frame put on top of a stack the cyclic GC interrupted (--no-gc-frames: none). */
-static uint32_t gc_frame(struct sampler *sm)
+/* A marker frame of the profile: a name, no file, no line (id cached in *id). */
+static uint32_t marker_frame(struct sampler *sm, const char *name, uint32_t *id, int *has)
 {
-	if (!sm->has_gc_frame) {
+	if (!*has) {
 		struct pf_frame f = {
-			.name = strtab__intern_str(sm->prof->strings, PF_GC_FRAME),
+			.name = strtab__intern_str(sm->prof->strings, name),
 			.file = strtab__intern_str(sm->prof->strings, ""),
 			.line = -1,
 		};
 
-		sm->gc_frame = profile__frame(sm->prof, &f);
-		sm->has_gc_frame = 1;
+		*id = profile__frame(sm->prof, &f);
+		*has = 1;
 	}
-	return sm->gc_frame;
+	return *id;
+}
+
+/* The <GC> frame put on top of a stack the cyclic GC interrupted (--no-gc-frames: none). */
+static uint32_t gc_frame(struct sampler *sm)
+{
+	return marker_frame(sm, PF_GC_FRAME, &sm->gc_frame, &sm->has_gc_frame);
 }
 
 /*
@@ -1048,6 +1096,9 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 	depth = n;
 	if (t->in_gc && sm->o.gc_frames)
 		sm->stackbuf[1 + depth++] = gc_frame(sm);	/* stackbuf: stack_max + 3 */
+	else if (t->native_call && sm->o.native_markers)
+		sm->stackbuf[1 + depth++] = marker_frame(sm, PF_NATIVE_FRAME, &sm->native_frame,
+							 &sm->has_native_frame);
 	if (sm->o.tests && test_frame(sm, e->p, sm->stackbuf + 1, depth, &sm->stackbuf[0]))
 		stack = profile__stack(sm->prof, sm->stackbuf, depth + 1);
 	else

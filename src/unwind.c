@@ -41,6 +41,12 @@
 #define UNWIND_SET_SCAN		64		/* set entries looked at for an awaiter */
 #define TYPE_CACHE		16		/* type names of awaited futures */
 #define UNWIND_MAX_ACTS		1024		/* eval activations recorded per stack */
+#define UNWIND_PLAN_CHARS	256		/* bytes of a planned str's characters */
+#define UNWIND_MAX_RUNNING	16		/* 3.11-3.13 --async: running tasks (event
+						   loops) looked for in each sample */
+#define UNWIND_RUN_ENTRIES	64		/* ... entries of current_tasks read for them */
+#define UNWIND_DICT_SCAN	16384		/* entries of a dict searched for a str key */
+#define UNWIND_DICT_BATCH	256		/* ... read at once */
 
 const char *unwind_drop__name(enum unwind_drop d)
 {
@@ -181,6 +187,9 @@ struct code_entry {
 	uint32_t name, file;		/* strtab ids */
 	uint8_t *table;
 	uint32_t table_len;
+	uint8_t *calls;			/* --native-markers: a bit per code unit, set on a call
+					   opcode (NULL: not known) */
+	uint64_t calls_units;		/* units the map covers */
 	int64_t memo_addrq;		/* last lookup */
 	int32_t memo_line;
 };
@@ -269,6 +278,22 @@ struct unwinder {
 	struct type_entry types[TYPE_CACHE];
 	uint8_t *cobj;			/* one coroutine: header and embedded frame */
 	size_t cobj_len;
+	/*
+	 * 3.11-3.13 (aio.ts_running_task N): the running tasks are the values of _asyncio's
+	 * current_tasks dict, one per event loop running; a thread runs the one whose
+	 * coroutine frame is on its stack.
+	 */
+	uint64_t aio_dict;		/* current_tasks, once unwinder__find_asyncio() found it */
+	uint64_t aio_looked_keys;	/* sys.modules as last searched in vain: its keys */
+	uint64_t aio_looked_used;	/* ... and item count */
+	struct {
+		uint64_t task, name, frame;
+	} run[UNWIND_MAX_RUNNING];
+	uint64_t run_frames[UNWIND_MAX_RUNNING];
+	unsigned nrun;
+
+	const uint8_t *call_ops;	/* --native-markers: the call opcodes (256 bits) */
+	int leaf_call;			/* the innermost frame walked stands on a call */
 
 	enum unwind_drop cause;		/* why the current thread is being dropped */
 	uint64_t sample_no;
@@ -376,8 +401,10 @@ struct unwinder *unwinder__new(const struct remote *r, const struct pyruntime_lo
 
 static void code_cache__clear(struct unwinder *u)
 {
-	for (size_t i = 0; i <= u->code_mask; i++)
+	for (size_t i = 0; i <= u->code_mask; i++) {
 		free(u->code[i].table);
+		free(u->code[i].calls);
+	}
 	memset(u->code, 0, (u->code_mask + 1) * sizeof(*u->code));
 	u->code_count = 0;
 	u->code_bytes = 0;
@@ -751,7 +778,14 @@ static int read_str_pre(struct unwinder *u, uint64_t addr, uint32_t *id, int pla
 	    n * kind <= prelen - (data_addr - addr)) {
 		memcpy(u->raw, pre + (data_addr - addr), n * kind);
 	} else if (n) {
-		err = rd_once(u, data_addr, u->raw, n * kind);
+		/*
+		 * A planned str whose hash was never computed (a task's name on 3.11-3.13) is
+		 * read in every sample: its characters ride the batched read too.
+		 */
+		if (plan && n * kind <= UNWIND_PLAN_CHARS)
+			err = rd(u, data_addr, u->raw, n * kind);
+		else
+			err = rd_once(u, data_addr, u->raw, n * kind);
 		if (err)
 			return err;
 	}
@@ -882,6 +916,33 @@ static void code_cache__grow(struct unwinder *u)
 }
 
 /*
+ * --native-markers: which code units of the code object at addr hold a call opcode (its
+ * adaptive bytecode as it is now: specializing or instrumenting a call keeps it a call).
+ * Too big a code object, or unreadable bytecode, gets no map (no marker): 0 either way,
+ * or -ESRCH.
+ */
+static int call_map(struct unwinder *u, uint64_t addr, struct code_entry *e)
+{
+	uint64_t n = e->units;
+	uint8_t *code;
+	int err;
+
+	if (!n || n > UNWIND_MAX_TABLE / 2)
+		return 0;
+	code = xmalloc((size_t)n * 2);
+	err = rd_once(u, addr + (uint64_t)u->off.code.code_adaptive, code, (size_t)n * 2);
+	if (!err) {
+		e->calls = xcalloc((size_t)(n + 7) / 8, 1);
+		e->calls_units = n;
+		for (uint64_t i = 0; i < n; i++)
+			if (u->call_ops[code[2 * i] >> 3] >> (code[2 * i] & 7) & 1)
+				e->calls[i >> 3] |= (uint8_t)(1u << (i & 7));
+	}
+	free(code);
+	return err == -ESRCH ? err : 0;
+}
+
+/*
  * The code object at addr, read in one go into u->cobuf, checked against the cache
  * fingerprint and (re)decoded when new or changed.
  */
@@ -969,12 +1030,14 @@ static int code_get(struct unwinder *u, uint64_t addr, int force, struct code_en
 	if (o->code.tlbc != N)
 		fresh.tlbc = ld_u64(u->cobuf + o->code.tlbc);
 	err = code_fetch(u, qual_addr ? qual_addr : name_addr, file_addr, table_addr, &fresh);
+	if (!err && u->call_ops)
+		err = call_map(u, addr, &fresh);
 	if (err) {
 		free(fresh.table);
 		return err;
 	}
 
-	if (u->code_bytes + fresh.table_len > CODE_CACHE_BYTES_MAX) {
+	if (u->code_bytes + fresh.table_len + (fresh.calls_units + 7) / 8 > CODE_CACHE_BYTES_MAX) {
 		code_cache__clear(u);		/* start over rather than grow without bound */
 		e = code_slot(u, addr);
 	}
@@ -984,9 +1047,10 @@ static int code_get(struct unwinder *u, uint64_t addr, int force, struct code_en
 	}
 	if (!e->addr)
 		u->code_count++;
-	u->code_bytes -= e->table_len;
-	u->code_bytes += fresh.table_len;
+	u->code_bytes -= e->table_len + (e->calls_units + 7) / 8;
+	u->code_bytes += fresh.table_len + (fresh.calls_units + 7) / 8;
 	free(e->table);
+	free(e->calls);
 	*e = fresh;
 	*out = e;
 	return 0;
@@ -1293,13 +1357,15 @@ static void act_end(struct unwinder *u, unsigned *since, unsigned n)
 
 /*
  * Walk one thread's frames from f into u->frames; *depth and *truncated out.  When the walk
- * meets the frame at mark (not 0), *cut is the number of frames up to and including it.
+ * meets one of the nmarks frames at marks, *cut is the number of frames up to and
+ * including the first met, *which its index.
  * The eval activations go to u->acts: on 3.12+ a shim frame ends one (the entry frame the
  * evaluation loop pushes when it is entered from C), on 3.11 a frame with is_entry, below
  * 3.11 every frame (one C call of the loop per frame).
  */
-static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, uint64_t mark,
-		       unsigned *cut, unsigned *depth, int *truncated)
+static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, const uint64_t *marks,
+		       unsigned nmarks, unsigned *cut, unsigned *which, unsigned *depth,
+		       int *truncated)
 {
 	const struct py_offsets *o = &u->off;
 	struct chunk_window w = { .chunk = chunk };
@@ -1312,6 +1378,7 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, uint64_t 
 	*truncated = 0;
 	u->nacts = 0;
 	u->acts_ok = 1;
+	u->leaf_call = 0;
 	for (; f; steps++) {
 		struct frame_info fi;
 		struct code_entry *e;
@@ -1390,11 +1457,17 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, uint64_t 
 		u->frames[n].name = e->name;
 		u->frames[n].file = e->file;
 		u->frames[n].line = code_line(u, e, addrq);
+		if (!n && e->calls && addrq >= 0 && (uint64_t)addrq / 2 < e->calls_units)
+			u->leaf_call = e->calls[addrq / 16] >> (addrq / 2 & 7) & 1;
 		n++;
 		if (fi.entry || o->frames == PY_FRAMES_OBJECT)
 			act_end(u, &since, n);
-		if (mark && f == mark && !*cut)
-			*cut = n;
+		for (unsigned k = 0; k < nmarks && !*cut; k++) {
+			if (f == marks[k]) {
+				*cut = n;
+				*which = k;
+			}
+		}
 		f = fi.next;
 	}
 	if (n > since)
@@ -1540,6 +1613,204 @@ static int task_of(struct unwinder *u, uint64_t task, uint64_t *frame, uint32_t 
 	if (!err)
 		*frame = v[0] + (uint64_t)u->off.gen.iframe;
 	return err;
+}
+
+/* --- asyncio before 3.14: _asyncio's current_tasks dict ---------------------------------- */
+
+/*
+ * The entries of the dict at dict (3.11-3.13 layouts): *entries where they start, *esize
+ * bytes each, the key at +*key_at and the value at +*key_at + 8, *n of them (deleted ones
+ * too: a NULL key), at most max.  0, -E2BIG (more than max), -EINVAL (a split table or an
+ * implausible header), or the read's error.  once: reads not worth planning.
+ */
+static int dict_entries(struct unwinder *u, uint64_t dict, size_t max, int once,
+			uint64_t *entries, size_t *esize, size_t *key_at, size_t *n)
+{
+	const struct py_async_offsets *a = &u->aio;
+	int64_t offs[2] = { a->dict_keys, a->dict_values };
+	uint8_t hdr[64];
+	size_t hlen = 0;
+	uint64_t v[2], nent;
+	unsigned log2_size, log2_index, kind;
+	int err;
+
+	err = read_fields(u, dict, offs, v, 2);
+	if (err)
+		return err;
+	if (!v[0] || v[1])
+		return bad(u, UNWIND_DROP_TASKS);	/* no table, or split (an instance dict) */
+	hlen = max_end(hlen, a->keys_log2_size, 1);
+	hlen = max_end(hlen, a->keys_log2_index_bytes, 1);
+	hlen = max_end(hlen, a->keys_kind, 1);
+	hlen = max_end(hlen, a->keys_nentries, 8);
+	if (hlen > sizeof(hdr))
+		return bad(u, UNWIND_DROP_TASKS);
+	err = once ? rd_once(u, v[0], hdr, hlen) : rd(u, v[0], hdr, hlen);
+	if (err)
+		return err;
+	log2_size = hdr[a->keys_log2_size];
+	log2_index = hdr[a->keys_log2_index_bytes];
+	kind = hdr[a->keys_kind];
+	nent = ld_u64(hdr + a->keys_nentries);
+	/* index entries of 1, 2, 4 or 8 bytes; no more entries than 2/3 of the slots */
+	if (log2_size < 3 || log2_size > 30 || log2_index < log2_size ||
+	    log2_index > log2_size + 3 || kind > 2 || nent > (2ull << log2_size) / 3)
+		return bad(u, UNWIND_DROP_TASKS);
+	if (nent > max)
+		return -E2BIG;
+	*entries = v[0] + (uint64_t)a->keys_indices + (1ull << log2_index);
+	*esize = kind ? 16 : 24;	/* PyDictUnicodeEntry (key, value) or PyDictKeyEntry */
+	*key_at = kind ? 0 : 8;		/* ... (hash, key, value) */
+	*n = (size_t)nent;
+	return 0;
+}
+
+/* Whether the object at addr is the str s (compact ASCII).  1, 0, or -ESRCH. */
+static int str_is(struct unwinder *u, uint64_t addr, const char *s)
+{
+	const struct py_offsets *o = &u->off;
+	size_t len = strlen(s), need = max_end(0, o->obj.str_ascii_data, len);
+	uint8_t buf[128];
+	uint32_t state;
+	int err;
+
+	need = max_end(need, o->obj.str_state, 4);
+	need = max_end(need, o->obj.str_length, 8);
+	if (o->strings != PY_STR_PEP393 || need > sizeof(buf))
+		return 0;
+	err = rd_once(u, addr, buf, need);
+	if (err)			/* a shorter str at the end of a mapping: not s */
+		return err == -ESRCH ? err : 0;
+	state = ld_u32(buf + o->obj.str_state);
+	if ((u->loc.str_type_addr && ld_u64(buf + o->obj.ob_type) != u->loc.str_type_addr) ||
+	    ld_u64(buf + o->obj.str_length) != len || !(state >> o->obj.str_compact_bit & 1) ||
+	    !(state >> o->obj.str_ascii_bit & 1))
+		return 0;
+	return memcmp(buf + o->obj.str_ascii_data, s, len) == 0;
+}
+
+/* The value under the str key in the dict at dict (searched, not hashed), or 0. */
+static int dict_get_str(struct unwinder *u, uint64_t dict, const char *key, uint64_t *val)
+{
+	uint8_t buf[UNWIND_DICT_BATCH * 24];
+	uint64_t entries;
+	size_t esize, key_at, n;
+	int err;
+
+	*val = 0;
+	err = dict_entries(u, dict, UNWIND_DICT_SCAN, 1, &entries, &esize, &key_at, &n);
+	for (size_t i = 0; !err && i < n; i += UNWIND_DICT_BATCH) {
+		size_t m = n - i < UNWIND_DICT_BATCH ? n - i : UNWIND_DICT_BATCH;
+
+		err = rd_once(u, entries + i * esize, buf, m * esize);
+		for (size_t j = 0; !err && j < m; j++) {
+			uint64_t k = ld_u64(buf + j * esize + key_at);
+
+			if (!k || (err = str_is(u, k, key)) != 1)
+				continue;
+			*val = ld_u64(buf + j * esize + key_at + 8);
+			return 0;
+		}
+	}
+	return err;
+}
+
+int unwinder__find_asyncio(struct unwinder *u)
+{
+	const struct py_offsets *o = &u->off;
+	const struct py_async_offsets *a = &u->aio;
+	uint64_t head_addr, interp, next, modules, mod, md, ct, keys_used[2];
+	int64_t offs[2] = { a->dict_keys, a->dict_used };
+	int err;
+
+	if (!u->aio_on || a->ts_running_task != N || o->interp.modules == N)
+		return -ENOTSUP;
+	if (u->aio_dict)
+		return 0;
+	if (o->runtime.interpreters_head == N || !u->loc.runtime_addr)
+		return -ENOTSUP;
+	head_addr = u->loc.runtime_addr + (uint64_t)o->runtime.interpreters_head;
+	/* the main interpreter: the oldest, last of the list */
+	err = rd_once(u, head_addr, &interp, 8);
+	for (unsigned i = 0; !err && interp && i < UNWIND_MAX_INTERPS; i++) {
+		err = rd_once(u, interp + (uint64_t)o->interp.next, &next, 8);
+		if (!err && !next)
+			break;
+		interp = next;
+	}
+	if (!err && !interp)
+		return -ENOENT;
+	if (!err)
+		err = rd_once(u, interp + (uint64_t)o->interp.modules, &modules, 8);
+	if (err)
+		return err;
+	if (!modules)
+		return -ENOENT;
+	/* sys.modules as it was when searched in vain: no need to search it again */
+	for (int i = 0; i < 2; i++) {
+		err = rd_once(u, modules + (uint64_t)offs[i], &keys_used[i], 8);
+		if (err)
+			return err;
+	}
+	if (keys_used[0] == u->aio_looked_keys && keys_used[1] == u->aio_looked_used)
+		return -ENOENT;
+	err = dict_get_str(u, modules, "_asyncio", &mod);
+	if (!err && mod)
+		err = rd_once(u, mod + (uint64_t)a->md_dict, &md, 8);
+	if (!err && mod && md)
+		err = dict_get_str(u, md, "_current_tasks", &ct);
+	if (err)
+		return err == -ESRCH ? -ESRCH : -EFAULT;
+	if (!mod || !md || !ct) {
+		u->aio_looked_keys = keys_used[0];
+		u->aio_looked_used = keys_used[1];
+		return -ENOENT;
+	}
+	u->aio_dict = ct;
+	return 0;
+}
+
+/*
+ * The running tasks of this sample into u->run: the values of current_tasks, each with
+ * its coroutine's frame, where a thread's stack is cut.  A dict that cannot be read
+ * leaves none (the stacks as they are).  0 or -ESRCH.
+ */
+static int running_collect(struct unwinder *u)
+{
+	const struct py_async_offsets *a = &u->aio;
+	uint8_t buf[UNWIND_RUN_ENTRIES * 24];
+	int64_t offs[2] = { a->task_coro, a->task_name };
+	uint64_t entries, v[2];
+	size_t esize, key_at, n;
+	int err;
+
+	u->nrun = 0;
+	if (!u->aio_dict)
+		return 0;
+	err = dict_entries(u, u->aio_dict, UNWIND_RUN_ENTRIES, 0, &entries, &esize, &key_at, &n);
+	if (!err && n)
+		err = rd(u, entries, buf, n * esize);
+	for (size_t i = 0; !err && i < n && u->nrun < UNWIND_MAX_RUNNING; i++) {
+		uint64_t task = ld_u64(buf + i * esize + key_at + 8);
+
+		if (!ld_u64(buf + i * esize + key_at) || !task)
+			continue;		/* a deleted entry */
+		err = read_fields(u, task, offs, v, 2);
+		if (err || !v[0] || !v[1]) {
+			err = err == -ESRCH ? err : 0;
+			continue;		/* this one task unread: no cut for it */
+		}
+		u->run[u->nrun].task = task;
+		u->run[u->nrun].name = v[1];
+		u->run[u->nrun].frame = v[0] + (uint64_t)u->off.gen.iframe;
+		u->run_frames[u->nrun] = u->run[u->nrun].frame;
+		u->nrun++;
+	}
+	if (err == -ESRCH)
+		return err;
+	if (err)
+		u->nrun = 0;
+	return 0;
 }
 
 /* --- asyncio tasks waiting (--async=all) ----------------------------------------------- */
@@ -1925,6 +2196,7 @@ static int emit_waiting(struct unwinder *u, const struct unwind_thread *thread,
 		t.flags = truncated ? PF_SAMPLE_TRUNCATED : 0;
 		t.in_gc = 0;
 		t.task = 1;
+		t.native_call = 0;
 		t.frames = u->frames;
 		t.acts = NULL;		/* a waiting task runs on no C stack */
 		t.nacts = 0;
@@ -1940,8 +2212,9 @@ static int walk_thread(struct unwinder *u, struct unwind_thread *t, uint64_t hol
 {
 	const struct py_offsets *o = &u->off;
 	uint64_t f, chunk = 0, mark = 0, task = 0;
+	const uint64_t *marks = &mark;
 	uint32_t name = 0;
-	unsigned cut = 0;
+	unsigned cut = 0, nmarks = 0, which = 0;
 	int err;
 
 	t->flags = 0;
@@ -1958,15 +2231,29 @@ static int walk_thread(struct unwinder *u, struct unwind_thread *t, uint64_t hol
 	if (o->tstate.datastack_chunk != N)
 		chunk = ld_u64(u->tsbuf + o->tstate.datastack_chunk);
 	f = top_frame(u, &err);
-	if (!err && u->aio_on) {
+	if (!err && u->aio_on && u->aio.ts_running_task != N) {
 		task = ld_u64(u->tsbuf + u->aio.ts_running_task);
 
 		/* a task that cannot be read leaves the thread's own stack */
 		if (task && task_of(u, task, &mark, &name) == -ESRCH)
 			return -ESRCH;
+		nmarks = mark != 0;
+	} else if (!err && u->aio_on) {
+		marks = u->run_frames;		/* 3.11-3.13: whichever runs here */
+		nmarks = u->nrun;
 	}
 	if (!err)
-		err = walk_frames(u, f, chunk, mark, &cut, &t->depth, truncated);
+		err = walk_frames(u, f, chunk, marks, nmarks, &cut, &which, &t->depth, truncated);
+	if (!err && cut && u->aio.ts_running_task == N) {
+		task = u->run[which].task;
+		err = task_name(u, u->run[which].name, &name);
+		if (err == -ESRCH)
+			return err;
+		if (err) {
+			cut = 0;	/* a name that cannot be read: the stack as it is */
+			err = 0;
+		}
+	}
 	if (!err && cut) {
 		/* the task's frames, under its name instead of the event loop's */
 		*truncated = 0;
@@ -2049,6 +2336,7 @@ static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_h
 			if (truncated)
 				t.flags |= PF_SAMPLE_TRUNCATED;
 			t.frames = u->frames;
+			t.native_call = u->call_ops ? u->leaf_call : 0;
 			if (u->acts_ok) {
 				t.acts = u->acts;
 				t.nacts = u->nacts;
@@ -2070,9 +2358,20 @@ int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a, in
 	const struct py_offsets *o = &u->off;
 	size_t need;
 
-	if (o->gen.iframe == N || a->ts_running_task < 0 || a->ts_running_task > (64 << 10))
+	if (o->gen.iframe == N)
 		return -ENOTSUP;
-	need = (size_t)a->ts_running_task + 8;
+	if (a->ts_running_task == N) {
+		/* 3.11-3.13: the running tasks from current_tasks, none waiting */
+		if (all || a->dict_keys == N || a->dict_used == N || a->md_dict == N ||
+		    a->keys_nentries == N ||
+		    o->interp.modules == N || o->strings != PY_STR_PEP393)
+			return -ENOTSUP;
+		need = 0;
+	} else if (a->ts_running_task < 0 || a->ts_running_task > (64 << 10)) {
+		return -ENOTSUP;
+	} else {
+		need = (size_t)a->ts_running_task + 8;
+	}
 	if (all) {
 		if (a->task_node == N || a->ts_tasks_head == N || o->coro.frame_state == N ||
 		    a->ts_tasks_head > (64 << 10))
@@ -2097,6 +2396,16 @@ int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a, in
 	u->aio_on = 1;
 	u->aio_all = all;
 	u->empty_id = strtab__intern(u->strings, "", 0);
+	return 0;
+}
+
+int unwinder__set_native_markers(struct unwinder *u)
+{
+	const uint8_t *ops = py_offsets__call_ops(u->off.version);
+
+	if (u->off.frames != PY_FRAMES_INTERP || u->off.code.code_adaptive == N || !ops)
+		return -ENOTSUP;
+	u->call_ops = ops;
 	return 0;
 }
 
@@ -2136,6 +2445,13 @@ int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct 
 	err = rd_u64(u, head_addr, &interp);
 	if (err)
 		return err == -ESRCH ? -ESRCH : -EFAULT;
+
+	/* 3.11-3.13 --async: the running tasks, for every thread to look for on its stack */
+	if (u->aio_on && u->aio.ts_running_task == N) {
+		err = running_collect(u);
+		if (err)
+			return err;
+	}
 
 	if (interp && u->tid_off < 0 && o->tstate.native_thread_id == N &&
 	    o->tstate.thread_id != N && u->tid_tries < UNWIND_TID_TRIES)

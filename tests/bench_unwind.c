@@ -16,10 +16,10 @@
  *   calls        remote read system calls per sample (read + batched reads)
  *   ranges, KiB  remote ranges (iovecs) and KiB read per sample
  *   depth        mean frames per thread sample (what was really read)
- * -a plain|async|all (3.14+): the target is instead one asyncio event loop whose running
- * task spins DEPTH frames deep while THREADS - 1 other tasks (at least 1) sleep three
- * coroutines deep, sampled plainly, with --async or with --async=all ("thr" is then the
- * tasks, and cpu/thr is per emitted stack: threads and waiting tasks).
+ * -a plain|async|all (3.11+; all: 3.14+): the target is instead one asyncio event loop
+ * whose running task spins DEPTH frames deep while THREADS - 1 other tasks (at least 1)
+ * sleep three coroutines deep, sampled plainly, with --async or with --async=all ("thr" is
+ * then the tasks, and cpu/thr is per emitted stack: threads and waiting tasks).
  * Needs the right to read the target's memory (root, or ptrace_scope 0: the target is our
  * child).  Figures are this machine's: compare runs on one machine, not numbers across
  * machines.
@@ -247,11 +247,18 @@ static int bench_one(const char *python, unsigned depth, unsigned threads, unsig
 		struct py_async_offsets a;
 		uint64_t addr;
 
-		if (pyprobe__locate_asyncio(pid, loc.binary, &addr) ||
-		    remote__read(&r, addr, buf, sizeof(buf)) ||
-		    py_offsets__from_async_debug(buf, sizeof(buf), &off, &a) ||
-		    unwinder__set_async(u, &a, async_mode > 1)) {
-			fprintf(stderr, "%s: no asyncio task layout (3.14+ only)\n", python);
+		int bad;
+
+		if (off.version < PY_VER(3, 14))	/* 3.11-3.13: running tasks only */
+			bad = async_mode > 1 || py_offsets__async_table(&off, &a) ||
+			      unwinder__set_async(u, &a, 0) || unwinder__find_asyncio(u);
+		else
+			bad = pyprobe__locate_asyncio(pid, loc.binary, &addr) ||
+			      remote__read(&r, addr, buf, sizeof(buf)) ||
+			      py_offsets__from_async_debug(buf, sizeof(buf), &off, &a) ||
+			      unwinder__set_async(u, &a, async_mode > 1);
+		if (bad) {
+			fprintf(stderr, "%s: no asyncio task layout (3.11+; all: 3.14+)\n", python);
 			goto out_free;
 		}
 	}

@@ -105,6 +105,13 @@ MAP = {
 	"interp.gc_collecting": [
 		(V27, V38, ("none",)),
 		(V39, LATEST, ("off", IS, "gc.collecting"))],
+	# sys.modules: --async's way to _asyncio's current_tasks before 3.14 (3.14+ do not
+	# need it: the running task is in the thread state)
+	"interp.modules": [
+		(V27, V310, ("none",)),
+		(V311, V311, ("off", IS, "modules")),
+		(V312, V313, ("off", IS, "imports.modules")),
+		(V314, LATEST, ("none",))],
 
 	"gil.last_holder": [
 		(V27, V311, ("none",)),
@@ -214,9 +221,11 @@ MAP = {
 		(V27, V313, ("none",)),
 		(V314, LATEST, ("off?", CO, "co_tlbc"))],		# free-threaded builds only
 
-	# pyflame reads coroutine frames for --async only from 3.14 (_AsyncioDebug)
+	# --async reads coroutine frames from 3.11 (3.13t: not known, no --async)
 	"gen.iframe": [
-		(V27, V313, ("none",)),
+		(V27, V310, ("none",)),
+		(V311, V312, ("off", "PyGenObject", "gi_iframe")),
+		(V313, V313, ("gil", ("off", "PyGenObject", "gi_iframe"), ("none",))),
 		(V314, LATEST, ("off", "PyGenObject", "gi_iframe"))],
 
 	# --async=all: a suspended coroutine and what it awaits (3.14+, from _Py_DebugOffsets)

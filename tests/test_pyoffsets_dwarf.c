@@ -51,7 +51,7 @@ static const struct field fields[] = {
 	F(runtime.interpreters_head), F(runtime.finalizing), F(runtime.gil_locked),
 	F(runtime.gil_last_holder), F(runtime.tstate_current), F(runtime.gc_collecting),
 	F(interp.next), F(interp.threads_head), F(interp.id), F(interp.ceval_gil),
-	F(interp.code_object_generation), F(interp.gc_collecting),
+	F(interp.code_object_generation), F(interp.gc_collecting), F(interp.modules),
 	F(gil.last_holder), F(gil.locked),
 	F(tstate.size), F(tstate.next), F(tstate.interp), F(tstate.frame), F(tstate.cframe),
 	F(tstate.cframe_current_frame), F(tstate.current_frame), F(tstate.thread_id),
@@ -395,19 +395,33 @@ static void add_quoted(struct strbuf *sb, const char *s)
 	strbuf_addch(sb, '\'');
 }
 
+/* gdb, quiet and on its own: what every command line here starts with (after the env). */
+#define GDB_CMD "gdb -batch -nx -iex 'set auto-load off' -iex 'set debuginfod enabled off'"
+
+/* Finish the command line cmd (released) with path and run it: its output's pipe. */
+static FILE *gdb_open(struct strbuf *cmd, const char *path)
+{
+	FILE *f;
+
+	strbuf_addch(cmd, ' ');
+	add_quoted(cmd, path);
+	strbuf_addstr(cmd, " </dev/null 2>&1");
+	f = popen(cmd->buf, "r");
+	strbuf_release(cmd);
+	return f;
+}
+
 /* Start gdb on path; its stdout (and stderr) is the returned pipe. */
 static FILE *start_gdb(const char *path, unsigned version, int list_fields)
 {
 	struct strbuf cmd = STRBUF_INIT;
-	FILE *f;
 
 	if (list_fields)
 		strbuf_addstr(&cmd, "PYFLAME_LIST_FIELDS=1 ");
 	else
 		strbuf_addf(&cmd, "PYFLAME_PYVER=%u.%u ", PY_VER_MAJOR(version),
 			    PY_VER_MINOR(version));
-	strbuf_addstr(&cmd, "gdb -batch -nx -iex 'set auto-load off' "
-		      "-iex 'set debuginfod enabled off' -ex ");
+	strbuf_addstr(&cmd, GDB_CMD " -ex ");
 	{
 		struct strbuf src = STRBUF_INIT;
 
@@ -416,12 +430,7 @@ static FILE *start_gdb(const char *path, unsigned version, int list_fields)
 		add_quoted(&cmd, src.buf);
 		strbuf_release(&src);
 	}
-	strbuf_addch(&cmd, ' ');
-	add_quoted(&cmd, path);
-	strbuf_addstr(&cmd, " </dev/null 2>&1");
-	f = popen(cmd.buf, "r");
-	strbuf_release(&cmd);
-	return f;
+	return gdb_open(&cmd, path);
 }
 
 /* Everything gdb printed; the exit status in *status. */
@@ -677,6 +686,126 @@ static void py_offsets__target__equals_dwarf(void **state)
 	strbuf_release(&out);
 }
 
+/* --- _asyncio's layout before 3.14 (py_offsets__async_table) -------------------------- */
+
+/* What gdb prints for each expression (as long long) in file, into out: 0, or -1. */
+static int gdb_values(const char *file, const char *const *exprs, size_t n, long long *out)
+{
+	struct strbuf cmd = STRBUF_INIT, res = STRBUF_INIT;
+	const char *p;
+	size_t got = 0;
+	int status;
+	FILE *f;
+
+	strbuf_addstr(&cmd, GDB_CMD);
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf e = STRBUF_INIT;
+
+		strbuf_addf(&e, "print (long long)(%s)", exprs[i]);
+		strbuf_addstr(&cmd, " -ex ");
+		add_quoted(&cmd, e.buf);
+		strbuf_release(&e);
+	}
+	f = gdb_open(&cmd, file);
+	if (!f)
+		return -1;
+	finish_gdb(&f, &res, &status);
+	/* "$k = v" lines, in order; anything else is an expression gdb could not evaluate */
+	for (p = res.buf; *p && got < n; p = strchrnul(p, '\n'), p += *p == '\n') {
+		unsigned k;
+		long long v;
+
+		if (sscanf(p, "$%u = %lld", &k, &v) == 2 && k == got + 1)
+			out[got++] = v;
+	}
+	if (got != n)
+		print_message("gdb on %s gave %zu of %zu values:\n%s\n", file, got, n, res.buf);
+	strbuf_release(&res);
+	return got == n ? 0 : -1;
+}
+
+static void py_offsets_async__target__equals_dwarf(void **state)
+{
+	const struct target *t = *state;
+	struct py_async_offsets a;
+	char pat[PATH_MAX + 64], why[PATH_MAX + 256];
+	glob_t g;
+	static const char *const task_exprs[] = {
+		"sizeof(TaskObj)", "&((TaskObj *)0)->task_fut_waiter",
+		"&((TaskObj *)0)->task_coro", "&((TaskObj *)0)->task_name",
+	};
+	static const char *const lib_exprs[] = {
+		"&((PyModuleObject *)0)->md_dict", "&((PyDictObject *)0)->ma_used",
+		"&((PyDictObject *)0)->ma_keys", "&((PyDictObject *)0)->ma_values",
+		"&((PyDictKeysObject *)0)->dk_log2_size",
+		"&((PyDictKeysObject *)0)->dk_log2_index_bytes",
+		"&((PyDictKeysObject *)0)->dk_kind", "&((PyDictKeysObject *)0)->dk_nentries",
+		"&((PyDictKeysObject *)0)->dk_indices",
+		/* unwind.c's entry shapes: (hash, key, value) and (key, value) */
+		"sizeof(PyDictKeyEntry)", "&((PyDictKeyEntry *)0)->me_key",
+		"sizeof(PyDictUnicodeEntry)", "DICT_KEYS_UNICODE", "DICT_KEYS_SPLIT",
+	};
+	long long tv[ARRAY_SIZE(task_exprs)], lv[ARRAY_SIZE(lib_exprs)];
+	const char *slash = strrchr(t->path, '/');
+
+	if (t->version < PY_VER(3, 11) || t->version >= PY_VER(3, 14) || t->fail ||
+	    !have_gdb() || has_debug_info(t->path, why, sizeof(why))) {
+		print_message("%s: not a 3.11-3.13 build with DWARF and gdb, skipped\n", t->label);
+		skip();
+	}
+	if (py_offsets__async_table(&t->off, &a)) {
+		print_message("%s: no _asyncio table for this build (free-threaded?), skipped\n",
+			      t->label);
+		skip();
+	}
+	/* pyenv: lib/libpython3.X.so.1.0 beside lib/python3.X/lib-dynload/_asyncio*.so */
+	snprintf(pat, sizeof(pat), "%.*s/python%u.%u/lib-dynload/_asyncio.*.so",
+		 slash ? (int)(slash - t->path) : 0, t->path, PY_VER_MAJOR(t->version),
+		 PY_VER_MINOR(t->version));
+	if (glob(pat, 0, NULL, &g)) {
+		/* _asyncio built into the interpreter (Debian's): TaskObj in its DWARF */
+		if (gdb_values(t->path, task_exprs, ARRAY_SIZE(tv), tv)) {
+			print_message("%s: no %s, nor TaskObj in %s, skipped\n", t->label, pat,
+				      t->path);
+			skip();
+		}
+	} else {
+		if (has_debug_info(g.gl_pathv[0], why, sizeof(why))) {
+			print_message("%s: %s, skipped\n", t->label, why);
+			globfree(&g);
+			skip();
+		}
+		assert_int_equal(gdb_values(g.gl_pathv[0], task_exprs, ARRAY_SIZE(tv), tv), 0);
+		globfree(&g);
+	}
+	assert_int_equal(gdb_values(t->path, lib_exprs, ARRAY_SIZE(lv), lv), 0);
+	print_message("%s: TaskObj %lld bytes, fut_waiter %lld, coro %lld, name %lld; "
+		      "md_dict %lld, ma_used %lld, ma_keys %lld, dk_indices %lld\n", t->label,
+		      tv[0], tv[1], tv[2], tv[3], lv[0], lv[1], lv[2], lv[8]);
+	{
+		/* in the order of task_exprs then lib_exprs; the entry shapes are unwind.c's */
+		const long long ours[] = {
+			a.task_size, a.task_fut_waiter, a.task_coro, a.task_name,
+			a.md_dict, a.dict_used, a.dict_keys, a.dict_values, a.keys_log2_size,
+			a.keys_log2_index_bytes, a.keys_kind, a.keys_nentries, a.keys_indices,
+			24, 8, 16, 1, 2,
+		};
+		size_t nt = ARRAY_SIZE(tv), bad = 0;
+
+		assert_int_equal(ARRAY_SIZE(ours), nt + ARRAY_SIZE(lv));
+		for (size_t k = 0; k < ARRAY_SIZE(ours); k++) {
+			long long d = k < nt ? tv[k] : lv[k - nt];
+
+			if (ours[k] == d)
+				continue;
+			print_message("  %s: pyflame %lld, DWARF %lld\n",
+				      k < nt ? task_exprs[k] : lib_exprs[k - nt], ours[k], d);
+			bad++;
+		}
+		assert_int_equal(bad, 0);
+	}
+}
+
 static void py_offsets_dwarf__no_interpreter__skips(void **state)
 {
 	(void)state;
@@ -749,9 +878,21 @@ static void py_offsets_fields__every_member__listed_and_mapped(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* Named like a 3.11-3.13 runtime (the version is known only once the group starts). */
+static int async_candidate(const char *path)
+{
+	const char *b = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	unsigned maj = 0, min = 0;
+
+	if (!strncmp(b, "lib", 3))
+		b += 3;
+	return sscanf(b, "python%u.%u", &maj, &min) == 2 && maj == 3 && min >= 11 && min <= 13;
+}
+
 int main(int argc, char **argv)
 {
-	struct CMUnitTest tests[MAX_TARGETS + 2];
+	static char async_names[MAX_TARGETS][208];
+	struct CMUnitTest tests[2 * MAX_TARGETS + 2];
 	size_t n = 0;
 
 	if (argc == 3 && !strcmp(argv[1], "--dump"))
@@ -770,6 +911,13 @@ int main(int argc, char **argv)
 			 t->label);
 		tests[n++] = (struct CMUnitTest){ t->test_name, py_offsets__target__equals_dwarf,
 						  NULL, NULL, t };
+		if (async_candidate(t->path)) {
+			snprintf(async_names[i], sizeof(async_names[i]),
+				 "py_offsets_async__%s__equals_dwarf", t->label);
+			tests[n++] = (struct CMUnitTest){ async_names[i],
+							  py_offsets_async__target__equals_dwarf,
+							  NULL, NULL, t };
+		}
 	}
 	if (!ntargets)
 		tests[n++] = (struct CMUnitTest)

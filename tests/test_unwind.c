@@ -443,6 +443,7 @@ static void build(struct img *im, unsigned version)
 	isz = max_off(isz, o->interp.ceval_gil);
 	isz = max_off(isz, o->interp.code_object_generation);
 	isz = max_off(isz, o->interp.gc_collecting);
+	isz = max_off(isz, o->interp.modules);
 	im->interp = fakemem_alloc(&im->m, isz);
 	if (o->interp.id != N)
 		fakemem_w64(&im->m, im->interp + o->interp.id, 0);
@@ -541,6 +542,7 @@ struct got_thread {
 	unsigned flags, depth;
 	int in_gc;
 	int task;
+	int native_call;
 	struct got_frame f[16];
 };
 
@@ -561,6 +563,7 @@ static void collect(void *arg, const struct unwind_thread *t)
 	gt->flags = t->flags;
 	gt->in_gc = t->in_gc;
 	gt->task = t->task;
+	gt->native_call = t->native_call;
 	gt->depth = t->depth;
 	for (unsigned i = 0; i < t->depth && i < ARRAY_SIZE(gt->f); i++) {
 		snprintf(gt->f[i].name, sizeof(gt->f[i].name), "%s",
@@ -593,9 +596,12 @@ static int sample(struct img *im, unsigned max_depth, struct got *g, struct unwi
 	return err;
 }
 
-/* One sample with --async on (all: =all), from _Py_AsyncioModuleDebugOffsets as a. */
-static int sample_async(struct img *im, const struct py_async_offsets *a, int all,
-			struct got *g, struct unwind_stats *st)
+/*
+ * One sample with --async on (all: =all) with the layout a; found not NULL: look for
+ * current_tasks first (3.11-3.13), what unwinder__find_asyncio() said in *found.
+ */
+static int sample_async_found(struct img *im, const struct py_async_offsets *a, int all,
+			      int *found, struct got *g, struct unwind_stats *st)
 {
 	struct unwinder *u;
 	int err;
@@ -606,9 +612,17 @@ static int sample_async(struct img *im, const struct py_async_offsets *a, int al
 	u = unwinder__new(&im->r, &im->loc, &im->o, g->st, 64);
 	assert_non_null(u);
 	assert_int_equal(unwinder__set_async(u, a, all), 0);
+	if (found)
+		*found = unwinder__find_asyncio(u);
 	err = unwinder__sample(u, collect, g, st);
 	unwinder__free(u);
 	return err;
+}
+
+static int sample_async(struct img *im, const struct py_async_offsets *a, int all,
+			struct got *g, struct unwind_stats *st)
+{
+	return sample_async_found(im, a, all, NULL, g, st);
 }
 
 static void got_release(struct got *g)
@@ -814,6 +828,219 @@ static void unwind_sample__async_running_task__task_frames_under_its_name(void *
 		for (int d = 0; d < UNWIND_DROP__COUNT; d++)
 			assert_int_equal(st.drops[d], 0);
 		got_release(&g);
+		release(&im);
+	}
+}
+
+/* --- --async before 3.14: _asyncio's current_tasks dict ------------------------------- */
+
+/*
+ * A dict of n (key, value) pairs as 3.11-3.13 lay it out, 8 slots: str keys (kind 1,
+ * 16-byte entries) or any (kind 0, 24-byte entries).  Returns the dict; *keys its table.
+ */
+static uint64_t make_dict(struct img *im, const struct py_async_offsets *a, int kind,
+			  const uint64_t *kv, size_t n, uint64_t *keys)
+{
+	size_t es = kind ? 16 : 24, ko = kind ? 0 : 8;
+	uint64_t d = fakemem_alloc(&im->m, 48), k = fakemem_alloc(&im->m, 40 + 8 * 24);
+
+	fakemem_w64(&im->m, d + a->dict_used, n);
+	fakemem_w64(&im->m, d + a->dict_keys, k);
+	fakemem_w8(&im->m, k + a->keys_log2_size, 3);
+	fakemem_w8(&im->m, k + a->keys_log2_index_bytes, 3);
+	fakemem_w8(&im->m, k + a->keys_kind, (uint8_t)kind);
+	fakemem_w64(&im->m, k + a->keys_nentries, n);
+	for (size_t i = 0; i < n; i++) {
+		fakemem_w64(&im->m, k + a->keys_indices + 8 + i * es + ko, kv[2 * i]);
+		fakemem_w64(&im->m, k + a->keys_indices + 8 + i * es + ko + 8, kv[2 * i + 1]);
+	}
+	if (keys)
+		*keys = k;
+	return d;
+}
+
+/*
+ * 3.11, 3.12: sys.modules['_asyncio'].__dict__['_current_tasks'] maps an event loop to the
+ * task it runs; the thread with that task's coroutine frame on its stack shows the task.
+ * A hostile dict (too many entries, a bad header, a split table) shows stacks as they are.
+ */
+static void unwind_sample__async_current_tasks__task_frames_under_its_name(void **state)
+{
+	static const unsigned vs[] = { PY_VER(3, 11), PY_VER(3, 12) };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(vs); i++) {
+		struct py_async_offsets a;
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		uint64_t task, loop, ct, ctkeys, md, mod, modules, mkeys, kv[6];
+		int found;
+
+		build(&im, vs[i]);
+		assert_int_equal(py_offsets__async_table(&im.o, &a), 0);
+		assert_int_equal(a.ts_running_task, N);
+		task = fakemem_alloc(&im.m, (size_t)a.task_size);
+		fakemem_w64(&im.m, task + a.task_name, make_str(&im, "fetch", 0));
+		/* the worker's "gen" frame: the fourth from the root with shims, else second */
+		assert_true(im.nworker_frames == 8 || im.nworker_frames == 5);
+		fakemem_w64(&im.m, task + a.task_coro,
+			    im.worker_frames[im.nworker_frames == 8 ? 3 : 1] - im.o.gen.iframe);
+		loop = fakemem_alloc(&im.m, 64);
+		/* a deleted entry first (no key), then the loop's */
+		kv[0] = 0;
+		kv[1] = 0;
+		kv[2] = loop;
+		kv[3] = task;
+		ct = make_dict(&im, &a, 0, kv, 2, &ctkeys);
+		kv[0] = make_str(&im, "_current_tasks", 0);
+		kv[1] = ct;
+		md = make_dict(&im, &a, 1, kv, 1, NULL);
+		mod = fakemem_alloc(&im.m, 64);
+		fakemem_w64(&im.m, mod + a.md_dict, md);
+		/* sys.modules: "sys", "_asyncioX" (a longer name), then "_asyncio" */
+		kv[0] = make_str(&im, "sys", 0);
+		kv[1] = fakemem_alloc(&im.m, 64);
+		kv[2] = make_str(&im, "_asyncioX", 0);
+		kv[3] = fakemem_alloc(&im.m, 64);
+		kv[4] = 0;
+		kv[5] = mod;
+		modules = make_dict(&im, &a, 1, kv, 3, &mkeys);
+		fakemem_w64(&im.m, im.interp + im.o.interp.modules, modules);
+
+		/* not imported yet: the stacks as they are */
+		assert_int_equal(sample_async_found(&im, &a, 0, &found, &g, &st), 0);
+		assert_int_equal(found, -ENOENT);
+		expect_frame(&g.t[0].f[4], "main", "app.py", 12);
+		got_release(&g);
+
+		fakemem_w64(&im.m, mkeys + a.keys_indices + 8 + 2 * 16, make_str(&im, "_asyncio", 0));
+		assert_int_equal(sample_async_found(&im, &a, 0, &found, &g, &st), 0);
+		assert_int_equal(found, 0);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.t[0].depth, 5);
+		expect_frame(&g.t[0].f[0], "Klass.naïve_f", "app.py", 54);
+		expect_frame(&g.t[0].f[3], "Klass.gen", "app.py", 21);
+		expect_frame(&g.t[0].f[4], "fetch", "", -1);
+		/* the main thread runs no task: its stack as it is */
+		assert_int_equal(g.t[1].depth, 2);
+		got_release(&g);
+
+		/* hostile tables: the stacks as they are, nothing dropped, no crash */
+		for (int h = 0; h < 4; h++) {
+			if (h == 0)
+				fakemem_w64(&im.m, ctkeys + a.keys_nentries, 1u << 20);
+			else if (h == 1)
+				fakemem_w8(&im.m, ctkeys + a.keys_kind, 9);
+			else if (h == 2)
+				fakemem_w8(&im.m, ctkeys + a.keys_log2_index_bytes, 40);
+			else
+				fakemem_w64(&im.m, ct + a.dict_values, 0x1000);
+			assert_int_equal(sample_async_found(&im, &a, 0, &found, &g, &st), 0);
+			assert_int_equal(found, 0);
+			assert_int_equal(g.n, 2);
+			expect_frame(&g.t[0].f[4], "main", "app.py", 12);
+			for (int d = 0; d < UNWIND_DROP__COUNT; d++)
+				assert_int_equal(st.drops[d], 0);
+			got_release(&g);
+			/* put it back */
+			fakemem_w64(&im.m, ctkeys + a.keys_nentries, 2);
+			fakemem_w8(&im.m, ctkeys + a.keys_kind, 0);
+			fakemem_w8(&im.m, ctkeys + a.keys_log2_index_bytes, 3);
+			fakemem_w64(&im.m, ct + a.dict_values, 0);
+		}
+		/* a task whose coroutine is not on any stack: as it is */
+		fakemem_w64(&im.m, task + a.task_coro, 0x1000);
+		assert_int_equal(sample_async_found(&im, &a, 0, &found, &g, &st), 0);
+		expect_frame(&g.t[0].f[4], "main", "app.py", 12);
+		got_release(&g);
+		release(&im);
+	}
+}
+
+/* --- --native-markers --------------------------------------------------------------- */
+
+/* One sample, with --native-markers on when markers. */
+static int sample_markers(struct img *im, int markers, struct got *g, struct unwind_stats *st)
+{
+	struct unwinder *u;
+	int err;
+
+	memset(g, 0, sizeof(*g));
+	memset(st, 0, sizeof(*st));
+	g->st = strtab__new();
+	u = unwinder__new(&im->r, &im->loc, &im->o, g->st, 64);
+	assert_non_null(u);
+	if (markers)
+		assert_int_equal(unwinder__set_native_markers(u), 0);
+	err = unwinder__sample(u, collect, g, st);
+	unwinder__free(u);
+	return err;
+}
+
+/*
+ * The worker's innermost frame stands on a call opcode of its version: it runs C code
+ * it called (native_call); on any other opcode, or without the option, it does not.
+ */
+static void unwind_sample__native_markers__call_opcode_marks_innermost(void **state)
+{
+	static const unsigned vs[] = {
+		PY_VER(3, 11), PY_VER(3, 12), PY_VER(3, 13), PY_VER(3, 14), PY_VER(3, 15),
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(vs); i++) {
+		const uint8_t *ops = py_offsets__call_ops(vs[i]);
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		uint64_t c;
+		int call = -1, other = -1;
+
+		assert_non_null(ops);
+		for (int op = 1; op < 256; op++) {
+			int is = ops[op >> 3] >> (op & 7) & 1;
+
+			if (is && call < 0)
+				call = op;
+			if (!is && other < 0)
+				other = op;
+		}
+		assert_true(call > 0 && other > 0);
+		build(&im, vs[i]);
+		/* naïve_f, innermost, stands at byte 16 of its bytecode */
+		c = im.code_of[im.nworker_frames - 1];
+		fakemem_w8(&im.m, c + (uint64_t)im.o.code.code_adaptive + 16, (uint8_t)call);
+		assert_int_equal(sample_markers(&im, 1, &g, &st), 0);
+		expect_frame(&g.t[0].f[0], "Klass.naïve_f", "app.py", 54);
+		assert_int_equal(g.t[0].native_call, 1);
+		assert_int_equal(g.t[1].native_call, 0);
+		got_release(&g);
+		assert_int_equal(sample_markers(&im, 0, &g, &st), 0);
+		assert_int_equal(g.t[0].native_call, 0);
+		got_release(&g);
+		release(&im);
+
+		build(&im, vs[i]);
+		c = im.code_of[im.nworker_frames - 1];
+		fakemem_w8(&im.m, c + (uint64_t)im.o.code.code_adaptive + 16, (uint8_t)other);
+		assert_int_equal(sample_markers(&im, 1, &g, &st), 0);
+		assert_int_equal(g.t[0].native_call, 0);
+		got_release(&g);
+		release(&im);
+	}
+	/* before 3.11: not supported */
+	{
+		struct img im;
+		struct unwinder *u;
+		struct strtab *st = strtab__new();
+
+		build(&im, PY_VER(3, 10));
+		u = unwinder__new(&im.r, &im.loc, &im.o, st, 64);
+		assert_non_null(u);
+		assert_int_equal(unwinder__set_native_markers(u), -ENOTSUP);
+		unwinder__free(u);
+		strtab__free(st);
 		release(&im);
 	}
 }
@@ -2071,6 +2298,8 @@ int main(void)
 		cmocka_unit_test(py_offsets_from_debug__newer_minor__enotsup_not_guessed),
 		cmocka_unit_test(unwind_sample__gc_collecting__only_gil_holder_in_gc),
 		cmocka_unit_test(unwind_sample__async_running_task__task_frames_under_its_name),
+		cmocka_unit_test(unwind_sample__async_current_tasks__task_frames_under_its_name),
+		cmocka_unit_test(unwind_sample__native_markers__call_opcode_marks_innermost),
 		cmocka_unit_test(unwind_sample__async_all__waiting_tasks_and_hostile_memory),
 		cmocka_unit_test(py_offsets_from_async_debug__bad_input__rejected),
 		cmocka_unit_test(unwind_sample__max_depth__keeps_innermost_and_flags_truncated),

@@ -40,6 +40,7 @@ struct run_opts {
 	int busy_poll_fixed;		/* always that long (0: only while stops come close) */
 	int crash_stacks;		/* print the Python stack of a process that crashes */
 	int gc_frames;			/* a <GC> leaf on samples taken while the GC runs */
+	int native_markers;		/* a <native> leaf where a thread runs C it called */
 	int async;			/* stacks per asyncio task (3.14+): 1 the running
 					   one, 2 (=all) waiting ones too */
 	int native;			/* C frames too: 1 merged, 2 all (--native=all) */

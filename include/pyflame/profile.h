@@ -23,6 +23,7 @@ struct pf_frame {
 
 /* The name of the leaf frame a sample gets while the cyclic GC runs (no file, no line). */
 #define PF_GC_FRAME "<GC>"
+#define PF_NATIVE_FRAME "<native>"	/* --native-markers: the thread runs C it called */
 
 struct pf_process {
 	pid_t pid;

@@ -46,6 +46,8 @@ struct py_offsets {
 		int64_t ceval_gil;		/* 3.12+: pointer to the _gil_runtime_state in use */
 		int64_t code_object_generation;	/* 3.14+ */
 		int64_t gc_collecting;		/* 3.9+: gc.collecting (int), per interpreter */
+		int64_t modules;		/* 3.11-3.13: sys.modules (a dict), where --async
+						   finds _asyncio's running tasks */
 	} interp;
 	struct {				/* _gil_runtime_state (3.12+ via interp.ceval_gil) */
 		int64_t last_holder;
@@ -96,7 +98,8 @@ struct py_offsets {
 		int64_t tlbc;			/* 3.14t: _PyCodeArray * (bytecode copies) */
 	} code;
 	struct {				/* PyGenObject (coroutines) */
-		int64_t iframe;			/* 3.14+: the embedded _PyInterpreterFrame */
+		int64_t iframe;			/* 3.11+: the embedded _PyInterpreterFrame
+						   (3.13t: N, not known) */
 	} gen;
 	/*
 	 * What --async=all reads of a suspended coroutine and of the objects it waits on
@@ -129,15 +132,32 @@ struct py_offsets {
 };
 
 /*
- * 3.14+: the facts of _asyncio's task objects that _Py_AsyncioModuleDebugOffsets gives
- * (_AsyncioDebug, 3.15 _Py_AsyncioDebug; section .AsyncioDebug of the _asyncio module).
+ * The facts of _asyncio's task objects: 3.14+ from _Py_AsyncioModuleDebugOffsets
+ * (_AsyncioDebug, 3.15 _Py_AsyncioDebug; section .AsyncioDebug of the _asyncio module),
+ * 3.11-3.13 from py_offsets__async_table().
  */
 struct py_async_offsets {
 	int64_t task_size;		/* sizeof(TaskObj) */
 	int64_t task_name;		/* PyObject *: a str, or an int n meaning "Task-n" */
 	int64_t task_coro;		/* PyObject *: the coroutine the task drives */
-	int64_t ts_size;		/* sizeof(_PyThreadStateImpl) */
-	int64_t ts_running_task;	/* _PyThreadStateImpl.asyncio_running_task */
+	int64_t ts_size;		/* sizeof(_PyThreadStateImpl); N before 3.14 */
+	int64_t ts_running_task;	/* _PyThreadStateImpl.asyncio_running_task; N before
+					   3.14, where the running tasks are the values of
+					   _asyncio's current_tasks dict (loop -> task) */
+	/*
+	 * 3.11-3.13 (N on 3.14+): how current_tasks is reached, sys.modules['_asyncio']
+	 * .__dict__['_current_tasks'], and read: PyModuleObject, PyDictObject and
+	 * PyDictKeysObject fields.
+	 */
+	int64_t md_dict;		/* PyModuleObject.md_dict */
+	int64_t dict_used;		/* PyDictObject.ma_used */
+	int64_t dict_keys;		/* PyDictObject.ma_keys */
+	int64_t dict_values;		/* PyDictObject.ma_values (split table: not read) */
+	int64_t keys_log2_size;		/* uint8 */
+	int64_t keys_log2_index_bytes;	/* uint8 */
+	int64_t keys_kind;		/* uint8: 0 general, 1 str keys, 2 split */
+	int64_t keys_nentries;		/* Py_ssize_t: entries used, deleted ones too */
+	int64_t keys_indices;		/* the index table; the entries follow it */
 	/* --async=all */
 	int64_t task_awaited_by;	/* PyObject *: the one task awaiting it, or a set */
 	int64_t task_awaited_by_is_set;	/* char */
@@ -157,6 +177,22 @@ struct py_async_offsets {
  */
 int py_offsets__from_async_debug(const uint8_t *buf, size_t len, const struct py_offsets *o,
 				 struct py_async_offsets *out);
+
+/*
+ * 3.11-3.13 (GIL builds): _asyncio's task layout for the interpreter whose offsets are o,
+ * checked against the DWARF of pyenv's builds.  0, or -ENOTSUP (another version, a
+ * free-threaded build).  --async=all's fields are N: only the running tasks are read.
+ */
+int py_offsets__async_table(const struct py_offsets *o, struct py_async_offsets *out);
+
+/*
+ * 3.11+: the opcodes that call (CALL, PRECALL, CALL_FUNCTION_EX, CALL_KW, their specialized
+ * and instrumented forms) as a 256-bit map, or NULL for a version pyflame has no list for.
+ * An innermost frame stopped on one of them is running what it called: C code, when no
+ * Python frame is above it.  From each build's own opcode module (its specialized
+ * opcodes included); --native-markers reads it.
+ */
+const uint8_t *py_offsets__call_ops(unsigned version);
 
 /* The built-in table for major.minor (2.7, 3.6-3.12), or NULL. */
 const struct py_offsets *py_offsets__table(unsigned version);

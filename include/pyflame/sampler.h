@@ -45,6 +45,7 @@ struct sampler_opts {
 	int async;		/* stacks per asyncio task (3.14+): 1 the running one, 2
 				   (=all) waiting ones too */
 	int native;		/* C frames too: 1 merged, 2 all (--native=all) */
+	int native_markers;	/* a <native> leaf where the thread runs C it called (3.11+) */
 	int crash_stacks;	/* print the Python stack of a process about to die of a signal */
 	int dump_on_alarm;	/* SIGALRM prints every stack (--dump-on-timeout) */
 	unsigned repeat;	/* run --repeat: the driver's children are the repeats */

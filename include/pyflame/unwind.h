@@ -44,6 +44,8 @@ struct unwind_thread {
 	const struct pf_frame *frames;
 	int task;			/* --async=all: the stack of an asyncio task waiting on
 					   this thread's event loop, not what the thread runs */
+	int native_call;		/* --native-markers: the innermost frame stands on a
+					   call opcode: the thread runs C code it called */
 	/*
 	 * The frames each run of the evaluation loop (one C call of _PyEval_EvalFrameDefault)
 	 * runs: acts[0] frames from the innermost, then acts[1], ...; a count can be 0 (a
@@ -81,7 +83,8 @@ void unwinder__free(struct unwinder *u);
 void unwinder__set_code_recheck(struct unwinder *u, uint64_t ns);
 
 /*
- * --async (3.14+, a from py_offsets__from_async_debug()): a thread running an asyncio task
+ * --async (3.14+, a from py_offsets__from_async_debug(); 3.11-3.13, from
+ * py_offsets__async_table(), running tasks only): a thread running an asyncio task
  * reports the task's own frames, from its coroutine up, under a frame named after the task
  * (its name, or "Task-n"), in place of the event loop's frames; above it come the tasks
  * that await it (task_awaited_by, the first one that is a task), each as its await chain
@@ -101,6 +104,28 @@ void unwinder__set_code_recheck(struct unwinder *u, uint64_t ns);
  * no coroutine frame offset; for all, no task list or coroutine state either).
  */
 int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a, int all);
+
+/*
+ * 3.11-3.13, after unwinder__set_async(): look for _asyncio's current_tasks dict (event
+ * loop -> running task) as sys.modules['_asyncio'].__dict__['_current_tasks'] of the main
+ * interpreter; once found, each sample reads it and cuts a thread's stack at the
+ * coroutine frame of the task it finds there.  Bounded reads outside the sample's plan; a
+ * sys.modules unchanged since the last search in vain is not searched again.
+ * 0 (found, or found before), -ENOENT (_asyncio not imported yet), -ENOTSUP (not a
+ * 3.11-3.13 layout), -EFAULT (unreadable, or torn: try again later), -ESRCH.
+ */
+int unwinder__find_asyncio(struct unwinder *u);
+
+/*
+ * --native-markers (3.11+): note in unwind_thread.native_call when a thread's innermost
+ * Python frame stands on a call opcode (py_offsets__call_ops()).  A Python callee would
+ * be a frame above it; so the thread runs what it called in C: a builtin, an extension's
+ * function, a blocking system call.  Each code object's bytecode is read once, when first
+ * seen, into a map of its call sites: no cost per sample.  A call that has pushed its
+ * Python frame but not started it yet (hidden, incomplete) reads as a call too.
+ * 0, or -ENOTSUP (before 3.11, or a version without an opcode list).
+ */
+int unwinder__set_native_markers(struct unwinder *u);
 
 /*
  * Sample every thread of every interpreter once, calling emit for each thread whose stack
