@@ -17,6 +17,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -259,41 +260,94 @@ struct elf *elf__from_memory(const void *buf, size_t len)
 	return elf_new(buf, len, 0);
 }
 
-int elf__open_fd(const char *path)
+/* fd if it is a regular file, else closed and -ENOEXEC (-EISDIR for a directory). */
+static int check_regular(int fd)
 {
 	struct stat st;
-	int fd, err;
+	int err;
 
-	/*
-	 * The path comes from a target's maps: what it names can change between a check and
-	 * this open.  O_NONBLOCK: a FIFO put there must not block the sampler (and with it
-	 * the traced command); it is refused as not a regular file below.
-	 */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, &st) < 0)
 		err = errno;
-		goto out_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	else if (!S_ISREG(st.st_mode))
 		err = S_ISDIR(st.st_mode) ? EISDIR : ENOEXEC;
-		goto out_close;
-	}
-	return fd;
-out_close:
+	else
+		return fd;
 	close(fd);
 	return -err;
 }
 
-struct elf *elf__open(const char *path)
+int elf__open_fd(const char *path)
+{
+	int fd;
+
+	/*
+	 * O_NONBLOCK: a FIFO put where a file was must not block the sampler (and with it the
+	 * traced command); it is refused as not a regular file.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	return fd < 0 ? -errno : check_regular(fd);
+}
+
+/*
+ * Open path, a file a target named, under the directory root (NULL: "/") without following
+ * any symbolic link: each directory is opened O_PATH | O_NOFOLLOW from the one before, the
+ * file itself O_NOFOLLOW.  The paths in /proc/PID/maps and /proc/PID/exe are the kernel's
+ * own resolved names, with no link in them; a link met on the way was put there after the
+ * mapping, by whoever owns that directory.  Followed, it could point a pyflame run by root
+ * at a file the target's owner may not read (the profile would name its symbols).
+ * Only openat(), which the sandbox already allows read-only: no openat2() (its flags are
+ * behind a pointer seccomp cannot check).
+ */
+int elf__open_fd_nofollow(const char *root, const char *path)
+{
+	char comp[NAME_MAX + 1];
+	const char *p = path, *end;
+	int dir, next, fd;
+	size_t len;
+
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	dir = open(root ? root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		end = strchr(p, '/');
+		if (!end)
+			break;
+		len = (size_t)(end - p);
+		if (len > NAME_MAX || (len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.')) {
+			close(dir);
+			return len > NAME_MAX ? -ENAMETOOLONG : -EINVAL;
+		}
+		memcpy(comp, p, len);
+		comp[len] = '\0';
+		next = openat(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(dir);
+		if (next < 0)	/* ENOTDIR: a link where a directory was */
+			return errno == ENOTDIR ? -ELOOP : -errno;
+		dir = next;
+		p = end;
+	}
+	if (!*p || !strcmp(p, ".") || !strcmp(p, "..") || strlen(p) > NAME_MAX) {
+		close(dir);
+		return -EINVAL;
+	}
+	fd = openat(dir, p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
+	fd = fd < 0 ? -errno : check_regular(fd);
+	close(dir);
+	return fd;
+}
+
+struct elf *elf__from_fd(int fd)
 {
 	struct stat st;
 	struct elf *e = NULL;
 	void *map;
-	int fd, err;
+	int err;
 
-	fd = elf__open_fd(path);
 	if (fd < 0) {
 		errno = -fd;
 		return NULL;
@@ -320,6 +374,11 @@ out_close:
 	if (err)
 		errno = err;
 	return e;
+}
+
+struct elf *elf__open(const char *path)
+{
+	return elf__from_fd(elf__open_fd(path));
 }
 
 void elf__free(struct elf *e)

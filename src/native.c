@@ -6,7 +6,8 @@
  * native__unwind() then has elfutils' libdwfl unwind from that copy with the CFI of each
  * mapped file (.eh_frame, .debug_frame, the .gnu_debugdata MiniDebugInfo, separate debug
  * files under /usr/lib/debug), falling back to frame pointers where a file has none.  The
- * files are opened through elf__open_fd() (regular files only, never blocking); debuginfod
+ * files are opened through elf__open_fd_nofollow() (regular files only, never blocking, no
+ * symbolic link followed in a name the target gave); debuginfod
  * is never asked (the sandbox allows no socket).
  *
  * Every unwind is bounded: NATIVE_MAX_FRAMES frames, the stack pointer must grow from frame
@@ -566,7 +567,7 @@ static int cb_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, D
 
 	if (modname[0] != '/')	/* [vdso: PID] and the like: read from memory by libdwfl */
 		return dwfl_linux_proc_find_elf(mod, userdata, modname, base, file_name, elfp);
-	fd = elf__open_fd(modname);
+	fd = elf__open_fd_nofollow(NULL, modname);	/* named by the target's maps */
 	if (fd < 0)
 		return -1;
 	*file_name = strdup(modname);

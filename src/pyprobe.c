@@ -268,32 +268,41 @@ int pyprobe__inspect_file(const char *path, const char *name, struct pyruntime_l
 }
 
 /*
- * Open the file that base (a maps entry named path) maps: through /proc/PID/root, then the
- * plain path, then /proc/PID/map_files.  Prefer a file whose inode matches the mapping
- * (a replaced or deleted file); fall back to the first that opens.
+ * Open the file that base (a maps entry named path) maps: path under /proc/PID/root, then
+ * path itself, both without following a link (elf__open_fd_nofollow: the target owns the
+ * directories on the way); then extra or /proc/PID/map_files, links the kernel resolves to
+ * the very file mapped.  Prefer a file whose inode matches the mapping (a replaced or
+ * deleted file); fall back to the first that opens.  Each candidate is checked on the
+ * descriptor it was opened as, not by a stat() of the name before.
  */
 static struct elf *open_mapped(pid_t pid, const char *path, const struct procmaps_entry *base,
 			       const char *extra)
 {
-	char buf[3][PATH_MAX + 64];
+	char root[64], magic[PATH_MAX + 64];
 	struct elf *first = NULL, *e;
 	struct stat st;
-	size_t i, n = 0;
+	int fd;
 
-	snprintf(buf[n++], sizeof(buf[0]), "/proc/%d/root%s", (int)pid, path);
-	if (!base->deleted)
-		snprintf(buf[n++], sizeof(buf[0]), "%s", path);
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
 	if (extra)
-		snprintf(buf[n++], sizeof(buf[0]), "%s", extra);
+		snprintf(magic, sizeof(magic), "%s", extra);
 	else
-		snprintf(buf[n++], sizeof(buf[0]), "/proc/%d/map_files/%llx-%llx", (int)pid,
+		snprintf(magic, sizeof(magic), "/proc/%d/map_files/%llx-%llx", (int)pid,
 			 (unsigned long long)base->start, (unsigned long long)base->end);
-	for (i = 0; i < n; i++) {
-		if (stat(buf[i], &st) < 0 || !S_ISREG(st.st_mode))
+	for (int i = 0; i < 3; i++) {
+		if (i == 0)
+			fd = elf__open_fd_nofollow(root, path);
+		else if (i == 1)
+			fd = base->deleted ? -ENOENT : elf__open_fd_nofollow(NULL, path);
+		else
+			fd = elf__open_fd(magic);
+		if (fd < 0)
 			continue;
-		if (base->inode && st.st_ino != base->inode && first)
+		if (fstat(fd, &st) < 0 || (base->inode && st.st_ino != base->inode && first)) {
+			close(fd);
 			continue;
-		e = elf__open(buf[i]);
+		}
+		e = elf__from_fd(fd);
 		if (!e)
 			continue;
 		if (!base->inode || st.st_ino == base->inode) {

@@ -269,6 +269,80 @@ static void elf_open__not_elf__enoexec(void **state)
 	elf__free(NULL);
 }
 
+/*
+ * A name from a target's maps is opened without following links: a directory or the file
+ * swapped for a link (to a file the target's owner could not read) is refused, the real
+ * path still opens, under "/" or under a root directory as /proc/PID/root is used.
+ */
+static void elf_open_fd_nofollow__links_on_the_way__eloop(void **state)
+{
+	char dir[] = "/tmp/pyflame-elf-XXXXXX", p[4096], q[4096];
+	struct stat a, b;
+	int fd;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/real", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/real/lib.so", dir);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "x", 1), 1);
+	close(fd);
+	snprintf(q, sizeof(q), "%s/real", dir);
+	snprintf(p, sizeof(p), "%s/swapped", dir);
+	assert_int_equal(symlink(q, p), 0);		/* swapped -> real */
+	snprintf(q, sizeof(q), "%s/real/lib.so", dir);
+	snprintf(p, sizeof(p), "%s/real/link.so", dir);
+	assert_int_equal(symlink(q, p), 0);		/* link.so -> lib.so */
+
+	/* the real path opens, and is the file open() gives */
+	fd = elf__open_fd_nofollow(NULL, q);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &a), 0);
+	close(fd);
+	assert_int_equal(stat(q, &b), 0);
+	assert_true(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+	snprintf(p, sizeof(p), "/%s//real/./lib.so", dir + 1);	/* "." is refused, "//" is not */
+	assert_int_equal(elf__open_fd_nofollow(NULL, p), -EINVAL);
+	snprintf(p, sizeof(p), "%s//real/lib.so", dir);
+	fd = elf__open_fd_nofollow(NULL, p);
+	assert_true(fd >= 0);
+	close(fd);
+	/* a link as a directory, or as the file: refused; open() would have followed both */
+	snprintf(p, sizeof(p), "%s/swapped/lib.so", dir);
+	fd = elf__open_fd(p);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(elf__open_fd_nofollow(NULL, p), -ELOOP);
+	snprintf(p, sizeof(p), "%s/real/link.so", dir);
+	assert_int_equal(elf__open_fd_nofollow(NULL, p), -ELOOP);
+	snprintf(p, sizeof(p), "%s/real/../real/lib.so", dir);
+	assert_int_equal(elf__open_fd_nofollow(NULL, p), -EINVAL);
+	assert_int_equal(elf__open_fd_nofollow(NULL, "relative/lib.so"), -EINVAL);
+	/* not a regular file: as elf__open_fd */
+	snprintf(p, sizeof(p), "%s/real/", dir);
+	assert_int_equal(elf__open_fd_nofollow(NULL, p), -EINVAL);
+	assert_int_equal(elf__open_fd_nofollow(NULL, dir), -EISDIR);
+	/* under a root directory: the path is taken inside it */
+	fd = elf__open_fd_nofollow(dir, "/real/lib.so");
+	assert_true(fd >= 0);
+	assert_null(elf__from_fd(fd));		/* one byte: not ELF, and fd is closed */
+	assert_int_equal(errno, ENOEXEC);
+	assert_int_equal(elf__open_fd_nofollow(dir, "/swapped/lib.so"), -ELOOP);
+	assert_null(elf__from_fd(-ENOENT));
+	assert_int_equal(errno, ENOENT);
+
+	snprintf(p, sizeof(p), "%s/real/link.so", dir);
+	unlink(p);
+	unlink(q);
+	snprintf(p, sizeof(p), "%s/swapped", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/real", dir);
+	rmdir(p);
+	rmdir(dir);
+}
+
 static void elf_symbol__stripped_binary__finds_dynsym(void **state)
 {
 	struct elf *e = elf__open("/usr/bin/python3");
@@ -694,6 +768,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(elf_symbol__self__matches_runtime_address),
 		cmocka_unit_test(elf_open__not_elf__enoexec),
+		cmocka_unit_test(elf_open_fd_nofollow__links_on_the_way__eloop),
 		cmocka_unit_test(elf_symbol__stripped_binary__finds_dynsym),
 		cmocka_unit_test(elf_section__libpython313__pyruntime_starts_with_debug_cookie),
 		cmocka_unit_test(elf_read_vaddr__libpython312__py_version),

@@ -21,6 +21,14 @@ void elf__free(struct elf *e);
  * if it is a regular file.  A descriptor, or -errno (-ENOEXEC: not a regular file).
  */
 int elf__open_fd(const char *path);
+/*
+ * The same for a path a target named (its maps, its exe link), resolved under root (NULL:
+ * "/"; a target's "/proc/PID/root") without following any symbolic link: -ELOOP when one is
+ * on the way.  Such paths are the kernel's resolved names; a link in one was put there later.
+ */
+int elf__open_fd_nofollow(const char *root, const char *path);
+/* elf__open over a descriptor from the two above (fd < 0: NULL, errno = -fd); closes fd. */
+struct elf *elf__from_fd(int fd);
 
 int elf__type(const struct elf *e);	/* ET_EXEC, ET_DYN, ... */
 
