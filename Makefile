@@ -138,8 +138,9 @@ san:
 		CFLAGS="$(SAN_FLAGS)" unit
 
 # The stress suite (bats/110-stress.bats: threads + shells, vfork, exec chains, fork
-# storms, daemons, multiprocessing) against a pyflame binary built with AddressSanitizer
-# and UndefinedBehaviorSanitizer: a memory error in the tracer fails it.  Leak checking
+# storms, daemons, multiprocessing) and --native on hostile CFI and garbage .eh_frame
+# (bats/141-native-hostile.bats) against a pyflame binary built with AddressSanitizer
+# and UndefinedBehaviorSanitizer: a memory error in the tracer or the unwinder fails it.  Leak checking
 # is off: LeakSanitizer stops the process's threads with ptrace at exit, which the
 # sandbox refuses (the run would die of SIGSYS); the unit tests under `san` check leaks.
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -148,7 +149,7 @@ stress-san:
 	$(Q)$(MAKE) --no-print-directory $(HELPER_BINS)
 	$(Q)PYFLAME=$(abspath build/san/pyflame) PYFLAME_HELPERS=$(abspath $(BUILD)/helpers) \
 		ASAN_OPTIONS=abort_on_error=1:detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 STRESS_TIMEOUT=600 \
-		bats --print-output-on-failure bats/110-stress.bats
+		bats --print-output-on-failure bats/110-stress.bats bats/141-native-hostile.bats
 
 # CPython's own subprocess, os, threading, signal and multiprocessing tests without and
 # under pyflame on the two newest local interpreters with the test package: the same

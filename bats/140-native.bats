@@ -53,8 +53,10 @@ zlib_hot() {
 	d=$(fresh_dir "py$1")
 	timeout -k 5 120 "$PYFLAME" run --native -r 200 -o "$d/p.txt" -- "$2" "$TARGETS/native.py" zlib 1.5 2>"$d/err"
 	check_collapsed format "$d/p.txt"
-	# the C code zlib_hot() calls is zlib's: its module function, deflate and friends
-	native_check under "$d/p.txt" zlib_hot 'zlib_compress.*|deflate.*|zlib_Compress.*' 0.9
+	# the C code zlib_hot() calls is zlib's (its module function, deflate and friends),
+	# under the line that calls it
+	native_check under "$d/p.txt" "zlib_hot:$(line_of "$TARGETS/native.py" '# ZLIB')" \
+		'zlib_compress.*|deflate.*|zlib_Compress.*' 0.9
 	few_drops "$d/err"
 }
 
@@ -67,7 +69,60 @@ zlib_hot() {
 
 	d=$(fresh_dir)
 	timeout -k 5 120 "$PYFLAME" run --native -r 200 -o "$d/p.txt" -- "$PY3" "$TARGETS/native.py" hashlib 1.5 2>"$d/err"
-	native_check under "$d/p.txt" hashlib_hot '.*SHA256.*|EVP_Digest.*|.*sha256.*' 0.8
+	native_check under "$d/p.txt" "hashlib_hot:$(line_of "$TARGETS/native.py" '# HASHLIB')" \
+		'.*SHA256.*|EVP_Digest.*|.*sha256.*' 0.8
+}
+
+# A C extension built here against the interpreter's own headers calls back into Python.
+ext_callback() {
+	local d inc suffix t=$TARGETS/native_ext.py
+
+	inc=$("$2" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+	if [ ! -f "$inc/Python.h" ]; then
+		echo "# skipped: no $inc/Python.h (Debian's python3: package python3-dev)"
+		return 0
+	fi
+	d=$(fresh_dir "py$1")
+	suffix=$("$2" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX") or ".so")')
+	if ! cc -O1 -fPIC -shared -Wno-attributes -I"$inc" -o "$d/pyflame_ext$suffix" \
+		"$TARGETS/native_ext.c" 2>"$d/cc.err"; then
+		cat "$d/cc.err"
+		# the fetched Debian builds' pyconfig.h includes a multiarch one they lack
+		fetched_root_of "$2" >/dev/null || return 1
+		echo "# skipped: cannot build against the headers in $inc"
+		return 0
+	fi
+	timeout -k 5 120 "$PYFLAME" run --native -r 200 -o "$d/p.txt" -- "$2" "$t" 1.5 "$d" 2>"$d/err"
+	cat "$d/err"
+	check_collapsed format "$d/p.txt"
+	# root to leaf: the Python caller, the extension's two C functions, the Python callback
+	native_check order "$d/p.txt" 'ext_main .*' 'py_caller \(.*native_ext\.py:[0-9]+\)' \
+		'c_func \(.*pyflame_ext.*\)' 'ext_loop \(.*pyflame_ext.*\)' \
+		'py_callback \(.*native_ext\.py:[0-9]+\)'
+	# c_func is the C function under py_caller's call line
+	native_check under "$d/p.txt" "py_caller:$(line_of "$t" '# CALLER')" 'c_func' 0.9
+	few_drops "$d/err"
+}
+
+@test "native: a C extension that calls back reads py_caller -> c_func -> ext_loop -> py_callback, 3.6+" {
+	command -v cc >/dev/null || skip "no C compiler (cc)"
+	for_each_python 3.6 ext_callback
+}
+
+@test "native: numpy.dot on the system python3 names BLAS under the Python line" {
+	local d
+
+	[ -x /usr/bin/python3 ] || skip "no /usr/bin/python3"
+	/usr/bin/python3 -c 'import numpy' 2>/dev/null ||
+		skip "numpy is not installed for /usr/bin/python3 (Debian: package python3-numpy)"
+	d=$(fresh_dir)
+	timeout -k 5 120 "$PYFLAME" run --native -r 200 -o "$d/p.txt" -- /usr/bin/python3 "$TARGETS/native.py" numpy 1.5 2>"$d/err"
+	cat "$d/err"
+	check_collapsed format "$d/p.txt"
+	# numpy's matrix product hands the work to BLAS (dgemm: reference BLAS or OpenBLAS)
+	native_check under "$d/p.txt" "numpy_hot:$(line_of "$TARGETS/native.py" '# NUMPY')" \
+		'.*gemm.*|.*gemv.*|.*[Dd]ot.*|.*matrixproduct.*|.*MatrixProduct.*|.*matmul.*' 0.8
+	few_drops "$d/err"
 }
 
 # The Python frames of each stack, and their shares, are what they are without --native.
@@ -128,4 +183,48 @@ same_python() {
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" || true
 	native_check under "$d/p.txt" zlib_hot 'zlib_compress.*|deflate.*|zlib_Compress.*' 0.9
+}
+
+# dump --native: each thread's C frames too, from one stop of the process, which is let go.
+dump_native() {
+	local d pid text
+
+	d=$(fresh_dir "py$1")
+	"$2" "$TARGETS/service.py" "$d/pid" "$d" 3>&- &
+	pid=$!
+	wait_for_file "$d/pid"
+	sleep 0.3
+	run_pyflame_split dump --native -p "$pid"
+	text=$output
+	echo "$text"
+	[ "$status" -eq 0 ]
+	# the sleeping worker: its Python frame, then the C call it waits in (innermost last)
+	awk '/"worker-b"/{on=1; next} /^Thread /{on=0} on' <<<"$text" >"$d/b.txt"
+	grep -q "in wait_for_jobs$" "$d/b.txt"
+	sed -n '/in wait_for_jobs$/,$p' "$d/b.txt" | tail -n +2 >"$d/under.txt"
+	[ -s "$d/under.txt" ]
+	[ -z "$(grep -v '^  \[C\] ' "$d/under.txt")" ]
+	# asleep, or just awake and waiting for the GIL (it takes it five times a second)
+	grep -Eq '^  \[C\] [^ ]*(nanosleep|select|poll|sleep|cond_timedwait|cond_wait|futex)[^ ]* \(' \
+		"$d/under.txt"
+	[[ "$text" != *"no C frames"* ]]
+	# the JSON says which frames are C
+	run_pyflame_split dump --native --json -p "$pid"
+	[ "$status" -eq 0 ]
+	"$(checker_python)" -c '
+import json, sys
+d = json.load(sys.stdin)
+b = [t for t in d["threads"] if t["name"] == "worker-b"][0]["frames"]
+k = [f["name"] for f in b].index("wait_for_jobs")
+assert not b[k].get("native") and b[k]["line"] > 0, b
+assert b[k + 1:] and all(f.get("native") and f["line"] is None for f in b[k + 1:]), b
+' <<<"$output"
+	# and it runs on, not traced
+	grep -q "TracerPid:[[:space:]]*0$" "/proc/$pid/status"
+	touch "$d/stop"
+	wait "$pid"
+}
+
+@test "dump --native shows the C call a sleeping thread is in, under its Python frame" {
+	for_each_python 3.6 dump_native
 }

@@ -7,9 +7,10 @@ frame under the process frame is a C frame ("name (library)" or "lib.so+0xOFF (.
     check_native.py order FILE LABEL...    some stack has frames matching each LABEL
                                            (regular expressions, whole labels) in this
                                            order, root to leaf, not necessarily adjacent
-    under FILE PYFUNC CFUNC MIN            of the samples in C code called by PYFUNC, the
+    under FILE PYFUNC[:LINE] CFUNC MIN     of the samples in C code called by PYFUNC, the
                                            share with a C frame named CFUNC (a regular
-                                           expression) among those is >= MIN
+                                           expression) among those is >= MIN; with
+                                           LINE, PYFUNC's frame must be at that line too
     pyshares FILE_A FILE_B TOL             the Python-only stacks (C frames removed) have
                                            the same shares in both, within TOL each
 """
@@ -52,6 +53,7 @@ def order(path, labels):
 def under(path, pyfunc, cfunc, want):
     total = hit = 0
     pat = re.compile(cfunc)
+    pyfunc, _, line = pyfunc.partition(":")
     for frames, n in stacks(path):
         for k, fr in enumerate(frames[:-1]):
             if fr.startswith(pyfunc + " (") and is_py(fr):
@@ -63,12 +65,13 @@ def under(path, pyfunc, cfunc, want):
                 if not below:
                     break
                 total += n
-                if any(pat.fullmatch(b) for b in below):
+                if any(pat.fullmatch(b) for b in below) and \
+                        (not line or fr.endswith(":%s)" % line)):
                     hit += n
                 break
     share = hit / total if total else 0.0
-    print("# %d of %d samples in C under %s have %s there (%.2f)" %
-          (hit, total, pyfunc, cfunc, share))
+    print("# %d of %d samples in C under %s have %s there%s (%.2f)" %
+          (hit, total, pyfunc, cfunc, " and line %s" % line if line else "", share))
     return 0 if total and share >= float(want) else 1
 
 

@@ -165,6 +165,16 @@ static int parse_pid(const char *s, pid_t *out)
 	return 0;
 }
 
+/* --native[=all]: 1 the merged stacks, 2 with the interpreter's frames kept. */
+static int native_option(const char *arg, int *out)
+{
+	if (arg && strcmp(arg, "all"))
+		return usage_error("unknown --native value '%s' (want --native or --native=all)",
+				   arg);
+	*out = arg ? 2 : 1;
+	return 0;
+}
+
 /* --- option ids ---------------------------------------------------------------------- */
 
 enum {
@@ -213,6 +223,11 @@ static const struct cli_option opts_pid[] = {
 #define ROW_READER OPT_LONG(OPT_READER, "reader", "KIND", \
 	"how to read memory: auto (default: the first that works, said once when it is " \
 	"not vm), vm, mem, peek")
+#define ROW_NATIVE OPT_LONG(OPT_NATIVE, "native", "[=all]", "show the C frames between " \
+	"and under the Python frames: each thread is stopped for a moment while its registers " \
+	"and the top of its stack are copied, and its C stack is unwound from the copy; the " \
+	"interpreter's own evaluation and call frames are replaced by the Python frames they " \
+	"run (=all: kept too)")
 #define ROW_QUIET OPT_ROW('q', "quiet", NULL, "no summary on standard error")
 #define ROW_VERBOSE OPT_ROW('v', "verbose", NULL, "say what pyflame is doing")
 #define ROW_NO_LINES(what) OPT_ROW('n', "no-line-numbers", NULL, what)
@@ -255,10 +270,7 @@ static const struct cli_option opts_sampling[] = {
 		 "too, one sample a tick each (wall mode, as idle), under the tasks awaiting it, "
 		 "with a leaf frame saying what it waits on (<awaiting sleep>, <awaiting "
 		 "TASK>, <awaiting Future>, <ready>)"),
-	OPT_LONG(OPT_NATIVE, "native", "[=all]", "show the C frames between and under the Python "
-		 "frames: each thread is stopped for a moment at each sample to unwind its C "
-		 "stack; the interpreter's own evaluation and call frames are replaced by the "
-		 "Python frames they run (=all: kept too)"),
+	ROW_NATIVE,
 	OPT_LONG(OPT_NATIVE_MARKERS, "native-markers", NULL, "put a <native> frame on top of "
 		 "the Python frame whose call the thread is running in C code (a builtin, an "
 		 "extension's function, a blocking system call); CPython 3.11 and later, from "
@@ -736,11 +748,7 @@ static int run_option(void *ctx, int id, const char *arg)
 		o->async = arg ? 2 : 1;
 		break;
 	case OPT_NATIVE:
-		if (arg && strcmp(arg, "all"))
-			return usage_error("unknown --native value '%s' (want --native or "
-					   "--native=all)", arg);
-		o->native = arg ? 2 : 1;
-		break;
+		return native_option(arg, &o->native);
 	case OPT_DUMP_ON_TIMEOUT:
 		if (parse_seconds(arg, 0, &o->dump_timeout_s))
 			return usage_error("invalid timeout '%s' (want seconds > 0)", arg);
@@ -880,6 +888,7 @@ static const struct cli_option opts_dump[] = {
 	OPT_ROW('p', "pid", "PID", "the process"),
 	OPT_LONG(OPT_JSON, "json", NULL, "one JSON object: pid, command (whole), python, "
 		 "threads[] with tid, name, gil, idle, truncated and frames[] (outermost first)"),
+	ROW_NATIVE,
 	ROW_READER,
 	ROW_VERBOSE,
 	OPT_END,
@@ -907,6 +916,8 @@ static int dump_option(void *ctx, int id, const char *arg)
 	case OPT_JSON:
 		o->json = 1;
 		break;
+	case OPT_NATIVE:
+		return native_option(arg, &o->native);
 	case OPT_READER:
 		if (remote_kind__parse(arg, &o->reader))
 			return usage_error("unknown reader '%s' (want auto, vm, mem or peek)", arg);

@@ -55,6 +55,7 @@ int cmd_dump(const struct run_opts *o)
 		.reader = o->reader,
 		.max_depth = o->max_depth,
 		.gc_frames = o->gc_frames,
+		.native = o->native,
 	};
 	/* a dump stops the process once: it may wait longer for a loaded machine than a tick */
 	struct tracer_opts to = { .follow = 1, .hold_wait_ns = 2000000000ull };

@@ -1,8 +1,9 @@
 /*
  * native.c - the C frames of a thread held stopped by the tracer (--native).
  *
- * The thread's registers come from PTRACE_GETREGSET and the top of its stack is copied in
- * one batched read; elfutils' libdwfl then unwinds from that copy with the CFI of each
+ * native__capture() takes the thread's registers (PTRACE_GETREGSET) and copies the top of
+ * its stack in one batched read while the thread is held; the thread can run on at once.
+ * native__unwind() then has elfutils' libdwfl unwind from that copy with the CFI of each
  * mapped file (.eh_frame, .debug_frame, the .gnu_debugdata MiniDebugInfo, separate debug
  * files under /usr/lib/debug), falling back to frame pointers where a file has none.  The
  * files are opened through elf__open_fd_nofollow() (regular files only, never blocking, no
@@ -10,10 +11,17 @@
  * is never asked (the sandbox allows no socket).
  *
  * Every unwind is bounded: NATIVE_MAX_FRAMES frames, the stack pointer must grow from frame
- * to frame (a loop ends it), and at most NATIVE_MAX_READS reads outside the copy.
+ * to frame (a loop ends it), at most NATIVE_MAX_READS reads outside the copy, and no CFI
+ * expression with a backward branch is evaluated (libdw would loop on it; cfi_bounded).
+ *
+ * An unwind depends on the registers, the bytes of the copy it read, the files mapped and
+ * nothing else when it read nothing outside the copy.  Such an unwind is kept per thread
+ * (NATIVE_SEEN threads) and given again while those are the same: a thread asleep in one
+ * call costs a compare instead of an unwind.
  */
 #include "pyflame/native.h"
 
+#include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <stdio.h>
@@ -30,18 +38,18 @@
 #include "pyflame/pyoffsets.h"
 #include "pyflame/util.h"
 
-#define NATIVE_STACK_COPY	(64u << 10)	/* bytes of stack copied from the stack pointer */
 #define NATIVE_PAGE		4096u
 #define NATIVE_MAX_READS	256		/* reads outside the copy per unwind */
 #define NATIVE_SYM_CACHE	4096		/* pcs named, per process (cleared when full) */
 #define NATIVE_REPORT_MIN_NS	2000000ull	/* re-read the maps at most this often, */
 #define NATIVE_REPORT_MAX_NS	1000000000ull	/* backing off to this while it does not help */
-#define DWARF_REG_SP		7		/* x86-64 DWARF register numbers */
-#define DWARF_NREGS		17		/* rax..r15, then the return address (rip) */
+#define NATIVE_SEEN		64		/* threads whose last unwind is kept */
+#define DWARF_REG_SP		7		/* x86-64 DWARF register number of rsp */
 
 struct sym_entry {
 	uint64_t pc;		/* 0 empty */
 	struct native_frame fr;
+	int cfi_ok;		/* its CFI is safe to unwind from (cfi_bounded) */
 };
 
 /*
@@ -54,13 +62,28 @@ struct sym_entry {
 #define EVAL_ENTRY_NAME "PyEval_EvalCode"
 #define EVAL_UNNAMED_LABEL "_PyEval_EvalFrameDefault"
 
-#define NATIVE_FDE_TABLES 64	/* files whose .eh_frame_hdr table is looked up */
+#define NATIVE_MOD_INFO 64	/* files whose mod_info is kept */
 
-struct fde_table {
+/* A thread's last unwind, given again while what it read is unchanged (see the top). */
+struct seen {
+	pid_t tid;		/* 0 empty */
+	uint64_t use;		/* native.uses at its last use: the least recent is replaced */
+	uint64_t regs[NATIVE_NREGS];
+	uint8_t *bytes;		/* the first len bytes of the copy, which the unwind read */
+	size_t len, bytes_alloc;
+	struct native_frame *frames;
+	unsigned nframes;
+	size_t frames_alloc;
+	int ret;
+};
+
+/* What is looked up once per mapped file (mod_info()). */
+struct mod_info {
 	Dwfl_Module *mod;
-	const uint8_t *tab;	/* (int32 start, int32 fde) pairs, relative to base */
+	const uint8_t *tab;	/* .eh_frame_hdr: (int32 start, int32 fde) pairs, from base */
 	uint32_t count;
 	uint64_t base;		/* the runtime address of .eh_frame_hdr */
+	int debug_frame;	/* the file itself has a .debug_frame */
 };
 
 struct native {
@@ -75,24 +98,24 @@ struct native {
 	uint64_t report_gap_ns;	/* see NATIVE_REPORT_MIN_NS */
 
 	/* the thread being unwound */
-	pid_t tid;
-	Dwarf_Word regs[DWARF_NREGS];
-	uint64_t stack_lo;	/* the copy covers [stack_lo, stack_lo + stack_len) */
-	size_t stack_len;
-	uint8_t *stack;
+	const struct native_snap *snap;
+	size_t used;		/* bytes of the copy read, from its start */
 	unsigned reads;
 	uint64_t last_sp;
 	unsigned nframes;
 	int deep, looped;
+	int unbounded;		/* a frame's CFI is not safe to evaluate (cfi_bounded) */
 	int stale;		/* a pc in no known file: read the maps again after this unwind */
 	struct native_frame frames[NATIVE_MAX_FRAMES];
+	struct seen seen[NATIVE_SEEN];
+	uint64_t uses;
 
 	struct sym_entry *syms;
 	size_t nsyms;
 	uint64_t eval_func;	/* the learnt eval function's CFI entry start (0: not learnt) */
 	int eval_named;		/* an eval frame was named by a symbol: nothing to learn */
-	struct fde_table tables[NATIVE_FDE_TABLES];
-	size_t ntables;
+	struct mod_info mods[NATIVE_MOD_INFO];
+	size_t nmods;
 	struct strbuf sb;
 };
 
@@ -105,6 +128,7 @@ static const char *const drop_names[NATIVE_DROP__COUNT] = {
 	[NATIVE_DROP_NO_ACTS] = "native: Python stack truncated",
 	[NATIVE_DROP_SHORT] = "native: C unwind stopped early",
 	[NATIVE_DROP_MISMATCH] = "native: eval frames and Python frames disagree",
+	[NATIVE_DROP_UNBOUNDED] = "native: CFI expression that may not end",
 };
 
 const char *native_drop__name(enum native_drop d)
@@ -217,55 +241,92 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* Does elf have a .debug_frame section (compressed or not)? */
+static int elf_has_debug_frame(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx))
+		return 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && (!strcmp(name, ".debug_frame") || !strcmp(name, ".zdebug_frame")))
+			return 1;
+	}
+	return 0;
+}
+
 /*
- * Start of the function (or of its hot or cold part) pc is in, from the binary search
- * table of the file's .eh_frame_hdr (PT_GNU_EH_FRAME): the greatest initial location not
- * above pc.  Only the encoding every GNU linker writes (datarel sdata4 pairs) is read;
- * 0 for anything else.
+ * The binary search table of the file's .eh_frame_hdr (PT_GNU_EH_FRAME) into t.  Only the
+ * encoding every GNU linker writes (datarel sdata4 pairs) is read; count 0 for anything
+ * else.
+ */
+static void read_eh_frame_hdr(struct mod_info *t, Elf *elf, Dwarf_Addr bias)
+{
+	size_t nph = 0;
+
+	if (!elf || elf_getphdrnum(elf, &nph))
+		return;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		Elf_Data *d;
+		const uint8_t *h;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_GNU_EH_FRAME)
+			continue;
+		d = elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_BYTE);
+		if (!d || d->d_size < 12)
+			return;
+		h = d->d_buf;
+		/* version 1, eh_frame_ptr 4 bytes, fde_count udata4, table datarel sdata4 */
+		if (h[0] != 1 || (h[1] & 0x0f) != 0x0b || h[2] != 0x03 || h[3] != 0x3b)
+			return;
+		memcpy(&t->count, h + 8, 4);
+		if (t->count > (d->d_size - 12) / 8)
+			t->count = 0;
+		t->tab = h + 12;
+		t->base = ph.p_vaddr + bias;
+		return;
+	}
+}
+
+/* What is known of mod's file, looked up at its first use; NULL past NATIVE_MOD_INFO files. */
+static const struct mod_info *mod_info(struct native *n, Dwfl_Module *mod)
+{
+	struct mod_info *t;
+	Dwarf_Addr bias = 0;
+	Elf *elf;
+
+	for (size_t i = 0; i < n->nmods; i++)
+		if (n->mods[i].mod == mod)
+			return &n->mods[i];
+	if (n->nmods == NATIVE_MOD_INFO)
+		return NULL;
+	t = &n->mods[n->nmods++];
+	*t = (struct mod_info){ .mod = mod };
+	elf = dwfl_module_getelf(mod, &bias);
+	read_eh_frame_hdr(t, elf, bias);
+	t->debug_frame = elf_has_debug_frame(elf);
+	return t;
+}
+
+/*
+ * Start of the function (or of its hot or cold part) pc is in, from the .eh_frame_hdr
+ * search table: the greatest initial location not above pc; 0 when not known.
  */
 static uint64_t fde_start(struct native *n, Dwfl_Module *mod, uint64_t pc)
 {
-	struct fde_table *t = NULL;
-	Dwarf_Addr bias;
+	const struct mod_info *t = mod_info(n, mod);
 	int64_t want;
 	uint32_t lo, hi;
 
-	for (size_t i = 0; i < n->ntables; i++)
-		if (n->tables[i].mod == mod)
-			t = &n->tables[i];
-	if (!t) {
-		Elf *elf = dwfl_module_getelf(mod, &bias);
-		size_t nph = 0;
-
-		if (n->ntables == NATIVE_FDE_TABLES)
-			return 0;
-		t = &n->tables[n->ntables++];
-		*t = (struct fde_table){ .mod = mod };
-		if (!elf || elf_getphdrnum(elf, &nph))
-			return 0;
-		for (size_t i = 0; i < nph; i++) {
-			GElf_Phdr ph;
-			Elf_Data *d;
-			const uint8_t *h;
-
-			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_GNU_EH_FRAME)
-				continue;
-			d = elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_BYTE);
-			if (!d || d->d_size < 12)
-				break;
-			h = d->d_buf;
-			/* version 1, eh_frame_ptr 4 bytes, fde_count udata4, table datarel sdata4 */
-			if (h[0] != 1 || (h[1] & 0x0f) != 0x0b || h[2] != 0x03 || h[3] != 0x3b)
-				break;
-			memcpy(&t->count, h + 8, 4);
-			if (t->count > (d->d_size - 12) / 8)
-				t->count = 0;
-			t->tab = h + 12;
-			t->base = ph.p_vaddr + bias;
-			break;
-		}
-	}
-	if (!t->count)
+	if (!t || !t->count)
 		return 0;
 	want = (int64_t)pc - (int64_t)t->base;	/* the text usually lies below the table */
 	lo = 0;
@@ -288,8 +349,66 @@ static uint64_t fde_start(struct native *n, Dwfl_Module *mod, uint64_t pc)
 	}
 }
 
+/*
+ * libdw evaluates a CFI expression (DW_CFA_def_cfa_expression, DW_CFA_expression,
+ * DW_CFA_val_expression) with no bound on its branches: a DW_OP_skip to itself never
+ * returns, and one back over a DW_OP_dup grows its stack until memory runs out.  An
+ * expression whose branches all go forward runs each of its operations at most once.
+ */
+static int ops_bounded(const Dwarf_Op *ops, size_t nops)
+{
+	for (size_t i = 0; i < nops; i++)
+		if ((ops[i].atom == DW_OP_skip || ops[i].atom == DW_OP_bra) &&
+		    (int16_t)(uint16_t)ops[i].number < 0)
+			return 0;
+	return 1;
+}
+
+/* Is the CFI entry covering pc (file address) in cfi, if any, bounded (ops_bounded)? */
+static int cfi_bounded(Dwarf_CFI *cfi, Dwarf_Addr pc)
+{
+	Dwarf_Frame *fr;
+	Dwarf_Op mem[3], *ops;
+	size_t nops;
+	int ok = 1;
+
+	if (!cfi || dwarf_cfi_addrframe(cfi, pc, &fr))
+		return 1;	/* nothing there to evaluate */
+	if (!dwarf_frame_cfa(fr, &ops, &nops) && !ops_bounded(ops, nops))
+		ok = 0;
+	for (int r = 0; r < NATIVE_NREGS && ok; r++)
+		if (!dwarf_frame_register(fr, r, mem, &ops, &nops) && ops && !ops_bounded(ops, nops))
+			ok = 0;
+	free(fr);
+	return ok;
+}
+
+/*
+ * libdwfl unwinds a frame with the .eh_frame CFI of its file, else with the .debug_frame
+ * one: both must be bounded for pc.  The .debug_frame is checked only when the mapped
+ * file has one.  Otherwise libdwfl can only take it from a separate debug file, which it
+ * finds only under /usr/lib/debug (cb_find_debuginfo), where only root installs files;
+ * loading all its DWARF just to check would cost more than every unwind (tens of MiB
+ * for libc's).
+ */
+static int module_cfi_bounded(struct native *n, Dwfl_Module *mod, uint64_t pc)
+{
+	const struct mod_info *mi;
+	Dwarf_Addr bias;
+	Dwarf_CFI *cfi;
+
+	cfi = dwfl_module_eh_cfi(mod, &bias);
+	if (cfi && !cfi_bounded(cfi, pc - bias))
+		return 0;
+	mi = mod_info(n, mod);
+	if (mi ? !mi->debug_frame : !elf_has_debug_frame(dwfl_module_getelf(mod, &bias)))
+		return 1;
+	cfi = dwfl_module_dwarf_cfi(mod, &bias);
+	return !cfi || cfi_bounded(cfi, pc - bias);
+}
+
 /* The frame at pc (a return address less one, or the leaf's pc), named once. */
-static const struct native_frame *name_pc(struct native *n, uint64_t pc, uint64_t raw_pc)
+static const struct sym_entry *name_pc(struct native *n, uint64_t pc, uint64_t raw_pc)
 {
 	size_t mask = NATIVE_SYM_CACHE - 1, i = (size_t)((pc * 0x9E3779B97F4A7C15ull) >> 40) & mask;
 	struct sym_entry *e;
@@ -299,7 +418,7 @@ static const struct native_frame *name_pc(struct native *n, uint64_t pc, uint64_
 	for (;; i = (i + 1) & mask) {
 		e = &n->syms[i];
 		if (e->pc == pc)
-			return &e->fr;
+			return e;
 		if (!e->pc)
 			break;
 	}
@@ -330,8 +449,10 @@ static const struct native_frame *name_pc(struct native *n, uint64_t pc, uint64_
 			dwfl_module_getelf(mod, &bias);
 			strbuf_addf(&n->sb, "%s+0x%" PRIx64, base_name(file), pc - bias);
 		}
+		e->cfi_ok = module_cfi_bounded(n, mod, pc);
 	} else {
 		e->fr.func = 0;
+		e->cfi_ok = 1;	/* in no file: frame pointers, if anything */
 		strbuf_addf(&n->sb, "0x%" PRIx64, raw_pc);
 	}
 	if (name)	/* without its symbol version: __libc_start_main@@GLIBC_2.34 */
@@ -343,7 +464,7 @@ static const struct native_frame *name_pc(struct native *n, uint64_t pc, uint64_
 	e->fr.f.file = strtab__intern_str(n->strings, file);
 	e->fr.f.line = PF_LINE_NATIVE;
 	n->nsyms++;
-	return &e->fr;
+	return e;
 }
 
 /* --- libdwfl's view of the thread --------------------------------------------------------- */
@@ -356,7 +477,7 @@ static pid_t cb_next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
 	if (*thread_argp)
 		return 0;
 	*thread_argp = n;
-	return n->tid;
+	return n->snap->tid;
 }
 
 static bool cb_get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
@@ -365,22 +486,27 @@ static bool cb_get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
 
 	(void)dwfl;
 	*thread_argp = n;
-	return tid == n->tid;
+	return tid == n->snap->tid;
 }
 
 static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
 {
 	struct native *n = arg;
+	const struct native_snap *s = n->snap;
 	uint64_t v;
 
 	(void)dwfl;
-	if (addr >= n->stack_lo && addr - n->stack_lo <= n->stack_len &&
-	    n->stack_len - (addr - n->stack_lo) >= sizeof(v)) {
-		memcpy(&v, n->stack + (addr - n->stack_lo), sizeof(v));
+	if (addr >= s->stack_lo && addr - s->stack_lo <= s->stack_len &&
+	    s->stack_len - (addr - s->stack_lo) >= sizeof(v)) {
+		size_t off = (size_t)(addr - s->stack_lo);
+
+		memcpy(&v, s->stack + off, sizeof(v));
+		if (off + sizeof(v) > n->used)
+			n->used = off + sizeof(v);
 		*result = v;
 		return true;
 	}
-	/* the thread is still stopped: what lies beyond the copy reads the same live */
+	/* live: the thread may run again by now (native.h says what that means) */
 	if (++n->reads > NATIVE_MAX_READS || remote__read(n->mem, addr, &v, sizeof(v)))
 		return false;
 	*result = v;
@@ -390,8 +516,11 @@ static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void
 static bool cb_set_initial_registers(Dwfl_Thread *thread, void *arg)
 {
 	struct native *n = arg;
+	Dwarf_Word regs[NATIVE_NREGS];
 
-	return dwfl_thread_state_registers(thread, 0, DWARF_NREGS, n->regs);
+	for (int i = 0; i < NATIVE_NREGS; i++)
+		regs[i] = n->snap->regs[i];
+	return dwfl_thread_state_registers(thread, 0, NATIVE_NREGS, regs);
 }
 
 static const Dwfl_Thread_Callbacks thread_cbs = {
@@ -446,6 +575,13 @@ static int cb_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, D
 	return fd;
 }
 
+/* Forget every thread's last unwind: the files mapped, or the names given, changed. */
+static void seen_clear(struct native *n)
+{
+	for (size_t i = 0; i < NATIVE_SEEN; i++)
+		n->seen[i].tid = 0;
+}
+
 static int report(struct native *n)
 {
 	int ret;
@@ -459,7 +595,8 @@ static int report(struct native *n)
 		return -EINVAL;
 	memset(n->syms, 0, NATIVE_SYM_CACHE * sizeof(*n->syms));
 	n->nsyms = 0;
-	n->ntables = 0;		/* the modules may be new */
+	n->nmods = 0;		/* the modules may be new */
+	seen_clear(n);
 	if (!n->attached) {
 		if (!dwfl_attach_state(n->dwfl, NULL, n->pid, &thread_cbs, n))
 			return -ENOTSUP;
@@ -479,7 +616,6 @@ struct native *native__new(pid_t pid, const struct remote *mem, struct strtab *s
 	n->strings = strings;
 	n->version = version;
 	n->report_gap_ns = NATIVE_REPORT_MIN_NS;
-	n->stack = xmalloc(NATIVE_STACK_COPY);
 	n->syms = xcalloc(NATIVE_SYM_CACHE, sizeof(*n->syms));
 	strbuf_init(&n->sb);
 	n->cbs.find_elf = cb_find_elf;
@@ -506,7 +642,10 @@ void native__free(struct native *n)
 		return;
 	if (n->dwfl)
 		dwfl_end(n->dwfl);
-	free(n->stack);
+	for (size_t i = 0; i < NATIVE_SEEN; i++) {
+		free(n->seen[i].bytes);
+		free(n->seen[i].frames);
+	}
 	free(n->syms);
 	strbuf_release(&n->sb);
 	free(n);
@@ -521,6 +660,7 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	Dwarf_Word sp;
 	bool activation;
 	uint64_t lookup;
+	const struct sym_entry *e;
 
 	if (!dwfl_frame_pc(state, &pc, &activation))
 		return DWARF_CB_ABORT;
@@ -542,7 +682,12 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	lookup = activation ? pc : pc - 1;
 	if (!dwfl_addrmodule(n->dwfl, lookup))
 		n->stale = 1;	/* a file mapped since (dlopen) */
-	n->frames[n->nframes++] = *name_pc(n, lookup, pc);
+	e = name_pc(n, lookup, pc);
+	n->frames[n->nframes++] = e->fr;
+	if (!e->cfi_ok) {	/* libdwfl would evaluate it next: this frame is the last */
+		n->unbounded = 1;
+		return DWARF_CB_ABORT;
+	}
 	return DWARF_CB_OK;
 }
 
@@ -570,82 +715,142 @@ static void learn_eval(struct native *n)
 		/* name the frames seen so far again (this stack's too) */
 		memset(n->syms, 0, NATIVE_SYM_CACHE * sizeof(*n->syms));
 		n->nsyms = 0;
+		seen_clear(n);
 		for (unsigned k = 0; k < n->nframes; k++) {
 			struct native_frame *f = &n->frames[k];
 			uint64_t pc = f->pc;
 
 			if (f->func == n->eval_func)
-				*f = *name_pc(n, k ? pc - 1 : pc, pc);
+				*f = name_pc(n, k ? pc - 1 : pc, pc)->fr;
 		}
 		return;
 	}
 }
 
 /* Copy the stack from sp up, a page at a time until one does not read. */
-static void copy_stack(struct native *n, uint64_t sp)
+static void copy_stack(const struct native *n, struct native_snap *s, uint64_t sp)
 {
 	struct remote_iov iov[NATIVE_STACK_COPY / NATIVE_PAGE + 1];
 	uint64_t a = sp;
 	size_t k = 0, off = 0;
 	int res[NATIVE_STACK_COPY / NATIVE_PAGE + 1];
-	int done;
 
 	while (off < NATIVE_STACK_COPY) {
 		size_t len = NATIVE_PAGE - (size_t)(a % NATIVE_PAGE);
 
 		if (len > NATIVE_STACK_COPY - off)
 			len = NATIVE_STACK_COPY - off;
-		iov[k++] = (struct remote_iov){ .addr = a, .buf = n->stack + off, .len = len };
+		iov[k++] = (struct remote_iov){ .addr = a, .buf = s->stack + off, .len = len };
 		a += len;
 		off += len;
 	}
-	n->stack_lo = sp;
-	n->stack_len = 0;
-	done = remote__readv(n->mem, iov, k, res);
-	if (done)
+	s->stack_lo = sp;
+	s->stack_len = 0;
+	if (remote__readv(n->mem, iov, k, res))
 		return;
 	for (size_t i = 0; i < k && !res[i]; i++)
-		n->stack_len += iov[i].len;
+		s->stack_len += iov[i].len;
 }
 
-int native__unwind(struct native *n, pid_t tid, const struct native_frame **frames,
-		   unsigned *nframes)
+int native__capture(const struct native *n, pid_t tid, struct native_snap *s)
 {
 	struct user_regs_struct r;
 	struct iovec io = { &r, sizeof(r) };
-	int ret;
 
-	*frames = n->frames;
-	*nframes = 0;
+	s->tid = tid;
+	s->stack_len = 0;
 	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &io) < 0)
 		return -1 - (errno == ESRCH ? NATIVE_DROP_NOT_STOPPED : NATIVE_DROP_REGS);
 	/* DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15, rip */
-	n->regs[0] = r.rax;
-	n->regs[1] = r.rdx;
-	n->regs[2] = r.rcx;
-	n->regs[3] = r.rbx;
-	n->regs[4] = r.rsi;
-	n->regs[5] = r.rdi;
-	n->regs[6] = r.rbp;
-	n->regs[7] = r.rsp;
-	n->regs[8] = r.r8;
-	n->regs[9] = r.r9;
-	n->regs[10] = r.r10;
-	n->regs[11] = r.r11;
-	n->regs[12] = r.r12;
-	n->regs[13] = r.r13;
-	n->regs[14] = r.r14;
-	n->regs[15] = r.r15;
-	n->regs[16] = r.rip;
-	copy_stack(n, r.rsp);
-	n->tid = tid;
+	s->regs[0] = r.rax;
+	s->regs[1] = r.rdx;
+	s->regs[2] = r.rcx;
+	s->regs[3] = r.rbx;
+	s->regs[4] = r.rsi;
+	s->regs[5] = r.rdi;
+	s->regs[6] = r.rbp;
+	s->regs[7] = r.rsp;
+	s->regs[8] = r.r8;
+	s->regs[9] = r.r9;
+	s->regs[10] = r.r10;
+	s->regs[11] = r.r11;
+	s->regs[12] = r.r12;
+	s->regs[13] = r.r13;
+	s->regs[14] = r.r14;
+	s->regs[15] = r.r15;
+	s->regs[16] = r.rip;
+	copy_stack(n, s, r.rsp);
+	return 0;
+}
+
+/* The last unwind of s's thread, if what it read is what s holds; else NULL. */
+static const struct seen *seen_find(struct native *n, const struct native_snap *s)
+{
+	for (size_t i = 0; i < NATIVE_SEEN; i++) {
+		struct seen *e = &n->seen[i];
+
+		if (e->tid != s->tid)
+			continue;
+		if (memcmp(e->regs, s->regs, sizeof(e->regs)) || e->len > s->stack_len ||
+		    memcmp(e->bytes, s->stack, e->len))
+			return NULL;
+		e->use = ++n->uses;
+		return e;
+	}
+	return NULL;
+}
+
+/* Keep this unwind of s's thread (in its entry, or the least recently used one's). */
+static void seen_keep(struct native *n, const struct native_snap *s, int ret)
+{
+	struct seen *e = NULL;
+
+	for (size_t i = 0; i < NATIVE_SEEN && !e; i++)
+		if (n->seen[i].tid == s->tid)
+			e = &n->seen[i];
+	for (size_t i = 0; i < NATIVE_SEEN && !e; i++)
+		if (!n->seen[i].tid)
+			e = &n->seen[i];
+	if (!e) {
+		e = &n->seen[0];
+		for (size_t i = 1; i < NATIVE_SEEN; i++)
+			if (n->seen[i].use < e->use)
+				e = &n->seen[i];
+	}
+	xgrow((void **)&e->bytes, &e->bytes_alloc, n->used + 1, 1);	/* never NULL */
+	xgrow((void **)&e->frames, &e->frames_alloc, n->nframes + 1, sizeof(*e->frames));
+	e->tid = s->tid;
+	e->use = ++n->uses;
+	memcpy(e->regs, s->regs, sizeof(e->regs));
+	memcpy(e->bytes, s->stack, n->used);
+	e->len = n->used;
+	memcpy(e->frames, n->frames, n->nframes * sizeof(*e->frames));
+	e->nframes = n->nframes;
+	e->ret = ret;
+}
+
+int native__unwind(struct native *n, const struct native_snap *s,
+		   const struct native_frame **frames, unsigned *nframes)
+{
+	const struct seen *e = seen_find(n, s);
+	int ret;
+
+	if (e) {
+		*frames = e->frames;
+		*nframes = e->nframes;
+		return e->ret;
+	}
+	*frames = n->frames;
+	*nframes = 0;
+	n->snap = s;
 	for (int tries = 0;; tries++) {
 		n->reads = 0;
+		n->used = 0;
 		n->nframes = 0;
-		n->deep = n->looped = n->stale = 0;
+		n->deep = n->looped = n->stale = n->unbounded = 0;
 		n->last_sp = 0;
 		/* the end of the stack is an error for some files: what was read counts */
-		ret = dwfl_getthread_frames(n->dwfl, tid, on_frame, n);
+		ret = dwfl_getthread_frames(n->dwfl, s->tid, on_frame, n);
 		(void)ret;
 		if (!n->stale) {
 			if (tries)
@@ -665,9 +870,10 @@ int native__unwind(struct native *n, pid_t tid, const struct native_frame **fram
 	if (!n->eval_named)
 		learn_eval(n);
 	*nframes = n->nframes;
-	if (n->deep)
-		return -1 - NATIVE_DROP_DEEP;
-	if (!n->nframes)
-		return -1 - NATIVE_DROP_UNWIND;
-	return 0;
+	ret = n->deep ? -1 - NATIVE_DROP_DEEP : n->unbounded ? -1 - NATIVE_DROP_UNBOUNDED :
+	      !n->nframes ? -1 - NATIVE_DROP_UNWIND : 0;
+	if (!n->reads && !n->stale)
+		seen_keep(n, s, ret);
+	n->snap = NULL;
+	return ret;
 }

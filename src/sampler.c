@@ -56,6 +56,29 @@
  * before the process is said to have no C stacks; its samples are dropped meanwhile.
  */
 #define NATIVE_TRIES 3
+/*
+ * --native: thread samples whose C stacks wait for their process to be let go, at most
+ * (each holds a 64 KiB copy of its stack); a process with more Python threads has the
+ * others unwound while it is held.
+ */
+#define NATIVE_DEFER_MAX 64
+
+/*
+ * --native: a thread sample taken while its process was held, its C stack unwound once
+ * the process runs again.  Its Python frames are copied (the unwinder's are reused).
+ */
+struct nat_pending {
+	struct native_snap *snap;	/* made once, reused */
+	size_t slot;			/* index in proc.threads */
+	unsigned flags;
+	int in_gc;
+	struct pf_frame *frames;	/* innermost first */
+	unsigned depth;
+	size_t frames_alloc;
+	uint32_t *acts;
+	unsigned nacts;
+	size_t acts_alloc;
+};
 
 /* A sample held back (see PROVISIONAL_NS). */
 struct prov_sample {
@@ -178,6 +201,8 @@ struct sampler {
 	uint32_t *stackbuf;	/* a test frame, stack_max frames, <GC> */
 	unsigned stack_max;	/* frames a stack can have: max_depth, + C frames (--native) */
 	struct pf_frame *nbuf;	/* --native: one merged stack, innermost first */
+	struct nat_pending *pend;	/* --native: this tick's samples of the held process */
+	size_t npend, pend_alloc;	/* (pend_alloc <= NATIVE_DEFER_MAX + 1: one spare) */
 	int reader_said;
 	pid_t driver;		/* run --repeat: the process that runs the repeats (repeat.h) */
 	struct sampler_repeat *reps;	/* o.repeat of them; nreps started */
@@ -984,43 +1009,6 @@ static uint32_t gc_frame(struct sampler *sm)
 	return marker_frame(sm, PF_GC_FRAME, &sm->gc_frame, &sm->has_gc_frame);
 }
 
-/*
- * --native: t's C stack, read while its process is held, merged with its Python frames
- * into sm->nbuf (innermost first).  0, or -1 when the sample is dropped (counted).
- */
-static int native_stack(struct sampler *sm, struct proc *p, const struct unwind_thread *t,
-			const struct pf_frame **frames, unsigned *n)
-{
-	const struct native_frame *c;
-	unsigned nc;
-	int ret;
-
-	if (t->task)		/* --async=all: a waiting task has no C stack; as it is */
-		return 0;
-	if (!p->nat)
-		ret = -1 - NATIVE_DROP_NO_UNWINDER;
-	else if (!t->tid || !tracer__held_state(sm->tr, t->tid))
-		ret = -1 - NATIVE_DROP_NOT_STOPPED;
-	else
-		ret = native__unwind(p->nat, t->tid, &c, &nc);
-	if (!ret && !t->acts)
-		ret = -1 - NATIVE_DROP_NO_ACTS;
-	if (!ret) {
-		ret = native__merge(c, nc, t->frames, t->depth, t->acts, t->nacts,
-				    sm->o.native == 2, sm->nbuf, sm->stack_max, n);
-		if (ret)
-			ret = -1 - (ret == -E2BIG ? NATIVE_DROP_DEEP :
-				    ret == -ENODATA ? NATIVE_DROP_SHORT : NATIVE_DROP_MISMATCH);
-	}
-	if (ret) {
-		sm->c.nstats.drops[-1 - ret]++;
-		return -1;
-	}
-	sm->c.nstats.merged++;
-	*frames = sm->nbuf;
-	return 0;
-}
-
 /* The profile's ids of frames (innermost first, n of them) into sm->stackbuf[1..n], root first. */
 static void frame_ids(struct sampler *sm, struct thread_slot *s, const struct pf_frame *frames,
 		      unsigned n)
@@ -1047,14 +1035,161 @@ static void frame_ids(struct sampler *sm, struct thread_slot *s, const struct pf
 	s->nprev = n;
 }
 
+/* The stack of one thread sample into the profile (frames innermost first). */
+static void emit(struct sampler *sm, struct proc *p, struct thread_slot *s,
+		 const struct pf_frame *frames, unsigned n, int in_gc, int native_call,
+		 unsigned flags)
+{
+	unsigned depth;
+	uint32_t stack;
+
+	frame_ids(sm, s, frames, n);
+	depth = n;
+	if (in_gc && sm->o.gc_frames)
+		sm->stackbuf[1 + depth++] = gc_frame(sm);	/* stackbuf: stack_max + 3 */
+	else if (native_call && sm->o.native_markers)
+		sm->stackbuf[1 + depth++] = marker_frame(sm, PF_NATIVE_FRAME, &sm->native_frame,
+							 &sm->has_native_frame);
+	if (sm->o.tests && test_frame(sm, p, sm->stackbuf + 1, depth, &sm->stackbuf[0]))
+		stack = profile__stack(sm->prof, sm->stackbuf, depth + 1);
+	else
+		stack = profile__stack(sm->prof, sm->stackbuf + 1, depth);
+	if (!p->cmd[0])
+		read_cmdline(p->pid, p->cmd, sizeof(p->cmd));
+	if (p->provisional_until) {
+		xgrow((void **)&p->prov, &p->prov_alloc, p->nprov + 1, sizeof(*p->prov));
+		p->prov[p->nprov++] = (struct prov_sample){ sm->now_ns, (size_t)(s - p->threads),
+							    stack, flags };
+		return;
+	}
+	add_sample(sm, p, s, sm->now_ns, stack, flags);
+}
+
+/* --native: p's C unwinder, made at most NATIVE_TRIES times (the last failure said). */
+static struct native *proc_native(struct sampler *sm, struct proc *p)
+{
+	if (!p->nat && p->nat_tries < NATIVE_TRIES) {
+		p->nat = native__new(p->pid, &p->mem, sm->prof->strings, p->off.version);
+		if (!p->nat && ++p->nat_tries == NATIVE_TRIES)
+			pf_warn("process %d: cannot unwind its C stacks (%s): its samples are "
+				"dropped", p->pid, strerror(errno));
+	}
+	return p->nat;
+}
+
+/*
+ * --native: take t's registers and stack copy into pe (its process held), and its Python
+ * frames.  0, or a drop cause as -1 - enum native_drop.
+ */
+static int native_take(struct sampler *sm, struct proc *p, const struct unwind_thread *t,
+		       struct nat_pending *pe)
+{
+	int ret;
+
+	if (!p->nat)
+		return -1 - NATIVE_DROP_NO_UNWINDER;
+	if (!t->tid || !tracer__held_state(sm->tr, t->tid))
+		return -1 - NATIVE_DROP_NOT_STOPPED;
+	if (!t->acts)
+		return -1 - NATIVE_DROP_NO_ACTS;
+	if (!pe->snap)
+		pe->snap = xmalloc(sizeof(*pe->snap));
+	ret = native__capture(p->nat, t->tid, pe->snap);
+	if (ret)
+		return ret;
+	xgrow((void **)&pe->frames, &pe->frames_alloc, t->depth + 1, sizeof(*pe->frames));
+	xgrow((void **)&pe->acts, &pe->acts_alloc, t->nacts + 1, sizeof(*pe->acts));
+	memcpy(pe->frames, t->frames, t->depth * sizeof(*pe->frames));
+	memcpy(pe->acts, t->acts, t->nacts * sizeof(*pe->acts));
+	pe->depth = t->depth;
+	pe->nacts = t->nacts;
+	pe->in_gc = t->in_gc;
+	return 0;
+}
+
+/* sm->pend[i], made if need be (i <= NATIVE_DEFER_MAX). */
+static struct nat_pending *pend_slot(struct sampler *sm, size_t i)
+{
+	if (i >= sm->pend_alloc) {
+		sm->pend = xrealloc(sm->pend, (i + 1) * sizeof(*sm->pend));
+		memset(&sm->pend[sm->pend_alloc], 0, (i + 1 - sm->pend_alloc) * sizeof(*sm->pend));
+		sm->pend_alloc = i + 1;
+	}
+	return &sm->pend[i];
+}
+
+/*
+ * --native: pe's C stack, unwound from its copy, merged with its Python frames into
+ * sm->nbuf (innermost first).  0, or a drop cause as -1 - enum native_drop.
+ */
+static int native_merged(struct sampler *sm, struct proc *p, const struct nat_pending *pe,
+			 unsigned *n)
+{
+	const struct native_frame *c;
+	unsigned nc;
+	int ret = native__unwind(p->nat, pe->snap, &c, &nc);
+
+	if (ret)
+		return ret;
+	ret = native__merge(c, nc, pe->frames, pe->depth, pe->acts, pe->nacts,
+			    sm->o.native == 2, sm->nbuf, sm->stack_max, n);
+	if (ret)
+		ret = -1 - (ret == -E2BIG ? NATIVE_DROP_DEEP :
+			    ret == -ENODATA ? NATIVE_DROP_SHORT : NATIVE_DROP_MISMATCH);
+	return ret;
+}
+
+/* --native: the pending sample pe of p's thread slot pe->slot into the profile. */
+static void native_emit(struct sampler *sm, struct proc *p, const struct nat_pending *pe)
+{
+	unsigned n;
+	int ret = native_merged(sm, p, pe, &n);
+
+	if (ret) {
+		sm->c.nstats.drops[-1 - ret]++;
+		return;
+	}
+	sm->c.nstats.merged++;
+	emit(sm, p, &p->threads[pe->slot], sm->nbuf, n, pe->in_gc, 0, pe->flags);
+}
+
+/*
+ * --native: t's C stack is taken now, while p is held, and unwound once p runs again
+ * (native_flush); past NATIVE_DEFER_MAX threads, unwound now.
+ */
+static void native_defer(struct sampler *sm, struct proc *p, struct thread_slot *s,
+			 const struct unwind_thread *t, unsigned flags)
+{
+	size_t i = sm->npend < NATIVE_DEFER_MAX ? sm->npend : NATIVE_DEFER_MAX;
+	struct nat_pending *pe = pend_slot(sm, i);
+	int ret = native_take(sm, p, t, pe);
+
+	if (ret) {
+		sm->c.nstats.drops[-1 - ret]++;
+		return;
+	}
+	pe->slot = (size_t)(s - p->threads);
+	pe->flags = flags;
+	if (i == NATIVE_DEFER_MAX)
+		native_emit(sm, p, pe);		/* the spare: p is still held */
+	else
+		sm->npend++;
+}
+
+/* --native: the samples native_defer() took of p, now that it runs again. */
+static void native_flush(struct sampler *sm, struct proc *p)
+{
+	for (size_t i = 0; i < sm->npend; i++)
+		native_emit(sm, p, &sm->pend[i]);
+	sm->npend = 0;
+}
+
 static void on_thread(void *arg, const struct unwind_thread *t)
 {
 	struct emit_ctx *e = arg;
 	struct sampler *sm = e->sm;
 	struct thread_slot *s = thread_slot(sm, e->p, t->tid);
-	unsigned flags = t->flags, depth, n = t->depth;
-	const struct pf_frame *frames = t->frames;
-	uint32_t stack;
+	unsigned flags = t->flags;
 
 	if (!s)
 		return;
@@ -1090,30 +1225,11 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 		return;
 	if (sm->o.mode == PF_MODE_GIL && !(flags & PF_SAMPLE_GIL))
 		return;
-	if (sm->o.native && native_stack(sm, e->p, t, &frames, &n))
-		return;
-	frame_ids(sm, s, frames, n);
-	depth = n;
-	if (t->in_gc && sm->o.gc_frames)
-		sm->stackbuf[1 + depth++] = gc_frame(sm);	/* stackbuf: stack_max + 3 */
-	else if (t->native_call && sm->o.native_markers)
-		sm->stackbuf[1 + depth++] = marker_frame(sm, PF_NATIVE_FRAME, &sm->native_frame,
-							 &sm->has_native_frame);
-	if (sm->o.tests && test_frame(sm, e->p, sm->stackbuf + 1, depth, &sm->stackbuf[0]))
-		stack = profile__stack(sm->prof, sm->stackbuf, depth + 1);
+	/* --async=all: a waiting task has no C stack; as it is */
+	if (sm->o.native && !t->task)
+		native_defer(sm, e->p, s, t, flags);
 	else
-		stack = profile__stack(sm->prof, sm->stackbuf + 1, depth);
-	if (!e->p->cmd[0])
-		read_cmdline(e->p->pid, e->p->cmd, sizeof(e->p->cmd));
-	if (e->p->provisional_until) {
-		struct proc *p = e->p;
-
-		xgrow((void **)&p->prov, &p->prov_alloc, p->nprov + 1, sizeof(*p->prov));
-		p->prov[p->nprov++] = (struct prov_sample){ sm->now_ns, (size_t)(s - p->threads),
-							    stack, flags };
-		return;
-	}
-	add_sample(sm, e->p, s, sm->now_ns, stack, flags);
+		emit(sm, e->p, s, t->frames, t->depth, t->in_gc, t->native_call, flags);
 }
 
 /* What a fork child held back counts now: it ran on without exec'ing, or exited. */
@@ -1301,14 +1417,9 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 			if (p->state != PROC_PYTHON)
 				continue;
 		}
-		if (sm->o.native && !p->nat && p->nat_tries < NATIVE_TRIES) {
-			p->nat = native__new(p->pid, &p->mem, sm->prof->strings, p->off.version);
-			if (!p->nat && ++p->nat_tries == NATIVE_TRIES)
-				pf_warn("process %d: cannot unwind its C stacks (%s): its samples "
-					"are dropped", p->pid, strerror(errno));
-		}
-		/* --native: every thread stays stopped while its C stack is read */
-		hold = sm->o.blocking || p->nat || p->mem.kind == REMOTE_PEEK;
+		/* --native: every thread stops while its registers and stack are copied */
+		hold = sm->o.blocking || (sm->o.native && proc_native(sm, p)) ||
+		       p->mem.kind == REMOTE_PEEK;
 		if (hold && (ret = tracer__hold(sm->tr, p->pid, sm->o.blocking || p->nat))) {
 			/* a process that cannot stop now is skipped, never waited for */
 			tracer__release(sm->tr);
@@ -1324,6 +1435,7 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 		unwinder__sample(p->uw, on_thread, &e, &sm->c.ustats);
 		if (hold)
 			tracer__release(sm->tr);
+		native_flush(sm, p);	/* --native: unwound while it runs */
 		if (p->provisional_until && now >= p->provisional_until)
 			commit_provisional(sm, p);
 		if ((sm->tick_no & 63) == 0 && !p->provisional_until)
@@ -1345,6 +1457,43 @@ static int print_stacks(struct sampler *sm, struct proc *p, const char *command,
 	if (!command)
 		command = strtab__get(sm->prof->strings, sm->prof->procs[id].cmdline);
 	return stackdump__print(p->uw, sm->prof->strings, p->pid, command, p->version, so, out);
+}
+
+/* `dump --native`: a thread's stack with its C frames, read now (its process held). */
+struct dump_native {
+	struct sampler *sm;
+	struct proc *p;
+};
+
+static int dump_frames(void *arg, const struct unwind_thread *t, const struct pf_frame **frames,
+		       unsigned *n, const char **why)
+{
+	struct dump_native *d = arg;
+	struct nat_pending *pe = pend_slot(d->sm, 0);
+	int ret = native_take(d->sm, d->p, t, pe);
+
+	if (!ret)
+		ret = native_merged(d->sm, d->p, pe, n);
+	if (ret) {
+		*why = native_drop__name(-1 - ret);
+		return ret;
+	}
+	*frames = d->sm->nbuf;
+	return 0;
+}
+
+/*
+ * dump --native, first pass: unwind every thread once, unprinted, so that an eval loop
+ * learnt from one thread's stack (native.h: a stripped interpreter's) names it in all.
+ */
+static void dump_learn(void *arg, const struct unwind_thread *t)
+{
+	const struct pf_frame *frames;
+	const char *why;
+	unsigned n;
+
+	if (!t->task && t->depth)
+		dump_frames(arg, t, &frames, &n, &why);
 }
 
 /* A process's stacks on stderr, stopping it if the way it is read needs that. */
@@ -1531,10 +1680,21 @@ int sampler__print_stacks(struct sampler *sm, pid_t pid, const char *command,
 			  const struct stackdump_opts *so, FILE *out)
 {
 	struct proc *p = proc_find(sm, pid);
+	struct stackdump_opts o;
+	struct dump_native d = { sm, p };
+	struct unwind_stats st = { 0 };
 
 	if (!p || p->state != PROC_PYTHON)
 		return -ESRCH;
-	return print_stacks(sm, p, command, so, out);
+	if (!sm->o.native)
+		return print_stacks(sm, p, command, so, out);
+	o = *so;
+	while (!proc_native(sm, p) && p->nat_tries < NATIVE_TRIES)
+		;	/* a dump has one chance: all its tries now (the last one's failure said) */
+	unwinder__sample(p->uw, dump_learn, &d, &st);
+	o.frames_of = dump_frames;
+	o.frames_arg = &d;
+	return print_stacks(sm, p, command, &o, out);
 }
 
 void sampler__finish(struct sampler *sm)
@@ -1569,6 +1729,12 @@ void sampler__free(struct sampler *sm)
 	free(sm->reps);
 	free(sm->stackbuf);
 	free(sm->nbuf);
+	for (size_t i = 0; i < sm->pend_alloc; i++) {
+		free(sm->pend[i].snap);
+		free(sm->pend[i].frames);
+		free(sm->pend[i].acts);
+	}
+	free(sm->pend);
 	free(sm->stackcls);
 	free(sm->fclass);
 	strbuf_release(&sm->tlabel);

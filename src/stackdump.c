@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pyflame/native.h"
 #include "pyflame/textenc.h"
 #include "pyflame/util.h"
 
@@ -21,6 +22,7 @@ struct dumped_thread {
 	unsigned depth;
 	struct pf_frame *frames;	/* innermost first, as the unwinder gives them */
 	char name[32];
+	const char *no_native;		/* --native: why its C frames are not shown */
 };
 
 struct collect {
@@ -66,15 +68,22 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 {
 	struct collect *c = arg;
 	struct dumped_thread *d;
+	const struct pf_frame *frames = t->frames;
+	unsigned n = t->depth;
 
 	xgrow((void **)&c->v, &c->alloc, c->n + 1, sizeof(*c->v));
 	d = &c->v[c->n++];
 	memset(d, 0, sizeof(*d));
+	if (c->o->frames_of && !t->task && t->depth &&
+	    c->o->frames_of(c->o->frames_arg, t, &frames, &n, &d->no_native)) {
+		frames = t->frames;
+		n = t->depth;
+	}
 	d->tid = t->tid;
 	d->flags = t->flags;
-	d->depth = t->depth;
-	d->frames = xcalloc(t->depth + 1, sizeof(*d->frames));
-	memcpy(d->frames, t->frames, t->depth * sizeof(*d->frames));
+	d->depth = n;
+	d->frames = xcalloc(n + 1, sizeof(*d->frames));
+	memcpy(d->frames, frames, n * sizeof(*d->frames));
 	thread_info(c->pid, d);
 	if (c->o->idle_tids) {
 		d->idle = 0;
@@ -82,6 +91,12 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 			if (c->o->idle_tids[i] == d->tid)
 				d->idle = 1;
 	}
+}
+
+/* A drop cause's name without its "native: " prefix, which the summary needs. */
+static const char *native_reason(const char *name)
+{
+	return strncmp(name, "native: ", 8) ? name : name + 8;
 }
 
 static void print_text_thread(const struct dumped_thread *d, const struct strtab *s, int brief,
@@ -99,10 +114,15 @@ static void print_text_thread(const struct dumped_thread *d, const struct strtab
 		fputs("  (no Python frames)\n", out);
 	if (d->flags & PF_SAMPLE_TRUNCATED)
 		fputs("  ... (older frames cut at --max-depth)\n", out);
+	if (d->no_native)
+		fprintf(out, "  (no C frames: %s)\n", native_reason(d->no_native));
 	for (unsigned i = brief && d->depth ? d->depth - 1 : 0; i < d->depth; i++) {
 		const struct pf_frame *f = &d->frames[d->depth - 1 - i];
 
-		if (f->line >= 0)
+		if (f->line == PF_LINE_NATIVE)	/* a C frame: function (ELF file) */
+			fprintf(out, "  [C] %s (%s)\n", strtab__get(s, f->name),
+				strtab__get(s, f->file));
+		else if (f->line >= 0)
 			fprintf(out, "  File \"%s\", line %d, in %s\n", strtab__get(s, f->file),
 				f->line, strtab__get(s, f->name));
 		else
@@ -136,6 +156,10 @@ static void print_json(const struct collect *c, const struct strtab *s, const ch
 		fprintf(out, ",\"gil\":%s,\"idle\":%s,\"truncated\":%s,\"frames\":[",
 			d->flags & PF_SAMPLE_GIL ? "true" : "false", d->idle ? "true" : "false",
 			d->flags & PF_SAMPLE_TRUNCATED ? "true" : "false");
+		if (d->no_native) {
+			fputs(",\"no_native\":", out);
+			json_str(out, native_reason(d->no_native));
+		}
 		for (unsigned j = 0; j < d->depth; j++) {
 			const struct pf_frame *f = &d->frames[d->depth - 1 - j];
 
@@ -143,7 +167,10 @@ static void print_json(const struct collect *c, const struct strtab *s, const ch
 			json_str(out, strtab__get(s, f->name));
 			fputs(",\"file\":", out);
 			json_str(out, strtab__get(s, f->file));
-			fprintf(out, ",\"line\":%d}", f->line);
+			if (f->line == PF_LINE_NATIVE)
+				fputs(",\"line\":null,\"native\":true}", out);
+			else
+				fprintf(out, ",\"line\":%d}", f->line);
 		}
 		fputs("]}", out);
 	}

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -181,20 +183,27 @@ static void end_child(pid_t pid)
 	waitpid(pid, NULL, __WALL);
 }
 
-static void native_unwind__child__names_its_functions_in_order(void **state)
+/* Capture tid into a new snapshot and unwind it. */
+static int capture_unwind(struct native *n, pid_t tid, struct native_snap **sp,
+			  const struct native_frame **fr, unsigned *nf)
 {
-	struct strtab *st = strtab__new();
-	pid_t pid = stopped_child(3);
-	struct remote mem;
-	struct native *n;
-	const struct native_frame *fr;
-	unsigned nf = 0, mids = 0, leaf = 99, first_mid = 99;
+	struct native_snap *s = malloc(sizeof(*s));
+	int ret;
 
-	(void)state;
-	assert_int_equal(remote__open(&mem, pid, REMOTE_VM, 0), 0);
-	n = native__new(pid, &mem, st, PY_VER(3, 12));
-	assert_non_null(n);
-	assert_int_equal(native__unwind(n, pid, &fr, &nf), 0);
+	assert_non_null(s);
+	*sp = s;
+	ret = native__capture(n, tid, s);
+	if (ret)
+		return ret;
+	return native__unwind(n, s, fr, nf);
+}
+
+/* The frames of a child stopped in native_test_mid(3): leaf, then its four callers. */
+static void expect_child_frames(const struct strtab *st, const struct native_frame *fr,
+				unsigned nf)
+{
+	unsigned mids = 0, leaf = 99, first_mid = 99;
+
 	for (unsigned i = 0; i < nf; i++) {
 		const char *name = strtab__get(st, fr[i].f.name);
 
@@ -212,6 +221,25 @@ static void native_unwind__child__names_its_functions_in_order(void **state)
 	assert_int_equal(first_mid, leaf + 1);
 	assert_int_equal(mids, 4);
 	assert_true(nf < NATIVE_MAX_FRAMES);
+}
+
+static void native_unwind__child__names_its_functions_in_order(void **state)
+{
+	struct strtab *st = strtab__new();
+	pid_t pid = stopped_child(3);
+	struct remote mem;
+	struct native *n;
+	struct native_snap *s;
+	const struct native_frame *fr;
+	unsigned nf = 0;
+
+	(void)state;
+	assert_int_equal(remote__open(&mem, pid, REMOTE_VM, 0), 0);
+	n = native__new(pid, &mem, st, PY_VER(3, 12));
+	assert_non_null(n);
+	assert_int_equal(capture_unwind(n, pid, &s, &fr, &nf), 0);
+	expect_child_frames(st, fr, nf);
+	free(s);
 	native__free(n);
 	remote__close(&mem);
 	end_child(pid);
@@ -224,6 +252,7 @@ static void native_unwind__deeper_than_max__bounded_drop(void **state)
 	pid_t pid = stopped_child(NATIVE_MAX_FRAMES + 50);
 	struct remote mem;
 	struct native *n;
+	struct native_snap *s;
 	const struct native_frame *fr;
 	unsigned nf = 0;
 
@@ -231,8 +260,9 @@ static void native_unwind__deeper_than_max__bounded_drop(void **state)
 	assert_int_equal(remote__open(&mem, pid, REMOTE_VM, 0), 0);
 	n = native__new(pid, &mem, st, PY_VER(3, 12));
 	assert_non_null(n);
-	assert_int_equal(native__unwind(n, pid, &fr, &nf), -1 - NATIVE_DROP_DEEP);
+	assert_int_equal(capture_unwind(n, pid, &s, &fr, &nf), -1 - NATIVE_DROP_DEEP);
 	assert_int_equal(nf, NATIVE_MAX_FRAMES);
+	free(s);
 	native__free(n);
 	remote__close(&mem);
 	end_child(pid);
@@ -247,6 +277,7 @@ static void native_unwind__garbage_stack__ends_bounded(void **state)
 	struct strtab *st = strtab__new();
 	struct remote mem;
 	struct native *n;
+	struct native_snap *s;
 	const struct native_frame *fr;
 	unsigned nf = 0;
 	pid_t pid;
@@ -273,12 +304,91 @@ static void native_unwind__garbage_stack__ends_bounded(void **state)
 	assert_int_equal(remote__open(&mem, pid, REMOTE_VM, 0), 0);
 	n = native__new(pid, &mem, st, PY_VER(3, 12));
 	assert_non_null(n);
-	ret = native__unwind(n, pid, &fr, &nf);
+	ret = capture_unwind(n, pid, &s, &fr, &nf);
 	assert_true(ret == 0 || ret == -1 - NATIVE_DROP_DEEP || ret == -1 - NATIVE_DROP_UNWIND);
 	assert_true(nf <= NATIVE_MAX_FRAMES);
+	free(s);
 	native__free(n);
 	remote__close(&mem);
 	end_child(pid);
+	strtab__free(st);
+}
+
+/* The thread may be gone by the time its copy is unwound: the copy is all it takes. */
+static void native_unwind__thread_gone_after_capture__unwinds_the_copy(void **state)
+{
+	struct strtab *st = strtab__new();
+	pid_t pid = stopped_child(3);
+	struct remote mem;
+	struct native *n;
+	struct native_snap *s = malloc(sizeof(*s));
+	const struct native_frame *fr;
+	unsigned nf = 0;
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(remote__open(&mem, pid, REMOTE_VM, 0), 0);
+	n = native__new(pid, &mem, st, PY_VER(3, 12));
+	assert_non_null(n);
+	assert_int_equal(native__capture(n, pid, s), 0);
+	assert_int_equal(s->tid, pid);
+	assert_true(s->stack_len >= 4096);
+	end_child(pid);
+	assert_int_equal(native__unwind(n, s, &fr, &nf), 0);
+	expect_child_frames(st, fr, nf);
+	free(s);
+	native__free(n);
+	remote__close(&mem);
+	strtab__free(st);
+}
+
+/*
+ * A thread's last unwind is given again only while its registers and the bytes it read
+ * are the same: a copy whose stack was wiped unwinds anew, and the first copy still
+ * gives what it gave.
+ */
+static void native_unwind__changed_copy__unwound_again(void **state)
+{
+	struct strtab *st = strtab__new();
+	pid_t pid = stopped_child(3);
+	struct remote mem;
+	struct native *n;
+	struct native_snap *s = malloc(sizeof(*s)), *wiped = malloc(sizeof(*wiped));
+	const struct native_frame *fr;
+	struct native_frame first[NATIVE_MAX_FRAMES];
+	unsigned nf = 0, nfirst;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(wiped);
+	assert_int_equal(remote__open(&mem, pid, REMOTE_VM, 0), 0);
+	n = native__new(pid, &mem, st, PY_VER(3, 12));
+	assert_non_null(n);
+	assert_int_equal(native__capture(n, pid, s), 0);
+	end_child(pid);		/* nothing but the copies from here on */
+	assert_int_equal(native__unwind(n, s, &fr, &nf), 0);
+	expect_child_frames(st, fr, nf);
+	memcpy(first, fr, nf * sizeof(*fr));
+	nfirst = nf;
+	/* the same copy again: the same frames */
+	assert_int_equal(native__unwind(n, s, &fr, &nf), 0);
+	assert_int_equal(nf, nfirst);
+	assert_memory_equal(fr, first, nf * sizeof(*fr));
+	/* the same registers over a zeroed stack: no return address, no caller */
+	memcpy(wiped, s, sizeof(*s));
+	memset(wiped->stack, 0, wiped->stack_len);
+	native__unwind(n, wiped, &fr, &nf);
+	assert_true(nf < nfirst);
+	for (unsigned i = 0; i < nf; i++)
+		assert_string_not_equal(strtab__get(st, fr[i].f.name), "native_test_mid");
+	/* and the first copy still unwinds whole */
+	assert_int_equal(native__unwind(n, s, &fr, &nf), 0);
+	assert_int_equal(nf, nfirst);
+	assert_memory_equal(fr, first, nf * sizeof(*fr));
+	free(s);
+	free(wiped);
+	native__free(n);
+	remote__close(&mem);
 	strtab__free(st);
 }
 
@@ -294,6 +404,8 @@ int main(void)
 		cmocka_unit_test(native_unwind__child__names_its_functions_in_order),
 		cmocka_unit_test(native_unwind__deeper_than_max__bounded_drop),
 		cmocka_unit_test(native_unwind__garbage_stack__ends_bounded),
+		cmocka_unit_test(native_unwind__thread_gone_after_capture__unwinds_the_copy),
+		cmocka_unit_test(native_unwind__changed_copy__unwound_again),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
     native.py qsort SECS     Python -> ctypes libc qsort -> a Python comparison callback
     native.py zlib SECS      zlib.compress in a hot loop under one Python function
     native.py hashlib SECS   hashlib.sha256 in a hot loop under one Python function
+    native.py numpy SECS     numpy.dot of two matrices (BLAS) in a hot loop
 """
 import ctypes
 import ctypes.util
@@ -33,7 +34,7 @@ def qsort_loop(secs):
 
 
 def zlib_hot(data):
-    return zlib.compress(data, 9)
+    return zlib.compress(data, 9)  # ZLIB
 
 
 def zlib_loop(secs):
@@ -44,7 +45,7 @@ def zlib_loop(secs):
 
 
 def hashlib_hot(data):
-    return hashlib.sha256(data).digest()
+    return hashlib.sha256(data).digest()  # HASHLIB
 
 
 def hashlib_loop(secs):
@@ -54,6 +55,19 @@ def hashlib_loop(secs):
         hashlib_hot(data)
 
 
+def numpy_hot(np, a, b):
+    return np.dot(a, b)  # NUMPY
+
+
+def numpy_loop(secs):
+    import numpy as np
+    a = np.arange(160 * 160, dtype=np.float64).reshape(160, 160) / 1e4
+    b = a.T.copy()
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        numpy_hot(np, a, b)
+
+
 if __name__ == "__main__":
-    {"qsort": qsort_loop, "zlib": zlib_loop, "hashlib": hashlib_loop}[sys.argv[1]](
-        float(sys.argv[2]))
+    {"qsort": qsort_loop, "zlib": zlib_loop, "hashlib": hashlib_loop,
+     "numpy": numpy_loop}[sys.argv[1]](float(sys.argv[2]))

@@ -13,6 +13,8 @@
 #define PF_LINE_NATIVE (-3)
 
 #define NATIVE_MAX_FRAMES 256		/* C frames unwound per thread; deeper stacks: dropped */
+#define NATIVE_STACK_COPY (64u << 10)	/* bytes of a thread's stack copied, from its sp up */
+#define NATIVE_NREGS 17			/* x86-64 DWARF registers rax..r15, then rip */
 
 /* What a C frame is to the merge. */
 enum native_kind {
@@ -38,6 +40,7 @@ enum native_drop {
 	NATIVE_DROP_NO_ACTS,		/* the Python stack was truncated or cut (--async) */
 	NATIVE_DROP_SHORT,		/* fewer eval loops on the C stack than activations */
 	NATIVE_DROP_MISMATCH,		/* eval loops on the C stack != Python activations */
+	NATIVE_DROP_UNBOUNDED,		/* a frame's CFI has a backward branch (native.c) */
 	NATIVE_DROP__COUNT,
 };
 const char *native_drop__name(enum native_drop d);
@@ -45,6 +48,18 @@ const char *native_drop__name(enum native_drop d);
 struct native_stats {
 	uint64_t merged;			/* samples with their C frames */
 	uint64_t drops[NATIVE_DROP__COUNT];
+};
+
+/*
+ * A thread's registers and the top of its stack, taken while it was stopped: all that
+ * native__unwind() needs of it, so the thread can run on meanwhile.  About 64 KiB.
+ */
+struct native_snap {
+	pid_t tid;
+	uint64_t regs[NATIVE_NREGS];	/* DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
+	uint64_t stack_lo;		/* the copy covers [stack_lo, stack_lo + stack_len) */
+	size_t stack_len;
+	uint8_t stack[NATIVE_STACK_COPY];
 };
 
 struct native;
@@ -60,13 +75,25 @@ struct native *native__new(pid_t pid, const struct remote *mem, struct strtab *s
 void native__free(struct native *n);
 
 /*
- * Unwind tid (a ptrace-stopped thread of the process): its registers, a copy of the top of
- * its stack, then CFI (.eh_frame, .debug_frame, MiniDebugInfo, /usr/lib/debug) or frame
- * pointers.  *frames (owned by n, valid until the next call) innermost first.  0, or a
- * drop cause as -1 - enum native_drop.
+ * Take tid's registers (PTRACE_GETREGSET) and a copy of the top of its stack (one batched
+ * read, NATIVE_STACK_COPY bytes from its stack pointer, or up to the first page that does
+ * not read) into s.  tid must be a ptrace-stopped thread of the process; it can be let go
+ * as soon as this returns.  0, or a drop cause as -1 - enum native_drop.
  */
-int native__unwind(struct native *n, pid_t tid, const struct native_frame **frames,
-		   unsigned *nframes);
+int native__capture(const struct native *n, pid_t tid, struct native_snap *s);
+
+/*
+ * Unwind the thread s was taken of, from the copy: CFI (.eh_frame, .debug_frame,
+ * MiniDebugInfo, /usr/lib/debug) or frame pointers.  What lies beyond the copy (a stack
+ * deeper than it, data a CFI expression asks for) is read live, at most 256 times (a
+ * bound); once the thread runs again that can be torn, which the merge's checks catch as
+ * a mismatch.  A thread's last unwind is given again, without unwinding, while its
+ * registers and the bytes of the copy that unwind read are the same (a thread asleep in
+ * the same call).  *frames (owned by n, valid until the next call) innermost first.  0,
+ * or a drop cause as -1 - enum native_drop.
+ */
+int native__unwind(struct native *n, const struct native_snap *s,
+		   const struct native_frame **frames, unsigned *nframes);
 
 /*
  * Interleave: c[0..nc) C frames innermost first, py[0..npy) Python frames innermost first,

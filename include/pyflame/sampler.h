@@ -108,7 +108,8 @@ void sampler__add(struct sampler *sm, pid_t pid, int probe_now);
 int sampler__is_python(struct sampler *sm, pid_t pid);
 /*
  * Print pid's stacks once to out (stackdump.h), with command as its command line (NULL:
- * the profile's).  The caller holds the process stopped if it must be.  0 or -errno.
+ * the profile's).  The caller holds the process stopped if it must be (with --native,
+ * every thread: each one's C frames are read too).  0 or -errno.
  */
 int sampler__print_stacks(struct sampler *sm, pid_t pid, const char *command,
 			  const struct stackdump_opts *so, FILE *out);

@@ -8,6 +8,9 @@
 #include "pyflame/strtab.h"
 #include "pyflame/unwind.h"
 
+typedef int (*stackdump_frames_fn)(void *arg, const struct unwind_thread *t,
+				   const struct pf_frame **frames, unsigned *n, const char **why);
+
 struct stackdump_opts {
 	int json;		/* one JSON object instead of text */
 	pid_t first_tid;	/* print this thread first, in full (the one that crashed) */
@@ -19,6 +22,13 @@ struct stackdump_opts {
 	 */
 	const pid_t *idle_tids;
 	size_t nidle_tids;
+	/*
+	 * dump --native: the frames to print for t instead of its own (merged with its C
+	 * frames, whose line is PF_LINE_NATIVE), innermost first, borrowed until the next
+	 * call: 0; or < 0 with why set, and t's own frames are printed, with why.
+	 */
+	stackdump_frames_fn frames_of;
+	void *frames_arg;
 };
 
 /*
