@@ -344,6 +344,25 @@ no_follow() {
 
 # --- readers, modes, summary ------------------------------------------------------------------
 
+@test "profile: a Python found whose every sample is left out is named as such, with the reason" {
+	local d pid
+
+	require_python3
+	d=$(fresh_dir)
+	# attached while it sleeps: --mode cpu keeps nothing of it
+	"$PY3" -S -c 'import time; print("ready", flush=True); time.sleep(60)' >"$d/ready" &
+	pid=$!
+	for _ in $(seq 600); do grep -q ready "$d/ready" && break; sleep 0.1; done
+	run --separate-stderr timeout -k 5 120 "$PYFLAME" attach -p "$pid" --mode cpu --duration 1 \
+		-o "$d/p.txt"
+	kill "$pid"
+	[ "$status" -eq 125 ]		# a profile was asked for and none could be written
+	[[ "$stderr" == *"no sample of the 1 Python process found was kept; no profile written"* ]]
+	[[ "$stderr" == *"--mode cpu keeps only the samples of threads running on a CPU"* ]]
+	[[ "$stderr" != *"no Python process was seen"* ]]
+	[ ! -e "$d/p.txt" ]
+}
+
 readers() {
 	local d t=$TARGETS/hot.py r
 

@@ -590,9 +590,21 @@ static int session(const struct run_opts *o, pid_t attach)
 		}
 	}
 	if (r.prof->total == 0) {
-		if (!pf_quiet)
-			pf_warn(sampler__counts(r.sm)->python_procs ? "no samples were taken; no profile written" :
-				"no Python process was seen; no profile written");
+		const struct sampler_counts *c = sampler__counts(r.sm);
+
+		/* a Python found whose every sample was dropped or skipped: say why */
+		if (!pf_quiet && c->python_found) {
+			pf_warn("no sample of the %zu Python process%s found was kept; no profile "
+				"written", c->python_found, c->python_found == 1 ? "" : "es");
+			print_drops(c);
+			if (o->mode != PF_MODE_WALL)
+				pf_hint("--mode %s keeps only the samples of threads %s; --mode wall "
+					"keeps them all", pf_mode__name(o->mode),
+					o->mode == PF_MODE_CPU ? "running on a CPU" :
+					"holding the GIL");
+		} else if (!pf_quiet) {
+			pf_warn("no Python process was seen; no profile written");
+		}
 		r.raw_keep = 0;
 		unwritten |= attach != 0;	/* attach was asked for a profile */
 	} else {

@@ -600,6 +600,7 @@ static void proc_probe(struct sampler *sm, struct proc *p, uint64_t now)
 			"no <native> frames", p->pid, p->version);
 	p->state = PROC_PYTHON;
 	p->stale_tries = 0;
+	sm->c.python_found++;
 	pf_info("process %d: CPython %s in '%s', reading memory with %s", p->pid,
 		p->version, p->loc.binary, p->mem.ops->name);
 	if (!sm->reader_said && sm->o.reader == REMOTE_AUTO && p->mem.kind != REMOTE_VM) {

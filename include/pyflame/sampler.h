@@ -64,6 +64,7 @@ const char *sampler_skip__name(enum sampler_skip why);
 struct sampler_counts {
 	uint64_t ticks, missed;
 	size_t python_procs, python_threads;	/* that gave at least one sample */
+	size_t python_found;			/* processes found running a CPython we read */
 	uint64_t skipped[SKIP__COUNT];		/* process samples skipped, by cause */
 	struct unwind_stats ustats;		/* thread samples dropped, retried */
 	struct native_stats nstats;		/* --native: merged, dropped by cause */
