@@ -446,8 +446,15 @@ static const struct sym_entry *name_pc(struct native *n, uint64_t pc, uint64_t r
 				name = EVAL_UNNAMED_LABEL;
 		}
 		if (!name) {
+			/*
+			 * No symbol: named by the start of its FDE, so that one function is one
+			 * frame whichever of its instructions was running (a pc as a last resort).
+			 */
+			uint64_t at = e->fr.func ? e->fr.func : fde_start(n, mod, pc);
+
 			dwfl_module_getelf(mod, &bias);
-			strbuf_addf(&n->sb, "%s+0x%" PRIx64, base_name(file), pc - bias);
+			strbuf_addf(&n->sb, "%s+0x%" PRIx64, base_name(file),
+				    (at && at <= pc ? at : pc) - bias);
 		}
 		e->cfi_ok = module_cfi_bounded(n, mod, pc);
 	} else {
