@@ -306,6 +306,47 @@ cpu_mode() {
 	for_each_python 3.11 cpu_mode
 }
 
+quiet_threads() {
+	local d t=$TARGETS/quiet.py cpu reads reused want
+
+	d=$(fresh_dir)
+	run_pyflame_split run -v -r 1000 -o "$d/p.txt" -- "$2" "$t" 2 "$d/out.json"
+	[ "$status" -eq 0 ]
+	check_collapsed format "$d/p.txt"
+	# twelve sleepers: idle at every sample, read or not
+	check_collapsed share "$d/p.txt" "<idle>" 0.98 "sleeper ($t:$(line_of "$t" '# SLEEP'))"
+	# spin (one of fifteen threads) holds the GIL: running at every sample, never skipped
+	check_collapsed share "$d/p.txt" 're:spin \(.*quiet\.py:[0-9]+\)' 0.03
+	check_collapsed near "$d/p.txt" "<idle>" 're:spin \(.*quiet\.py:[0-9]+\)' 0 0.3
+	# the hasher runs and waits at one line: its running share is the share of its time it
+	# measured on a CPU or waiting for one (the stack is never taken as quiet once it was
+	# found running there)
+	cpu=$("$(checker_python)" -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["hasher_busy"])' "$d/out.json")
+	echo "# the hasher was on a CPU or waiting for one $cpu of its time"
+	check_collapsed near "$d/p.txt" "<idle>" "hasher ($t:$(line_of "$t" '# HASH'))" \
+		"$("$(checker_python)" -c "print(1 - $cpu)")" 0.08
+	# pyflame's own counts: most sleeper reads were skipped (measured: 5 to 7 of 8)
+	read -r reads reused < <(sed -n 's/.*thread states: \([0-9]*\) read, \([0-9]*\) taken.*/\1 \2/p' \
+		<<<"$stderr")
+	echo "# thread states: $reads read, $reused reused"
+	[ "${reused:-0}" -gt $((2 * ${reads:-1})) ]
+	# cpu mode: the sleepers only for the CPU they use waking up (about 5% of the samples
+	# here, with or without skipped reads), not for the time they sleep (12 of 15 threads)
+	pf run -q -x -r 1000 -o "$d/x.txt" -- "$2" "$t" 2 "$d/out.json"
+	check_collapsed at-most "$d/x.txt" "sleeper ($t:$(line_of "$t" '# SLEEP'))" 0.15
+	check_collapsed share "$d/x.txt" "hasher ($t:$(line_of "$t" '# HASH'))" 0.05
+	# spin and hasher in proportion to the CPU time each measured: spin's comes in lumps
+	# (the kernel counts a running thread's time at a tick), hasher's in short bursts
+	want=$("$(checker_python)" -c 'import json,sys; o=json.load(open(sys.argv[1])); print("%.4f" % (o["spin_cpu"] / (o["spin_cpu"] + o["hasher_cpu"])))' "$d/out.json")
+	echo "# spin's part of spin's and hasher's CPU time: $want"
+	check_collapsed ratio "$d/x.txt" 're:spin \(.*quiet\.py:[0-9]+\)' \
+		"hasher ($t:$(line_of "$t" '# HASH'))" "$want" 0.06
+}
+
+@test "profile: threads waiting at one stack are taken as idle without a read, a stack that also runs is not" {
+	for_each_python 3.7 quiet_threads
+}
+
 children_and_merge() {
 	local d t=$TARGETS/hot.py
 

@@ -238,8 +238,9 @@ static const struct cli_option opts_sampling[] = {
 		"250hz accepted; 1 Hz to 100 kHz)"),
 	OPT_LONG(OPT_DURATION, "duration", "SECS", "stop sampling after SECS; the command runs on"),
 	OPT_LONG(OPT_MODE, "mode", "MODE", "wall (default): every thread at every tick, idle "
-		 "ones marked; cpu: threads by the CPU time they got since the last tick; gil: only "
-		 "the GIL holder"),
+		 "ones marked (a thread without the GIL is running for the share of the time it ran "
+		 "or waited for a CPU); cpu: threads by the CPU time they got since the last tick; "
+		 "gil: only the GIL holder"),
 	OPT_ROW('x', "exclude-idle", NULL, "same as --mode cpu (Pyflame compatible)"),
 	OPT_LONG(OPT_MAX_DEPTH, "max-depth", "N", "keep at most N frames per stack (default "
 		 "2048); deeper stacks keep their innermost frames under a <truncated> frame"),

@@ -113,6 +113,10 @@ static void print_drops(const struct sampler_counts *c)
 		pf_info("%llu thread samples torn by the thread running on were read again, %llu "
 			"of them cleanly", (unsigned long long)c->ustats.retries,
 			(unsigned long long)c->ustats.recovered);
+	if (c->state_reused)
+		pf_info("thread states: %llu read, %llu taken as unchanged without a read (threads "
+			"found waiting at the same stack)", (unsigned long long)c->state_reads,
+			(unsigned long long)c->state_reused);
 	if (c->ustats.tasks)
 		pf_info("%llu samples of waiting asyncio tasks (--async=all), %llu of threads",
 			(unsigned long long)c->ustats.tasks, (unsigned long long)c->ustats.threads);

@@ -51,27 +51,35 @@ enum procfs_state procfs__state_fd(int fd)
 	return n > 0 ? procfs__parse_state(buf, (size_t)n) : PROCFS_STATE_UNKNOWN;
 }
 
-int procfs__parse_runtime(const char *buf, size_t len, uint64_t *ns)
+int procfs__parse_runtime(const char *buf, size_t len, uint64_t *ns, uint64_t *waited)
 {
-	uint64_t v = 0;
+	uint64_t v[2] = { 0, 0 };
 	size_t i = 0;
 
-	for (; i < len && i < 20 && buf[i] >= '0' && buf[i] <= '9'; i++)
-		v = v * 10 + (uint64_t)(buf[i] - '0');	/* 20 digits: never past 2^64 - 1 */
-	if (!i || i == 20 || (i < len && buf[i] != ' ' && buf[i] != '\n'))
-		return -EINVAL;
-	*ns = v;
+	for (int f = 0; f < (waited ? 2 : 1); f++) {
+		size_t start = i;
+
+		for (; i < len && i - start < 20 && buf[i] >= '0' && buf[i] <= '9'; i++)
+			v[f] = v[f] * 10 + (uint64_t)(buf[i] - '0');	/* never past 2^64 - 1 */
+		if (i == start || i - start == 20 || (i < len && buf[i] != ' ' && buf[i] != '\n'))
+			return -EINVAL;
+		if (f == 0 && waited && (i >= len || buf[i++] != ' '))
+			return -EINVAL;
+	}
+	*ns = v[0];
+	if (waited)
+		*waited = v[1];
 	return 0;
 }
 
-int procfs__runtime_fd(int fd, uint64_t *ns)
+int procfs__runtime_fd(int fd, uint64_t *ns, uint64_t *waited)
 {
 	char buf[96];
 	ssize_t n = pread(fd, buf, sizeof(buf), 0);
 
 	if (n < 0)
 		return -errno;
-	return procfs__parse_runtime(buf, (size_t)n, ns);
+	return procfs__parse_runtime(buf, (size_t)n, ns, waited);
 }
 
 /*

@@ -37,6 +37,10 @@
 #define EXEC_CHECK_MIN_NS      2000000ull	/* look for an unreported exec this often ... */
 #define EXEC_CHECK_MAX_NS    100000000ull	/* ... backing off to this in a quiet process */
 #define THREAD_STALE_TICKS 64			/* forget a thread unseen for this many ticks */
+#define QUIET_MAX_NS  20000000ull	/* the longest a quiet thread goes without a state read */
+#define QUIET_MIXED_READS 256		/* reads that must find a mixed stack waiting (see thread_quiet) */
+#define RUNTIME_CARRY_MAX_NS 10000000ull	/* the kernel's lag in counting CPU time, at HZ=100 */
+#define QUIET_BUSY_PART 32		/* "busy": on a CPU this part of the time between reads */
 /*
  * A runtime location that does not read (EFAULT) in a process that neither exec'd nor
  * exited is looked for again this many times before the process is given up on: a read
@@ -108,10 +112,22 @@ enum proc_state {
 struct thread_slot {
 	pid_t tid;		/* 0 = empty */
 	int stat_fd;		/* /proc/PID/task/TID/stat, kept open */
-	int sched_fd;		/* --mode cpu: /proc/PID/task/TID/schedstat, kept open */
-	uint64_t runtime_ns;	/* --mode cpu: its CPU time at the previous tick ... */
+	int sched_fd;		/* /proc/PID/task/TID/schedstat, kept open (not gil mode) */
+	uint64_t runtime_ns;	/* its CPU time at the previous read ... */
 	uint64_t runtime_at_ns;	/* ... read at this time ... */
 	int runtime_known;	/* ... once read */
+	uint64_t waited_ns;	/* ... its time waiting for a CPU, then */
+	uint64_t runtime_carry_ns;	/* CPU time read but not yet sampled (thread_idle) */
+	/*
+	 * A thread found off CPU at two reads in a row with the same Python stack is taken
+	 * as still off CPU, without a read, until quiet_until_ns (see thread_idle).
+	 */
+	uint64_t quiet_sig;	/* its stack at the last read that found it off CPU; 0 none */
+	uint64_t quiet_read_ns;	/* that read's time */
+	uint64_t quiet_step_ns;	/* how long the last stretch without reads was */
+	uint64_t quiet_until_ns;
+	uint64_t mixed_sig;	/* the last stack it was found running at ... */
+	unsigned mixed_left;	/* ... and the reads left before it counts as quiet again */
 	uint32_t prof_thread;	/* valid when has_prof_thread: made at its first sample */
 	int has_prof_thread;
 	uint64_t last_tick;
@@ -691,7 +707,7 @@ static struct thread_slot *thread_slot(const struct sampler *sm, struct proc *p,
 				 */
 				return NULL;
 			}
-			if (sm->o.mode == PF_MODE_CPU) {
+			if (sm->o.mode != PF_MODE_GIL) {
 				snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", p->pid,
 					 tid);
 				s->sched_fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -709,6 +725,49 @@ static struct thread_slot *thread_slot(const struct sampler *sm, struct proc *p,
 	}
 }
 
+/* What a thread's state read may be skipped on: its Python stack as the unwinder gave it. */
+static uint64_t stack_sig(const struct unwind_thread *t)
+{
+	return (pf_hash64(t->frames, t->depth * sizeof(*t->frames), 0x51e) ^
+		((uint64_t)t->depth << 2) ^ ((uint64_t)!!t->in_gc << 1)) | 1;
+}
+
+/*
+ * A state read of a thread at stack sig (ran: it was running, or had run since the read
+ * before).  The first read finding it off CPU at a stack only notes it; each next one at
+ * the same stack lets the following ticks take the thread as still off CPU without a
+ * read, for twice as long as last time: from the time between the two reads up to
+ * QUIET_MAX_NS.  Any CPU time since the read before (ran) starts that doubling over.  A stack the
+ * thread was found busy at (on a CPU for a real part of the time since the read before),
+ * without the GIL (on_thread asks only then), is one where it runs C code as well as
+ * waits (a hash or a compression with the GIL released, between waits for the GIL): no
+ * read is skipped there until QUIET_MIXED_READS reads in a row have found it off CPU.  A
+ * thread that only woke up and went back to the same wait (a sleep in a loop, a poll
+ * timing out) ran a few microseconds: that starts the stretch over but is not "busy".
+ */
+static void thread_quiet(struct sampler *sm, struct thread_slot *s, uint64_t sig, int ran,
+			 int busy)
+{
+	if (busy) {
+		s->mixed_sig = sig;
+		s->mixed_left = QUIET_MIXED_READS;
+	} else if (sig == s->mixed_sig && s->mixed_left) {
+		s->mixed_left--;
+	}
+	if (busy || sig != s->quiet_sig || (sig == s->mixed_sig && s->mixed_left)) {
+		s->quiet_sig = busy ? 0 : sig;
+		s->quiet_step_ns = 0;
+	} else {
+		uint64_t gap = sm->now_ns - s->quiet_read_ns;
+
+		s->quiet_step_ns = s->quiet_step_ns && !ran ? 2 * s->quiet_step_ns : gap;
+		if (s->quiet_step_ns > QUIET_MAX_NS)
+			s->quiet_step_ns = QUIET_MAX_NS;
+		s->quiet_until_ns = sm->now_ns + s->quiet_step_ns;
+	}
+	s->quiet_read_ns = sm->now_ns;
+}
+
 /*
  * Is the thread off CPU?  A thread we hold stopped (--blocking, the peek reader) is
  * judged by the state it was in just before we stopped it; any other by its state now.
@@ -722,24 +781,61 @@ static struct thread_slot *thread_slot(const struct sampler *sm, struct proc *p,
  * probability, so the expected samples are its CPU time over the period, however the
  * scheduler sliced it.  The first tick of a thread, and where schedstat is missing, fall
  * back to the state.
+ *
+ * Quiet threads.  A read is a system call on /proc per thread per tick, and in a process
+ * of many threads most of them sit in a sleep, a join or a blocking read for long
+ * stretches: their reads are most of what sampling it costs.  A thread found off CPU at
+ * two reads in a row, its Python stack the same at both, is taken as still off CPU while
+ * that stack stays the same, for a stretch that doubles with each read confirming it, up
+ * to QUIET_MAX_NS (thread_quiet).  A read finding it running, or any change of its stack,
+ * ends that.  What this could get wrong is a thread that, at the very stack where it was
+ * found waiting, goes on to run C code with the GIL released (a hash between waits for
+ * the GIL): once found running there, its reads at that stack are not skipped for a long
+ * while (QUIET_MIXED_READS).  The GIL holder is never asked (see on_thread).
  */
-static int thread_idle(struct sampler *sm, struct thread_slot *s)
+static int thread_idle(struct sampler *sm, struct thread_slot *s, const struct unwind_thread *t)
 {
 	int held = tracer__held_state(sm->tr, s->tid);
+	uint64_t sig = stack_sig(t);
 	enum procfs_state st;
-	uint64_t ns;
+	uint64_t ns, waited;
+	int idle;
 
-	if (s->sched_fd >= 0 && !procfs__runtime_fd(s->sched_fd, &ns)) {
+	if (!held && s->quiet_step_ns && sig == s->quiet_sig && sm->now_ns < s->quiet_until_ns) {
+		sm->c.state_reused++;
+		return 1;
+	}
+	if (s->sched_fd >= 0 && !procfs__runtime_fd(s->sched_fd, &ns, &waited)) {
 		int known = s->runtime_known;
 		uint64_t ran = ns > s->runtime_ns ? ns - s->runtime_ns : 0;
 		uint64_t span = sm->now_ns > s->runtime_at_ns ? sm->now_ns - s->runtime_at_ns : 0;
+		uint64_t cpu = ran;
 
+		sm->c.state_reads++;
+		/* wall mode: waiting for a CPU is not idle */
+		if (sm->o.mode != PF_MODE_CPU && waited > s->waited_ns)
+			ran += waited - s->waited_ns;
 		s->runtime_ns = ns;
+		s->waited_ns = waited;
 		s->runtime_at_ns = sm->now_ns;
 		s->runtime_known = 1;
 		if (known && span) {
-			if (ran >= span)
+			if (!held)
+				thread_quiet(sm, s, sig, cpu != 0, cpu >= span / QUIET_BUSY_PART);
+			/*
+			 * The kernel adds a running thread's CPU time to its counter at a
+			 * context switch or a scheduler tick, so what one read finds can be
+			 * more than the span while the read before found too little: carry
+			 * the excess to the next read instead of losing it (a thread running
+			 * C code in bursts between waits was under-counted by half).
+			 */
+			ran += s->runtime_carry_ns;
+			s->runtime_carry_ns = 0;
+			if (ran >= span) {
+				s->runtime_carry_ns = ran - span < RUNTIME_CARRY_MAX_NS ?
+					ran - span : RUNTIME_CARRY_MAX_NS;
 				return 0;
+			}
 			/* idle unless a uniform draw in [0, span) falls below ran */
 			return pf_random(&sm->rng) % span >= ran;
 		}
@@ -748,8 +844,12 @@ static int thread_idle(struct sampler *sm, struct thread_slot *s)
 		return held != PROCFS_STATE_RUNNING;
 	if (s->stat_fd < 0)
 		return 0;
+	sm->c.state_reads++;
 	st = procfs__state_fd(s->stat_fd);
-	return st != PROCFS_STATE_UNKNOWN && st != PROCFS_STATE_RUNNING;
+	idle = st != PROCFS_STATE_UNKNOWN && st != PROCFS_STATE_RUNNING;
+	if (s->sched_fd < 0)
+		thread_quiet(sm, s, sig, !idle, !idle);
+	return idle;
 }
 
 static void thread_prune(struct sampler *sm, struct proc *p)
@@ -1218,8 +1318,8 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 		 * Reading stat is a system call per thread per tick: skip it when its answer
 		 * cannot matter (the GIL holder is never idle; gil mode keeps only the holder).
 		 */
-		if (sm->o.mode == PF_MODE_CPU ? thread_idle(sm, s) :
-		    !(flags & PF_SAMPLE_GIL) && sm->o.mode != PF_MODE_GIL && thread_idle(sm, s))
+		if (sm->o.mode == PF_MODE_CPU ? thread_idle(sm, s, t) :
+		    !(flags & PF_SAMPLE_GIL) && sm->o.mode != PF_MODE_GIL && thread_idle(sm, s, t))
 			flags |= PF_SAMPLE_IDLE;	/* cpu mode: the GIL holder may wait for a CPU */
 	}
 	if (sm->o.mode == PF_MODE_CPU && (flags & PF_SAMPLE_IDLE))

@@ -176,21 +176,33 @@ static void live__vfork_parent_is_not_stoppable(void **state)
 
 static void procfs_parse_runtime__schedstat_lines__first_field_or_einval(void **state)
 {
-	uint64_t ns = 7;
+	uint64_t ns = 7, waited;
 
 	(void)state;
-	assert_int_equal(procfs__parse_runtime("5242575 14603313 4\n", 19, &ns), 0);
+	assert_int_equal(procfs__parse_runtime("5242575 14603313 4\n", 19, &ns, NULL), 0);
 	assert_int_equal(ns, 5242575);
-	assert_int_equal(procfs__parse_runtime("0 0 0\n", 6, &ns), 0);
+	assert_int_equal(procfs__parse_runtime("0 0 0\n", 6, &ns, NULL), 0);
 	assert_int_equal(ns, 0);
-	assert_int_equal(procfs__parse_runtime("9999999999999999999", 19, &ns), 0);
+	assert_int_equal(procfs__parse_runtime("9999999999999999999", 19, &ns, NULL), 0);
 	assert_true(ns == 9999999999999999999ull);
 	ns = 7;
-	assert_int_equal(procfs__parse_runtime("99999999999999999999 1", 22, &ns), -EINVAL);
-	assert_int_equal(procfs__parse_runtime("", 0, &ns), -EINVAL);
-	assert_int_equal(procfs__parse_runtime("-1 2 3", 6, &ns), -EINVAL);
-	assert_int_equal(procfs__parse_runtime("12x 2", 5, &ns), -EINVAL);
+	assert_int_equal(procfs__parse_runtime("99999999999999999999 1", 22, &ns, NULL), -EINVAL);
+	assert_int_equal(procfs__parse_runtime("", 0, &ns, NULL), -EINVAL);
+	assert_int_equal(procfs__parse_runtime("-1 2 3", 6, &ns, NULL), -EINVAL);
+	assert_int_equal(procfs__parse_runtime("12x 2", 5, &ns, NULL), -EINVAL);
 	assert_int_equal(ns, 7);
+	/* with the time spent waiting for a CPU, the second field */
+	assert_int_equal(procfs__parse_runtime("5242575 14603313 4\n", 19, &ns, &waited), 0);
+	assert_true(ns == 5242575 && waited == 14603313);
+	assert_int_equal(procfs__parse_runtime("5 6\n", 4, &ns, &waited), 0);
+	assert_true(ns == 5 && waited == 6);
+	waited = 9;
+	assert_int_equal(procfs__parse_runtime("5242575\n", 8, &ns, &waited), -EINVAL);
+	assert_int_equal(procfs__parse_runtime("5242575 ", 8, &ns, &waited), -EINVAL);
+	assert_int_equal(procfs__parse_runtime("1  2 3", 6, &ns, &waited), -EINVAL);
+	assert_int_equal(procfs__parse_runtime("1 2x 3", 6, &ns, &waited), -EINVAL);
+	assert_int_equal(procfs__parse_runtime("1 99999999999999999999", 22, &ns, &waited), -EINVAL);
+	assert_int_equal(waited, 9);
 }
 
 /* A stat line with the given pid, name, and fields 26-28. */

@@ -39,11 +39,12 @@ enum procfs_state procfs__state_fd(int fd);
 
 /*
  * The CPU time a task has run, in ns: the first field of /proc/PID/task/TID/schedstat
- * (buf, len bytes).  0 and *ns set, or -EINVAL.
+ * (buf, len bytes); with waited, also the second, the time it waited on a run queue for
+ * a CPU.  0 and *ns (*waited) set, or -EINVAL.
  */
-int procfs__parse_runtime(const char *buf, size_t len, uint64_t *ns);
+int procfs__parse_runtime(const char *buf, size_t len, uint64_t *ns, uint64_t *waited);
 /* The same read through an open schedstat file descriptor: 0 or -errno / -EINVAL. */
-int procfs__runtime_fd(int fd, uint64_t *ns);
+int procfs__runtime_fd(int fd, uint64_t *ns, uint64_t *waited);
 
 /*
  * What identifies the image a process runs, from its stat line (buf, len bytes): a hash

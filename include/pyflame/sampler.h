@@ -71,6 +71,8 @@ struct sampler_counts {
 	int tests_runner_seen;			/* --tests: a pytest or unittest process */
 	uint64_t tests_fallback;		/* pytest samples attributed from the stack */
 	uint64_t tests_unreadable;		/* of which the environment did not read */
+	uint64_t state_reads;			/* thread states read from /proc ... */
+	uint64_t state_reused;			/* ... and taken as still quiet, unread */
 };
 
 /* One repeat of run --repeat: its first process, and when it ran. */
