@@ -71,6 +71,7 @@ WORKLOADS = {
     "cpu_split": (["cpu_split.py", "--depth", "10"], 3.0, True),
     "cpu_deep": (["cpu_split.py", "--depth", "100"], 3.0, True),
     "threads": (["threads.py", "--busy", "2", "--idle", "4"], 3.0, True),
+    "threads16": (["threads.py", "--busy", "1", "--idle", "15"], 3.0, True),
     "many_code": (["many_code.py", "--funcs", "3000"], 3.0, True),
     "subprocs": (["subprocs.py", "--nproc", "6"], 3.0, True),
     "forkloop": (["forkloop.sh"], 3.0, False),
