@@ -10,14 +10,14 @@ DESTDIR ?=
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libseccomp libcap zlib libdw
+PKGS    := libseccomp libcap zlib libdw liblzma
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CPPFLAGS) $(CFLAGS) \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS_PF   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lseccomp -lcap -lz -ldw -lelf) -lm
+LDLIBS_PF   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lseccomp -lcap -lz -ldw -lelf -llzma) -lm
 # STATIC=1 links the pyflame binary with libseccomp, libcap, zlib and libdw (with libelf,
 # liblzma, libbz2) from their static archives (Debian's -dev packages ship them), glibc
 # staying shared: the wheel's binary, which must run where none of them is installed.

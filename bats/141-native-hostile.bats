@@ -75,3 +75,76 @@ run_native() {
 	# the time in gf_run is in the profile (with what could be unwound) or dropped, counted
 	grep -q "gf_run\|g[0-9]\.so" "$D/p.txt" || grep -q "^pyflame: dropped [0-9]* thread samples:.* native: " <<<"$stderr"
 }
+
+# minidebug LIB SECTION: LIB built from minidebug.c, stripped, with SECTION as .gnu_debugdata
+minidebug() {
+	cc -O1 -fPIC -shared -o "$D/full.so" "$TARGETS/minidebug.c"
+	strip --strip-all -o "$1" "$D/full.so"
+	objcopy --add-section .gnu_debugdata="$2" "$1"
+}
+
+# md_run LIB: call md_entry in LIB under pyflame run --native; $maxrss: the largest peak
+# RSS of pyflame and the target (KiB), $output the target's, $stderr pyflame's summary
+md_run() {
+	run_pyflame_split run --native -r 500 -o "$D/p.txt" -- "$PY3" -c '
+import ctypes, sys
+f = ctypes.CDLL(sys.argv[1]).md_entry
+f.argtypes, f.restype = [ctypes.c_long], ctypes.c_long
+print(sum(f(20000000) for _ in range(30)))' "$1"
+	echo "$stderr"
+}
+
+@test "native, .gnu_debugdata: a MiniDebugInfo names local functions; an xz bomb or junk there is not used, memory stays bounded" {
+	local want rss
+
+	command -v objcopy >/dev/null || skip "no objcopy (binutils)"
+	"$PY3" -c 'import lzma, resource' 2>/dev/null || skip "$PY3 has no lzma module"
+	# a real MiniDebugInfo: the local functions' symbols, xz-compressed (as Fedora makes it)
+	cc -O1 -fPIC -shared -o "$D/full.so" "$TARGETS/minidebug.c"
+	objcopy --only-keep-debug "$D/full.so" "$D/full.debug"
+	nm "$D/full.so" --format=posix --defined-only | awk '$2 ~ /^[Tt]$/ && $1 == "md_hidden" {print $1}' >"$D/keep"
+	[ "$(cat "$D/keep")" = md_hidden ]
+	objcopy -S --remove-section .comment --keep-symbols="$D/keep" "$D/full.debug" "$D/mini"
+	"$PY3" -c 'import lzma, sys; open(sys.argv[2], "wb").write(lzma.compress(open(sys.argv[1], "rb").read(), format=lzma.FORMAT_XZ))' "$D/mini" "$D/mini.xz"
+	minidebug "$D/good.so" "$D/mini.xz"
+	want=$("$PY3" -c 'print(30 * (sum(range(20000000)) + 1))')
+	md_run "$D/good.so"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+	"$PY3" "$BATS_DIR/check_native.py" order "$D/p.txt" 'md_entry \(.*good\.so\)' 'md_hidden \(.*good\.so\)'
+	! grep -q "gnu_debugdata" <<<"$stderr"
+
+	# 156 KiB of xz that decompresses to 1 GiB: libdwfl would hold all of it in memory
+	"$PY3" -c '
+import lzma, sys
+c = lzma.LZMACompressor(format=lzma.FORMAT_XZ)
+z = b"\0" * (1 << 24)
+open(sys.argv[1], "wb").write(b"".join([c.compress(z) for _ in range(64)] + [c.flush()]))' "$D/bomb.xz"
+	minidebug "$D/bomb.so" "$D/bomb.xz"
+	rss=$("$PY3" -c '
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=open(sys.argv[-1] + ".err", "w"))
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
+		"$PYFLAME" run --native -r 500 -o "$D/b.txt" -- "$PY3" -c '
+import ctypes, sys
+f = ctypes.CDLL(sys.argv[1]).md_entry
+f.argtypes, f.restype = [ctypes.c_long], ctypes.c_long
+print(sum(f(20000000) for _ in range(30)))' "$D/bomb.so")
+	echo "# peak RSS of pyflame and the target: $rss KiB"
+	[ "$rss" -lt 65536 ]
+	grep "bomb.so's .gnu_debugdata are not used: it decompresses to more than 64 MiB" "$D/bomb.so.err"
+	# the file's other symbols still name its functions
+	md_run "$D/bomb.so"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+	grep -q "md_entry (.*bomb\.so)" "$D/p.txt"
+
+	# bytes that are no xz stream at all
+	head -c 4096 /dev/urandom >"$D/junk.bin"
+	minidebug "$D/junk.so" "$D/junk.bin"
+	md_run "$D/junk.so"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+	grep -q "junk.so's .gnu_debugdata are not used: it is not a whole xz stream" <<<"$stderr"
+	check_collapsed format "$D/p.txt"
+}

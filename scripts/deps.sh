@@ -16,7 +16,7 @@ if [ "${1:-}" = "--check-only" ]; then
 fi
 what=${1:-build}
 
-build_pkgs="gcc make pkg-config libseccomp-dev libcap-dev zlib1g-dev libdw-dev"
+build_pkgs="gcc make pkg-config libseccomp-dev libcap-dev zlib1g-dev libdw-dev liblzma-dev"
 test_pkgs="libcmocka-dev bats python3 procps libxml2-utils util-linux libcap2-bin python3-pytest-xdist python3-dbg clang libclang-rt-14-dev gdb patchelf python3-venv python3-pip tmux python3-dev python3-numpy"	# python3-dev, python3-numpy: bats/140-native.bats (a C extension, numpy.dot)
 package_pkgs="python3 binutils dpkg-dev lintian libbz2-dev"	# libbz2-dev: libdw.a needs libbz2.a (make wheel)
 

@@ -24,6 +24,8 @@
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <gelf.h>
+#include <lzma.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,10 @@
 #define NATIVE_REPORT_MAX_NS	1000000000ull	/* backing off to this while it does not help */
 #define NATIVE_SEEN		64		/* threads whose last unwind is kept */
 #define DWARF_REG_SP		7		/* x86-64 DWARF register number of rsp */
+#define DEBUGDATA_MAX_IN	(16u << 20)	/* a .gnu_debugdata larger than this is not used, */
+#define DEBUGDATA_MAX_OUT	(64u << 20)	/* nor one that decompresses to more, */
+#define DEBUGDATA_MEMLIMIT	(64u << 20)	/* or whose xz stream needs more to decode */
+#define DEBUGDATA_WARNINGS	8		/* files named as such, per pyflame */
 
 struct sym_entry {
 	uint64_t pc;		/* 0 empty */
@@ -566,6 +572,93 @@ static int cb_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modn
 	return fd;
 }
 
+/*
+ * Why a .gnu_debugdata section (MiniDebugInfo: an xz-compressed ELF file with a symbol
+ * table) may not be used, or NULL: libdwfl decompresses the section whole into memory,
+ * however large it grows, so a small section in a target's library (156 KiB of xz
+ * decompressing to 1 GiB) would take pyflame's memory with it.  Decoded here first into a
+ * small buffer, bounded in what it may produce and in the decoder's own memory.
+ */
+static const char *debugdata_bad(const void *in, size_t len)
+{
+	lzma_stream z = LZMA_STREAM_INIT;
+	uint8_t out[16384];
+	uint64_t total = 0;
+	const char *why = NULL;
+	lzma_ret r;
+
+	if (len > DEBUGDATA_MAX_IN)
+		return "it is larger than 16 MiB";
+	if (lzma_stream_decoder(&z, DEBUGDATA_MEMLIMIT, 0) != LZMA_OK)
+		return "the xz decoder could not start";
+	z.next_in = in;
+	z.avail_in = len;
+	do {
+		z.next_out = out;
+		z.avail_out = sizeof(out);
+		r = lzma_code(&z, LZMA_FINISH);
+		total += sizeof(out) - z.avail_out;
+		if (total > DEBUGDATA_MAX_OUT) {
+			why = "it decompresses to more than 64 MiB";
+			break;
+		}
+	} while (r == LZMA_OK);
+	if (!why && r != LZMA_STREAM_END)
+		why = r == LZMA_MEMLIMIT_ERROR ? "its xz stream needs more than 64 MiB to decode" :
+			"it is not a whole xz stream";
+	lzma_end(&z);
+	return why;
+}
+
+/*
+ * The file open as libdwfl will use it, every .gnu_debugdata section in it checked
+ * (debugdata_bad): one that may not be used is renamed "" in this copy-on-write view
+ * of the file, so libdwfl never finds it; its other symbols and its CFI are used as
+ * ever.  NULL when the file is not an ELF file libelf reads: libdwfl then opens it and
+ * says why not.
+ */
+static Elf *elf_debugdata_checked(int fd, const char *path)
+{
+	static unsigned warned;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP_PRIVATE, NULL);
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (!elf)
+		return NULL;
+	if (elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx)) {
+		elf_end(elf);
+		return NULL;
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name, *why;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
+		    strcmp(name, ".gnu_debugdata"))
+			continue;
+		if (sh.sh_size > DEBUGDATA_MAX_IN)
+			why = "it is larger than 16 MiB";
+		else if (!(d = elf_getdata(scn, NULL)) || !d->d_buf || d->d_size != sh.sh_size)
+			why = "it cannot be read";
+		else
+			why = debugdata_bad(d->d_buf, d->d_size);
+		if (!why)
+			continue;
+		if (warned++ < DEBUGDATA_WARNINGS)
+			pf_warn("native: the symbols of %s's .gnu_debugdata are not used: %s%s", path,
+				why, warned == DEBUGDATA_WARNINGS ? " (further such files not named)" :
+				"");
+		sh.sh_name += sizeof(".gnu_debugdata") - 1;	/* its terminating NUL: "" */
+		if (!gelf_update_shdr(scn, &sh)) {
+			elf_end(elf);	/* cannot hide it: libdwfl gets no symbols from this file */
+			return NULL;
+		}
+	}
+	return elf;
+}
+
 /* Files are opened by us: regular files only, never blocking (elf.h). */
 static int cb_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 		       char **file_name, Elf **elfp)
@@ -578,7 +671,7 @@ static int cb_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, D
 	if (fd < 0)
 		return -1;
 	*file_name = strdup(modname);
-	*elfp = NULL;
+	*elfp = elf_debugdata_checked(fd, modname);
 	return fd;
 }
 
