@@ -233,3 +233,49 @@ assert b[k + 1:] and all(f.get("native") and f["line"] is None for f in b[k + 1:
 @test "dump --native shows the C call a sleeping thread is in, under its Python frame" {
 	for_each_python 3.6 dump_native
 }
+
+# after_frame TEXT FUNC: the lines after the (first) Python frame "in FUNC" of TEXT, up to
+# the next thread or process
+after_frame() {
+	awk -v f="in $2" 'on && /^(Thread|Process|pyflame)/{exit} on{print} index($0, f) && $0 ~ f "$" {on=1}' <<<"$1"
+}
+
+native_dumps() {
+	local d t=$TARGETS/native_dumps.py under pf
+
+	d=$(fresh_dir "py$1")
+	# SIGUSR1 once the target naps (--dump-on-timeout prints the same way): the C call
+	# the nap is in, under its Python frame
+	"$PYFLAME" run --native -o "$d/p.txt" -- "$2" "$t" 3 "$d/ready" 2>"$d/err" &
+	pf=$!
+	wait_for_file "$d/ready"
+	for _ in 1 2 3 4 5; do
+		sleep 0.3
+		kill -USR1 "$pf"
+		sleep 0.1
+		under=$(after_frame "$(cat "$d/err")" nap)
+		grep -Eq '^  \[C\] [^ ]*(nanosleep|select|sleep)[^ ]* \(' <<<"$under" && break
+	done
+	wait "$pf"
+	cat "$d/err"
+	grep -q "^pyflame: Python stacks at .* (SIGUSR1):" "$d/err"
+	echo "# under nap: $under"
+	[ -n "$under" ]
+	[ -z "$(grep -v '^  \[C\] ' <<<"$under")" ]
+	grep -Eq '^  \[C\] [^ ]*(nanosleep|select|sleep)[^ ]* \(' <<<"$under"
+	# a crash: the C frames of the thread that received the signal, down to abort;
+	# the command dies of it as it would have
+	run_pyflame_split run --native -o "$d/c.txt" -- "$2" "$t" 0.2 "$d/ready2" crash
+	[ "$status" -eq 134 ]
+	grep -q "^pyflame: process [0-9]* received SIGABRT in thread [0-9]*; its Python stacks:" <<<"$stderr"
+	under=$(after_frame "$stderr" crash)
+	echo "# under crash: $under"
+	[ -z "$(grep -v '^  \[C\] ' <<<"$under")" ]
+	grep -Eq '^  \[C\] (abort|raise|__pthread_kill[^ ]*|pthread_kill[^ ]*) \(' <<<"$under"
+	# and the Python frames above are whole
+	grep -q "File \"$t\", line $(line_of "$t" '# ABORT'), in crash" <<<"$stderr"
+}
+
+@test "native: SIGUSR1's and a crash's stacks show the C frames under the Python ones, 3.6+" {
+	for_each_python 3.6 native_dumps
+}

@@ -305,7 +305,8 @@ static const struct cli_option opts_output[] = {
 
 static const struct cli_option opts_on_demand[] = {
 	OPT_LONG(OPT_DUMP_ON_TIMEOUT, "dump-on-timeout", "SECS", "if the process still runs "
-		 "after SECS, print every Python stack to standard error once (for hung CI jobs)"),
+		 "after SECS, print every Python stack to standard error once (for hung CI jobs; "
+		 "with --native, with the C frames)"),
 	OPT_LONG(OPT_NO_CRASH_STACKS, "no-crash-stacks", NULL, "do not print the Python stack "
 		 "of a process that is killed by SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT "
 		 "(printed by default)"),

@@ -1597,17 +1597,37 @@ static void dump_learn(void *arg, const struct unwind_thread *t)
 		dump_frames(arg, t, &frames, &n, &why);
 }
 
-/* A process's stacks on stderr, stopping it if the way it is read needs that. */
+/*
+ * A process's stacks on stderr (SIGUSR1, --dump-on-timeout, a crash), stopping it if the
+ * way it is read needs that.  With --native each thread's C frames are read while it is
+ * held, and printed with its Python frames as `dump --native` prints them.
+ */
 static int dump_process(struct sampler *sm, struct proc *p, const struct stackdump_opts *so)
 {
-	int hold = sm->o.blocking || p->mem.kind == REMOTE_PEEK;
+	int native = sm->o.native && proc_native(sm, p);
+	int hold = sm->o.blocking || native || p->mem.kind == REMOTE_PEEK;
+	struct stackdump_opts o = *so;
+	struct dump_native d = { sm, p };
+	struct unwind_stats st = { 0 };
 	int ret;
 
-	if (hold && tracer__hold(sm->tr, p->pid, 0)) {
+	if (hold && tracer__hold(sm->tr, p->pid, sm->o.blocking || native)) {
 		tracer__release(sm->tr);
-		return -ESRCH;
+		/*
+		 * Not every thread stopped in time (one in a vfork, one that did not stop
+		 * within the hold's wait): the Python stacks are still read as every tick
+		 * reads them, without C frames, unless only a stopped process can be read.
+		 */
+		if (p->mem.kind == REMOTE_PEEK)
+			return -ESRCH;
+		hold = native = 0;
 	}
-	ret = print_stacks(sm, p, NULL, so, stderr);
+	if (native) {
+		unwinder__sample(p->uw, dump_learn, &d, &st);
+		o.frames_of = dump_frames;
+		o.frames_arg = &d;
+	}
+	ret = print_stacks(sm, p, NULL, &o, stderr);
 	if (hold)
 		tracer__release(sm->tr);
 	return ret;

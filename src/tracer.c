@@ -81,6 +81,7 @@ struct held {
 	int sig;		/* signal to deliver on resume */
 	int listen;		/* it is in a group-stop: PTRACE_LISTEN, not CONT */
 	char state;		/* its procfs_state just before we stopped it */
+	int theirs;		/* stopped before the hold, resumed by whoever stopped it */
 };
 
 /* A stop that must wait until no hold is in force (it calls back into the user). */
@@ -121,6 +122,7 @@ struct tracer {
 	int grace_sig;
 
 	int deferring;			/* inside tracer__hold: queue callbacks */
+	pid_t in_stop;			/* a task in the stop whose callback runs now (a crash) */
 	struct notify *queue;
 	size_t nqueue, queue_alloc;
 	struct held *held;
@@ -757,8 +759,11 @@ static void on_stop(struct tracer *t, pid_t tid, int status)
 		/* signal-delivery-stop: deliver exactly the signal that arrived */
 		if (k->tgid == t->child && st.sig > 0 && st.sig < NSIG)
 			t->sig_seen_ns[st.sig] = pf_now_ns();
-		if (is_fatal_signal(st.sig) && t->ops->fatal_signal)
+		if (is_fatal_signal(st.sig) && t->ops->fatal_signal) {
+			t->in_stop = tid;	/* a hold in the callback counts it as held */
 			t->ops->fatal_signal(t->arg, k->tgid, tid, st.sig);
+			t->in_stop = 0;
+		}
 		resume(tid, st.sig);
 		break;
 	case TRACER_STOP_GONE:
@@ -1114,7 +1119,7 @@ int tracer__run(struct tracer *t, struct tracer_result *res)
 static void hold_push(struct tracer *t, pid_t tid, int sig, int listen, char state)
 {
 	xgrow((void **)&t->held, &t->held_alloc, t->nheld + 1, sizeof(*t->held));
-	t->held[t->nheld++] = (struct held){ tid, sig, listen, state };
+	t->held[t->nheld++] = (struct held){ tid, sig, listen, state, 0 };
 }
 
 /* One of the tasks tracer__hold() interrupted. */
@@ -1263,6 +1268,12 @@ int tracer__hold(struct tracer *t, pid_t pid, int all_threads)
 			continue;
 		if (!all_threads && k->tid != pid)
 			continue;
+		if (k->tid == t->in_stop) {
+			/* in its signal stop already (a crash): held, resumed by on_stop */
+			hold_push(t, k->tid, 0, 0, PROCFS_STATE_RUNNING);
+			t->held[t->nheld - 1].theirs = 1;
+			continue;
+		}
 		s = procfs__task_state(pid, k->tid);
 		if (!procfs__state_stoppable(s)) {
 			if (s == PROCFS_STATE_UNKNOWN && k->tid != pid)
@@ -1342,6 +1353,8 @@ void tracer__release(struct tracer *t)
 	for (size_t i = 0; i < t->nheld; i++) {
 		struct held *h = &t->held[i];
 
+		if (h->theirs)
+			continue;
 		if (h->listen)
 			ptrace(PTRACE_LISTEN, h->tid, 0L, 0L);
 		else
