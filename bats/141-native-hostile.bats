@@ -90,7 +90,7 @@ md_run() {
 import ctypes, sys
 f = ctypes.CDLL(sys.argv[1]).md_entry
 f.argtypes, f.restype = [ctypes.c_long], ctypes.c_long
-print(sum(f(20000000) for _ in range(30)))' "$1"
+print(sum(f(20000000) for _ in range(60)))' "$1"
 	echo "$stderr"
 }
 
@@ -107,7 +107,7 @@ print(sum(f(20000000) for _ in range(30)))' "$1"
 	objcopy -S --remove-section .comment --keep-symbols="$D/keep" "$D/full.debug" "$D/mini"
 	"$PY3" -c 'import lzma, sys; open(sys.argv[2], "wb").write(lzma.compress(open(sys.argv[1], "rb").read(), format=lzma.FORMAT_XZ))' "$D/mini" "$D/mini.xz"
 	minidebug "$D/good.so" "$D/mini.xz"
-	want=$("$PY3" -c 'print(30 * (sum(range(20000000)) + 1))')
+	want=$("$PY3" -c 'print(60 * (sum(range(20000000)) + 1))')
 	md_run "$D/good.so"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$want" ]
@@ -129,7 +129,7 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
 import ctypes, sys
 f = ctypes.CDLL(sys.argv[1]).md_entry
 f.argtypes, f.restype = [ctypes.c_long], ctypes.c_long
-print(sum(f(20000000) for _ in range(30)))' "$D/bomb.so")
+print(sum(f(20000000) for _ in range(60)))' "$D/bomb.so")
 	echo "# peak RSS of pyflame and the target: $rss KiB"
 	[ "$rss" -lt 65536 ]
 	grep "bomb.so's .gnu_debugdata are not used: it decompresses to more than 64 MiB" "$D/bomb.so.err"

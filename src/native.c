@@ -44,7 +44,7 @@
 #define NATIVE_MAX_READS	256		/* reads outside the copy per unwind */
 #define NATIVE_SYM_CACHE	4096		/* pcs named, per process (cleared when full) */
 #define NATIVE_REPORT_MIN_NS	2000000ull	/* re-read the maps at most this often, */
-#define NATIVE_REPORT_MAX_NS	1000000000ull	/* backing off to this while it does not help */
+#define NATIVE_REPORT_MAX_NS	64000000ull	/* backing off to this while it does not help */
 #define NATIVE_SEEN		64		/* threads whose last unwind is kept */
 #define DWARF_REG_SP		7		/* x86-64 DWARF register number of rsp */
 #define DEBUGDATA_MAX_IN	(16u << 20)	/* a .gnu_debugdata larger than this is not used, */
@@ -112,6 +112,8 @@ struct native {
 	int deep, looped;
 	int unbounded;		/* a frame's CFI is not safe to evaluate (cfi_bounded) */
 	int stale;		/* a pc in no known file: read the maps again after this unwind */
+	uint64_t stale_pc;	/* the first such pc of this unwind */
+	uint64_t unhelpful_pc;	/* the last one that reading the maps did not explain */
 	struct native_frame frames[NATIVE_MAX_FRAMES];
 	struct seen seen[NATIVE_SEEN];
 	uint64_t uses;
@@ -780,8 +782,10 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 		return DWARF_CB_ABORT;
 	/* a return address points after the call: its function is the one before it */
 	lookup = activation ? pc : pc - 1;
-	if (!dwfl_addrmodule(n->dwfl, lookup))
+	if (!dwfl_addrmodule(n->dwfl, lookup) && !n->stale) {
 		n->stale = 1;	/* a file mapped since (dlopen) */
+		n->stale_pc = lookup;
+	}
 	e = name_pc(n, lookup, pc);
 	n->frames[n->nframes++] = e->fr;
 	if (!e->cfi_ok) {	/* libdwfl would evaluate it next: this frame is the last */
@@ -957,13 +961,21 @@ int native__unwind(struct native *n, const struct native_snap *s,
 				n->report_gap_ns = NATIVE_REPORT_MIN_NS;
 			break;
 		}
-		/* a pc in a file mapped since the maps were read (dlopen): read them again,
-		 * but not at every sample for code in no file (a JIT) */
+		/*
+		 * A pc in a file mapped since the maps were read (dlopen): read them again,
+		 * but not at every sample for code in no file (a JIT): the wait doubles while
+		 * reading them does not help, up to NATIVE_REPORT_MAX_NS (a library loaded
+		 * meanwhile is missed for no longer).  A pc far from the last one it did not
+		 * help for (another 2 MiB) is likely in a new file: read them at once.
+		 */
 		if (tries) {
+			n->unhelpful_pc = n->stale_pc;
 			n->report_gap_ns = n->report_gap_ns * 2 > NATIVE_REPORT_MAX_NS ?
 					   NATIVE_REPORT_MAX_NS : n->report_gap_ns * 2;
 			break;
 		}
+		if ((n->stale_pc ^ n->unhelpful_pc) >> 21)
+			n->report_gap_ns = NATIVE_REPORT_MIN_NS;
 		if (pf_now_ns() - n->reported_ns < n->report_gap_ns || report(n))
 			break;
 	}
