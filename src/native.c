@@ -581,7 +581,7 @@ static int cb_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modn
  * decompressing to 1 GiB) would take pyflame's memory with it.  Decoded here first into a
  * small buffer, bounded in what it may produce and in the decoder's own memory.
  */
-static const char *debugdata_bad(const void *in, size_t len)
+static const char *debugdata_bad(const void *in, size_t len)	/* len <= DEBUGDATA_MAX_IN */
 {
 	lzma_stream z = LZMA_STREAM_INIT;
 	uint8_t out[16384];
@@ -589,8 +589,6 @@ static const char *debugdata_bad(const void *in, size_t len)
 	const char *why = NULL;
 	lzma_ret r;
 
-	if (len > DEBUGDATA_MAX_IN)
-		return "it is larger than 16 MiB";
 	if (lzma_stream_decoder(&z, DEBUGDATA_MEMLIMIT, 0) != LZMA_OK)
 		return "the xz decoder could not start";
 	z.next_in = in;

@@ -38,7 +38,7 @@
 #define EXEC_CHECK_MAX_NS    100000000ull	/* ... backing off to this in a quiet process */
 #define THREAD_STALE_TICKS 64			/* forget a thread unseen for this many ticks */
 #define QUIET_MAX_NS  20000000ull	/* the longest a quiet thread goes without a state read */
-#define QUIET_MIXED_READS 256		/* reads that must find a mixed stack waiting (see thread_quiet) */
+#define QUIET_MIXED_READS 256		/* reads finding a mixed stack waiting (thread_quiet) */
 #define RUNTIME_CARRY_MAX_NS 10000000ull	/* the kernel's lag in counting CPU time, at HZ=100 */
 #define QUIET_BUSY_PART 32		/* "busy": on a CPU this part of the time between reads */
 /*
@@ -737,13 +737,14 @@ static uint64_t stack_sig(const struct unwind_thread *t)
  * before).  The first read finding it off CPU at a stack only notes it; each next one at
  * the same stack lets the following ticks take the thread as still off CPU without a
  * read, for twice as long as last time: from the time between the two reads up to
- * QUIET_MAX_NS.  Any CPU time since the read before (ran) starts that doubling over.  A stack the
- * thread was found busy at (on a CPU for a real part of the time since the read before),
- * without the GIL (on_thread asks only then), is one where it runs C code as well as
- * waits (a hash or a compression with the GIL released, between waits for the GIL): no
- * read is skipped there until QUIET_MIXED_READS reads in a row have found it off CPU.  A
- * thread that only woke up and went back to the same wait (a sleep in a loop, a poll
- * timing out) ran a few microseconds: that starts the stretch over but is not "busy".
+ * QUIET_MAX_NS.  Any CPU time since the read before (ran) starts that doubling over.  A
+ * stack the thread was found busy at (on a CPU for a real part of the time since the read
+ * before), without the GIL (on_thread asks only then), is one where it runs C code as
+ * well as waits (a hash or a compression with the GIL released, between waits for the
+ * GIL): no read is skipped there until QUIET_MIXED_READS reads in a row have found it off
+ * CPU.  A thread that only woke up and went back to the same wait (a sleep in a loop, a
+ * poll timing out) ran a few microseconds: that starts the stretch over but is not
+ * "busy".
  */
 static void thread_quiet(struct sampler *sm, struct thread_slot *s, uint64_t sig, int ran,
 			 int busy)
@@ -796,7 +797,7 @@ static void thread_quiet(struct sampler *sm, struct thread_slot *s, uint64_t sig
 static int thread_idle(struct sampler *sm, struct thread_slot *s, const struct unwind_thread *t)
 {
 	int held = tracer__held_state(sm->tr, s->tid);
-	uint64_t sig = stack_sig(t);
+	uint64_t sig = held ? 0 : stack_sig(t);	/* a held thread is always read */
 	enum procfs_state st;
 	uint64_t ns, waited;
 	int idle;
