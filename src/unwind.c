@@ -147,6 +147,12 @@ static int addrset__add(struct addrset *s, uint64_t addr)
  * A segment unused for SNAP_KEEP samples leaves the plan; one that fails to read too.
  * Ranges closer than SNAP_GAP (< one page) merge: the bytes between them lie on pages
  * that the two ranges themselves occupy, so merging never reaches an unmapped page.
+ *
+ * A reader that costs a system call per word (--reader peek) gains nothing from a batch
+ * and pays for every byte of it: a plan of 20 KiB (a stack chunk, the C stack between
+ * entry frames) is 2,500 PTRACE_PEEKDATA calls while the process is stopped, longer than
+ * a tick at 200 Hz.  With such a reader there is no plan: each read is exactly the bytes
+ * the walk needs (snap.off).
  */
 struct snap_seg {
 	uint64_t addr;
@@ -168,6 +174,7 @@ struct snap {
 	size_t buf_alloc;
 	size_t last;			/* segment of the last hit */
 	int bypass;			/* read live, not from this sample's copy (a retry) */
+	int off;			/* no plan: the reader pays per word (peek) */
 };
 
 /* --- caches ---------------------------------------------------------------------- */
@@ -453,7 +460,7 @@ static void snap_add_idle(struct snap *s, uint64_t addr, size_t len, uint32_t id
 {
 	uint64_t end;
 
-	if (!len || len > SNAP_MAX_BYTES || pf_add_overflows(addr, len, &end) ||
+	if (s->off || !len || len > SNAP_MAX_BYTES || pf_add_overflows(addr, len, &end) ||
 	    s->nadd >= SNAP_MAX_ADDS)
 		return;
 	xgrow((void **)&s->add, &s->add_alloc, s->nadd + 1, sizeof(*s->add));
@@ -510,6 +517,9 @@ static int snap_begin(struct unwinder *u)
 	size_t i, total = 0;
 	int err;
 
+	s->off = u->r->kind == REMOTE_PEEK;
+	if (s->off)
+		s->nseg = 0;
 	snap_replan(s);
 	for (i = 0; i < s->nseg; i++) {
 		if (total + s->seg[i].len > SNAP_MAX_BYTES)
@@ -556,7 +566,7 @@ static const uint8_t *snap_lookup(struct snap *s, uint64_t addr, size_t len, int
 	size_t lo = 0, hi = s->nseg;
 	struct snap_seg *g;
 
-	if (s->bypass)
+	if (s->bypass || s->off)
 		return NULL;
 	/* Frames of one stack chunk come one after another from one segment. */
 	if (s->last < s->nseg) {
@@ -1248,7 +1258,7 @@ static int frame_read(struct unwinder *u, struct chunk_window *w, uint64_t f)
 		memcpy(u->fbuf, u->win + (f - w->lo), u->flen);
 		return 0;
 	}
-	if (w->chunk && !w->tried && f > w->chunk && end - w->chunk <= UNWIND_CHUNK_WINDOW) {
+	if (w->chunk && !w->tried && !u->snap.off && f > w->chunk && end - w->chunk <= UNWIND_CHUNK_WINDOW) {
 		size_t want = (size_t)(end - w->chunk), plan = want + UNWIND_CHUNK_SLACK;
 
 		w->tried = 1;
