@@ -209,3 +209,38 @@ mp_method() {
 	[ "$st" -eq 143 ]
 	assert_nothing_held
 }
+
+# --reader peek reads a word per system call while the process is stopped: on a deep stack
+# at 1 kHz one read takes longer than a tick.  The process must still run: it is held at
+# most a quarter of the time (plus a 50 ms burst), and the summary says what was skipped.
+@test "--reader peek on a deep stack at 1 kHz: the command is held at most a quarter of the time" {
+	stress --reader peek -r 1000 -- "$PY3" "$TARGETS/stress.py" deep 600
+	[ "$output" = "deep 600" ]
+	[ "$(samples_under "$D/p.txt" . '^descend ')" -gt 0 ]
+
+	run --separate-stderr timeout -k 5 "$STRESS_TIMEOUT" "$PYFLAME" run -v --reader peek \
+		-r 1000 -o "$D/v.txt" -- "$PY3" "$TARGETS/stress.py" deep 600
+	echo "# $stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"held too long by the last reads "[1-9]* ]]
+	[[ "$stderr" == *"kept stopped for reads at most a quarter of the time"* ]]
+	# pyflame's own figures: time held <= a quarter of the run + the burst + one hold
+	"$PY3" - "$stderr" <<'PY'
+import re, sys
+err = sys.argv[1]
+secs = float(re.search(r"achieved, ([0-9.]+) s", err).group(1))
+n, avg, most = map(float, re.search(
+    r"stopped to be read (\d+) times, (\d+) us each on average, (\d+) us at most", err).groups())
+held = n * avg / 1e6
+print("# held %.3f s of %.2f s" % (held, secs))
+assert held <= secs / 4 + 0.05 + most / 1e6 + 0.02, (held, secs)
+PY
+	# The spin takes 1 s of the process's CPU, its start a few ms (held a quarter of the
+	# time as well): the spin's share is most of the profile.  A sample after skipped
+	# ticks counts for them; were they dropped, the deep stack (slow to read, so followed
+	# by skips) would show at about 20% against the shallow start read at every tick.
+	deep=$(samples_under "$D/v.txt" . '^descend ')
+	total=$(awk '{ t += $NF } END { print t }' "$D/v.txt")
+	echo "# descend: $deep of $total samples"
+	[ $((100 * deep)) -ge $((60 * total)) ]
+}

@@ -222,7 +222,7 @@ static const struct cli_option opts_pid[] = {
 
 #define ROW_READER OPT_LONG(OPT_READER, "reader", "KIND", \
 	"how to read memory: auto (default: the first that works, said once when it is " \
-	"not vm), vm, mem, peek")
+	"not vm), vm, mem, peek (a word per system call, the process stopped)")
 #define ROW_NATIVE OPT_LONG(OPT_NATIVE, "native", "[=all]", "show the C frames between " \
 	"and under the Python frames: each thread is stopped for a moment while its registers " \
 	"and the top of its stack are copied, and its C stack is unwound from the copy; the " \
@@ -251,7 +251,8 @@ static const struct cli_option opts_sampling[] = {
 		 "own/total); needs a terminal, and for run the command's stdout and stderr "
 		 "sent elsewhere"),
 	OPT_LONG(OPT_BLOCKING, "blocking", NULL, "stop each process while its stacks are read "
-		 "(consistent samples, at a cost to the program; default: never stop it)"),
+		 "(consistent samples, at a cost to the program; default: never stop it); "
+		 "a process is kept stopped at most a quarter of the time"),
 	OPT_LONG(OPT_BUSY_POLL, "busy-poll", "USEC", "after a ptrace stop, stay awake USEC "
 		 "microseconds for the next one instead of sleeping; 'auto' (default): up to "
 		 "1000, as long as the recent stops say it pays (a fork storm's close ones), "

@@ -97,6 +97,9 @@ static void print_skips(const struct sampler_counts *c)
 		if (c->skipped[i])
 			strbuf_addf(&sb, " %s %llu", sampler_skip__name(i),
 				    (unsigned long long)c->skipped[i]);
+	if (c->skipped[SKIP_DUTY])
+		strbuf_addstr(&sb, " (a process is kept stopped for reads at most a quarter of"
+			      " the time; its next sample counts for the ticks it skipped)");
 	fprintf(stderr, "pyflame: %s\n", sb.buf);
 	strbuf_release(&sb);
 }
@@ -109,6 +112,10 @@ static void print_drops(const struct sampler_counts *c)
 	for (int i = 0; i < UNWIND_DROP__COUNT; i++)
 		total += c->ustats.drops[i];
 	print_skips(c);
+	if (c->holds)
+		pf_info("processes stopped to be read %llu times, %.0f us each on average, %.0f us "
+			"at most", (unsigned long long)c->holds,
+			(double)c->held_ns / (double)c->holds / 1e3, (double)c->held_max_ns / 1e3);
 	if (c->ustats.retries)
 		pf_info("%llu thread samples torn by the thread running on were read again, %llu "
 			"of them cleanly", (unsigned long long)c->ustats.retries,

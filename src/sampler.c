@@ -41,6 +41,8 @@
 #define QUIET_MIXED_READS 256		/* reads finding a mixed stack waiting (thread_quiet) */
 #define RUNTIME_CARRY_MAX_NS 10000000ull	/* the kernel's lag in counting CPU time, at HZ=100 */
 #define QUIET_BUSY_PART 32		/* "busy": on a CPU this part of the time between reads */
+#define HOLD_DUTY 4			/* a process is held for reads <= 1/4 of the time, */
+#define HOLD_BURST_NS 50000000ull	/* but for a burst of this much (hold_allowed) */
 /*
  * A runtime location that does not read (EFAULT) in a process that neither exec'd nor
  * exited is looked for again this many times before the process is given up on: a read
@@ -90,11 +92,13 @@ struct prov_sample {
 	size_t slot;		/* index in proc.threads (not pruned while provisional) */
 	uint32_t stack;
 	unsigned flags;
+	uint32_t weight;
 };
 
 static const char *const skip_names[SKIP__COUNT] = {
 	[SKIP_UNINTERRUPTIBLE] = "uninterruptible (vfork)",
 	[SKIP_TIMEOUT] = "not stopped in time",
+	[SKIP_DUTY] = "held too long by the last reads",
 };
 
 const char *sampler_skip__name(enum sampler_skip why)
@@ -154,6 +158,10 @@ struct proc {
 	struct unwinder *uw;
 	struct native *nat;	/* --native: its C stacks */
 	unsigned nat_tries;	/* --native: times making nat failed (see NATIVE_TRIES) */
+	int64_t hold_credit_ns;	/* stopped time it may still take (HOLD_DUTY) ... */
+	uint64_t hold_credit_at;	/* ... as of then (0: never held) */
+	uint32_t duty_skipped;	/* ticks skipped for it since its last sample ... */
+	uint32_t weight;	/* ... which this tick's samples count for, with their own */
 	uint32_t prof_proc;	/* valid when has_prof_proc: made at its first sample */
 	int has_prof_proc;
 	char cmd[128];		/* its command line at its first sample ("" before) */
@@ -868,16 +876,23 @@ struct emit_ctx {
 	struct proc *p;
 };
 
+/*
+ * weight: the ticks this sample stands for, 1 but after ticks that skipped its process
+ * to keep it running (hold_allowed): a deep stack is slow to read and would otherwise
+ * be under-counted against the shallow ones read at every tick.
+ */
 static void add_sample(struct sampler *sm, struct proc *p, struct thread_slot *s, uint64_t t_ns,
-		       uint32_t stack, unsigned flags)
+		       uint32_t stack, unsigned flags, uint32_t weight)
 {
 	if (!s->has_prof_thread) {
 		s->prof_thread = profile__thread(sm->prof, proc_profile_id(sm, p), s->tid, s->name);
 		s->has_prof_thread = 1;
 		sm->c.python_threads++;
 	}
-	profile__add(sm->prof, s->prof_thread, stack, flags, 1);
-	if (sm->raw)
+	if (!weight)
+		weight = 1;
+	profile__add(sm->prof, s->prof_thread, stack, flags, weight);
+	for (uint32_t i = 0; sm->raw && i < weight; i++)
 		rawlog__sample(sm->raw, sm->prof, t_ns, s->prof_thread, stack, flags);
 }
 
@@ -1161,10 +1176,10 @@ static void emit(struct sampler *sm, struct proc *p, struct thread_slot *s,
 	if (p->provisional_until) {
 		xgrow((void **)&p->prov, &p->prov_alloc, p->nprov + 1, sizeof(*p->prov));
 		p->prov[p->nprov++] = (struct prov_sample){ sm->now_ns, (size_t)(s - p->threads),
-							    stack, flags };
+							    stack, flags, p->weight };
 		return;
 	}
-	add_sample(sm, p, s, sm->now_ns, stack, flags);
+	add_sample(sm, p, s, sm->now_ns, stack, flags, p->weight);
 }
 
 /* --native: p's C unwinder, made at most NATIVE_TRIES times (the last failure said). */
@@ -1345,7 +1360,8 @@ static void commit_provisional(struct sampler *sm, struct proc *p)
 		const struct prov_sample *ps = &p->prov[i];
 
 		if (ps->slot < p->nthreads_alloc && p->threads[ps->slot].tid)
-			add_sample(sm, p, &p->threads[ps->slot], ps->t_ns, ps->stack, ps->flags);
+			add_sample(sm, p, &p->threads[ps->slot], ps->t_ns, ps->stack, ps->flags,
+				   ps->weight);
 	}
 	free(p->prov);
 	p->prov = NULL;
@@ -1492,9 +1508,45 @@ static void cb_job_stop(void *arg, int stopping)
 		live__resume(sm->live);
 }
 
+/*
+ * A process stopped for a read (--reader peek, --native, --blocking) does not run: were
+ * the reads to take a tick period, the command would stand still (a livelock: nothing
+ * hangs, nothing moves).  Each process has a budget of stopped time that grows at 1 /
+ * HOLD_DUTY of the time passing, up to HOLD_BURST_NS; a hold spends what it took, and a
+ * tick that finds the budget spent skips the process (counted; the summary says so).
+ * A slow read now and then is paid from the burst and skips nothing; reads that take
+ * more than a quarter of the time, sustained, are thinned to a quarter of it.
+ */
+static int hold_allowed(struct proc *p, uint64_t now)
+{
+	if (!p->hold_credit_at) {
+		p->hold_credit_ns = HOLD_BURST_NS;
+	} else if (now > p->hold_credit_at) {
+		p->hold_credit_ns += (int64_t)((now - p->hold_credit_at) / HOLD_DUTY);
+		if (p->hold_credit_ns > (int64_t)HOLD_BURST_NS)
+			p->hold_credit_ns = HOLD_BURST_NS;
+	}
+	p->hold_credit_at = now;
+	return p->hold_credit_ns > 0;
+}
+
+static void hold_done(struct sampler *sm, struct proc *p, uint64_t from)
+{
+	uint64_t now = pf_now_ns(), d = now > from ? now - from : 0;
+
+	sm->c.held_ns += d;
+	sm->c.holds++;
+	if (d > sm->c.held_max_ns)
+		sm->c.held_max_ns = d;
+	if (d > HOLD_BURST_NS)
+		d = HOLD_BURST_NS;	/* a hold is bounded by its wait; the clock is not */
+	p->hold_credit_ns -= (int64_t)d;
+}
+
 static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 {
 	struct sampler *sm = arg;
+	uint64_t held_from;
 	int hold, ret;
 
 	if (live__paused(sm->live)) {
@@ -1522,6 +1574,12 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 		/* --native: every thread stops while its registers and stack are copied */
 		hold = sm->o.blocking || (sm->o.native && proc_native(sm, p)) ||
 		       p->mem.kind == REMOTE_PEEK;
+		if (hold && !hold_allowed(p, now)) {
+			sm->c.skipped[SKIP_DUTY]++;
+			p->duty_skipped++;
+			continue;
+		}
+		held_from = hold ? pf_now_ns() : 0;
 		if (hold && (ret = tracer__hold(sm->tr, p->pid, sm->o.blocking || p->nat))) {
 			/* a process that cannot stop now is skipped, never waited for */
 			tracer__release(sm->tr);
@@ -1529,14 +1587,19 @@ static void cb_tick(void *arg, uint64_t now, uint64_t missed)
 				sm->c.skipped[SKIP_UNINTERRUPTIBLE]++;
 			else if (ret == -ETIMEDOUT)
 				sm->c.skipped[SKIP_TIMEOUT]++;
+			hold_done(sm, p, held_from);
 			continue;
 		}
+		p->weight = 1 + p->duty_skipped;
+		p->duty_skipped = 0;
 		if (sm->o.tests)
 			test_env(sm, p);
 		proc_async(sm, p, now);
 		unwinder__sample(p->uw, on_thread, &e, &sm->c.ustats);
-		if (hold)
+		if (hold) {
 			tracer__release(sm->tr);
+			hold_done(sm, p, held_from);
+		}
 		native_flush(sm, p);	/* --native: unwound while it runs */
 		if (p->provisional_until && now >= p->provisional_until)
 			commit_provisional(sm, p);

@@ -1162,6 +1162,17 @@ static int hold_stop(struct tracer *t, struct pending *pd, int status)
 		on_stop(t, pd->tid, status);
 		return -1;
 	case TRACER_STOP_SIGNAL:
+		if (is_fatal_signal(st.sig) && t->ops->fatal_signal) {
+			/*
+			 * A crash that came before our interrupt: held still, but its stop is
+			 * the event loop's (after the hold: the callback, then its signal).
+			 */
+			xgrow((void **)&t->later, &t->later_alloc, t->nlater + 1, sizeof(*t->later));
+			t->later[t->nlater++] = (struct later){ pd->tid, status };
+			hold_push(t, pd->tid, 0, 0, pd->state);
+			t->held[t->nheld - 1].theirs = 1;
+			return 1;
+		}
 		if (k->tgid == t->child && st.sig > 0 && st.sig < NSIG)
 			t->sig_seen_ns[st.sig] = pf_now_ns();
 		hold_push(t, pd->tid, st.sig, 0, pd->state);

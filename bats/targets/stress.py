@@ -142,6 +142,22 @@ def mp(method):
         print("mp", method, sum(pool.map(square, range(200))))
 
 
+def descend(n):
+    if n == 0:
+        # a second of the process's own CPU time: a stopped process takes no CPU, so the
+        # time pyflame holds it only adds wall time, never work
+        end = time.process_time() + 1.0
+        while time.process_time() < end:
+            pass
+        return 0
+    return descend(n - 1) + 1
+
+
+def deep(n):
+    sys.setrecursionlimit(n + 100)
+    print("deep", descend(n))
+
+
 if __name__ == "__main__":
     note_pid()
     mode = sys.argv[1]

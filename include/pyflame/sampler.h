@@ -55,6 +55,7 @@ struct sampler_opts {
 enum sampler_skip {
 	SKIP_UNINTERRUPTIBLE,	/* a thread in D: a vfork parent waiting for its child */
 	SKIP_TIMEOUT,		/* a thread did not stop within the hold's wait */
+	SKIP_DUTY,		/* the last holds took too long (see HOLD_DUTY) */
 	SKIP__COUNT
 };
 
@@ -66,6 +67,7 @@ struct sampler_counts {
 	size_t python_procs, python_threads;	/* that gave at least one sample */
 	size_t python_found;			/* processes found running a CPython we read */
 	uint64_t skipped[SKIP__COUNT];		/* process samples skipped, by cause */
+	uint64_t holds, held_ns, held_max_ns;	/* processes stopped to be read, how long */
 	struct unwind_stats ustats;		/* thread samples dropped, retried */
 	struct native_stats nstats;		/* --native: merged, dropped by cause */
 	int tests_runner_seen;			/* --tests: a pytest or unittest process */
