@@ -83,14 +83,14 @@ minidebug() {
 	objcopy --add-section .gnu_debugdata="$2" "$1"
 }
 
-# md_run LIB: call md_entry in LIB under pyflame run --native; $maxrss: the largest peak
-# RSS of pyflame and the target (KiB), $output the target's, $stderr pyflame's summary
+# md_run LIB [N]: call md_entry in LIB N times (60) under pyflame run --native; $output
+# the target's, $stderr pyflame's summary
 md_run() {
 	run_pyflame_split run --native -r 500 -o "$D/p.txt" -- "$PY3" -c '
 import ctypes, sys
 f = ctypes.CDLL(sys.argv[1]).md_entry
 f.argtypes, f.restype = [ctypes.c_long], ctypes.c_long
-print(sum(f(20000000) for _ in range(60)))' "$1"
+print(sum(f(20000000) for _ in range(int(sys.argv[2]))))' "$1" "${2:-60}"
 	echo "$stderr"
 }
 
@@ -146,5 +146,75 @@ print(sum(f(20000000) for _ in range(60)))' "$D/bomb.so")
 	[ "$status" -eq 0 ]
 	[ "$output" = "$want" ]
 	grep -q "junk.so's .gnu_debugdata are not used: it is not a whole xz stream" <<<"$stderr"
+	check_collapsed format "$D/p.txt"
+}
+
+# The peak RSS (KiB) of `pyflame run --native` calling md_entry of LIB 30 times; its
+# stderr in LIB.err.
+md_rss() {
+	"$PY3" -c '
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=open(sys.argv[-1] + ".err", "w"))
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
+		"$PYFLAME" run --native -r 500 -o "$D/b.txt" -- "$PY3" -c '
+import ctypes, sys
+f = ctypes.CDLL(sys.argv[1]).md_entry
+f.argtypes, f.restype = [ctypes.c_long], ctypes.c_long
+print(sum(f(20000000) for _ in range(30)))' "$1"
+}
+
+@test "native, compressed debug sections: read as ever, but a zlib bomb is not decompressed" {
+	local want rss
+
+	command -v objcopy >/dev/null || skip "no objcopy (binutils)"
+	"$PY3" -c 'import zlib, resource' 2>/dev/null || skip "$PY3 has no zlib module"
+	# only .debug_frame describes md_hidden's frame (no .eh_frame for it): libdwfl loads
+	# the file's DWARF for it, and libdw then inflates every compressed debug section
+	cc -O1 -g -fno-asynchronous-unwind-tables -fno-unwind-tables -fPIC -shared \
+		-o "$D/df.so" "$TARGETS/minidebug.c"
+	readelf -S "$D/df.so" | grep -q "\.debug_frame"
+	want=$("$PY3" -c 'print(30 * (sum(range(20000000)) + 1))')
+
+	# compressed the two ways binutils knows: used as ever, nothing said
+	objcopy --compress-debug-sections=zlib-gabi "$D/df.so" "$D/gabi.so"
+	readelf -S -W "$D/gabi.so" | grep "\.debug_frame" | grep -q " C "
+	md_run "$D/gabi.so" 30
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+	"$PY3" "$BATS_DIR/check_native.py" order "$D/p.txt" 'md_entry \(.*gabi\.so\)' 'md_hidden \(.*gabi\.so\)'
+	! grep -q "is not used" <<<"$stderr"
+
+	# 256 MiB of zeros in 260 KiB of zlib, as a .debug_macro that says so (SHF_COMPRESSED
+	# and its header's size) and as GNU's .zdebug_macro: libdw would allocate and fill it
+	"$PY3" -c '
+import struct, sys, zlib
+c = zlib.compressobj(9)
+z = bytes(1 << 24)
+data = b"".join([c.compress(z) for _ in range(16)] + [c.flush()])
+open(sys.argv[1], "wb").write(struct.pack("<IIQQ", 1, 0, 16 << 24, 1) + data)
+open(sys.argv[2], "wb").write(b"ZLIB" + struct.pack(">Q", 16 << 24) + data)' \
+		"$D/gabi.bin" "$D/gnu.bin"
+	cp "$D/df.so" "$D/bomb.so"
+	objcopy --add-section .debug_macro="$D/gabi.bin" "$D/bomb.so"
+	"$PY3" "$BATS_DIR/patch_elf.py" "$D/bomb.so" 0 compressed=.debug_macro
+	rss=$(md_rss "$D/bomb.so")
+	cat "$D/bomb.so.err"
+	echo "# peak RSS of pyflame and the target: $rss KiB"
+	grep -q "md_hidden (.*bomb\.so)" "$D/b.txt"
+	[ "$rss" -lt 65536 ]
+	grep "bomb.so's .debug_macro is not used: it decompresses to more than the 128 MiB" "$D/bomb.so.err"
+	cp "$D/df.so" "$D/gnu.so"
+	objcopy --add-section .zdebug_macro="$D/gnu.bin" "$D/gnu.so"
+	rss=$(md_rss "$D/gnu.so")
+	cat "$D/gnu.so.err"
+	echo "# peak RSS of pyflame and the target: $rss KiB"
+	grep -q "md_hidden (.*gnu\.so)" "$D/b.txt"
+	[ "$rss" -lt 65536 ]
+	grep "gnu.so's .zdebug_macro is not used: it decompresses to more than the 128 MiB" "$D/gnu.so.err"
+	# the rest of the file is used: md_hidden's frame from the .debug_frame, its name
+	md_run "$D/bomb.so" 30
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+	"$PY3" "$BATS_DIR/check_native.py" order "$D/p.txt" 'md_entry \(.*bomb\.so\)' 'md_hidden \(.*bomb\.so\)'
 	check_collapsed format "$D/p.txt"
 }

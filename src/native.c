@@ -50,7 +50,8 @@
 #define DEBUGDATA_MAX_IN	(16u << 20)	/* a .gnu_debugdata larger than this is not used, */
 #define DEBUGDATA_MAX_OUT	(64u << 20)	/* nor one that decompresses to more, */
 #define DEBUGDATA_MEMLIMIT	(64u << 20)	/* or whose xz stream needs more to decode */
-#define DEBUGDATA_WARNINGS	8		/* files named as such, per pyflame */
+#define DEBUGDATA_WARNINGS	8		/* sections named as such, per pyflame */
+#define COMPRESSED_MAX_OUT	(128u << 20)	/* a file's compressed sections, decompressed */
 
 struct sym_entry {
 	uint64_t pc;		/* 0 empty */
@@ -415,6 +416,24 @@ static int module_cfi_bounded(struct native *n, Dwfl_Module *mod, uint64_t pc)
 	return !cfi || cfi_bounded(cfi, pc - bias);
 }
 
+/*
+ * The module pc lies in, or NULL.  dwfl_addrmodule() alone is not enough: after the maps
+ * are read again, its lookup table can give, for a pc in a gap between the files it
+ * knew (where a library was dlopen'd since), a module whose range does not hold pc
+ * (elfutils 0.188: a ctypes library's pcs came back as libffi's with ld.so's range).
+ * Such a pc is in no known file: the maps are read again (native__unwind).
+ */
+static Dwfl_Module *addr_module(struct native *n, uint64_t pc)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(n->dwfl, pc);
+	Dwarf_Addr lo, hi;
+
+	if (!mod || !dwfl_module_info(mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL) || pc < lo ||
+	    pc >= hi)
+		return NULL;
+	return mod;
+}
+
 /* The frame at pc (a return address less one, or the leaf's pc), named once. */
 static const struct sym_entry *name_pc(struct native *n, uint64_t pc, uint64_t raw_pc)
 {
@@ -437,7 +456,7 @@ static const struct sym_entry *name_pc(struct native *n, uint64_t pc, uint64_t r
 		e = &n->syms[i];
 	}
 	strbuf_reset(&n->sb);
-	mod = dwfl_addrmodule(n->dwfl, pc);
+	mod = addr_module(n, pc);
 	if (mod) {
 		GElf_Off off;
 		GElf_Sym sym;
@@ -611,16 +630,70 @@ static const char *debugdata_bad(const void *in, size_t len)	/* len <= DEBUGDATA
 }
 
 /*
- * The file open as libdwfl will use it, every .gnu_debugdata section in it checked
- * (debugdata_bad): one that may not be used is renamed "" in this copy-on-write view
- * of the file, so libdwfl never finds it; its other symbols and its CFI are used as
- * ever.  NULL when the file is not an ELF file libelf reads: libdwfl then opens it and
- * says why not.
+ * What a compressed debug section (SHF_COMPRESSED, or GNU's .zdebug_*) says it
+ * decompresses to, UINT64_MAX when its header does not read.  libdw inflates every
+ * compressed debug section of a file whole when it loads the file's DWARF (for a
+ * .debug_frame), into a buffer of that size: the size declared is what it will take.
  */
-static Elf *elf_debugdata_checked(int fd, const char *path)
+static uint64_t compressed_size(Elf_Scn *scn, const GElf_Shdr *sh, const char *name)
+{
+	GElf_Chdr ch;
+	Elf_Data *d;
+	uint64_t size = 0;
+
+	if (sh->sh_flags & SHF_COMPRESSED)
+		return gelf_getchdr(scn, &ch) ? ch.ch_size : UINT64_MAX;
+	if (strncmp(name, ".zdebug", 7))
+		return 0;
+	/* "ZLIB", then the size as 8 bytes big-endian */
+	d = elf_rawdata(scn, NULL);
+	if (!d || !d->d_buf || d->d_size < 12 || memcmp(d->d_buf, "ZLIB", 4))
+		return UINT64_MAX;
+	for (int i = 4; i < 12; i++)
+		size = size << 8 | ((const uint8_t *)d->d_buf)[i];
+	return size;
+}
+
+/*
+ * Why section scn may not be used, or NULL: a .gnu_debugdata that does not decode in
+ * bounds (debugdata_bad), a compressed section that would take the file's compressed
+ * sections past COMPRESSED_MAX_OUT (*budget: what is left of it).
+ */
+static const char *section_bad(Elf_Scn *scn, const GElf_Shdr *sh, const char *name,
+			       uint64_t *budget)
+{
+	uint64_t size;
+	Elf_Data *d;
+
+	if (!strcmp(name, ".gnu_debugdata")) {
+		if (sh->sh_size > DEBUGDATA_MAX_IN)
+			return "it is larger than 16 MiB";
+		if (!(d = elf_getdata(scn, NULL)) || !d->d_buf || d->d_size != sh->sh_size)
+			return "it cannot be read";
+		return debugdata_bad(d->d_buf, d->d_size);
+	}
+	size = compressed_size(scn, sh, name);
+	if (size == UINT64_MAX)
+		return "its compression header does not read";
+	if (size > *budget)
+		return "it decompresses to more than the 128 MiB allowed a file's compressed "
+		       "sections";
+	*budget -= size;
+	return NULL;
+}
+
+/*
+ * The file open as libdwfl will use it, every section libdwfl would decompress checked
+ * (section_bad): one that may not be used is renamed "" in this copy-on-write view of
+ * the file, so libdwfl never finds it; its other symbols and its CFI are used as ever.
+ * NULL when the file is not an ELF file libelf reads: libdwfl then opens it and says why
+ * not.
+ */
+static Elf *elf_checked(int fd, const char *path)
 {
 	static unsigned warned;
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP_PRIVATE, NULL);
+	uint64_t budget = COMPRESSED_MAX_OUT;
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
 
@@ -633,24 +706,20 @@ static Elf *elf_debugdata_checked(int fd, const char *path)
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		const char *name, *why;
-		Elf_Data *d;
 
 		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
-		    strcmp(name, ".gnu_debugdata"))
+		    (strcmp(name, ".gnu_debugdata") && !(sh.sh_flags & SHF_COMPRESSED) &&
+		     strncmp(name, ".zdebug", 7)))
 			continue;
-		if (sh.sh_size > DEBUGDATA_MAX_IN)
-			why = "it is larger than 16 MiB";
-		else if (!(d = elf_getdata(scn, NULL)) || !d->d_buf || d->d_size != sh.sh_size)
-			why = "it cannot be read";
-		else
-			why = debugdata_bad(d->d_buf, d->d_size);
+		why = section_bad(scn, &sh, name, &budget);
 		if (!why)
 			continue;
 		if (warned++ < DEBUGDATA_WARNINGS)
-			pf_warn("native: the symbols of %s's .gnu_debugdata are not used: %s%s", path,
-				why, warned == DEBUGDATA_WARNINGS ? " (further such files not named)" :
-				"");
-		sh.sh_name += sizeof(".gnu_debugdata") - 1;	/* its terminating NUL: "" */
+			pf_warn("native: %s%s's %s %s not used: %s%s",
+				strcmp(name, ".gnu_debugdata") ? "" : "the symbols of ", path, name,
+				strcmp(name, ".gnu_debugdata") ? "is" : "are", why,
+				warned == DEBUGDATA_WARNINGS ? " (further such files not named)" : "");
+		sh.sh_name += (GElf_Word)strlen(name);	/* its terminating NUL: "" */
 		if (!gelf_update_shdr(scn, &sh)) {
 			elf_end(elf);	/* cannot hide it: libdwfl gets no symbols from this file */
 			return NULL;
@@ -671,7 +740,7 @@ static int cb_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, D
 	if (fd < 0)
 		return -1;
 	*file_name = strdup(modname);
-	*elfp = elf_debugdata_checked(fd, modname);
+	*elfp = elf_checked(fd, modname);
 	return fd;
 }
 
@@ -780,7 +849,7 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 		return DWARF_CB_ABORT;
 	/* a return address points after the call: its function is the one before it */
 	lookup = activation ? pc : pc - 1;
-	if (!dwfl_addrmodule(n->dwfl, lookup) && !n->stale) {
+	if (!addr_module(n, lookup) && !n->stale) {
 		n->stale = 1;	/* a file mapped since (dlopen) */
 		n->stale_pc = lookup;
 	}
