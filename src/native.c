@@ -488,6 +488,7 @@ static const struct sym_entry *name_pc(struct native *n, uint64_t pc, uint64_t r
 		e->fr.func = 0;
 		e->cfi_ok = 1;	/* in no file: frame pointers, if anything */
 		strbuf_addf(&n->sb, "0x%" PRIx64, raw_pc);
+		file = "[unknown]";	/* as perf says it: a frame is still NAME (FILE) */
 	}
 	if (name)	/* without its symbol version: __libc_start_main@@GLIBC_2.34 */
 		strbuf_add(&n->sb, name, strcspn(name, "@"));
