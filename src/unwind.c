@@ -42,6 +42,7 @@
 #define UNWIND_MAX_STACKTOP	(1 << 16)	/* 3.11-3.13: a coroutine frame's stack slots */
 #define UNWIND_CLOSURE_MAX	16		/* cells of a done callback looked at (gather) */
 #define TYPE_CACHE		16		/* type names of awaited futures */
+#define LOOP_CACHE		16		/* threads' running-loop slots (3.11, 3.12) */
 #define UNWIND_MAX_ACTS		1024		/* eval activations recorded per stack */
 #define UNWIND_PLAN_CHARS	256		/* bytes of a planned str's characters */
 #define UNWIND_MAX_RUNNING	16		/* 3.11-3.13 --async: running tasks (event
@@ -227,6 +228,11 @@ struct task_info {
 	uint32_t mark;			/* awaiter walk that last passed here */
 };
 
+/* 3.11, 3.12 --async=all: where a thread dict keeps its running loop */
+struct loop_entry {
+	uint64_t dict, keys, slot;
+};
+
 /* 3.11-3.13 --async=all: a task waits on fut, a future that is not a task */
 struct task_wait {
 	uint64_t fut;
@@ -304,6 +310,7 @@ struct unwinder {
 	uint64_t aio_looked_used;	/* ... and item count */
 	uint64_t aio_sets[2];		/* --async=all: the WeakSet's data, _eager_tasks */
 	uint64_t aio_task_type;		/* _asyncio.Task */
+	struct loop_entry loop_cache[LOOP_CACHE];
 	struct task_info *all;		/* this sample's tasks of every loop (aio_all) */
 	size_t nall;
 	uint64_t *task_addrs;		/* ... as the sets gave them */
@@ -2131,7 +2138,9 @@ static int all_collect(struct unwinder *u)
 static int thread_loop(struct unwinder *u, uint64_t *loop)
 {
 	const struct py_async_offsets *a = &u->aio;
-	uint64_t dict;
+	struct loop_entry *c;
+	uint64_t dict, keys, entries;
+	size_t esize, key_at, n;
 	int err;
 
 	*loop = 0;
@@ -2142,7 +2151,27 @@ static int thread_loop(struct unwinder *u, uint64_t *loop)
 	dict = ld_u64(u->tsbuf + a->ts_dict);
 	if (!dict)
 		return 0;
-	err = dict_get_str(u, dict, "__asyncio_running_event_loop__", loop);
+	/*
+	 * Where the entry's value was, while the dict keeps its keys object: an entry is
+	 * never reused for another key (a deleted one stays NULL), so one planned read
+	 * instead of a search of the keys a sample.
+	 */
+	c = &u->loop_cache[hash_addr(dict, 23) % LOOP_CACHE];
+	err = rd_u64(u, dict + (uint64_t)a->dict_keys, &keys);
+	if (!err && keys && c->dict == dict && c->keys == keys) {
+		err = rd_u64(u, c->slot, loop);
+	} else if (!err) {
+		int64_t ix;
+
+		c->dict = 0;
+		err = keys_find_str(u, keys, "__asyncio_running_event_loop__", &ix, loop);
+		if (!err && ix >= 0 && *loop && keys_entries(u, keys, UNWIND_DICT_SCAN, 1, &entries,
+							     &esize, &key_at, &n) == 0) {
+			c->dict = dict;
+			c->keys = keys;
+			c->slot = entries + (uint64_t)ix * esize + key_at + 8;
+		}
+	}
 	if (!err && *loop && a->holder_loop != N)
 		err = rd_u64(u, *loop + (uint64_t)a->holder_loop, loop);
 	return err;
