@@ -3,8 +3,9 @@
 # under a frame named after the task instead of the event loop's (3.14+, from _asyncio's
 # _Py_AsyncioModuleDebugOffsets; 3.11-3.13 from per-version layouts and _asyncio's
 # current_tasks dict).  Older interpreters say so once and profile as before.
-# --async=all (3.14+): every waiting task too, one sample a tick, under the tasks awaiting
-# it; 3.11-3.13 say once that they show the running tasks only.
+# --async=all: every waiting task too, one sample a tick, under the tasks awaiting it
+# (3.14+ from the per-thread task lists; 3.11-3.13 from _asyncio's WeakSet of all tasks,
+# who awaits whom from each task's _fut_waiter and gather()'s done callbacks).
 
 load helpers
 
@@ -95,8 +96,8 @@ async_all() {
 	done
 }
 
-@test "async=all: waiting tasks under their awaiters, with what they wait on, one sample a tick each, 3.14+" {
-	for_each_python 3.14 async_all
+@test "async=all: waiting tasks under their awaiters, with what they wait on, one sample a tick each, 3.11+" {
+	for_each_python 3.11 async_all
 }
 
 @test "async: without --async the same target shows the event loop, no task frames" {
@@ -110,26 +111,6 @@ async_all() {
 	check_collapsed absent "$d/p.txt" "alpha"
 	check_collapsed path "$d/p.txt" "re:BaseEventLoop\\._run_once .*" "re:Handle\\._run .*" \
 		"busy ($t:$(line_of "$t" '# BUSY'))"
-}
-
-# --async=all before 3.14: said once, and the running tasks' stacks as with --async.
-async_all_old() {
-	local d t=$TARGETS/asynctasks.py
-
-	version_ge 3.13 "$1" || return 0
-	d=$(fresh_dir "py$1")
-	timeout -k 5 120 "$PYFLAME" run -q --async=all -r 200 -o "$d/p.txt" -- "$2" "$t" 1 \
-		"$d/spent.json" 2>"$d/err"
-	cat "$d/err"
-	[ "$(grep -c 'warning: process [0-9]*: --async=all needs Python 3.14 or later, not .*: only the running tasks are shown' "$d/err")" -eq 1 ]
-	check_collapsed --async format "$d/p.txt"
-	check_collapsed path "$d/p.txt" "re:.* \\[pid [0-9]+\\]" "alpha" \
-		"busy ($t:$(line_of "$t" '# BUSY'))" "outer ($t:$(line_of "$t" '# OUTER'))"
-	! grep -q "<awaiting" "$d/p.txt"
-}
-
-@test "async=all: 3.11-3.13 say once that only the running tasks are shown, and show them" {
-	for_each_python 3.11 async_all_old
 }
 
 @test "async: before 3.11 --async says once that it needs 3.11 and profiles as before" {

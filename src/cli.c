@@ -267,8 +267,7 @@ static const struct cli_option opts_sampling[] = {
 		 "(it is on by default; -v says so)"),
 	OPT_LONG(OPT_ASYNC, "async", "[=all]", "asyncio (CPython 3.11 and later): a thread "
 		 "running a task shows the task's frames, from its coroutine, under a frame "
-		 "named after the task instead of the event loop's; =all (3.14 and later; "
-		 "3.11-3.13 show the running tasks only): every waiting task "
+		 "named after the task instead of the event loop's; =all: every waiting task "
 		 "too, one sample a tick each (wall mode, as idle), under the tasks awaiting it, "
 		 "with a leaf frame saying what it waits on (<awaiting sleep>, <awaiting "
 		 "TASK>, <awaiting Future>, <ready>)"),

@@ -15,8 +15,21 @@
 		     .gil_last_holder = N, .tstate_current = N, .gc_collecting = N }
 #define NO_GIL { .last_holder = N, .locked = N }
 #define NO_FRAMEOBJ { .back = N, .code = N, .lasti = N, .lasti_unit = 1 }
-#define NO_CORO { .frame_state = N, .stackpointer = N, .yield_from = 0, .awaited_slot = 0, \
+#define NO_CORO { .frame_state = N, .stackpointer = N, .stacktop = N, .localsplus = N, \
+		  .yield_from = 0, .awaited_slot = 0, \
 		  .tp_name = N, .set_used = N, .set_mask = N, .set_table = N }
+/*
+ * --async=all before 3.14 (DWARF of pyenv's 3.11.7, 3.12.1, 3.13.0: 'ptype/o PyGenObject',
+ * 'ptype/o struct _PyInterpreterFrame', 'ptype/o PySetObject').  The frame keeps the depth
+ * of its stack (int stacktop, in slots of localsplus) instead of a pointer; a coroutine
+ * suspended in an await has the awaited object on top, as _PyGen_yf() takes it.  3.11 and
+ * 3.12 have no FRAME_SUSPENDED_YIELD_FROM: a coroutine (not a generator) suspends only in
+ * an await, and FRAME_SUSPENDED is -1; 3.13 added SUSPENDED_YIELD_FROM as -1 (CREATED -3,
+ * SUSPENDED -2).
+ */
+#define CORO_311(fs) { .frame_state = (fs), .stackpointer = N, .stacktop = 64, \
+		       .localsplus = 72, .yield_from = -1, .awaited_slot = 1, .tp_name = 24, \
+		       .set_used = 24, .set_mask = 32, .set_table = 40 }
 #define NO_IFRAME { .size = N, .executable = N, .previous = N, .instr_ptr = N, .owner = N, \
 		    .is_entry = N, .tlbc_index = N, .tag_mask = 0, .shim_owner_min = 0, \
 		    .owner_generator = 1 }
@@ -206,7 +219,8 @@ static const struct py_offsets py_offsets_3_11 = {
 		  .linetable = 136, .firsttraceable = 168, .code_adaptive = 184, .tlbc = N },
 	/* from 3.11 a coroutine's frame is embedded in it (gi_iframe; DWARF of 3.11.7) */
 	.gen = { .iframe = 80 },
-	.coro = NO_CORO,
+	/* gi_frame_state after gi_hooks_inited, gi_closed, gi_running_async */
+	.coro = CORO_311(75),
 	.obj = { STR_36 },
 };
 
@@ -234,7 +248,7 @@ static const struct py_offsets py_offsets_3_12 = {
 		  .linetable = 136, .firsttraceable = 176, .code_adaptive = 192, .tlbc = N },
 	/* gi_code left PyGenObject, gi_iframe moved up 8 (DWARF of 3.12.1 and 3.13.0) */
 	.gen = { .iframe = 72 },
-	.coro = NO_CORO,
+	.coro = CORO_311(67),
 	.obj = { STR_312 },
 };
 
@@ -301,6 +315,8 @@ struct dbg_layout {
 	int awaited_slot;		/* a coroutine in an await: stackpointer[-slot] */
 	int64_t gen_iframe;		/* GIL build: PyGenObject.gi_iframe the struct omits,
 					   or 0 */
+	/* GIL build, no gen/set groups in the struct (3.13): --async=all's, or 0 */
+	int64_t gen_frame_state, if_stacktop, if_localsplus, tp_name, set_used;
 };
 
 /* The fields of 3.13 and 3.14 that did not move. */
@@ -346,6 +362,10 @@ static const struct dbg_layout dbg_layouts[] = {
 		.compact_extra = 16,
 		/* --async: no gen_object group before 3.14; DWARF of pyenv's 3.13.0 */
 		.gen_iframe = 72,
+		/* --async=all: as CORO_311(67) (PySetObject: used, mask, table follow) */
+		.yield_from = -1, .awaited_slot = 1,
+		.gen_frame_state = 67, .if_stacktop = 64, .if_localsplus = 72, .tp_name = 24,
+		.set_used = 24,
 	},
 	/*
 	 * 3.14: interpreter_state gains threads_main, code_object_generation and
@@ -669,10 +689,21 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 		o.interp.modules = (int64_t)v[D_IS_MODULES];
 
 	/* --async=all: a suspended coroutine's state and what it awaits */
-	o.coro.frame_state = o.coro.stackpointer = N;
+	o.coro.frame_state = o.coro.stackpointer = o.coro.stacktop = o.coro.localsplus = N;
 	o.coro.yield_from = o.coro.awaited_slot = 0;
 	o.coro.tp_name = o.coro.set_used = o.coro.set_mask = o.coro.set_table = N;
-	if (o.gen.iframe != N && l->awaited_slot && l->at[D_GEN_FRAME_STATE] &&
+	if (o.gen.iframe != N && l->awaited_slot && !l->at[D_GEN_FRAME_STATE] &&
+	    l->gen_frame_state && !o.free_threaded) {
+		o.coro.frame_state = l->gen_frame_state;
+		o.coro.stacktop = l->if_stacktop;
+		o.coro.localsplus = l->if_localsplus;
+		o.coro.yield_from = l->yield_from;
+		o.coro.awaited_slot = l->awaited_slot;
+		o.coro.tp_name = l->tp_name;
+		o.coro.set_used = l->set_used;
+		o.coro.set_mask = l->set_used + 8;
+		o.coro.set_table = l->set_used + 16;
+	} else if (o.gen.iframe != N && l->awaited_slot && l->at[D_GEN_FRAME_STATE] &&
 	    l->at[D_IF_STACKPOINTER] && v[D_GEN_FRAME_STATE] < (uint64_t)o.gen.iframe &&
 	    v[D_IF_STACKPOINTER] + 8 <= v[D_IF_SIZE]) {
 		o.coro.frame_state = (int64_t)v[D_GEN_FRAME_STATE];
@@ -821,6 +852,11 @@ int py_offsets__from_async_debug(const uint8_t *buf, size_t len, const struct py
 	 */
 	a.task_fut_waiter = a.task_coro - 8;
 	a.md_dict = a.dict_used = a.dict_keys = a.dict_values = N;
+	a.task_loop = a.task_state = a.task_callback0 = a.func_closure = N;
+	a.ts_loop = a.ts_dict = a.holder_loop = a.obj_dict = a.obj_values = N;
+	a.obj_values_tagged = 0;
+	a.inline_values = a.values_head = a.tp_basicsize = a.tp_base = N;
+	a.ht_cached_keys = a.wr_object = N;
 	a.keys_log2_size = a.keys_log2_index_bytes = a.keys_kind = N;
 	a.keys_nentries = a.keys_indices = N;
 	if (a.task_size <= 16 || a.task_size > (int64_t)DBG_MAX_OBJ_SIZE ||
@@ -854,19 +890,41 @@ int py_offsets__from_async_debug(const uint8_t *buf, size_t len, const struct py
 #define ASYNC_DICT_311 .md_dict = 16, .dict_used = 16, .dict_keys = 32, .dict_values = 40, \
 	.keys_log2_size = 8, .keys_log2_index_bytes = 9, .keys_kind = 10, \
 	.keys_nentries = 24, .keys_indices = 32
-#define ASYNC_NO_ALL .ts_size = N, .ts_running_task = N, .task_awaited_by = N, \
+#define ASYNC_NO_314 .ts_size = N, .ts_running_task = N, .task_awaited_by = N, \
 	.task_awaited_by_is_set = N, .task_node = N, .ts_tasks_head = N
+/*
+ * --async=all: FutureObj starts task_loop, task_callback0; PyFunctionObject.func_closure,
+ * PyTypeObject.tp_basicsize and tp_base, PyWeakReference.wr_object did not move in
+ * 3.11-3.13.  An instance's dict (Py_TPFLAGS_MANAGED_DICT) sits before its object header:
+ * 3.11 the dict at -24 and the values at -32; 3.12 one tagged word at -24 (PyDictOrValues),
+ * values - 1 (odd) or the dict; 3.13 the dict at -24, the values inline after the object,
+ * at tp_basicsize, behind a 4-byte header padded to 8 (capacity, size, embedded, valid).
+ * ht_cached_keys 872 (3.11), 880 (3.12, 3.13).  Checked live on all three (a WeakSet's
+ * data).
+ */
+#define ASYNC_ALL_311 .task_loop = 16, .task_callback0 = 24, .func_closure = 72, \
+	.tp_basicsize = 32, .tp_base = 256, .wr_object = 16, .obj_dict = -24
 
 static const struct {
 	unsigned version;
 	struct py_async_offsets a;
 } async_tables[] = {
 	{ PY_VER(3, 11), { .task_size = 176, .task_fut_waiter = 128, .task_coro = 136,
-			   .task_name = 144, ASYNC_NO_ALL, ASYNC_DICT_311 } },
+			   .task_name = 144, ASYNC_NO_314, ASYNC_DICT_311,
+			   ASYNC_ALL_311, .task_state = 88, .ts_loop = N, .ts_dict = 128,
+			   .holder_loop = 16, .obj_values = -32, .obj_values_tagged = 0,
+			   .inline_values = N, .values_head = 0, .ht_cached_keys = 872 } },
 	{ PY_VER(3, 12), { .task_size = 176, .task_fut_waiter = 128, .task_coro = 136,
-			   .task_name = 144, ASYNC_NO_ALL, ASYNC_DICT_311 } },
+			   .task_name = 144, ASYNC_NO_314, ASYNC_DICT_311,
+			   ASYNC_ALL_311, .task_state = 88, .ts_loop = N, .ts_dict = 112,
+			   .holder_loop = N, .obj_values = N, .obj_values_tagged = 1,
+			   .inline_values = N, .values_head = 0, .ht_cached_keys = 880 } },
+	/* 3.13: the running loop left the thread's dict for _PyThreadStateImpl */
 	{ PY_VER(3, 13), { .task_size = 144, .task_fut_waiter = 112, .task_coro = 120,
-			   .task_name = 128, ASYNC_NO_ALL, ASYNC_DICT_311 } },
+			   .task_name = 128, ASYNC_NO_314, ASYNC_DICT_311,
+			   ASYNC_ALL_311, .task_state = 96, .ts_loop = 304, .ts_dict = N,
+			   .holder_loop = N, .obj_values = N, .obj_values_tagged = 0,
+			   .inline_values = 1, .values_head = 8, .ht_cached_keys = 880 } },
 };
 
 int py_offsets__async_table(const struct py_offsets *o, struct py_async_offsets *out)

@@ -1038,7 +1038,7 @@ static int test_frame(struct sampler *sm, struct proc *p, const uint32_t *st, un
 
 /*
  * --async, 3.11-3.13: _asyncio's layout is a table; what waits for asyncio's import is
- * finding its current_tasks dict.
+ * finding its current_tasks dict (and for --async=all, its task sets).
  */
 static void proc_async_table(struct sampler *sm, struct proc *p, int first)
 {
@@ -1046,16 +1046,14 @@ static void proc_async_table(struct sampler *sm, struct proc *p, int first)
 	int err;
 
 	if (first) {
-		if (py_offsets__async_table(&p->off, &a) || unwinder__set_async(p->uw, &a, 0)) {
+		if (py_offsets__async_table(&p->off, &a) ||
+		    unwinder__set_async(p->uw, &a, sm->o.async > 1)) {
 			pf_warn("process %d: --async does not know _asyncio's layout in %s%s: its "
 				"stacks are the event loop's", p->pid, p->version,
 				p->off.free_threaded ? " (free-threaded)" : "");
 			p->aio_state = -1;
 			return;
 		}
-		if (sm->o.async > 1)
-			pf_warn("process %d: --async=all needs Python 3.14 or later, not %s: "
-				"only the running tasks are shown", p->pid, p->version);
 	}
 	err = unwinder__find_asyncio(p->uw);
 	if (err == -ENOTSUP) {

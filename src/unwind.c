@@ -39,7 +39,10 @@
 #define UNWIND_MAX_TASKS	4096		/* --async=all: tasks of one thread's list */
 #define UNWIND_MAX_AWAITERS	64		/* tasks awaiting tasks, leaf to root */
 #define UNWIND_SET_SCAN		64		/* set entries looked at for an awaiter */
+#define UNWIND_MAX_STACKTOP	(1 << 16)	/* 3.11-3.13: a coroutine frame's stack slots */
+#define UNWIND_CLOSURE_MAX	16		/* cells of a done callback looked at (gather) */
 #define TYPE_CACHE		16		/* type names of awaited futures */
+#define LOOP_CACHE		16		/* threads' running-loop slots (3.11, 3.12) */
 #define UNWIND_MAX_ACTS		1024		/* eval activations recorded per stack */
 #define UNWIND_PLAN_CHARS	256		/* bytes of a planned str's characters */
 #define UNWIND_MAX_RUNNING	16		/* 3.11-3.13 --async: running tasks (event
@@ -218,10 +221,22 @@ struct tid_entry {
 struct task_info {
 	uint64_t addr;
 	uint64_t awaited_by, fut_waiter, coro, name;
+	uint64_t loop, callback0;	/* 3.11-3.13 */
 	int awaited_by_is_set;
 	int parent;			/* index of the first task awaiting it, or -1 */
 	int has_child;			/* a task awaits it: not a leaf */
 	uint32_t mark;			/* awaiter walk that last passed here */
+};
+
+/* 3.11, 3.12 --async=all: where a thread dict keeps its running loop */
+struct loop_entry {
+	uint64_t dict, keys, slot;
+};
+
+/* 3.11-3.13 --async=all: a task waits on fut, a future that is not a task */
+struct task_wait {
+	uint64_t fut;
+	int task;
 };
 
 struct type_entry {
@@ -293,6 +308,15 @@ struct unwinder {
 	uint64_t aio_dict;		/* current_tasks, once unwinder__find_asyncio() found it */
 	uint64_t aio_looked_keys;	/* sys.modules as last searched in vain: its keys */
 	uint64_t aio_looked_used;	/* ... and item count */
+	uint64_t aio_sets[2];		/* --async=all: the WeakSet's data, _eager_tasks */
+	uint64_t aio_task_type;		/* _asyncio.Task */
+	struct loop_entry loop_cache[LOOP_CACHE];
+	struct task_info *all;		/* this sample's tasks of every loop (aio_all) */
+	size_t nall;
+	uint64_t *task_addrs;		/* ... as the sets gave them */
+	struct task_wait *waits;	/* the thread's tasks by what they wait on */
+	size_t nwaits;
+	int all_ok;			/* all was read whole */
 	struct {
 		uint64_t task, name, frame;
 	} run[UNWIND_MAX_RUNNING];
@@ -439,6 +463,9 @@ void unwinder__free(struct unwinder *u)
 	free(u->snap.res);
 	free(u->snap.buf);
 	free(u->tasks);
+	free(u->all);
+	free(u->task_addrs);
+	free(u->waits);
 	free(u->cobj);
 	free(u);
 }
@@ -1633,29 +1660,25 @@ static int task_of(struct unwinder *u, uint64_t task, uint64_t *frame, uint32_t 
  * too: a NULL key), at most max.  0, -E2BIG (more than max), -EINVAL (a split table or an
  * implausible header), or the read's error.  once: reads not worth planning.
  */
-static int dict_entries(struct unwinder *u, uint64_t dict, size_t max, int once,
+static int keys_entries(struct unwinder *u, uint64_t keys, size_t max, int once,
 			uint64_t *entries, size_t *esize, size_t *key_at, size_t *n)
 {
 	const struct py_async_offsets *a = &u->aio;
-	int64_t offs[2] = { a->dict_keys, a->dict_values };
 	uint8_t hdr[64];
 	size_t hlen = 0;
-	uint64_t v[2], nent;
+	uint64_t nent;
 	unsigned log2_size, log2_index, kind;
 	int err;
 
-	err = read_fields(u, dict, offs, v, 2);
-	if (err)
-		return err;
-	if (!v[0] || v[1])
-		return bad(u, UNWIND_DROP_TASKS);	/* no table, or split (an instance dict) */
+	if (!keys)
+		return bad(u, UNWIND_DROP_TASKS);
 	hlen = max_end(hlen, a->keys_log2_size, 1);
 	hlen = max_end(hlen, a->keys_log2_index_bytes, 1);
 	hlen = max_end(hlen, a->keys_kind, 1);
 	hlen = max_end(hlen, a->keys_nentries, 8);
 	if (hlen > sizeof(hdr))
 		return bad(u, UNWIND_DROP_TASKS);
-	err = once ? rd_once(u, v[0], hdr, hlen) : rd(u, v[0], hdr, hlen);
+	err = once ? rd_once(u, keys, hdr, hlen) : rd(u, keys, hdr, hlen);
 	if (err)
 		return err;
 	log2_size = hdr[a->keys_log2_size];
@@ -1668,11 +1691,27 @@ static int dict_entries(struct unwinder *u, uint64_t dict, size_t max, int once,
 		return bad(u, UNWIND_DROP_TASKS);
 	if (nent > max)
 		return -E2BIG;
-	*entries = v[0] + (uint64_t)a->keys_indices + (1ull << log2_index);
+	*entries = keys + (uint64_t)a->keys_indices + (1ull << log2_index);
 	*esize = kind ? 16 : 24;	/* PyDictUnicodeEntry (key, value) or PyDictKeyEntry */
 	*key_at = kind ? 0 : 8;		/* ... (hash, key, value) */
 	*n = (size_t)nent;
 	return 0;
+}
+
+static int dict_entries(struct unwinder *u, uint64_t dict, size_t max, int once,
+			uint64_t *entries, size_t *esize, size_t *key_at, size_t *n)
+{
+	const struct py_async_offsets *a = &u->aio;
+	int64_t offs[2] = { a->dict_keys, a->dict_values };
+	uint64_t v[2];
+	int err;
+
+	err = read_fields(u, dict, offs, v, 2);
+	if (err)
+		return err;
+	if (!v[0] || v[1])
+		return bad(u, UNWIND_DROP_TASKS);	/* no table, or split (an instance dict) */
+	return keys_entries(u, v[0], max, once, entries, esize, key_at, n);
 }
 
 /* Whether the object at addr is the str s (compact ASCII).  1, 0, or -ESRCH. */
@@ -1699,16 +1738,21 @@ static int str_is(struct unwinder *u, uint64_t addr, const char *s)
 	return memcmp(buf + o->obj.str_ascii_data, s, len) == 0;
 }
 
-/* The value under the str key in the dict at dict (searched, not hashed), or 0. */
-static int dict_get_str(struct unwinder *u, uint64_t dict, const char *key, uint64_t *val)
+/*
+ * The entry of the str key in the keys object at keys (searched, not hashed): *ix its
+ * index, *val its value (NULL in a split table's keys), *ix -1 if none.
+ */
+static int keys_find_str(struct unwinder *u, uint64_t keys, const char *key, int64_t *ix,
+			 uint64_t *val)
 {
 	uint8_t buf[UNWIND_DICT_BATCH * 24];
 	uint64_t entries;
 	size_t esize, key_at, n;
 	int err;
 
+	*ix = -1;
 	*val = 0;
-	err = dict_entries(u, dict, UNWIND_DICT_SCAN, 1, &entries, &esize, &key_at, &n);
+	err = keys_entries(u, keys, UNWIND_DICT_SCAN, 1, &entries, &esize, &key_at, &n);
 	for (size_t i = 0; !err && i < n; i += UNWIND_DICT_BATCH) {
 		size_t m = n - i < UNWIND_DICT_BATCH ? n - i : UNWIND_DICT_BATCH;
 
@@ -1718,11 +1762,110 @@ static int dict_get_str(struct unwinder *u, uint64_t dict, const char *key, uint
 
 			if (!k || (err = str_is(u, k, key)) != 1)
 				continue;
+			*ix = (int64_t)(i + j);
 			*val = ld_u64(buf + j * esize + key_at + 8);
 			return 0;
 		}
 	}
 	return err;
+}
+
+/*
+ * The value under the str key in the dict at dict, or 0; a split table (an instance's
+ * materialized dict) has it in its values array, at the key's index.
+ */
+static int dict_get_str(struct unwinder *u, uint64_t dict, const char *key, uint64_t *val)
+{
+	const struct py_async_offsets *a = &u->aio;
+	int64_t offs[2] = { a->dict_keys, a->dict_values }, ix;
+	uint64_t v[2];
+	int err;
+
+	*val = 0;
+	err = read_fields(u, dict, offs, v, 2);
+	if (!err)
+		err = keys_find_str(u, v[0], key, &ix, val);
+	if (err || ix < 0 || !v[1])
+		return err;
+	if (a->values_head == N)
+		return bad(u, UNWIND_DROP_TASKS);
+	return rd_u64(u, v[1] + (uint64_t)a->values_head + 8 * (uint64_t)ix, val);
+}
+
+/*
+ * The str attribute key of the object at obj, a Python class's instance with a managed
+ * dict (3.11-3.13): in its materialized dict, or else in its values array at the index
+ * of key in the type's shared keys.  *val 0 if none.
+ */
+static int inst_attr(struct unwinder *u, uint64_t obj, const char *key, uint64_t *val)
+{
+	const struct py_async_offsets *a = &u->aio;
+	uint64_t type, dict, values = 0, keys, basic;
+	uint8_t hdr[8];
+	int64_t ix;
+	int err;
+
+	*val = 0;
+	err = rd_u64(u, obj + (uint64_t)u->off.obj.ob_type, &type);
+	if (!err)
+		err = rd_u64(u, obj + (uint64_t)a->obj_dict, &dict);
+	if (err)
+		return err;
+	if (a->obj_values_tagged && (dict & 1)) {
+		values = dict + 1;		/* 3.12: values - 1, odd */
+		dict = 0;
+	} else if (!dict && a->obj_values != N) {
+		err = rd_u64(u, obj + (uint64_t)a->obj_values, &values);
+	} else if (!dict && a->inline_values != N) {
+		/* 3.13: inline after the object; valid until a dict took them over */
+		err = rd_u64(u, type + (uint64_t)a->tp_basicsize, &basic);
+		if (!err && (basic < 16 || basic > 4096))
+			err = bad(u, UNWIND_DROP_TASKS);
+		if (!err)
+			err = rd(u, obj + basic, hdr, sizeof(hdr));
+		if (!err && !hdr[3])
+			err = bad(u, UNWIND_DROP_TASKS);
+		values = obj + basic;
+	}
+	if (err)
+		return err;
+	if (dict)
+		return dict_get_str(u, dict, key, val);
+	if (!values)
+		return bad(u, UNWIND_DROP_TASKS);
+	err = rd_u64(u, type + (uint64_t)a->ht_cached_keys, &keys);
+	if (!err)
+		err = keys_find_str(u, keys, key, &ix, val);
+	if (err || ix < 0)
+		return err;
+	return rd_u64(u, values + (uint64_t)a->values_head + 8 * (uint64_t)ix, val);
+}
+
+/*
+ * --async=all: where every task is, in _asyncio's module dict md: the WeakSet (its data)
+ * and the eager set, and the Task type.  0, -ENOENT (not there), or a read's error.
+ */
+static int find_task_sets(struct unwinder *u, uint64_t md)
+{
+	uint64_t ws = 0, data = 0, eager = 0, type = 0;
+	int err;
+
+	err = dict_get_str(u, md, u->off.version < PY_VER(3, 12) ? "_all_tasks" :
+			   "_scheduled_tasks", &ws);
+	if (!err && ws)
+		err = inst_attr(u, ws, "data", &data);
+	if (!err && u->off.version >= PY_VER(3, 12))
+		err = dict_get_str(u, md, "_eager_tasks", &eager);
+	if (!err)
+		err = dict_get_str(u, md, "Task", &type);
+	if (err)
+		return err == -EINVAL ? -ENOENT : err;
+	if (!data || !type)
+		return -ENOENT;
+	u->aio_sets[0] = data;
+	u->aio_sets[1] = eager;
+	u->aio_task_type = type;
+	return 0;
 }
 
 int unwinder__find_asyncio(struct unwinder *u)
@@ -1769,7 +1912,11 @@ int unwinder__find_asyncio(struct unwinder *u)
 		err = rd_once(u, mod + (uint64_t)a->md_dict, &md, 8);
 	if (!err && mod && md)
 		err = dict_get_str(u, md, "_current_tasks", &ct);
-	if (err)
+	if (!err && ct && u->aio_all)
+		err = find_task_sets(u, md);
+	if (err == -ENOENT)
+		ct = 0;
+	else if (err)
 		return err == -ESRCH ? -ESRCH : -EFAULT;
 	if (!mod || !md || !ct) {
 		u->aio_looked_keys = keys_used[0];
@@ -1873,6 +2020,260 @@ static int task_parent(struct unwinder *u, const struct task_info *t)
 			return p;
 	}
 	return -1;
+}
+
+/* --- asyncio tasks before 3.14 (--async=all) -------------------------------------------- */
+
+/*
+ * The keys of the set at set (no dummies: a dummy entry's hash is -1), appended to out
+ * from *n; weak: each key is a weakref, its referent taken instead (dead ones skipped).
+ * More than max in all, or an implausible table: a drop.
+ */
+static int set_keys(struct unwinder *u, uint64_t set, int weak, uint64_t *out, size_t *n,
+		    size_t max)
+{
+	const struct py_offsets *o = &u->off;
+	int64_t offs[3] = { o->coro.set_used, o->coro.set_mask, o->coro.set_table };
+	uint8_t buf[UNWIND_DICT_BATCH * 16];
+	uint64_t v[3], slots;
+	int err;
+
+	err = read_fields(u, set, offs, v, 3);
+	if (err)
+		return err;
+	slots = v[1] + 1;
+	/* a power of two, at least used of them in use */
+	if (!v[2] || slots < 8 || slots > 8 * (uint64_t)UNWIND_MAX_TASKS ||
+	    (slots & (slots - 1)) || v[0] > slots || *n + v[0] > max)
+		return bad(u, UNWIND_DROP_TASKS);
+	for (uint64_t i = 0; i < slots; i += UNWIND_DICT_BATCH) {
+		uint64_t m = slots - i < UNWIND_DICT_BATCH ? slots - i : UNWIND_DICT_BATCH;
+
+		err = rd(u, v[2] + 16 * i, buf, (size_t)m * 16);
+		if (err)
+			return err;
+		for (uint64_t j = 0; j < m; j++) {
+			uint64_t key = ld_u64(buf + 16 * j);
+
+			if (!key || (int64_t)ld_u64(buf + 16 * j + 8) == -1)
+				continue;	/* empty, or a dummy */
+			if (*n == max)
+				return bad(u, UNWIND_DROP_TASKS);
+			if (weak) {
+				err = rd_u64(u, key + (uint64_t)u->aio.wr_object, &key);
+				if (err)
+					return err;
+			}
+			out[(*n)++] = key;
+		}
+	}
+	return 0;
+}
+
+/* Whether the type at type is _asyncio.Task or derives from it (a few levels). */
+static int is_task_type(struct unwinder *u, uint64_t type)
+{
+	for (int i = 0; i < 4 && type; i++) {
+		if (type == u->aio_task_type)
+			return 1;
+		if (rd_u64(u, type + (uint64_t)u->aio.tp_base, &type))
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * 3.11-3.13: every pending task of the process into u->all, from _asyncio's sets.  A
+ * set that cannot be read whole leaves none (u->all_ok 0).  0, -ESRCH, or a drop.
+ */
+static int all_collect(struct unwinder *u)
+{
+	const struct py_async_offsets *a = &u->aio;
+	size_t n = 0, k = 0;
+	int err = 0;
+
+	u->nall = 0;
+	u->all_ok = 0;
+	if (!u->aio_sets[0])
+		return 0;
+	for (int i = 0; i < 2 && !err; i++)
+		if (u->aio_sets[i])
+			err = set_keys(u, u->aio_sets[i], i == 0, u->task_addrs, &n,
+				       UNWIND_MAX_TASKS);
+	for (size_t i = 0; !err && i < n; i++) {
+		int64_t offs[7] = { u->off.obj.ob_type, a->task_state, a->task_loop,
+				    a->task_fut_waiter, a->task_coro, a->task_name,
+				    a->task_callback0 };
+		struct task_info *t = &u->all[k];
+		uint64_t v[7];
+
+		err = read_fields(u, u->task_addrs[i], offs, v, 7);
+		if (err == -ESRCH)
+			return err;
+		if (err) {
+			err = 0;		/* freed since the set was read */
+			continue;
+		}
+		/* pending tasks only (fut_state 0) */
+		if (!is_task_type(u, v[0]) || (uint32_t)v[1] || !v[2] || !v[4])
+			continue;
+		memset(t, 0, sizeof(*t));
+		t->addr = u->task_addrs[i];
+		t->loop = v[2];
+		t->fut_waiter = v[3];
+		t->coro = v[4];
+		t->name = v[5];
+		t->callback0 = v[6];
+		t->parent = -1;
+		k++;
+	}
+	if (err)
+		return err;
+	u->nall = k;
+	u->all_ok = 1;
+	return 0;
+}
+
+/* The event loop the thread whose state is in u->tsbuf runs, or 0. */
+static int thread_loop(struct unwinder *u, uint64_t *loop)
+{
+	const struct py_async_offsets *a = &u->aio;
+	struct loop_entry *c;
+	uint64_t dict, keys, entries;
+	size_t esize, key_at, n;
+	int err;
+
+	*loop = 0;
+	if (a->ts_loop != N) {
+		*loop = ld_u64(u->tsbuf + a->ts_loop);
+		return 0;
+	}
+	dict = ld_u64(u->tsbuf + a->ts_dict);
+	if (!dict)
+		return 0;
+	/*
+	 * Where the entry's value was, while the dict keeps its keys object: an entry is
+	 * never reused for another key (a deleted one stays NULL), so one planned read
+	 * instead of a search of the keys a sample.
+	 */
+	c = &u->loop_cache[hash_addr(dict, 23) % LOOP_CACHE];
+	err = rd_u64(u, dict + (uint64_t)a->dict_keys, &keys);
+	if (!err && keys && c->dict == dict && c->keys == keys) {
+		err = rd_u64(u, c->slot, loop);
+	} else if (!err) {
+		int64_t ix;
+
+		c->dict = 0;
+		err = keys_find_str(u, keys, "__asyncio_running_event_loop__", &ix, loop);
+		if (!err && ix >= 0 && *loop && keys_entries(u, keys, UNWIND_DICT_SCAN, 1, &entries,
+							     &esize, &key_at, &n) == 0) {
+			c->dict = dict;
+			c->keys = keys;
+			c->slot = entries + (uint64_t)ix * esize + key_at + 8;
+		}
+	}
+	if (!err && *loop && a->holder_loop != N)
+		err = rd_u64(u, *loop + (uint64_t)a->holder_loop, loop);
+	return err;
+}
+
+/*
+ * The task that awaits task t through a future it made for the purpose, as gather()
+ * does: t's first done callback is a function whose closure holds the future another
+ * task (of waiter, sorted by future) waits on.  -1 if none.
+ */
+static int closure_parent(struct unwinder *u, const struct task_info *t)
+{
+	const struct py_async_offsets *a = &u->aio;
+	uint64_t tuple, size, cells[UNWIND_CLOSURE_MAX];
+
+	if (!t->callback0 || rd_u64(u, t->callback0 + (uint64_t)a->func_closure, &tuple) ||
+	    !tuple || rd_u64(u, tuple + 16, &size) || size > UNWIND_CLOSURE_MAX ||
+	    (size && rd(u, tuple + 24, cells, (size_t)size * 8)))
+		return -1;
+	for (uint64_t i = 0; i < size; i++) {
+		uint64_t ref;
+		size_t lo = 0, hi = u->nwaits;
+
+		if (!cells[i] || rd_u64(u, cells[i] + 16, &ref) || !ref)
+			continue;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (u->waits[mid].fut < ref)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < u->nwaits && u->waits[lo].fut == ref)
+			return u->waits[lo].task;
+	}
+	return -1;
+}
+
+static int wait_cmp(const void *a, const void *b)
+{
+	const struct task_wait *x = a, *y = b;
+
+	return x->fut < y->fut ? -1 : x->fut > y->fut;
+}
+
+/*
+ * 3.11-3.13: the tasks of the loop the thread whose state is in u->tsbuf runs, from
+ * u->all into u->tasks, sorted, with who awaits whom: a task waiting on a task (its
+ * fut_waiter), or on a future the awaited task's done callback holds (gather()).
+ */
+static int tasks_select(struct unwinder *u)
+{
+	uint64_t loop;
+	size_t n = 0;
+	int err;
+
+	u->ntasks = 0;
+	u->tasks_ok = 0;
+	if (!u->all_ok)
+		return 0;
+	err = thread_loop(u, &loop);
+	if (err || !loop)
+		return err == -ESRCH ? err : 0;
+	for (size_t i = 0; i < u->nall; i++)
+		if (u->all[i].loop == loop)
+			u->tasks[n++] = u->all[i];
+	qsort(u->tasks, n, sizeof(*u->tasks), task_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (u->tasks[i].addr == u->tasks[i - 1].addr)
+			return bad(u, UNWIND_DROP_TASKS);
+	u->ntasks = n;
+	for (size_t i = 0; i < n; i++) {
+		int c = task_find(u, u->tasks[i].fut_waiter);
+
+		if (c >= 0 && (size_t)c != i && u->tasks[c].parent < 0) {
+			u->tasks[c].parent = (int)i;
+			u->tasks[i].has_child = 1;
+		}
+	}
+	/* the futures tasks wait on that are not tasks, for closure_parent() */
+	u->nwaits = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (u->tasks[i].fut_waiter && task_find(u, u->tasks[i].fut_waiter) < 0) {
+			u->waits[u->nwaits].fut = u->tasks[i].fut_waiter;
+			u->waits[u->nwaits++].task = (int)i;
+		}
+	}
+	qsort(u->waits, u->nwaits, sizeof(*u->waits), wait_cmp);
+	for (size_t i = 0; i < n; i++) {
+		int p;
+
+		if (u->tasks[i].parent >= 0 || !u->nwaits)
+			continue;
+		p = closure_parent(u, &u->tasks[i]);
+		if (p >= 0 && (size_t)p != i) {
+			u->tasks[i].parent = p;
+			u->tasks[p].has_child = 1;
+		}
+	}
+	u->tasks_ok = 1;
+	return 0;
 }
 
 /*
@@ -1987,7 +2388,16 @@ static int coro_chain(struct unwinder *u, uint64_t coro, unsigned *n, int *over,
 		*inner = e;
 		if ((int8_t)u->cobj[o->coro.frame_state] != o->coro.yield_from)
 			break;
-		sp = ld_u64(u->cobj + o->gen.iframe + o->coro.stackpointer);
+		if (o->coro.stackpointer != N) {
+			sp = ld_u64(u->cobj + o->gen.iframe + o->coro.stackpointer);
+		} else {
+			/* 3.11-3.13: the stack's depth, in slots of the frame's localsplus */
+			int32_t top = ld_i32(u->cobj + o->gen.iframe + o->coro.stacktop);
+
+			if (top < o->coro.awaited_slot || top > UNWIND_MAX_STACKTOP)
+				return bad(u, UNWIND_DROP_TASKS);
+			sp = coro + (uint64_t)(o->gen.iframe + o->coro.localsplus) + 8 * (uint64_t)top;
+		}
 		err = rd_u64(u, sp - 8 * (uint64_t)o->coro.awaited_slot, &awaited);
 		if (err)
 			return err;
@@ -2188,13 +2598,18 @@ static int task_stack(struct unwinder *u, int i, unsigned *depth, int *truncated
 static int emit_waiting(struct unwinder *u, const struct unwind_thread *thread,
 			unwind_emit_fn emit, void *arg, struct unwind_stats *st)
 {
-	uint64_t running = ld_u64(u->tsbuf + u->aio.ts_running_task);
+	uint64_t running = 0;
 
+	if (u->aio.ts_running_task != N)
+		running = ld_u64(u->tsbuf + u->aio.ts_running_task);
 	for (size_t i = 0; i < u->ntasks; i++) {
 		struct unwind_thread t = *thread;
-		int truncated, err;
+		int truncated, err, run = u->tasks[i].addr == running;
 
-		if (u->tasks[i].has_child || u->tasks[i].addr == running)
+		/* 3.11-3.13: a task running on any thread */
+		for (unsigned k = 0; k < u->nrun && !running; k++)
+			run |= u->run[k].task == u->tasks[i].addr;
+		if (u->tasks[i].has_child || run)
 			continue;
 		err = task_stack(u, (int)i, &t.depth, &truncated);
 		if (err == -ESRCH)
@@ -2316,7 +2731,7 @@ static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_h
 		u->tasks_ok = 0;
 		if (u->aio_all) {
 			/* the thread's tasks: a list that cannot be read costs its waiting tasks */
-			err = tasks_collect(u, ts);
+			err = u->aio.ts_running_task != N ? tasks_collect(u, ts) : tasks_select(u);
 			if (err == -ESRCH)
 				return err;
 			if (err)
@@ -2371,29 +2786,46 @@ int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a, in
 	if (o->gen.iframe == N)
 		return -ENOTSUP;
 	if (a->ts_running_task == N) {
-		/* 3.11-3.13: the running tasks from current_tasks, none waiting */
-		if (all || a->dict_keys == N || a->dict_used == N || a->md_dict == N ||
+		/* 3.11-3.13: the running tasks from current_tasks, all from _asyncio's sets */
+		if (a->dict_keys == N || a->dict_used == N || a->md_dict == N ||
 		    a->keys_nentries == N ||
 		    o->interp.modules == N || o->strings != PY_STR_PEP393)
 			return -ENOTSUP;
 		need = 0;
+		if (all && (a->task_loop == N || a->task_state == N || a->wr_object == N ||
+			    a->obj_dict == N || a->ht_cached_keys == N || a->tp_base == N ||
+			    o->coro.stacktop == N || o->coro.set_table == N ||
+			    o->coro.tp_name == N || o->coro.frame_state == N))
+			return -ENOTSUP;
+		if (all)
+			need = (size_t)(a->ts_loop != N ? a->ts_loop : a->ts_dict) + 8;
 	} else if (a->ts_running_task < 0 || a->ts_running_task > (64 << 10)) {
 		return -ENOTSUP;
 	} else {
 		need = (size_t)a->ts_running_task + 8;
 	}
-	if (all) {
+	if (all && a->ts_running_task != N) {
 		if (a->task_node == N || a->ts_tasks_head == N || o->coro.frame_state == N ||
 		    a->ts_tasks_head > (64 << 10))
 			return -ENOTSUP;
 		if ((size_t)a->ts_tasks_head + 8 > need)
 			need = (size_t)a->ts_tasks_head + 8;
-		u->cobj_len = max_end((size_t)o->gen.iframe + u->flen,
-				      o->gen.iframe + o->coro.stackpointer, 8);
+	}
+	if (all) {
+		u->cobj_len = (size_t)o->gen.iframe + u->flen;
+		if (o->coro.stackpointer != N)
+			u->cobj_len = max_end(u->cobj_len, o->gen.iframe + o->coro.stackpointer, 8);
+		else
+			u->cobj_len = max_end(u->cobj_len, o->gen.iframe + o->coro.stacktop, 4);
 		u->cobj_len = max_end(u->cobj_len, o->coro.frame_state, 1);
 		u->cobj = xrealloc(u->cobj, u->cobj_len);
 		if (!u->tasks)
 			u->tasks = xcalloc(UNWIND_MAX_TASKS, sizeof(*u->tasks));
+		if (a->ts_running_task == N && !u->all) {
+			u->all = xcalloc(UNWIND_MAX_TASKS, sizeof(*u->all));
+			u->task_addrs = xcalloc(UNWIND_MAX_TASKS, sizeof(*u->task_addrs));
+			u->waits = xcalloc(UNWIND_MAX_TASKS, sizeof(*u->waits));
+		}
 		u->sleep_id = strtab__intern_str(u->strings, "sleep");
 		u->ready_id = strtab__intern_str(u->strings, "<ready>");
 		u->awaiting_sleep_id = strtab__intern_str(u->strings, "<awaiting sleep>");
@@ -2459,6 +2891,14 @@ int unwinder__sample(struct unwinder *u, unwind_emit_fn emit, void *arg, struct 
 	/* 3.11-3.13 --async: the running tasks, for every thread to look for on its stack */
 	if (u->aio_on && u->aio.ts_running_task == N) {
 		err = running_collect(u);
+		if (!err && u->aio_all) {
+			/* tasks that cannot be read cost this sample its waiting tasks */
+			err = all_collect(u);
+			if (err && err != -ESRCH) {
+				st->drops[u->cause]++;
+				err = 0;
+			}
+		}
 		if (err)
 			return err;
 	}

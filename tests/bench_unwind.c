@@ -249,16 +249,17 @@ static int bench_one(const char *python, unsigned depth, unsigned threads, unsig
 
 		int bad;
 
-		if (off.version < PY_VER(3, 14))	/* 3.11-3.13: running tasks only */
-			bad = async_mode > 1 || py_offsets__async_table(&off, &a) ||
-			      unwinder__set_async(u, &a, 0) || unwinder__find_asyncio(u);
+		if (off.version < PY_VER(3, 14))	/* 3.11-3.13: from _asyncio's dicts */
+			bad = py_offsets__async_table(&off, &a) ||
+			      unwinder__set_async(u, &a, async_mode > 1) ||
+			      unwinder__find_asyncio(u);
 		else
 			bad = pyprobe__locate_asyncio(pid, loc.binary, &addr) ||
 			      remote__read(&r, addr, buf, sizeof(buf)) ||
 			      py_offsets__from_async_debug(buf, sizeof(buf), &off, &a) ||
 			      unwinder__set_async(u, &a, async_mode > 1);
 		if (bad) {
-			fprintf(stderr, "%s: no asyncio task layout (3.11+; all: 3.14+)\n", python);
+			fprintf(stderr, "%s: no asyncio task layout (3.11+)\n", python);
 			goto out_free;
 		}
 	}

@@ -228,28 +228,52 @@ MAP = {
 		(V313, V313, ("gil", ("off", "PyGenObject", "gi_iframe"), ("none",))),
 		(V314, LATEST, ("off", "PyGenObject", "gi_iframe"))],
 
-	# --async=all: a suspended coroutine and what it awaits (3.14+, from _Py_DebugOffsets)
+	# --async=all: a suspended coroutine and what it awaits (3.14+ from _Py_DebugOffsets,
+	# 3.11-3.13 tables; 3.13t: no coroutine frame offset, no --async)
 	"coro.frame_state": [
-		(V27, V313, ("none",)),
+		(V27, V310, ("none",)),
+		(V311, V312, ("off", "PyGenObject", "gi_frame_state")),
+		(V313, V313, ("gil", ("off", "PyGenObject", "gi_frame_state"), ("none",))),
 		(V314, LATEST, ("off", "PyGenObject", "gi_frame_state"))],
 	"coro.stackpointer": [
 		(V27, V313, ("none",)),
 		(V314, LATEST, ("off", IF, "stackpointer"))],
+	"coro.stacktop": [
+		(V27, V310, ("none",)),
+		(V311, V312, ("off", IF, "stacktop")),
+		(V313, V313, ("gil", ("off", IF, "stacktop"), ("none",))),
+		(V314, LATEST, ("none",))],
+	"coro.localsplus": [
+		(V27, V310, ("none",)),
+		(V311, V312, ("off", IF, "localsplus")),
+		(V313, V313, ("gil", ("off", IF, "localsplus"), ("none",))),
+		(V314, LATEST, ("none",))],
 	"coro.yield_from": [
-		(V27, V313, ("skip", "not read before 3.14; value unused")),
+		(V27, V310, ("skip", "not read before 3.11; value unused")),
+		(V311, V312, ("enum", "FRAME_SUSPENDED", None)),
+		(V313, V313, ("gil", ("enum", "FRAME_SUSPENDED_YIELD_FROM", None),
+			      ("skip", "3.13t: no --async=all"))),
 		(V314, LATEST, ("enum", "FRAME_SUSPENDED_YIELD_FROM", None))],
 	"coro.awaited_slot": skip("which stack slot _PyGen_yf() reads: code, not layout (checked live)"),
 	"coro.tp_name": [
-		(V27, V313, ("none",)),
+		(V27, V310, ("none",)),
+		(V311, V312, ("off", "PyTypeObject", "tp_name")),
+		(V313, V313, ("gil", ("off", "PyTypeObject", "tp_name"), ("none",))),
 		(V314, LATEST, ("off", "PyTypeObject", "tp_name"))],
 	"coro.set_used": [
-		(V27, V313, ("none",)),
+		(V27, V310, ("none",)),
+		(V311, V312, ("off", "PySetObject", "used")),
+		(V313, V313, ("gil", ("off", "PySetObject", "used"), ("none",))),
 		(V314, LATEST, ("off", "PySetObject", "used"))],
 	"coro.set_mask": [
-		(V27, V313, ("none",)),
+		(V27, V310, ("none",)),
+		(V311, V312, ("off", "PySetObject", "mask")),
+		(V313, V313, ("gil", ("off", "PySetObject", "mask"), ("none",))),
 		(V314, LATEST, ("off", "PySetObject", "mask"))],
 	"coro.set_table": [
-		(V27, V313, ("none",)),
+		(V27, V310, ("none",)),
+		(V311, V312, ("off", "PySetObject", "table")),
+		(V313, V313, ("gil", ("off", "PySetObject", "table"), ("none",))),
 		(V314, LATEST, ("off", "PySetObject", "table"))],
 
 	"obj.ob_type": [(ALL[0], ALL[1], ("off", "PyObject", "ob_type"))],

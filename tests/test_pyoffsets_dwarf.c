@@ -64,7 +64,8 @@ static const struct field fields[] = {
 	F(code.size), F(code.firstlineno), F(code.filename), F(code.name), F(code.qualname),
 	F(code.linetable), F(code.firsttraceable), F(code.code_adaptive), F(code.tlbc),
 	F(gen.iframe),
-	F(coro.frame_state), F(coro.stackpointer), F(coro.yield_from), F(coro.awaited_slot),
+	F(coro.frame_state), F(coro.stackpointer), F(coro.stacktop), F(coro.localsplus),
+	F(coro.yield_from), F(coro.awaited_slot),
 	F(coro.tp_name), F(coro.set_used), F(coro.set_mask), F(coro.set_table),
 	F(obj.ob_type), F(obj.str_length), F(obj.str_state), F(obj.str_ascii_data),
 	F(obj.str_compact_data), F(obj.str_legacy_data), F(obj.str_kind_shift),
@@ -733,6 +734,9 @@ static void py_offsets_async__target__equals_dwarf(void **state)
 	static const char *const task_exprs[] = {
 		"sizeof(TaskObj)", "&((TaskObj *)0)->task_fut_waiter",
 		"&((TaskObj *)0)->task_coro", "&((TaskObj *)0)->task_name",
+		/* --async=all */
+		"&((TaskObj *)0)->task_loop", "&((TaskObj *)0)->task_state",
+		"&((TaskObj *)0)->task_callback0",
 	};
 	static const char *const lib_exprs[] = {
 		"&((PyModuleObject *)0)->md_dict", "&((PyDictObject *)0)->ma_used",
@@ -744,7 +748,15 @@ static void py_offsets_async__target__equals_dwarf(void **state)
 		/* unwind.c's entry shapes: (hash, key, value) and (key, value) */
 		"sizeof(PyDictKeyEntry)", "&((PyDictKeyEntry *)0)->me_key",
 		"sizeof(PyDictUnicodeEntry)", "DICT_KEYS_UNICODE", "DICT_KEYS_SPLIT",
+		/* --async=all: the WeakSet, its instance dict, the running loop */
+		"&((PyFunctionObject *)0)->func_closure", "&((PyTypeObject *)0)->tp_basicsize",
+		"&((PyTypeObject *)0)->tp_base", "&((PyHeapTypeObject *)0)->ht_cached_keys",
+		"&((PyWeakReference *)0)->wr_object",
 	};
+	/* where a thread keeps its running loop: its dict (3.11, 3.12), its own field (3.13) */
+	const char *loop_expr = t->version < PY_VER(3, 13) ? "&((PyThreadState *)0)->dict" :
+				"&((_PyThreadStateImpl *)0)->asyncio_running_loop";
+	long long loop_at;
 	long long tv[ARRAY_SIZE(task_exprs)], lv[ARRAY_SIZE(lib_exprs)];
 	const char *slash = strrchr(t->path, '/');
 
@@ -779,6 +791,8 @@ static void py_offsets_async__target__equals_dwarf(void **state)
 		globfree(&g);
 	}
 	assert_int_equal(gdb_values(t->path, lib_exprs, ARRAY_SIZE(lv), lv), 0);
+	assert_int_equal(gdb_values(t->path, &loop_expr, 1, &loop_at), 0);
+	assert_int_equal(t->version < PY_VER(3, 13) ? a.ts_dict : a.ts_loop, loop_at);
 	print_message("%s: TaskObj %lld bytes, fut_waiter %lld, coro %lld, name %lld; "
 		      "md_dict %lld, ma_used %lld, ma_keys %lld, dk_indices %lld\n", t->label,
 		      tv[0], tv[1], tv[2], tv[3], lv[0], lv[1], lv[2], lv[8]);
@@ -786,9 +800,11 @@ static void py_offsets_async__target__equals_dwarf(void **state)
 		/* in the order of task_exprs then lib_exprs; the entry shapes are unwind.c's */
 		const long long ours[] = {
 			a.task_size, a.task_fut_waiter, a.task_coro, a.task_name,
+			a.task_loop, a.task_state, a.task_callback0,
 			a.md_dict, a.dict_used, a.dict_keys, a.dict_values, a.keys_log2_size,
 			a.keys_log2_index_bytes, a.keys_kind, a.keys_nentries, a.keys_indices,
 			24, 8, 16, 1, 2,
+			a.func_closure, a.tp_basicsize, a.tp_base, a.ht_cached_keys, a.wr_object,
 		};
 		size_t nt = ARRAY_SIZE(tv), bad = 0;
 

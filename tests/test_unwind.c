@@ -1062,6 +1062,12 @@ static uint64_t make_coro(struct img *im, uint64_t type, uint64_t code, int addr
 	fakemem_w64(&im->m, f + o->iframe.instr_ptr,
 		    code + (uint64_t)o->code.code_adaptive + (uint64_t)addrq);
 	fakemem_w8(&im->m, f + o->iframe.owner, 1);
+	if (o->coro.stackpointer == N) {
+		/* 3.11-3.13: one slot deep in localsplus, the awaited object on top */
+		fakemem_w32(&im->m, f + o->coro.stacktop, 1);
+		fakemem_w64(&im->m, f + o->coro.localsplus, awaited);
+		return c;
+	}
 	fakemem_w64(&im->m, f + o->coro.stackpointer, stack + 32);
 	fakemem_w64(&im->m, stack + 32 - 8 * (uint64_t)o->coro.awaited_slot, awaited);
 	return c;
@@ -1160,6 +1166,148 @@ static size_t got_tasks(const struct got *g)
 	for (size_t i = 0; i < g->n; i++)
 		n += g->t[i].task != 0;
 	return n;
+}
+
+/*
+ * 3.12 --async=all: _asyncio's _scheduled_tasks is a WeakSet (a Python object: its data set
+ * is found through the type's shared keys and the tagged values pointer at obj - 24) of
+ * weakrefs to the tasks; the worker runs the loop its thread dict names.  "child" waits in
+ * asyncio.sleep() under "parent" (whose fut_waiter it is), "holder" on a future, "ready"
+ * on nothing.  Then hostile memory: a looping await chain drops that task, counted; a
+ * data set with a huge table or more used entries than slots drops the sample's waiting
+ * tasks, counted, and leaves the threads' own stacks alone.
+ */
+static void unwind_sample__async_all_weakset__waiting_tasks_and_hostile_sets(void **state)
+{
+	struct py_async_offsets a;
+	struct img im;
+	struct got g;
+	struct unwind_stats st;
+	const struct got_thread *t;
+	struct aio_tasks x;
+	uint64_t ct, md, mod, ws, wstype, keys, values, data, table, kv[8], loop, ttype, tdict;
+	uint64_t tasks[4];
+	int found;
+
+	(void)state;
+	build(&im, PY_VER(3, 12));
+	assert_int_equal(py_offsets__async_table(&im.o, &a), 0);
+	kv[0] = fakemem_alloc(&im.m, 64);		/* a loop with no running task */
+	kv[1] = 0;
+	ct = make_dict(&im, &a, 0, kv, 0, NULL);
+	/* the WeakSet: its type's shared keys say "data" is value 0 */
+	wstype = fakemem_alloc(&im.m, 1024);
+	kv[0] = make_str(&im, "data", 0);
+	kv[1] = 0;
+	make_dict(&im, &a, 2, kv, 1, &keys);
+	fakemem_w64(&im.m, wstype + a.ht_cached_keys, keys);
+	ws = fakemem_alloc(&im.m, 96) + 48;
+	fakemem_w64(&im.m, ws + im.o.obj.ob_type, wstype);
+	values = fakemem_alloc(&im.m, 16);
+	fakemem_w64(&im.m, ws + a.obj_dict, values - 1);
+	data = fakemem_alloc(&im.m, 64);
+	fakemem_w64(&im.m, values, data);
+	table = fakemem_alloc(&im.m, 8 * 16);
+	fakemem_w64(&im.m, data + im.o.coro.set_table, table);
+	fakemem_w64(&im.m, data + im.o.coro.set_mask, 7);
+	kv[0] = make_str(&im, "_current_tasks", 0);
+	kv[1] = ct;
+	kv[2] = make_str(&im, "_scheduled_tasks", 0);
+	kv[3] = ws;
+	ttype = fakemem_alloc(&im.m, 512);
+	kv[4] = make_str(&im, "Task", 0);
+	kv[5] = ttype;
+	md = make_dict(&im, &a, 1, kv, 3, NULL);
+	mod = fakemem_alloc(&im.m, 64);
+	fakemem_w64(&im.m, mod + a.md_dict, md);
+	kv[0] = make_str(&im, "_asyncio", 0);
+	kv[1] = mod;
+	fakemem_w64(&im.m, im.interp + im.o.interp.modules, make_dict(&im, &a, 1, kv, 1, NULL));
+
+	/* an empty set: found, nothing waiting, nothing dropped */
+	assert_int_equal(sample_async_found(&im, &a, 1, &found, &g, &st), 0);
+	assert_int_equal(found, 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(st.drops[UNWIND_DROP_TASKS], 0);
+	assert_int_equal(st.tasks, 0);
+	got_release(&g);
+
+	/* the tasks, on the loop the worker's thread dict names */
+	build_tasks(&im, &a, &x);
+	loop = fakemem_alloc(&im.m, 64);
+	tasks[0] = x.parent;
+	tasks[1] = x.child;
+	tasks[2] = x.holder;
+	tasks[3] = x.ready;
+	for (int k = 0; k < 4; k++) {
+		uint64_t ref = fakemem_alloc(&im.m, 64);
+
+		fakemem_w64(&im.m, tasks[k] + im.o.obj.ob_type, ttype);
+		fakemem_w64(&im.m, tasks[k] + a.task_loop, loop);
+		fakemem_w64(&im.m, ref + a.wr_object, tasks[k]);
+		fakemem_w64(&im.m, table + 16 * (uint64_t)(2 * k + 1), ref);
+		fakemem_w64(&im.m, table + 16 * (uint64_t)(2 * k + 1) + 8, 77);
+	}
+	/* a dummy entry (hash -1): skipped */
+	fakemem_w64(&im.m, table, 0x1000);
+	fakemem_w64(&im.m, table + 8, (uint64_t)-1);
+	fakemem_w64(&im.m, data + im.o.coro.set_used, 4);
+	kv[0] = make_str(&im, "__asyncio_running_event_loop__", 0);
+	kv[1] = loop;
+	tdict = make_dict(&im, &a, 1, kv, 1, NULL);
+	fakemem_w64(&im.m, im.ts_worker + a.ts_dict, tdict);
+	assert_int_equal(sample_async_found(&im, &a, 1, &found, &g, &st), 0);
+	assert_int_equal(found, 0);
+	assert_int_equal(st.tasks, 3);
+	assert_int_equal(got_tasks(&g), 3);
+	t = got_task(&g, "<awaiting sleep>");
+	assert_non_null(t);
+	assert_int_equal(t->depth, 7);
+	assert_string_equal(t->f[1].name, "sleep");
+	assert_string_equal(t->f[2].name, "c2");
+	assert_string_equal(t->f[3].name, "c1");
+	assert_string_equal(t->f[4].name, "child");
+	assert_string_equal(t->f[5].name, "p1");
+	assert_string_equal(t->f[6].name, "parent");
+	t = got_task(&g, "<awaiting Future>");
+	assert_non_null(t);
+	assert_string_equal(t->f[2].name, "holder");
+	assert_non_null(got_task(&g, "<ready>"));
+	assert_int_equal(st.drops[UNWIND_DROP_TASKS], 0);
+	got_release(&g);
+
+	/* c2 awaits c1 again: the child's chain loops, dropped; the others stay */
+	fakemem_w64(&im.m, x.c2 + im.o.gen.iframe + im.o.coro.localsplus, x.c1);
+	assert_int_equal(sample_async_found(&im, &a, 1, &found, &g, &st), 0);
+	assert_int_equal(st.drops[UNWIND_DROP_TASKS], 1);
+	assert_int_equal(got_tasks(&g), 2);
+	assert_null(got_task(&g, "<awaiting sleep>"));
+	got_release(&g);
+	/* the thread runs another loop: none of these tasks is its */
+	fakemem_w64(&im.m, tdict, 0);
+	fakemem_w64(&im.m, im.ts_worker + a.ts_dict, 0);
+	assert_int_equal(sample_async_found(&im, &a, 1, &found, &g, &st), 0);
+	assert_int_equal(got_tasks(&g), 0);
+	got_release(&g);
+
+	for (int h = 0; h < 3; h++) {
+		if (h == 0)
+			fakemem_w64(&im.m, data + im.o.coro.set_mask, (1ull << 40) - 1);
+		else if (h == 1)
+			fakemem_w64(&im.m, data + im.o.coro.set_used, 9);
+		else
+			fakemem_w64(&im.m, data + im.o.coro.set_mask, 6);	/* not 2^n - 1 */
+		assert_int_equal(sample_async_found(&im, &a, 1, &found, &g, &st), 0);
+		assert_int_equal(found, 0);
+		assert_int_equal(g.n, 2);
+		expect_frame(&g.t[0].f[4], "main", "app.py", 12);
+		assert_int_equal(st.drops[UNWIND_DROP_TASKS], 1);
+		assert_int_equal(st.tasks, 0);
+		got_release(&g);
+		fakemem_w64(&im.m, data + im.o.coro.set_mask, 7);
+		fakemem_w64(&im.m, data + im.o.coro.set_used, 4);
+	}
+	release(&im);
 }
 
 /*
@@ -2299,6 +2447,7 @@ int main(void)
 		cmocka_unit_test(unwind_sample__gc_collecting__only_gil_holder_in_gc),
 		cmocka_unit_test(unwind_sample__async_running_task__task_frames_under_its_name),
 		cmocka_unit_test(unwind_sample__async_current_tasks__task_frames_under_its_name),
+		cmocka_unit_test(unwind_sample__async_all_weakset__waiting_tasks_and_hostile_sets),
 		cmocka_unit_test(unwind_sample__native_markers__call_opcode_marks_innermost),
 		cmocka_unit_test(unwind_sample__async_all__waiting_tasks_and_hostile_memory),
 		cmocka_unit_test(py_offsets_from_async_debug__bad_input__rejected),

@@ -103,11 +103,14 @@ struct py_offsets {
 	} gen;
 	/*
 	 * What --async=all reads of a suspended coroutine and of the objects it waits on
-	 * (3.14+, from _Py_DebugOffsets; PYOFF_NONE elsewhere).
+	 * (3.14+ from _Py_DebugOffsets, 3.11-3.13 from tables; PYOFF_NONE elsewhere).
 	 */
 	struct {
 		int64_t frame_state;		/* PyGenObject.gi_frame_state (int8) */
-		int64_t stackpointer;		/* _PyInterpreterFrame.stackpointer */
+		int64_t stackpointer;		/* _PyInterpreterFrame.stackpointer (3.14+) */
+		int64_t stacktop;		/* 3.11-3.13: int _PyInterpreterFrame.stacktop,
+						   the stack's depth in localsplus slots */
+		int64_t localsplus;		/* 3.11-3.13: _PyInterpreterFrame.localsplus */
 		int yield_from;			/* gi_frame_state of a coroutine suspended in
 						   an await (FRAME_SUSPENDED_YIELD_FROM) */
 		int awaited_slot;		/* the awaited object: stackpointer[-slot] */
@@ -165,6 +168,30 @@ struct py_async_offsets {
 					   struct: the field before task_coro in TaskObj) */
 	int64_t task_node;		/* struct llist_node, in its thread's list */
 	int64_t ts_tasks_head;		/* _PyThreadStateImpl.asyncio_tasks_head (llist) */
+	/*
+	 * --async=all, 3.11-3.13 (N on 3.14+): every task of the process is in _asyncio's
+	 * _all_tasks (3.11) or _scheduled_tasks (3.12, 3.13), a weakref.WeakSet whose
+	 * instance attribute data is a set of weakrefs, and while it runs eagerly in
+	 * _eager_tasks (3.12+, a set).  A thread's tasks are those of the loop it runs.
+	 */
+	int64_t task_loop;		/* PyObject *: the task's event loop */
+	int64_t task_state;		/* fut_state (int): 0 pending */
+	int64_t task_callback0;		/* PyObject *: its first done callback */
+	int64_t func_closure;		/* PyFunctionObject.func_closure (a tuple of cells) */
+	int64_t ts_loop;		/* 3.13: _PyThreadStateImpl.asyncio_running_loop */
+	int64_t ts_dict;		/* 3.11, 3.12: PyThreadState.dict, whose
+					   __asyncio_running_event_loop__ is the loop ... */
+	int64_t holder_loop;		/* ... 3.11: in a _RunningLoopHolder, rl_loop */
+	int64_t obj_dict;		/* a managed dict: PyDictObject * at obj + this (< 0)
+					   (3.12: odd, values + -1, when not materialized) */
+	int64_t obj_values;		/* 3.11: PyDictValues * at obj + this, or N */
+	int obj_values_tagged;		/* 3.12: obj_dict holds the tagged values pointer */
+	int64_t inline_values;		/* 3.13: PyDictValues inline at obj + tp_basicsize */
+	int64_t values_head;		/* PyDictValues: bytes before values[] (3.13: 8) */
+	int64_t tp_basicsize;		/* PyTypeObject */
+	int64_t tp_base;
+	int64_t ht_cached_keys;		/* PyHeapTypeObject: the instances' shared keys */
+	int64_t wr_object;		/* PyWeakReference.wr_object (Py_None once dead) */
 };
 
 /* Bytes of _Py_AsyncioModuleDebugOffsets (3.14, 3.15). */

@@ -84,14 +84,17 @@ void unwinder__set_code_recheck(struct unwinder *u, uint64_t ns);
 
 /*
  * --async (3.14+, a from py_offsets__from_async_debug(); 3.11-3.13, from
- * py_offsets__async_table(), running tasks only): a thread running an asyncio task
+ * py_offsets__async_table()): a thread running an asyncio task
  * reports the task's own frames, from its coroutine up, under a frame named after the task
  * (its name, or "Task-n"), in place of the event loop's frames; above it come the tasks
- * that await it (task_awaited_by, the first one that is a task), each as its await chain
+ * that await it (task_awaited_by, the first one that is a task; 3.11-3.13: the task whose
+ * fut_waiter it is, or whose fut_waiter its first done callback's closure holds, as
+ * gather() makes), each as its await chain
  * under its name, up to a task nobody awaits.  A thread running no task, or one whose
  * task cannot be read, reports its stack as it is.
  *
- * all: besides, every task of the thread's list that is waiting and awaited by no other
+ * all: besides, every task of the thread's list (3.11-3.13: of _asyncio's task sets,
+ * read each sample, whose loop the thread runs) that is waiting and awaited by no other
  * task (a leaf, as CPython's sampler picks them) is emitted as a stack of its own
  * (unwind_thread.task set): its await chain from the coroutine down, under its name and
  * its awaiters' as above, with a leaf frame saying what it waits on:
@@ -109,7 +112,8 @@ int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a, in
  * 3.11-3.13, after unwinder__set_async(): look for _asyncio's current_tasks dict (event
  * loop -> running task) as sys.modules['_asyncio'].__dict__['_current_tasks'] of the main
  * interpreter; once found, each sample reads it and cuts a thread's stack at the
- * coroutine frame of the task it finds there.  Bounded reads outside the sample's plan; a
+ * coroutine frame of the task it finds there; with all, also its WeakSet of tasks (its
+ * data set), its eager set and its Task type.  Bounded reads outside the sample's plan; a
  * sys.modules unchanged since the last search in vain is not searched again.
  * 0 (found, or found before), -ENOENT (_asyncio not imported yet), -ENOTSUP (not a
  * 3.11-3.13 layout), -EFAULT (unreadable, or torn: try again later), -ESRCH.
