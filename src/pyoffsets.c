@@ -35,6 +35,16 @@
 		    .owner_generator = 1 }
 
 /* PEP 393 strings, 3.6-3.11: PyASCIIObject 48 bytes, PyCompactUnicodeObject 72. */
+/*
+ * Where the handled exception is (DWARF of every local build; tests/dwarf_offsets.py).
+ * tp_flags is 21 pointers into PyTypeObject in every GIL build.
+ */
+#define EXC_OLD(v) { .ts_value = (v), .ts_info = N, .item_value = N, .item_previous = N, \
+		     .tp_flags = 168 }
+#define EXC_37(i) { .ts_value = N, .ts_info = (i), .item_value = 8, .item_previous = 24, \
+		    .tp_flags = 168 }
+#define EXC_311(i) { .ts_value = N, .ts_info = (i), .item_value = 0, .item_previous = 8, \
+		     .tp_flags = 168 }
 #define STR_36 .ob_type = 8, .str_length = 16, .str_state = 32, .str_ascii_data = 48, \
 	.str_compact_data = 72, .str_legacy_data = 72, .str_kind_shift = 2, \
 	.str_compact_bit = 5, .str_ascii_bit = 6, .bytes_size = 16, .bytes_data = 32
@@ -69,6 +79,7 @@ static const struct py_offsets py_offsets_2_7 = {
 	.gen = { .iframe = N },
 	.coro = NO_CORO,
 	/* PyStringObject: ob_size 16, ob_sval 36 (str and bytes are the same type). */
+	.exc = EXC_OLD(104),
 	.obj = { .ob_type = 8, .str_length = 16, .str_state = N, .str_ascii_data = 36,
 		 .str_compact_data = N, .str_legacy_data = N, .bytes_size = 16,
 		 .bytes_data = 36 },
@@ -93,6 +104,7 @@ static const struct py_offsets py_offsets_3_6 = {
 		  .linetable = 112, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
 	.gen = { .iframe = N },
 	.coro = NO_CORO,
+	.exc = EXC_OLD(112),
 	.obj = { STR_36 },
 };
 
@@ -117,6 +129,7 @@ static const struct py_offsets py_offsets_3_7 = {
 		  .linetable = 112, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
 	.gen = { .iframe = N },
 	.coro = NO_CORO,
+	.exc = EXC_37(144),
 	.obj = { STR_36 },
 };
 
@@ -141,6 +154,7 @@ static const struct py_offsets py_offsets_3_8 = {
 		  .linetable = 120, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
 	.gen = { .iframe = N },
 	.coro = NO_CORO,
+	.exc = EXC_37(144),
 	.obj = { STR_36 },
 };
 
@@ -165,6 +179,7 @@ static const struct py_offsets py_offsets_3_9 = {
 		  .linetable = 120, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
 	.gen = { .iframe = N },
 	.coro = NO_CORO,
+	.exc = EXC_37(144),
 	.obj = { STR_36 },
 };
 
@@ -190,6 +205,7 @@ static const struct py_offsets py_offsets_3_10 = {
 		  .linetable = 120, .firsttraceable = N, .code_adaptive = N, .tlbc = N },
 	.gen = { .iframe = N },
 	.coro = NO_CORO,
+	.exc = EXC_37(144),
 	.obj = { STR_36 },
 };
 
@@ -221,6 +237,7 @@ static const struct py_offsets py_offsets_3_11 = {
 	.gen = { .iframe = 80 },
 	/* gi_frame_state after gi_hooks_inited, gi_closed, gi_running_async */
 	.coro = CORO_311(75),
+	.exc = EXC_311(120),
 	.obj = { STR_36 },
 };
 
@@ -249,6 +266,7 @@ static const struct py_offsets py_offsets_3_12 = {
 	/* gi_code left PyGenObject, gi_iframe moved up 8 (DWARF of 3.12.1 and 3.13.0) */
 	.gen = { .iframe = 72 },
 	.coro = CORO_311(67),
+	.exc = EXC_311(104),
 	.obj = { STR_312 },
 };
 
@@ -317,6 +335,7 @@ struct dbg_layout {
 					   or 0 */
 	/* GIL build, no gen/set groups in the struct (3.13): --async=all's, or 0 */
 	int64_t gen_frame_state, if_stacktop, if_localsplus, tp_name, set_used;
+	int64_t exc_info;		/* GIL build: tstate->exc_info, which the struct omits */
 };
 
 /* The fields of 3.13 and 3.14 that did not move. */
@@ -366,6 +385,7 @@ static const struct dbg_layout dbg_layouts[] = {
 		.yield_from = -1, .awaited_slot = 1,
 		.gen_frame_state = 67, .if_stacktop = 64, .if_localsplus = 72, .tp_name = 24,
 		.set_used = 24,
+		.exc_info = 120,
 	},
 	/*
 	 * 3.14: interpreter_state gains threads_main, code_object_generation and
@@ -410,6 +430,7 @@ static const struct dbg_layout dbg_layouts[] = {
 		 * 3.14 (a coroutine's cr_await at that slot, tests/../bats/116-async.bats).
 		 */
 		.yield_from = -1, .awaited_slot = 1,
+		.exc_info = 120,
 	},
 	/*
 	 * 3.15: thread_state gains base_frame, last_profiled_frame and
@@ -457,6 +478,7 @@ static const struct dbg_layout dbg_layouts[] = {
 		 * Debian's 3.15.2 (cr_await at that slot; at [-1] it is not).
 		 */
 		.yield_from = 2, .awaited_slot = 2,
+		.exc_info = 144,
 	},
 };
 
@@ -718,6 +740,20 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 			o.coro.set_mask = (int64_t)v[D_SET_MASK];
 			o.coro.set_table = (int64_t)v[D_SET_TABLE];
 		}
+	}
+
+	/*
+	 * --mode exception: the chain of handled exceptions (GIL builds; the rows hold no
+	 * free-threaded layout of it).  tp_flags follows tp_name by 18 pointers.
+	 */
+	o.exc.ts_value = N;
+	o.exc.ts_info = o.exc.item_value = o.exc.item_previous = o.exc.tp_flags = N;
+	if (!o.free_threaded && l->exc_info && l->exc_info + 8 <= o.tstate.size) {
+		o.exc.ts_info = l->exc_info;
+		o.exc.item_value = 0;
+		o.exc.item_previous = 8;
+		o.exc.tp_flags = (l->at[D_TP_NAME] && v[D_TP_NAME] < DBG_MAX_OBJ_SIZE ?
+				  (int64_t)v[D_TP_NAME] : 24) + 18 * 8;
 	}
 
 	o.obj.ob_type = (int64_t)v[D_OB_TYPE];

@@ -276,6 +276,27 @@ MAP = {
 		(V313, V313, ("gil", ("off", "PySetObject", "table"), ("none",))),
 		(V314, LATEST, ("off", "PySetObject", "table"))],
 
+	# --mode exception: read in GIL builds only from 3.13 (the rows of _Py_DebugOffsets
+	# layouts hold no free-threaded exc_info)
+	"exc.ts_value": [
+		(V27, V36, ("off", TS, "exc_value")),
+		(V37, LATEST, ("none",))],
+	"exc.ts_info": [
+		(V27, V36, ("none",)),
+		(V37, V312, ("off", TS, "exc_info")),
+		(V313, LATEST, ("gil", ("off", TS, "exc_info"), ("none",)))],
+	"exc.item_value": [
+		(V27, V36, ("none",)),
+		(V37, V312, ("off", "_PyErr_StackItem", "exc_value")),
+		(V313, LATEST, ("gil", ("off", "_PyErr_StackItem", "exc_value"), ("none",)))],
+	"exc.item_previous": [
+		(V27, V36, ("none",)),
+		(V37, V312, ("off", "_PyErr_StackItem", "previous_item")),
+		(V313, LATEST, ("gil", ("off", "_PyErr_StackItem", "previous_item"), ("none",)))],
+	"exc.tp_flags": [
+		(V27, V312, ("off", "PyTypeObject", "tp_flags")),
+		(V313, LATEST, ("gil", ("off", "PyTypeObject", "tp_flags"), ("none",)))],
+
 	"obj.ob_type": [(ALL[0], ALL[1], ("off", "PyObject", "ob_type"))],
 	"obj.str_length": [
 		(V27, V27, ("off", "PyStringObject", "ob_size")),

@@ -67,6 +67,8 @@ static const struct field fields[] = {
 	F(coro.frame_state), F(coro.stackpointer), F(coro.stacktop), F(coro.localsplus),
 	F(coro.yield_from), F(coro.awaited_slot),
 	F(coro.tp_name), F(coro.set_used), F(coro.set_mask), F(coro.set_table),
+	F(exc.ts_value), F(exc.ts_info), F(exc.item_value), F(exc.item_previous),
+	F(exc.tp_flags),
 	F(obj.ob_type), F(obj.str_length), F(obj.str_state), F(obj.str_ascii_data),
 	F(obj.str_compact_data), F(obj.str_legacy_data), F(obj.str_kind_shift),
 	F(obj.str_compact_bit), F(obj.str_ascii_bit), F(obj.bytes_size), F(obj.bytes_data),

@@ -119,6 +119,18 @@ struct py_offsets {
 		int64_t set_mask;
 		int64_t set_table;
 	} coro;
+	/*
+	 * --mode exception: the exception a thread handles, what sys.exc_info() returns.
+	 * 2.7 and 3.6 keep it in the thread state; 3.7+ in a chain of _PyErr_StackItem from
+	 * tstate->exc_info (a running generator's own item in front of its caller's).
+	 */
+	struct {
+		int64_t ts_value;		/* 2.7, 3.6: tstate->exc_value */
+		int64_t ts_info;		/* 3.7+: tstate->exc_info */
+		int64_t item_value;		/* 3.7+: _PyErr_StackItem.exc_value */
+		int64_t item_previous;		/* 3.7+: _PyErr_StackItem.previous_item */
+		int64_t tp_flags;		/* PyTypeObject.tp_flags */
+	} exc;
 	struct {				/* object headers, str and bytes */
 		int64_t ob_type;
 		int64_t str_length;
