@@ -32,6 +32,7 @@
 #define FAKEIMAGE_F_PID 1u	/* remote pid = our pid: TID discovery reads /proc/self/task */
 #define FAKEIMAGE_F_ASYNC 2u	/* 3.14+: --async on, with _asyncio's 3.14 task layout */
 #define FAKEIMAGE_F_ASYNC_ALL 4u	/* with FAKEIMAGE_F_ASYNC: --async=all (task lists) */
+#define FAKEIMAGE_F_EXC 8u	/* --mode exception: each thread's exception chain read */
 #define FAKEIMAGE_HDR 56
 
 static const unsigned fakeimage_versions[] = {

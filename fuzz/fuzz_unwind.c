@@ -103,6 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		FUZZ_CHECK(unwinder__set_async(u, &a, all) == 0);
 	}
+	if (u && (flags & FAKEIMAGE_F_EXC))
+		FUZZ_CHECK(unwinder__want_exceptions(u) == 0 || off.free_threaded);
 	if (u) {
 		for (unsigned i = 0; i < samples; i++) {
 			struct unwind_stats st;

@@ -324,6 +324,10 @@ struct unwinder {
 	unsigned nrun;
 
 	const uint8_t *call_ops;	/* --native-markers: the call opcodes (256 bits) */
+	int want_exc;			/* --mode exception: read each thread's exception */
+	uint8_t *tsbuf2;		/* ... and its thread state read again (exc_confirm) */
+	size_t ts2len;
+	uint64_t top;			/* the top frame walk_thread() started from */
 	int leaf_call;			/* the innermost frame walked stands on a call */
 
 	enum unwind_drop cause;		/* why the current thread is being dropped */
@@ -452,6 +456,7 @@ void unwinder__free(struct unwinder *u)
 	free(u->acts);
 	addrset__release(&u->seen_threads);
 	free(u->tsbuf);
+	free(u->tsbuf2);
 	free(u->cobuf);
 	free(u->raw);
 	free(u->peek);
@@ -2631,6 +2636,100 @@ static int emit_waiting(struct unwinder *u, const struct unwind_thread *thread,
 	return 0;
 }
 
+/*
+ * How many _PyErr_StackItem a thread's chain may hold: one per generator running on its
+ * stack, and the thread's own.  A longer chain (or a cycle) is not believed.
+ */
+#define EXC_CHAIN_MAX 256
+#define PY_TPFLAGS_BASE_EXC_SUBCLASS (1ull << 30)
+
+/* Whether the object at addr is an exception: its type has Py_TPFLAGS_BASE_EXC_SUBCLASS. */
+static int is_exception(struct unwinder *u, uint64_t addr)
+{
+	const struct py_offsets *o = &u->off;
+	uint64_t type, flags;
+	int err;
+
+	err = rd_u64(u, addr + (uint64_t)o->obj.ob_type, &type);
+	if (!err)
+		err = rd_u64(u, type + (uint64_t)o->exc.tp_flags, &flags);
+	if (err)
+		return err;
+	return (flags & PY_TPFLAGS_BASE_EXC_SUBCLASS) != 0;
+}
+
+/*
+ * --mode exception: whether the thread whose state is in u->tsbuf handles an exception,
+ * the one sys.exc_info() would return: 1, 0, or -errno.  From 3.7 that is the first item of
+ * the tstate->exc_info chain whose exc_value is set and not None (a generator that runs
+ * puts its own item in front, empty unless it handles one itself).  The item is most often
+ * the thread state's own exc_state, already in u->tsbuf.
+ */
+static int thread_exception(struct unwinder *u, uint64_t ts)
+{
+	const struct py_offsets *o = &u->off;
+	uint64_t item, value;
+	uint8_t buf[32];
+	size_t len;
+
+	if (o->exc.ts_value != N) {
+		value = ld_u64(u->tsbuf + o->exc.ts_value);
+		return value ? is_exception(u, value) : 0;
+	}
+	len = (size_t)(o->exc.item_value > o->exc.item_previous ? o->exc.item_value :
+		       o->exc.item_previous) + 8;
+	item = ld_u64(u->tsbuf + o->exc.ts_info);
+	for (unsigned i = 0; item && i < EXC_CHAIN_MAX; i++) {
+		const uint8_t *p = buf;
+		int ret;
+
+		if (item >= ts && u->tslen >= len && item - ts <= u->tslen - len) {
+			p = u->tsbuf + (item - ts);
+		} else {
+			ret = rd(u, item, buf, len);
+			if (ret)
+				return ret;
+		}
+		value = ld_u64(p + o->exc.item_value);
+		if (value) {
+			ret = is_exception(u, value);
+			if (ret)
+				return ret;	/* an exception, or memory that cannot be read */
+		}
+		item = ld_u64(p + o->exc.item_previous);	/* empty, or None: the next */
+	}
+	return item ? -ELOOP : 0;
+}
+
+/*
+ * A thread state copied while its thread ran can pair one moment's top frame with another
+ * moment's exception (a generator yielding out of an except block between the copies of
+ * the two fields).  A thread found handling one is read again, live: 1 if its top frame is
+ * the same and it still handles one, 0 if not, -EAGAIN if the frame moved, or -errno.
+ */
+static int exc_confirm(struct unwinder *u, uint64_t ts)
+{
+	uint8_t *keep = u->tsbuf;
+	int bypass = u->snap.bypass, err, ret = 0;
+	uint64_t f;
+
+	if (u->ts2len < u->tslen) {
+		u->tsbuf2 = xrealloc(u->tsbuf2, u->tslen);
+		u->ts2len = u->tslen;
+	}
+	u->snap.bypass = 1;
+	u->tsbuf = u->tsbuf2;
+	err = rd(u, ts, u->tsbuf, u->tslen);
+	if (!err) {
+		f = top_frame(u, &err);
+		if (!err)
+			ret = f == u->top ? thread_exception(u, ts) : -EAGAIN;
+	}
+	u->tsbuf = keep;
+	u->snap.bypass = bypass;
+	return err ? err : ret;
+}
+
 /* One thread's stack from its thread state in u->tsbuf: 0, -ESRCH, or a drop (u->cause). */
 static int walk_thread(struct unwinder *u, struct unwind_thread *t, uint64_t holder,
 		       int gc, int *truncated)
@@ -2656,6 +2755,7 @@ static int walk_thread(struct unwinder *u, struct unwind_thread *t, uint64_t hol
 	if (o->tstate.datastack_chunk != N)
 		chunk = ld_u64(u->tsbuf + o->tstate.datastack_chunk);
 	f = top_frame(u, &err);
+	u->top = f;
 	if (!err && u->aio_on && u->aio.ts_running_task != N) {
 		task = ld_u64(u->tsbuf + u->aio.ts_running_task);
 
@@ -2755,6 +2855,17 @@ static int sample_interp(struct unwinder *u, uint64_t interp, uint64_t threads_h
 		}
 		if (err == -ESRCH)
 			return err;
+		if (!err && u->want_exc && t.depth) {
+			int exc = thread_exception(u, ts);
+
+			if (exc > 0)
+				exc = exc_confirm(u, ts);
+			if (exc == -ESRCH)
+				return exc;
+			t.exception = exc > 0;
+			if (exc < 0)
+				st->exc_unknown++;
+		}
 		if (err) {
 			st->drops[u->cause]++;
 		} else {
@@ -2838,6 +2949,25 @@ int unwinder__set_async(struct unwinder *u, const struct py_async_offsets *a, in
 	u->aio_on = 1;
 	u->aio_all = all;
 	u->empty_id = strtab__intern(u->strings, "", 0);
+	return 0;
+}
+
+int unwinder__want_exceptions(struct unwinder *u)
+{
+	const struct py_offsets *o = &u->off;
+
+	if (o->exc.tp_flags == N || o->obj.ob_type == N)
+		return -ENOTSUP;
+	if (o->exc.ts_value != N) {
+		if (o->exc.ts_value < 0 || (size_t)o->exc.ts_value + 8 > u->tslen)
+			return -ENOTSUP;
+	} else if (o->exc.ts_info == N || o->exc.ts_info < 0 ||
+		   (size_t)o->exc.ts_info + 8 > u->tslen || o->exc.item_value < 0 ||
+		   o->exc.item_value > 16 || o->exc.item_previous < 0 ||
+		   o->exc.item_previous > 24) {
+		return -ENOTSUP;
+	}
+	u->want_exc = 1;
 	return 0;
 }
 

@@ -20,6 +20,8 @@
  * whose running task spins DEPTH frames deep while THREADS - 1 other tasks (at least 1)
  * sleep three coroutines deep, sampled plainly, with --async or with --async=all ("thr" is
  * then the tasks, and cpu/thr is per emitted stack: threads and waiting tasks).
+ * -e: --mode exception's reads too (each thread's handled exception; the target's threads
+ * handle none, the common case).
  * Needs the right to read the target's memory (root, or ptrace_scope 0: the target is our
  * child).  Figures are this machine's: compare runs on one machine, not numbers across
  * machines.
@@ -104,6 +106,7 @@ static const char async_src[] =
 	"sys.setrecursionlimit(10000)\n"
 	"asyncio.run(main())\n";
 
+static int exc_mode;			/* -e: unwinder__want_exceptions() */
 static int async_mode = -1;		/* -a: -1 off, 0 plain, 1 --async, 2 --async=all */
 
 /* A reader that counts the system calls it makes on behalf of the real one. */
@@ -242,6 +245,10 @@ static int bench_one(const char *python, unsigned depth, unsigned threads, unsig
 	u = unwinder__new(&counted, &loc, &off, strings, 2048);
 	if (!u)
 		goto out_close;
+	if (exc_mode && unwinder__want_exceptions(u)) {
+		fprintf(stderr, "%s: no exception layout\n", python);
+		goto out_free;
+	}
 	if (async_mode > 0) {
 		uint8_t buf[PY_ASYNC_DEBUG_SIZE];
 		struct py_async_offsets a;
@@ -380,7 +387,7 @@ int main(int argc, char **argv)
 	int nd = 2, nt = 1, np, opt;
 	char *pythons[64];
 
-	while ((opt = getopt(argc, argv, "n:r:d:t:a:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:d:t:a:e")) != -1) {
 		switch (opt) {
 		case 'a':
 			async_mode = !strcmp(optarg, "plain") ? 0 : !strcmp(optarg, "async") ? 1 :
@@ -389,6 +396,9 @@ int main(int argc, char **argv)
 				fprintf(stderr, "%s: -a plain, async or all\n", argv[0]);
 				return 2;
 			}
+			break;
+		case 'e':
+			exc_mode = 1;
 			break;
 		case 'n':
 			n = (unsigned)atoi(optarg);
@@ -404,7 +414,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: %s [-n SAMPLES] [-r HZ] [-d DEPTH,...] "
-				"[-t THREADS,...] [-a plain|async|all] [PYTHON...]\n", argv[0]);
+				"[-t THREADS,...] [-a plain|async|all] [-e] [PYTHON...]\n", argv[0]);
 			return 2;
 		}
 	}

@@ -543,6 +543,7 @@ struct got_thread {
 	int in_gc;
 	int task;
 	int native_call;
+	int exception;
 	struct got_frame f[16];
 };
 
@@ -564,6 +565,7 @@ static void collect(void *arg, const struct unwind_thread *t)
 	gt->in_gc = t->in_gc;
 	gt->task = t->task;
 	gt->native_call = t->native_call;
+	gt->exception = t->exception;
 	gt->depth = t->depth;
 	for (unsigned i = 0; i < t->depth && i < ARRAY_SIZE(gt->f); i++) {
 		snprintf(gt->f[i].name, sizeof(gt->f[i].name), "%s",
@@ -1041,6 +1043,110 @@ static void unwind_sample__native_markers__call_opcode_marks_innermost(void **st
 		assert_int_equal(unwinder__set_native_markers(u), -ENOTSUP);
 		unwinder__free(u);
 		strtab__free(st);
+		release(&im);
+	}
+}
+
+/* --- --mode exception ------------------------------------------------------------------ */
+
+/* One sample asking for each thread's exception. */
+static int sample_exc(struct img *im, struct got *g, struct unwind_stats *st)
+{
+	struct unwinder *u;
+	int err;
+
+	memset(g, 0, sizeof(*g));
+	memset(st, 0, sizeof(*st));
+	g->st = strtab__new();
+	u = unwinder__new(&im->r, &im->loc, &im->o, g->st, 64);
+	assert_non_null(u);
+	assert_int_equal(unwinder__want_exceptions(u), 0);
+	err = unwinder__sample(u, collect, g, st);
+	unwinder__free(u);
+	return err;
+}
+
+/* An object whose type has tp_flags flags. */
+static uint64_t make_obj(struct img *im, uint64_t flags)
+{
+	uint64_t type = fakemem_alloc(&im->m, 256), obj = fakemem_alloc(&im->m, 64);
+
+	fakemem_w64(&im->m, type + im->o.exc.tp_flags, flags);
+	fakemem_w64(&im->m, obj + im->o.obj.ob_type, type);
+	return obj;
+}
+
+/* A _PyErr_StackItem holding value, after previous. */
+static uint64_t make_item(struct img *im, uint64_t value, uint64_t previous)
+{
+	uint64_t item = fakemem_alloc(&im->m, 64);
+
+	fakemem_w64(&im->m, item + im->o.exc.item_value, value);
+	fakemem_w64(&im->m, item + im->o.exc.item_previous, previous);
+	return item;
+}
+
+/*
+ * The worker handles an exception, the main thread does not; on 3.7+ the worker's is
+ * behind a running generator's empty item and the main thread's item holds None, as
+ * sys.exc_info() walks them.  A chain that loops, or points nowhere, is not believed.
+ */
+static void unwind_sample__exception__handled_one_marks_its_thread(void **state)
+{
+	static const unsigned vs[] = {
+		PY_VER(2, 7), PY_VER(3, 6), PY_VER(3, 7), PY_VER(3, 10), PY_VER(3, 11),
+		PY_VER(3, 12), PY_VER(3, 13), PY_VER(3, 14), PY_VER(3, 15),
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(vs); i++) {
+		struct img im;
+		struct got g;
+		struct unwind_stats st;
+		uint64_t exc, none, loop;
+		const struct py_offsets *o;
+
+		build(&im, vs[i]);
+		o = &im.o;
+		exc = make_obj(&im, 1ull << 30 | 1ull << 9);
+		none = make_obj(&im, 1ull << 9);
+		if (o->exc.ts_value != N) {
+			fakemem_w64(&im.m, im.ts_worker + o->exc.ts_value, exc);
+			fakemem_w64(&im.m, im.ts_main + o->exc.ts_value, none);
+		} else {
+			fakemem_w64(&im.m, im.ts_worker + o->exc.ts_info,
+				    make_item(&im, 0, make_item(&im, exc, 0)));
+			fakemem_w64(&im.m, im.ts_main + o->exc.ts_info, make_item(&im, none, 0));
+		}
+		assert_int_equal(sample_exc(&im, &g, &st), 0);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.t[0].exception, 1);
+		assert_int_equal(g.t[1].exception, 0);
+		assert_int_equal(st.exc_unknown, 0);
+		assert_true(g.t[0].depth > 0 && g.t[1].depth > 0);
+		got_release(&g);
+
+		/* not asked: not read */
+		assert_int_equal(sample(&im, 64, &g, &st), 0);
+		assert_int_equal(g.t[0].exception, 0);
+		got_release(&g);
+
+		/* hostile: the worker's exception in unmapped memory; a looping chain */
+		if (o->exc.ts_value != N) {
+			fakemem_w64(&im.m, im.ts_worker + o->exc.ts_value, 0xdead0000ULL);
+		} else {
+			loop = make_item(&im, none, 0);
+			fakemem_w64(&im.m, loop + o->exc.item_previous, loop);
+			fakemem_w64(&im.m, im.ts_worker + o->exc.ts_info, loop);
+			fakemem_w64(&im.m, im.ts_main + o->exc.ts_info,
+				    make_item(&im, 0xdead0000ULL, 0));
+		}
+		assert_int_equal(sample_exc(&im, &g, &st), 0);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.t[0].exception, 0);
+		assert_int_equal(g.t[1].exception, 0);
+		assert_int_equal(st.exc_unknown, o->exc.ts_value != N ? 1 : 2);
+		got_release(&g);
 		release(&im);
 	}
 }
@@ -2449,6 +2555,7 @@ int main(void)
 		cmocka_unit_test(unwind_sample__async_current_tasks__task_frames_under_its_name),
 		cmocka_unit_test(unwind_sample__async_all_weakset__waiting_tasks_and_hostile_sets),
 		cmocka_unit_test(unwind_sample__native_markers__call_opcode_marks_innermost),
+		cmocka_unit_test(unwind_sample__exception__handled_one_marks_its_thread),
 		cmocka_unit_test(unwind_sample__async_all__waiting_tasks_and_hostile_memory),
 		cmocka_unit_test(py_offsets_from_async_debug__bad_input__rejected),
 		cmocka_unit_test(unwind_sample__max_depth__keeps_innermost_and_flags_truncated),

@@ -30,6 +30,8 @@ struct unwind_stats {
 	uint64_t drops[UNWIND_DROP__COUNT];
 	uint64_t retries;			/* stacks read again, live, after a torn read */
 	uint64_t recovered;			/* ... and read cleanly the second time */
+	uint64_t exc_unknown;			/* --mode exception: a thread's exception
+						   that could not be read (not sampled) */
 };
 
 /* One thread's stack, innermost frame first; storage owned by the unwinder. */
@@ -44,6 +46,8 @@ struct unwind_thread {
 	const struct pf_frame *frames;
 	int task;			/* --async=all: the stack of an asyncio task waiting on
 					   this thread's event loop, not what the thread runs */
+	int exception;			/* unwinder__want_exceptions(): the thread handles an
+					   exception (sys.exc_info() is set) */
 	int native_call;		/* --native-markers: the innermost frame stands on a
 					   call opcode: the thread runs C code it called */
 	/*
@@ -130,6 +134,12 @@ int unwinder__find_asyncio(struct unwinder *u);
  * 0, or -ENOTSUP (before 3.11, or a version without an opcode list).
  */
 int unwinder__set_native_markers(struct unwinder *u);
+
+/*
+ * --mode exception: say of each sampled thread whether it handles an exception (struct
+ * unwind_thread.exception).  -ENOTSUP when the layout does not say where that is.
+ */
+int unwinder__want_exceptions(struct unwinder *u);
 
 /*
  * Sample every thread of every interpreter once, calling emit for each thread whose stack
