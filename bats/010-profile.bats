@@ -442,6 +442,45 @@ gil_mode() {
 	for_each_python 3.11 gil_mode
 }
 
+exception_mode() {
+	local d t=$TARGETS/excmode.py truth
+
+	d=$(fresh_dir "py$1")
+	pf run -q --mode exception -r 200 -o "$d/p.txt" -- "$2" "$t" 3 "$d/share.json"
+	check_collapsed format "$d/p.txt"
+	truth=$("$(checker_python)" -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["share"])' "$d/share.json")
+	echo "# the main thread spent a share of $truth of its time in the handler"
+	# sampled while in the except block or what it calls, never outside it
+	check_collapsed tail "$d/p.txt" "re:handled_span .*" "re:handled_work .*" \
+		"re:spin .*"
+	check_collapsed absent "$d/p.txt" "re:plain_work .*"
+	# asleep in an except block: handling one, and idle
+	check_collapsed path "$d/p.txt" "sleeper ($t:$(line_of "$t" '# SLEEPING'))" "<idle>"
+	# a generator's exception is its thread's only while it runs
+	check_collapsed path "$d/p.txt" "gen_spin ($t:$(line_of "$t" '# GEN_SPIN'))" "re:spin .*"
+	check_collapsed absent "$d/p.txt" "re:gen_caller_plain .*"
+	# the sleeper is sampled at every tick, the main thread at the ticks it is in the
+	# handler: h / (h + s) = share / (share + 1)
+	check_collapsed ratio "$d/p.txt" "re:handled_work .*" "re:sleeper .*" \
+		"$(awk -v t="$truth" 'BEGIN { printf "%.4f", t / (t + 1) }')" 0.06
+}
+
+@test "profile: --mode exception samples only threads handling an exception, every version" {
+	for_each_python 2.7 exception_mode
+}
+
+@test "profile: --mode exception without a handler anywhere keeps nothing and says why" {
+	local d
+
+	d=$(fresh_dir)
+	run --separate-stderr timeout -k 5 120 "$PYFLAME" run --mode exception -r 200 \
+		-o "$d/p.txt" -- "$PY3" "$TARGETS/hot.py" 0.5
+	[ "$status" -eq 0 ]
+	echo "$stderr"
+	[ ! -e "$d/p.txt" ]
+	[[ "$stderr" == *"--mode exception keeps only the samples of threads handling an exception"* ]]
+}
+
 summary() {
 	local d t=$TARGETS/hot.py
 

@@ -67,7 +67,7 @@ complete_words() {
 }
 
 @test "completion: option values (--mode, --reader, --format, --by, --strip-prefix)" {
-	[ "$(complete_words run --mode "")" = "$(printf 'cpu\ngil\nwall')" ]
+	[ "$(complete_words run --mode "")" = "$(printf 'cpu\nexception\ngil\nwall')" ]
 	[ "$(complete_words attach --reader v)" = vm ]
 	[ "$(complete_words report -f sp)" = speedscope ]
 	[ "$(complete_words diff --format "")" = "$(printf 'json\nmd\ntext')" ]

@@ -89,7 +89,7 @@ _pyflame_arg()
 _pyflame_values()
 {
 	case $1:$2 in
-	*:--mode) echo "wall cpu gil" ;;
+	*:--mode) echo "wall cpu gil exception" ;;
 	*:--reader) echo "auto vm mem peek" ;;
 	diff:--format) echo "text md json" ;;
 	*:-f | *:--format) echo "svg collapsed speedscope pprof timeline" ;;

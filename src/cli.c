@@ -240,7 +240,8 @@ static const struct cli_option opts_sampling[] = {
 	OPT_LONG(OPT_MODE, "mode", "MODE", "wall (default): every thread at every tick, idle "
 		 "ones marked (a thread without the GIL is running for the share of the time it ran "
 		 "or waited for a CPU); cpu: threads by the CPU time they got since the last tick; "
-		 "gil: only the GIL holder"),
+		 "gil: only the GIL holder; exception: as wall, only threads handling an exception "
+		 "(in an except block or called from one: sys.exc_info() is set)"),
 	OPT_ROW('x', "exclude-idle", NULL, "same as --mode cpu (Pyflame compatible)"),
 	OPT_LONG(OPT_MAX_DEPTH, "max-depth", "N", "keep at most N frames per stack (default "
 		 "2048); deeper stacks keep their innermost frames under a <truncated> frame"),
@@ -689,8 +690,11 @@ static int run_option(void *ctx, int id, const char *arg)
 			o->mode = PF_MODE_CPU;
 		else if (!strcmp(arg, "gil"))
 			o->mode = PF_MODE_GIL;
+		else if (!strcmp(arg, "exception"))
+			o->mode = PF_MODE_EXCEPTION;
 		else
-			return usage_error("unknown mode '%s' (want wall, cpu or gil)", arg);
+			return usage_error("unknown mode '%s' (want wall, cpu, gil or exception)",
+					   arg);
 		break;
 	case 'x':
 		o->mode = PF_MODE_CPU;

@@ -124,6 +124,9 @@ static void print_drops(const struct sampler_counts *c)
 		pf_info("thread states: %llu read, %llu taken as unchanged without a read (threads "
 			"found waiting at the same stack)", (unsigned long long)c->state_reads,
 			(unsigned long long)c->state_reused);
+	if (c->ustats.exc_unknown)
+		pf_info("%llu thread samples left out as their exception could not be read "
+			"(--mode exception)", (unsigned long long)c->ustats.exc_unknown);
 	if (c->ustats.tasks)
 		pf_info("%llu samples of waiting asyncio tasks (--async=all), %llu of threads",
 			(unsigned long long)c->ustats.tasks, (unsigned long long)c->ustats.threads);
@@ -612,7 +615,8 @@ static int session(const struct run_opts *o, pid_t attach)
 				pf_hint("--mode %s keeps only the samples of threads %s; --mode wall "
 					"keeps them all", pf_mode__name(o->mode),
 					o->mode == PF_MODE_CPU ? "running on a CPU" :
-					"holding the GIL");
+					o->mode == PF_MODE_GIL ? "holding the GIL" :
+					"handling an exception");
 		} else if (!pf_quiet) {
 			pf_warn("no Python process was seen; no profile written");
 		}

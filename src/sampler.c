@@ -251,6 +251,7 @@ const char *pf_mode__name(enum pf_mode m)
 	case PF_MODE_WALL: return "wall";
 	case PF_MODE_CPU: return "cpu";
 	case PF_MODE_GIL: return "gil";
+	case PF_MODE_EXCEPTION: return "exception";
 	}
 	return "?";
 }
@@ -622,6 +623,10 @@ static void proc_probe(struct sampler *sm, struct proc *p, uint64_t now)
 	if (sm->o.native_markers && !sm->o.native && unwinder__set_native_markers(p->uw))
 		pf_warn("process %d: --native-markers needs Python 3.11 or later, not %s: "
 			"no <native> frames", p->pid, p->version);
+	if (sm->o.mode == PF_MODE_EXCEPTION && unwinder__want_exceptions(p->uw))
+		pf_warn("process %d: --mode exception does not know where %s%s keeps a "
+			"thread's exception: none of its threads is sampled", p->pid, p->version,
+			p->off.free_threaded ? " (free-threaded)" : "");
 	p->state = PROC_PYTHON;
 	p->stale_tries = 0;
 	sm->c.python_found++;
@@ -1328,6 +1333,8 @@ static void on_thread(void *arg, const struct unwind_thread *t)
 		s->last_tick = sm->tick_no;
 		if (!t->depth)
 			return;	/* no Python on this thread right now (starting, in C, exiting) */
+		if (sm->o.mode == PF_MODE_EXCEPTION && !t->exception)
+			return;	/* before its state is read: that costs a system call */
 		/*
 		 * Reading stat is a system call per thread per tick: skip it when its answer
 		 * cannot matter (the GIL holder is never idle; gil mode keeps only the holder).

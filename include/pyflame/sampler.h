@@ -31,6 +31,7 @@ enum pf_mode {
 	PF_MODE_WALL,		/* every thread, idle ones kept and marked */
 	PF_MODE_CPU,		/* only threads the kernel reports running */
 	PF_MODE_GIL,		/* only the thread holding the GIL */
+	PF_MODE_EXCEPTION,	/* only threads handling an exception, idle ones marked */
 };
 
 const char *pf_mode__name(enum pf_mode m);
