@@ -469,16 +469,32 @@ exception_mode() {
 	for_each_python 2.7 exception_mode
 }
 
-@test "profile: --mode exception without a handler anywhere keeps nothing and says why" {
-	local d
+@test "profile: --mode exception keeps nothing of code outside handlers and says why" {
+	local d pid
 
+	require_python3
 	d=$(fresh_dir)
+	# from the command's start, only the imports' own handlers (a KeyError caught by
+	# importlib, say) may be kept: never the target's code
 	run --separate-stderr timeout -k 5 120 "$PYFLAME" run --mode exception -r 200 \
 		-o "$d/p.txt" -- "$PY3" "$TARGETS/hot.py" 0.5
 	[ "$status" -eq 0 ]
+	if [ -e "$d/p.txt" ]; then
+		check_collapsed absent "$d/p.txt" "re:.*hot\.py.*"
+	fi
+	# attached to a process busy outside any handler: nothing is kept, and the reason is said
+	"$PY3" -S -c 'print("ready", flush=True)
+while True: pass' >"$d/ready" &
+	pid=$!
+	for _ in $(seq 600); do grep -q ready "$d/ready" && break; sleep 0.1; done
+	run --separate-stderr timeout -k 5 120 "$PYFLAME" attach -p "$pid" --mode exception \
+		--duration 1 -o "$d/a.txt"
+	kill "$pid"
 	echo "$stderr"
-	[ ! -e "$d/p.txt" ]
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"no sample of the 1 Python process found was kept; no profile written"* ]]
 	[[ "$stderr" == *"--mode exception keeps only the samples of threads handling an exception"* ]]
+	[ ! -e "$d/a.txt" ]
 }
 
 summary() {

@@ -328,6 +328,8 @@ struct unwinder {
 	uint8_t *tsbuf2;		/* ... and its thread state read again (exc_confirm) */
 	size_t ts2len;
 	uint64_t top;			/* the top frame walk_thread() started from */
+	uint64_t top_code;		/* ... and the code that frame ran */
+	uint64_t exc_none;		/* an immortal object seen not to be an exception */
 	int leaf_call;			/* the innermost frame walked stands on a call */
 
 	enum unwind_drop cause;		/* why the current thread is being dropped */
@@ -1444,6 +1446,8 @@ static int walk_frames(struct unwinder *u, uint64_t f, uint64_t chunk, const uin
 		err = frame_decode(u, &w, f, &fi);
 		if (err)
 			return err;
+		if (!steps)
+			u->top_code = fi.code;
 		if (fi.skip) {
 			act_end(u, &since, n);
 			f = fi.next;
@@ -2643,19 +2647,34 @@ static int emit_waiting(struct unwinder *u, const struct unwind_thread *thread,
 #define EXC_CHAIN_MAX 256
 #define PY_TPFLAGS_BASE_EXC_SUBCLASS (1ull << 30)
 
-/* Whether the object at addr is an exception: its type has Py_TPFLAGS_BASE_EXC_SUBCLASS. */
+/*
+ * Whether the object at addr is an exception: its type has Py_TPFLAGS_BASE_EXC_SUBCLASS.
+ * From 3.12 None (what a thread that handled one before holds) is immortal; an immortal
+ * object found not to be an exception is remembered, so a thread that handles none costs
+ * no read.  Immortal objects are never freed, and no exception is immortal.
+ */
 static int is_exception(struct unwinder *u, uint64_t addr)
 {
 	const struct py_offsets *o = &u->off;
-	uint64_t type, flags;
+	uint64_t head[2], flags;
+	size_t type_at = (size_t)o->obj.ob_type;
 	int err;
 
-	err = rd_u64(u, addr + (uint64_t)o->obj.ob_type, &type);
+	if (addr == u->exc_none)
+		return 0;
+	if (type_at != 8)	/* not the usual { ob_refcnt; ob_type } head */
+		err = rd_u64(u, addr + type_at, &head[1]);
+	else
+		err = rd(u, addr, head, sizeof(head));
 	if (!err)
-		err = rd_u64(u, type + (uint64_t)o->exc.tp_flags, &flags);
+		err = rd_u64(u, head[1] + (uint64_t)o->exc.tp_flags, &flags);
 	if (err)
 		return err;
-	return (flags & PY_TPFLAGS_BASE_EXC_SUBCLASS) != 0;
+	if (flags & PY_TPFLAGS_BASE_EXC_SUBCLASS)
+		return 1;
+	if (type_at == 8 && o->version >= PY_VER(3, 12) && (int32_t)(uint32_t)head[0] < 0)
+		u->exc_none = addr;
+	return 0;
 }
 
 /*
@@ -2705,12 +2724,16 @@ static int thread_exception(struct unwinder *u, uint64_t ts)
  * A thread state copied while its thread ran can pair one moment's top frame with another
  * moment's exception (a generator yielding out of an except block between the copies of
  * the two fields).  A thread found handling one is read again, live: 1 if its top frame is
- * the same and it still handles one, 0 if not, -EAGAIN if the frame moved, or -errno.
+ * the same frame running the same code (a frame's address alone is not enough: the next
+ * call from a generator reuses the slot its caller's callee had) and it still handles one,
+ * 0 if not, -EAGAIN if the frame moved, or -errno.
  */
 static int exc_confirm(struct unwinder *u, uint64_t ts)
 {
 	uint8_t *keep = u->tsbuf;
 	int bypass = u->snap.bypass, err, ret = 0;
+	struct chunk_window w = { .chunk = 0 };
+	struct frame_info fi;
 	uint64_t f;
 
 	if (u->ts2len < u->tslen) {
@@ -2722,8 +2745,12 @@ static int exc_confirm(struct unwinder *u, uint64_t ts)
 	err = rd(u, ts, u->tsbuf, u->tslen);
 	if (!err) {
 		f = top_frame(u, &err);
-		if (!err)
-			ret = f == u->top ? thread_exception(u, ts) : -EAGAIN;
+		if (!err && f != u->top)
+			ret = -EAGAIN;
+		else if (!err && f && !(err = frame_decode(u, &w, f, &fi)) && fi.code != u->top_code)
+			ret = -EAGAIN;
+		else if (!err)
+			ret = thread_exception(u, ts);
 	}
 	u->tsbuf = keep;
 	u->snap.bypass = bypass;
@@ -2756,6 +2783,7 @@ static int walk_thread(struct unwinder *u, struct unwind_thread *t, uint64_t hol
 		chunk = ld_u64(u->tsbuf + o->tstate.datastack_chunk);
 	f = top_frame(u, &err);
 	u->top = f;
+	u->top_code = 0;
 	if (!err && u->aio_on && u->aio.ts_running_task != N) {
 		task = ld_u64(u->tsbuf + u->aio.ts_running_task);
 
