@@ -70,6 +70,15 @@ struct sym_entry {
 #define EVAL_UNNAMED_LABEL "_PyEval_EvalFrameDefault"
 
 #define NATIVE_MOD_INFO 64	/* files whose mod_info is kept */
+#define SYMIDX_MAX (1u << 21)	/* symbols a file may have to be indexed; beyond, libdwfl names */
+
+/* A function symbol of a file, at its runtime address: [lo, hi). */
+struct sym_range {
+	uint64_t lo, hi;
+	const char *name;	/* libelf's: lives as long as the module */
+	unsigned rank;		/* 4 sized, 1 a function (sym_rank) */
+	unsigned bind;		/* 2 global, 1 weak, 0 local */
+};
 
 /* A thread's last unwind, given again while what it read is unchanged (see the top). */
 struct seen {
@@ -91,6 +100,9 @@ struct mod_info {
 	uint32_t count;
 	uint64_t base;		/* the runtime address of .eh_frame_hdr */
 	int debug_frame;	/* the file itself has a .debug_frame */
+	struct sym_range *syms;	/* its function symbols by address (symidx_build) */
+	size_t nsyms;
+	int syms_state;		/* 0 not built, 1 built, -1 libdwfl names (too many) */
 };
 
 struct native {
@@ -306,7 +318,7 @@ static void read_eh_frame_hdr(struct mod_info *t, Elf *elf, Dwarf_Addr bias)
 }
 
 /* What is known of mod's file, looked up at its first use; NULL past NATIVE_MOD_INFO files. */
-static const struct mod_info *mod_info(struct native *n, Dwfl_Module *mod)
+static struct mod_info *mod_info(struct native *n, Dwfl_Module *mod)
 {
 	struct mod_info *t;
 	Dwarf_Addr bias = 0;
@@ -323,6 +335,159 @@ static const struct mod_info *mod_info(struct native *n, Dwfl_Module *mod)
 	read_eh_frame_hdr(t, elf, bias);
 	t->debug_frame = elf_has_debug_frame(elf);
 	return t;
+}
+
+static void mods_clear(struct native *n)
+{
+	for (size_t i = 0; i < n->nmods; i++)
+		free(n->mods[i].syms);
+	n->nmods = 0;
+}
+
+/*
+ * Which symbol names an address several share: a sized one before a sizeless one, then
+ * the most public-looking name (fewest leading underscores: read, not __read; munmap, not
+ * __GI___munmap), then a global before a weak before a local one, a function before
+ * anything else, the longer name (readdir64 over its alias readdir) and, last, a fixed
+ * order, so that a profile names a function the same way each run.
+ */
+static unsigned sym_rank(const GElf_Sym *sym)
+{
+	unsigned type = GELF_ST_TYPE(sym->st_info);
+
+	return (sym->st_size ? 4u : 0u) + (type == STT_FUNC || type == STT_GNU_IFUNC ? 1u : 0u);
+}
+
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct sym_range *x = a, *y = b;
+	size_t ux, uy, lx, ly;
+	int c;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	if ((x->rank & 4u) != (y->rank & 4u))
+		return x->rank & 4u ? -1 : 1;		/* the better first */
+	ux = strspn(x->name, "_");
+	uy = strspn(y->name, "_");
+	if (ux != uy)
+		return ux < uy ? -1 : 1;
+	if (x->bind != y->bind)
+		return x->bind > y->bind ? -1 : 1;
+	if ((x->rank & 1u) != (y->rank & 1u))
+		return x->rank & 1u ? -1 : 1;
+	lx = strcspn(x->name, "@");
+	ly = strcspn(y->name, "@");
+	if (lx != ly)
+		return lx > ly ? -1 : 1;
+	c = strcmp(x->name, y->name);
+	return c > 0 ? -1 : c < 0;
+}
+
+/* Where the section shndx of elf ends, at runtime (0 when not known). */
+static uint64_t section_end(Elf *elf, GElf_Word shndx, Dwarf_Addr bias)
+{
+	Elf_Scn *scn = elf ? elf_getscn(elf, shndx) : NULL;
+	GElf_Shdr sh;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_addr + sh.sh_size < sh.sh_addr)
+		return 0;
+	return sh.sh_addr + sh.sh_size + bias;
+}
+
+/*
+ * The file's code symbols sorted by address, so that naming a pc is a binary search rather
+ * than libdwfl's pass over every symbol of the file at each new pc (the symbol tables
+ * libdwfl found: .symtab, .dynsym, a MiniDebugInfo's, a separate debug file's).  One
+ * address named by several keeps the best (sym_rank); a sizeless symbol reaches the next
+ * symbol or the end of its section.
+ */
+static void symidx_build(struct mod_info *t)
+{
+	int count = dwfl_module_getsymtab(t->mod);
+	size_t n = 0, alloc = 0;
+
+	t->syms_state = -1;
+	if (count <= 0 || (unsigned)count > SYMIDX_MAX)
+		return;
+	for (int i = 1; i < count; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		Elf *elf = NULL;
+		Dwarf_Addr bias = 0;
+		const char *name = dwfl_module_getsym_info(t->mod, i, &sym, &addr, &shndx, &elf,
+							   &bias);
+		unsigned type = GELF_ST_TYPE(sym.st_info);
+		struct sym_range *r;
+
+		if (!name || !*name || !addr || shndx == SHN_UNDEF || shndx == SHN_ABS ||
+		    (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE))
+			continue;
+		xgrow((void **)&t->syms, &alloc, n + 1, sizeof(*t->syms));
+		r = &t->syms[n++];
+		r->lo = addr;
+		r->name = name;
+		r->rank = sym_rank(&sym);
+		r->bind = GELF_ST_BIND(sym.st_info) == STB_GLOBAL ? 2u :
+			  GELF_ST_BIND(sym.st_info) == STB_WEAK ? 1u : 0u;
+		if (sym.st_size)
+			r->hi = addr + sym.st_size < addr ? UINT64_MAX : addr + sym.st_size;
+		else
+			r->hi = section_end(elf, shndx, bias);
+	}
+	if (n)
+		qsort(t->syms, n, sizeof(*t->syms), sym_cmp);
+	/* one entry per address; a sizeless one ends where the next symbol starts */
+	{
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (k && t->syms[k - 1].lo == t->syms[i].lo)
+				continue;	/* sorted best first */
+			t->syms[k++] = t->syms[i];
+		}
+		n = k;
+	}
+	for (size_t i = 0; i + 1 < n; i++)
+		if (!(t->syms[i].rank & 4u) && (!t->syms[i].hi || t->syms[i].hi > t->syms[i + 1].lo))
+			t->syms[i].hi = t->syms[i + 1].lo;
+	t->nsyms = n;
+	t->syms_state = 1;
+}
+
+/*
+ * The name of the function symbol holding pc in mod, or NULL; *found says whether the
+ * index answered (when not, libdwfl is asked).  The symbol with the greatest start not
+ * above pc names it if pc is below its end; a symbol nested in a larger one (rare: a
+ * local label given a size) is looked for among the few before.
+ */
+static const char *symidx_name(struct native *n, Dwfl_Module *mod, uint64_t pc, int *found)
+{
+	struct mod_info *t = mod_info(n, mod);
+	size_t lo = 0, hi;
+
+	*found = 0;
+	if (!t)
+		return NULL;
+	if (!t->syms_state)
+		symidx_build(t);
+	if (t->syms_state != 1)
+		return NULL;
+	*found = 1;
+	hi = t->nsyms;
+	while (lo < hi) {		/* the first entry starting above pc */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->syms[mid].lo <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo, k = 0; i-- > 0 && k < 4; k++)
+		if (pc < t->syms[i].hi)
+			return t->syms[i].name;
+	return NULL;
 }
 
 /*
@@ -464,7 +629,11 @@ static const struct sym_entry *name_pc(struct native *n, uint64_t pc, uint64_t r
 		Dwarf_Addr start, bias = 0;
 
 		modname = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, &mainfile, NULL);
-		name = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+		int indexed;
+
+		name = symidx_name(n, mod, pc, &indexed);
+		if (!indexed)
+			name = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
 		file = mainfile ? mainfile : modname ? modname : "";
 		e->fr.func = 0;
 		if (!name && !n->eval_named) {
@@ -765,7 +934,7 @@ static int report(struct native *n)
 		return -EINVAL;
 	memset(n->syms, 0, NATIVE_SYM_CACHE * sizeof(*n->syms));
 	n->nsyms = 0;
-	n->nmods = 0;		/* the modules may be new */
+	mods_clear(n);		/* the modules may be new */
 	seen_clear(n);
 	if (!n->attached) {
 		if (!dwfl_attach_state(n->dwfl, NULL, n->pid, &thread_cbs, n))
@@ -817,6 +986,7 @@ void native__free(struct native *n)
 		free(n->seen[i].frames);
 	}
 	free(n->syms);
+	mods_clear(n);
 	strbuf_release(&n->sb);
 	free(n);
 }
