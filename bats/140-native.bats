@@ -159,6 +159,33 @@ same_python() {
 	! grep -q '_PyEval_EvalFrameDefault' "$d/q.txt"
 }
 
+# stripped_callers VERSION PATH: no unnamed frame of the interpreter's own file calls a
+# Python frame (they are the calls into the eval loop, folded); --native=all keeps them,
+# calling the eval loop's frame
+stripped_callers() {
+	local d base n all
+
+	d=$(fresh_dir "py$1")
+	base=$(basename "$(readlink -f "$2")")
+	timeout -k 5 120 "$PYFLAME" run -q --native=all -r 200 -o "$d/all.txt" -- "$2" "$TARGETS/native.py" zlib 1
+	timeout -k 5 120 "$PYFLAME" run -q --native -r 200 -o "$d/p.txt" -- "$2" "$TARGETS/native.py" zlib 1
+	all=$(native_check anon-callers "$d/all.txt" "$base")
+	n=$(native_check anon-callers "$d/p.txt" "$base")
+	echo "# $base: $all samples with an unnamed caller of the eval loop with --native=all, $n of a Python frame without"
+	[ "$n" -eq 0 ]
+	echo "$all" >>"$BATS_TEST_TMPDIR/anon_all"
+	# the zlib loop is still named under its Python line
+	native_check order "$d/p.txt" 'zlib_hot .*' '.*(zlib|libz).*'
+}
+
+@test "native: a stripped interpreter's unnamed call frames are folded like its named ones, 3.11+" {
+	for_each_python 3.11 stripped_callers
+	# Debian's 3.14 and 3.15 name none of them: where they were fetched, =all showed some
+	if [ -n "$(pythons | awk '{print $2}' | while read -r p; do fetched_root_of "$p" >/dev/null && echo "$p"; done)" ]; then
+		[ "$(sort -n "$BATS_TEST_TMPDIR/anon_all" | tail -n 1)" -gt 0 ]
+	fi
+}
+
 @test "native: --native=other is a usage error" {
 	run_pyflame run --native=other -- true
 	[ "$status" -eq 2 ]

@@ -13,6 +13,10 @@ frame under the process frame is a C frame ("name (library)" or "lib.so+0xOFF (.
                                            LINE, PYFUNC's frame must be at that line too
     pyshares FILE_A FILE_B TOL             the Python-only stacks (C frames removed) have
                                            the same shares in both, within TOL each
+    anon-callers FILE BASENAME             print how many samples have a frame of file
+                                           BASENAME named by no symbol ("BASENAME+0xOFF")
+                                           right before (calling) a Python frame or, with
+                                           --native=all, the eval loop's frame
 """
 import re
 import sys
@@ -97,6 +101,22 @@ def pyshares(a, b, tol):
     return bad
 
 
+def anon_callers(path, base):
+    anon = re.compile(r"^%s\+0x[0-9a-f]+ \(.*\)$" % re.escape(base))
+    n = shown = 0
+    for frames, count in stacks(path):
+        for outer, inner in zip(frames, frames[1:]):
+            if anon.match(outer) and (is_py(inner) or "(<frozen " in inner
+                                      or inner.startswith("_PyEval_EvalFrameDefault (")):
+                n += count
+                if shown < 3:
+                    print("# %s -> %s" % (outer, inner), file=sys.stderr)
+                    shown += 1
+                break
+    print(n)
+    return 0
+
+
 def main(argv):
     cmd = argv[1]
     if cmd == "order":
@@ -105,6 +125,8 @@ def main(argv):
         return under(argv[2], argv[3], argv[4], argv[5])
     if cmd == "pyshares":
         return pyshares(argv[2], argv[3], argv[4])
+    if cmd == "anon-callers":
+        return anon_callers(argv[2], argv[3])
     print("unknown subcommand %s" % cmd)
     return 2
 

@@ -664,6 +664,7 @@ static const struct sym_entry *name_pc(struct native *n, uint64_t pc, uint64_t r
 	e->pc = pc;
 	e->fr.pc = raw_pc;
 	e->fr.kind = name ? native__classify(name, n->version) : NATIVE_C;
+	e->fr.anon = !name;
 	e->fr.f.name = strtab__intern(n->strings, n->sb.buf, n->sb.len);
 	e->fr.f.file = strtab__intern_str(n->strings, file);
 	e->fr.f.line = PF_LINE_NATIVE;
@@ -1069,6 +1070,32 @@ static void learn_eval(struct native *n)
 	}
 }
 
+/*
+ * Frames of the interpreter's own file that no symbol names, right outward of a run of the
+ * evaluation loop, are the calls that led into it (a stripped interpreter, such as
+ * Debian's 3.14 and 3.15, names neither _PyFunction_Vectorcall nor its kin): folded like
+ * the named trampolines, so that a Python frame follows the Python or C frame that called
+ * it (PyImport_ImportModuleLevelObject -> _find_and_load, Py_RunMain -> <module>).  The C
+ * code inward of the innermost run (where the thread is) is kept, named or not.
+ */
+static void fold_anonymous(struct native *n)
+{
+	for (unsigned i = 0; i < n->nframes; i++) {
+		uint32_t file = n->frames[i].f.file;
+
+		if (n->frames[i].kind != NATIVE_EVAL)
+			continue;
+		for (unsigned j = i + 1; j < n->nframes; j++) {
+			struct native_frame *f = &n->frames[j];
+
+			if (f->kind == NATIVE_C && f->anon && f->f.file == file)
+				f->kind = NATIVE_FOLD;
+			else if (f->kind != NATIVE_FOLD)	/* through named trampolines too */
+				break;
+		}
+	}
+}
+
 /* Copy the stack from sp up, a page at a time until one does not read. */
 static void copy_stack(const struct native *n, struct native_snap *s, uint64_t sp)
 {
@@ -1219,6 +1246,7 @@ int native__unwind(struct native *n, const struct native_snap *s,
 	}
 	if (!n->eval_named)
 		learn_eval(n);
+	fold_anonymous(n);
 	*nframes = n->nframes;
 	ret = n->deep ? -1 - NATIVE_DROP_DEEP : n->unbounded ? -1 - NATIVE_DROP_UNBOUNDED :
 	      !n->nframes ? -1 - NATIVE_DROP_UNWIND : 0;

@@ -28,6 +28,7 @@ struct native_frame {
 	enum native_kind kind;
 	uint64_t pc;
 	uint64_t func;		/* an unnamed frame: the start of its CFI entry (else 0) */
+	int anon;		/* named by no symbol (file+0xOFFSET, or 0xADDRESS) */
 };
 
 /* Why a thread's --native sample was dropped: counted, shown in the summary. */
