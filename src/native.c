@@ -76,8 +76,9 @@ struct sym_entry {
 struct sym_range {
 	uint64_t lo, hi;
 	const char *name;	/* libelf's: lives as long as the module */
-	unsigned rank;		/* 4 sized, 1 a function (sym_rank) */
-	unsigned bind;		/* 2 global, 1 weak, 0 local */
+	unsigned sized : 1;	/* it has a size (else it reaches the next symbol) */
+	unsigned func : 1;	/* STT_FUNC or STT_GNU_IFUNC (else STT_NOTYPE) */
+	unsigned bind : 2;	/* 2 global, 1 weak, 0 local */
 };
 
 /* A thread's last unwind, given again while what it read is unchanged (see the top). */
@@ -351,13 +352,6 @@ static void mods_clear(struct native *n)
  * anything else, the longer name (readdir64 over its alias readdir) and, last, a fixed
  * order, so that a profile names a function the same way each run.
  */
-static unsigned sym_rank(const GElf_Sym *sym)
-{
-	unsigned type = GELF_ST_TYPE(sym->st_info);
-
-	return (sym->st_size ? 4u : 0u) + (type == STT_FUNC || type == STT_GNU_IFUNC ? 1u : 0u);
-}
-
 static int sym_cmp(const void *a, const void *b)
 {
 	const struct sym_range *x = a, *y = b;
@@ -366,16 +360,16 @@ static int sym_cmp(const void *a, const void *b)
 
 	if (x->lo != y->lo)
 		return x->lo < y->lo ? -1 : 1;
-	if ((x->rank & 4u) != (y->rank & 4u))
-		return x->rank & 4u ? -1 : 1;		/* the better first */
+	if (x->sized != y->sized)
+		return x->sized ? -1 : 1;		/* the better first */
 	ux = strspn(x->name, "_");
 	uy = strspn(y->name, "_");
 	if (ux != uy)
 		return ux < uy ? -1 : 1;
 	if (x->bind != y->bind)
 		return x->bind > y->bind ? -1 : 1;
-	if ((x->rank & 1u) != (y->rank & 1u))
-		return x->rank & 1u ? -1 : 1;
+	if (x->func != y->func)
+		return x->func ? -1 : 1;
 	lx = strcspn(x->name, "@");
 	ly = strcspn(y->name, "@");
 	if (lx != ly)
@@ -399,7 +393,7 @@ static uint64_t section_end(Elf *elf, GElf_Word shndx, Dwarf_Addr bias)
  * The file's code symbols sorted by address, so that naming a pc is a binary search rather
  * than libdwfl's pass over every symbol of the file at each new pc (the symbol tables
  * libdwfl found: .symtab, .dynsym, a MiniDebugInfo's, a separate debug file's).  One
- * address named by several keeps the best (sym_rank); a sizeless symbol reaches the next
+ * address named by several keeps the best (sym_cmp); a sizeless symbol reaches the next
  * symbol or the end of its section.
  */
 static void symidx_build(struct mod_info *t)
@@ -428,7 +422,8 @@ static void symidx_build(struct mod_info *t)
 		r = &t->syms[n++];
 		r->lo = addr;
 		r->name = name;
-		r->rank = sym_rank(&sym);
+		r->sized = sym.st_size != 0;
+		r->func = type != STT_NOTYPE;
 		r->bind = GELF_ST_BIND(sym.st_info) == STB_GLOBAL ? 2u :
 			  GELF_ST_BIND(sym.st_info) == STB_WEAK ? 1u : 0u;
 		if (sym.st_size)
@@ -450,7 +445,7 @@ static void symidx_build(struct mod_info *t)
 		n = k;
 	}
 	for (size_t i = 0; i + 1 < n; i++)
-		if (!(t->syms[i].rank & 4u) && (!t->syms[i].hi || t->syms[i].hi > t->syms[i + 1].lo))
+		if (!t->syms[i].sized && (!t->syms[i].hi || t->syms[i].hi > t->syms[i + 1].lo))
 			t->syms[i].hi = t->syms[i + 1].lo;
 	t->nsyms = n;
 	t->syms_state = 1;
@@ -627,10 +622,9 @@ static const struct sym_entry *name_pc(struct native *n, uint64_t pc, uint64_t r
 		GElf_Sym sym;
 		const char *mainfile = NULL, *modname;
 		Dwarf_Addr start, bias = 0;
-
-		modname = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, &mainfile, NULL);
 		int indexed;
 
+		modname = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, &mainfile, NULL);
 		name = symidx_name(n, mod, pc, &indexed);
 		if (!indexed)
 			name = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);

@@ -34,7 +34,6 @@
 		    .is_entry = N, .tlbc_index = N, .tag_mask = 0, .shim_owner_min = 0, \
 		    .owner_generator = 1 }
 
-/* PEP 393 strings, 3.6-3.11: PyASCIIObject 48 bytes, PyCompactUnicodeObject 72. */
 /*
  * Where the handled exception is (DWARF of every local build; tests/dwarf_offsets.py).
  * tp_flags is 21 pointers into PyTypeObject in every GIL build.
@@ -45,6 +44,8 @@
 		    .tp_flags = 168 }
 #define EXC_311(i) { .ts_value = N, .ts_info = (i), .item_value = 0, .item_previous = 8, \
 		     .tp_flags = 168 }
+
+/* PEP 393 strings, 3.6-3.11: PyASCIIObject 48 bytes, PyCompactUnicodeObject 72. */
 #define STR_36 .ob_type = 8, .str_length = 16, .str_state = 32, .str_ascii_data = 48, \
 	.str_compact_data = 72, .str_legacy_data = 72, .str_kind_shift = 2, \
 	.str_compact_bit = 5, .str_ascii_bit = 6, .bytes_size = 16, .bytes_data = 32
@@ -746,8 +747,8 @@ int py_offsets__from_debug(const uint8_t *dbg, size_t len, struct py_offsets *ou
 	 * --mode exception: the chain of handled exceptions (GIL builds; the rows hold no
 	 * free-threaded layout of it).  tp_flags follows tp_name by 18 pointers.
 	 */
-	o.exc.ts_value = N;
-	o.exc.ts_info = o.exc.item_value = o.exc.item_previous = o.exc.tp_flags = N;
+	o.exc.ts_value = o.exc.ts_info = o.exc.item_value = o.exc.item_previous = N;
+	o.exc.tp_flags = N;
 	if (!o.free_threaded && l->exc_info && l->exc_info + 8 <= o.tstate.size) {
 		o.exc.ts_info = l->exc_info;
 		o.exc.item_value = 0;

@@ -583,7 +583,12 @@ static void expect_frame(const struct got_frame *f, const char *name, const char
 	assert_int_equal(f->line, line);
 }
 
-static int sample(struct img *im, unsigned max_depth, struct got *g, struct unwind_stats *st)
+/* What a test turns on in a new unwinder before its sample. */
+typedef void (*setup_fn)(struct unwinder *u, void *arg);
+
+/* One sample by a new unwinder keeping max_depth frames, set up by setup when not NULL. */
+static int sample_with(struct img *im, unsigned max_depth, setup_fn setup, void *arg,
+		       struct got *g, struct unwind_stats *st)
 {
 	struct unwinder *u;
 	int err;
@@ -593,9 +598,31 @@ static int sample(struct img *im, unsigned max_depth, struct got *g, struct unwi
 	g->st = strtab__new();
 	u = unwinder__new(&im->r, &im->loc, &im->o, g->st, max_depth);
 	assert_non_null(u);
+	if (setup)
+		setup(u, arg);
 	err = unwinder__sample(u, collect, g, st);
 	unwinder__free(u);
 	return err;
+}
+
+static int sample(struct img *im, unsigned max_depth, struct got *g, struct unwind_stats *st)
+{
+	return sample_with(im, max_depth, NULL, NULL, g, st);
+}
+
+struct async_setup {
+	const struct py_async_offsets *a;
+	int all;
+	int *found;
+};
+
+static void setup_async(struct unwinder *u, void *arg)
+{
+	const struct async_setup *s = arg;
+
+	assert_int_equal(unwinder__set_async(u, s->a, s->all), 0);
+	if (s->found)
+		*s->found = unwinder__find_asyncio(u);
 }
 
 /*
@@ -605,20 +632,9 @@ static int sample(struct img *im, unsigned max_depth, struct got *g, struct unwi
 static int sample_async_found(struct img *im, const struct py_async_offsets *a, int all,
 			      int *found, struct got *g, struct unwind_stats *st)
 {
-	struct unwinder *u;
-	int err;
+	struct async_setup s = { a, all, found };
 
-	memset(g, 0, sizeof(*g));
-	memset(st, 0, sizeof(*st));
-	g->st = strtab__new();
-	u = unwinder__new(&im->r, &im->loc, &im->o, g->st, 64);
-	assert_non_null(u);
-	assert_int_equal(unwinder__set_async(u, a, all), 0);
-	if (found)
-		*found = unwinder__find_asyncio(u);
-	err = unwinder__sample(u, collect, g, st);
-	unwinder__free(u);
-	return err;
+	return sample_with(im, 64, setup_async, &s, g, st);
 }
 
 static int sample_async(struct img *im, const struct py_async_offsets *a, int all,
@@ -962,22 +978,16 @@ static void unwind_sample__async_current_tasks__task_frames_under_its_name(void 
 
 /* --- --native-markers --------------------------------------------------------------- */
 
+static void setup_markers(struct unwinder *u, void *arg)
+{
+	(void)arg;
+	assert_int_equal(unwinder__set_native_markers(u), 0);
+}
+
 /* One sample, with --native-markers on when markers. */
 static int sample_markers(struct img *im, int markers, struct got *g, struct unwind_stats *st)
 {
-	struct unwinder *u;
-	int err;
-
-	memset(g, 0, sizeof(*g));
-	memset(st, 0, sizeof(*st));
-	g->st = strtab__new();
-	u = unwinder__new(&im->r, &im->loc, &im->o, g->st, 64);
-	assert_non_null(u);
-	if (markers)
-		assert_int_equal(unwinder__set_native_markers(u), 0);
-	err = unwinder__sample(u, collect, g, st);
-	unwinder__free(u);
-	return err;
+	return sample_with(im, 64, markers ? setup_markers : NULL, NULL, g, st);
 }
 
 /*
@@ -1049,21 +1059,16 @@ static void unwind_sample__native_markers__call_opcode_marks_innermost(void **st
 
 /* --- --mode exception ------------------------------------------------------------------ */
 
+static void setup_exc(struct unwinder *u, void *arg)
+{
+	(void)arg;
+	assert_int_equal(unwinder__want_exceptions(u), 0);
+}
+
 /* One sample asking for each thread's exception. */
 static int sample_exc(struct img *im, struct got *g, struct unwind_stats *st)
 {
-	struct unwinder *u;
-	int err;
-
-	memset(g, 0, sizeof(*g));
-	memset(st, 0, sizeof(*st));
-	g->st = strtab__new();
-	u = unwinder__new(&im->r, &im->loc, &im->o, g->st, 64);
-	assert_non_null(u);
-	assert_int_equal(unwinder__want_exceptions(u), 0);
-	err = unwinder__sample(u, collect, g, st);
-	unwinder__free(u);
-	return err;
+	return sample_with(im, 64, setup_exc, NULL, g, st);
 }
 
 /* An object whose type has tp_flags flags. */
