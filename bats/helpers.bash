@@ -137,8 +137,9 @@ checker_python() {
 }
 
 # Set PY3 (path) for tests that need any Python 3; skip the test if there is none.
+# PYFLAME_TEST_PY3 picks it (e.g. to run the stress suite on each interpreter in turn).
 require_python3() {
-	PY3=$(checker_python) || skip "no Python 3 interpreter found"
+	PY3=${PYFLAME_TEST_PY3:-$(checker_python)} || skip "no Python 3 interpreter found"
 	export PY3
 }
 
