@@ -57,6 +57,23 @@ PY
 	[ "$(procs_with "$D/sh.txt" 'hot \(.*hot\.py:[0-9]+\)')" -eq 1 ]
 }
 
+@test "one interpreter started six times by a shell: each run profiled, its files parsed once" {
+	# probing remembers each ELF file by device, inode, size and times (-v counts it); a
+	# file changed within the last 2 s is parsed every time, so this needs an older python
+	local real hits
+	run_pyflame_split -v run -r 200 -o "$D/six.txt" -- sh -c \
+		'for i in 1 2 3 4 5 6; do "$0" "$1" short_lived; done' "$PY3" "$TARGETS/tree.py"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$(procs_with "$D/six.txt" 'short_lived \(.*tree\.py:[0-9]+\)')" -eq 6 ]
+	real=$(realpath "$PY3")
+	if [ -n "$(find "$real" -newerct '-10 seconds')" ]; then
+		skip "$real changed less than 10 s ago"
+	fi
+	hits=$(grep -oE 'answered [0-9]+ more from memory' <<<"$stderr" | grep -oE '[0-9]+')
+	[ "$hits" -ge 5 ]
+}
+
 @test "os.fork() without exec keeps being profiled as the child" {
 	run_pyflame_split run -r 200 -o "$D/f.txt" -- "$PY3" "$TARGETS/tree.py" fork
 	[ "$status" -eq 0 ]

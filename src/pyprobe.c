@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pyflame/elf.h"
@@ -251,20 +252,159 @@ static void fill_loc(struct pyruntime_loc *loc, const struct pyelf *p, const cha
 #undef BIAS
 }
 
-int pyprobe__inspect_file(const char *path, const char *name, struct pyruntime_loc *loc)
-{
-	struct elf *e = elf__open(path);
-	struct pyelf p;
-	int err;
+/*
+ * What inspect() concluded about a file, remembered by the file's identity: device, inode,
+ * size, modification and change times of the file as opened, and the name a version may
+ * come from.  Every process a fork-heavy command starts is probed once (a shell, each
+ * python), and parsing the same executable again costs 0.1-0.6 ms, most of it mapping it
+ * and the TLB flush of unmapping it.  A file changed in place gets a new change time; one
+ * replaced gets a new inode.
+ *
+ * Change times are as coarse as the kernel's clock tick, so a file rewritten twice within
+ * one tick can keep its times (git's "racily clean" entries).  A file whose change time is
+ * less than MEMO_SETTLE_NS before now is therefore read every time and not remembered.
+ * The table is small and per process (pyflame's sampler is one thread).
+ */
+#define MEMO_SLOTS	16
+#define MEMO_SETTLE_NS	2000000000LL
 
+struct probed {
+	int err;		/* inspect(): 0 or -ENOENT */
+	int vaddr_err;		/* elf__first_load_vaddr() */
+	uint64_t first_vaddr;
+	struct pyelf p;
+};
+
+struct memo {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	char *name;		/* NULL: a free slot */
+	uint64_t used;		/* memo_clock when last found or stored */
+	struct probed r;
+};
+
+static struct memo memo[MEMO_SLOTS];
+static uint64_t memo_clock;
+static struct pyprobe_memo_stats memo_stats;
+
+static int same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+static struct memo *memo_find(const struct stat *st, const char *name)
+{
+	for (size_t i = 0; i < MEMO_SLOTS; i++) {
+		struct memo *m = &memo[i];
+
+		if (m->name && m->dev == st->st_dev && m->ino == st->st_ino &&
+		    m->size == st->st_size && same_time(&m->mtime, &st->st_mtim) &&
+		    same_time(&m->ctime, &st->st_ctim) && !strcmp(m->name, name))
+			return m;
+	}
+	return NULL;
+}
+
+/* Has st's file kept its change time long enough to be told apart from its next one? */
+static int memo_settled(const struct stat *st)
+{
+	struct timespec now;
+	int64_t age;
+
+	if (clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return 0;
+	age = (int64_t)(now.tv_sec - st->st_ctim.tv_sec) * 1000000000LL +
+	      (now.tv_nsec - st->st_ctim.tv_nsec);
+	return age >= MEMO_SETTLE_NS;
+}
+
+static void memo_store(const struct stat *st, const char *name, const struct probed *r)
+{
+	struct memo *m = &memo[0];
+
+	for (size_t i = 1; i < MEMO_SLOTS && m->name; i++)
+		if (!memo[i].name || memo[i].used < m->used)
+			m = &memo[i];
+	free(m->name);
+	m->name = strdup(name);
+	if (!m->name)
+		return;
+	m->dev = st->st_dev;
+	m->ino = st->st_ino;
+	m->size = st->st_size;
+	m->mtime = st->st_mtim;
+	m->ctime = st->st_ctim;
+	m->used = ++memo_clock;
+	m->r = *r;
+}
+
+/*
+ * inspect() and elf__first_load_vaddr() of the file open as fd (closed here), from memory
+ * when the same file was seen before.  0 with *r filled (r->err says what inspect() found),
+ * or -errno when the file cannot be read as ELF.
+ */
+static int probe_fd(int fd, const char *name, struct probed *r)
+{
+	struct stat st;
+	struct memo *m;
+	struct elf *e;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	m = memo_find(&st, name);
+	if (m) {
+		close(fd);
+		m->used = ++memo_clock;
+		*r = m->r;
+		memo_stats.hits++;
+		return 0;
+	}
+	e = elf__from_fd(fd);
 	if (!e)
 		return -errno;
-	err = inspect(e, name ? name : path, &p);
+	memset(r, 0, sizeof(*r));
+	r->vaddr_err = elf__first_load_vaddr(e, &r->first_vaddr);
+	r->err = inspect(e, name, &r->p);
 	elf__free(e);
+	memo_stats.reads++;
+	if (memo_settled(&st))
+		memo_store(&st, name, r);
+	return 0;
+}
+
+void pyprobe__memo_stats(struct pyprobe_memo_stats *out)
+{
+	*out = memo_stats;
+}
+
+void pyprobe__memo_clear(void)
+{
+	for (size_t i = 0; i < MEMO_SLOTS; i++) {
+		free(memo[i].name);
+		memo[i].name = NULL;
+	}
+	memset(&memo_stats, 0, sizeof(memo_stats));
+}
+
+int pyprobe__inspect_file(const char *path, const char *name, struct pyruntime_loc *loc)
+{
+	struct probed r;
+	int err = probe_fd(elf__open_fd(path), name ? name : path, &r);
+
 	if (err)
 		return err;
-	fill_loc(loc, &p, path, 0);
-	return supported(p.version, p.debug_build) ? 0 : -ENOTSUP;
+	if (r.err)
+		return r.err;
+	fill_loc(loc, &r.p, path, 0);
+	return supported(r.p.version, r.p.debug_build) ? 0 : -ENOTSUP;
 }
 
 /*
@@ -273,15 +413,15 @@ int pyprobe__inspect_file(const char *path, const char *name, struct pyruntime_l
  * directories on the way); then extra or /proc/PID/map_files, links the kernel resolves to
  * the very file mapped.  Prefer a file whose inode matches the mapping (a replaced or
  * deleted file); fall back to the first that opens.  Each candidate is checked on the
- * descriptor it was opened as, not by a stat() of the name before.
+ * descriptor it was opened as, not by a stat() of the name before.  A descriptor, or
+ * -ENOENT.
  */
-static struct elf *open_mapped(pid_t pid, const char *path, const struct procmaps_entry *base,
-			       const char *extra)
+static int open_mapped_fd(pid_t pid, const char *path, const struct procmaps_entry *base,
+			  const char *extra)
 {
 	char root[64], magic[PATH_MAX + 64];
-	struct elf *first = NULL, *e;
 	struct stat st;
-	int fd;
+	int fd, first = -ENOENT;
 
 	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
 	if (extra)
@@ -298,20 +438,26 @@ static struct elf *open_mapped(pid_t pid, const char *path, const struct procmap
 			fd = elf__open_fd(magic);
 		if (fd < 0)
 			continue;
-		if (fstat(fd, &st) < 0 || (base->inode && st.st_ino != base->inode && first)) {
+		if (fstat(fd, &st) < 0 || (base->inode && st.st_ino != base->inode && first >= 0)) {
 			close(fd);
 			continue;
 		}
-		e = elf__from_fd(fd);
-		if (!e)
-			continue;
 		if (!base->inode || st.st_ino == base->inode) {
-			elf__free(first);
-			return e;
+			if (first >= 0)
+				close(first);
+			return fd;
 		}
-		first = e;
+		first = fd;
 	}
 	return first;
+}
+
+static struct elf *open_mapped(pid_t pid, const char *path, const struct procmaps_entry *base,
+			       const char *extra)
+{
+	int fd = open_mapped_fd(pid, path, base, extra);
+
+	return fd < 0 ? NULL : elf__from_fd(fd);
 }
 
 /* Try one candidate: 0 and *loc filled, -ENOENT (not python) or -ENOTSUP. */
@@ -319,24 +465,13 @@ static int try_candidate(pid_t pid, const struct procmaps *m, const char *path,
 			 const char *extra, struct pyruntime_loc *loc)
 {
 	const struct procmaps_entry *base = procmaps__find_base(m, path);
-	struct elf *e;
-	struct pyelf p;
-	uint64_t vaddr;
-	int err;
+	struct probed r;
 
-	if (!base)
+	if (!base || probe_fd(open_mapped_fd(pid, path, base, extra), path, &r) ||
+	    r.vaddr_err || r.err)
 		return -ENOENT;
-	e = open_mapped(pid, path, base, extra);
-	if (!e)
-		return -ENOENT;
-	err = elf__first_load_vaddr(e, &vaddr);
-	if (!err)
-		err = inspect(e, path, &p);
-	elf__free(e);
-	if (err)
-		return -ENOENT;
-	fill_loc(loc, &p, path, base->start - vaddr);
-	return supported(p.version, p.debug_build) ? 0 : -ENOTSUP;
+	fill_loc(loc, &r.p, path, base->start - r.first_vaddr);
+	return supported(r.p.version, r.p.debug_build) ? 0 : -ENOTSUP;
 }
 
 /*

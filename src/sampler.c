@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1889,9 +1890,15 @@ int sampler__print_stacks(struct sampler *sm, pid_t pid, const char *command,
 
 void sampler__finish(struct sampler *sm)
 {
+	struct pyprobe_memo_stats ms;
+
 	for (size_t i = 0; i < sm->nprocs; i++)
 		if (sm->procs[i]->provisional_until)
 			commit_provisional(sm, sm->procs[i]);
+	pyprobe__memo_stats(&ms);
+	if (ms.reads || ms.hits)
+		pf_info("probing parsed %" PRIu64 " ELF files and answered %" PRIu64
+			" more from memory", ms.reads, ms.hits);
 }
 
 const struct sampler_counts *sampler__counts(const struct sampler *sm)

@@ -572,6 +572,132 @@ static void pyprobe_inspect_file__not_python__enoent(void **state)
 	assert_int_equal(pyprobe__inspect_file("/nonexistent", NULL, &loc), -ENOENT);
 }
 
+/* Seconds since path's change time; -1 if it cannot be told. */
+static double ctime_age(const char *path)
+{
+	struct timespec now;
+	struct stat st;
+
+	if (stat(path, &st) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return -1;
+	return (double)(now.tv_sec - st.st_ctim.tv_sec) +
+	       (double)(now.tv_nsec - st.st_ctim.tv_nsec) / 1e9;
+}
+
+/* addr as the file's own vaddr (0 stays 0: not defined) */
+static uint64_t unbiased(uint64_t addr, const struct pyruntime_loc *loc)
+{
+	return addr ? addr - loc->load_bias : 0;
+}
+
+/*
+ * A second process of the same interpreter is answered from memory, with its own load
+ * bias, and the answer is the one a fresh parse gives.
+ */
+static void pyprobe_locate__second_process__memo_same_answer(void **state)
+{
+	struct pyruntime_loc a, b, fresh;
+	struct pyprobe_memo_stats before, after;
+	const struct python *py = NULL;
+	pid_t p1, p2;
+	(void)state;
+
+	for (size_t i = 0; i < npythons && !py; i++)
+		if (ctime_age(pythons[i].path) > 3)
+			py = &pythons[i];
+	if (!py)
+		skip();
+	pyprobe__memo_clear();
+	p1 = spawn_sleeper(py->path);
+	p2 = spawn_sleeper(py->path);
+	assert_int_equal(locate_when_ready(p1, &a), 0);
+	if (ctime_age(a.binary) <= 3) {	/* a libpython written just now */
+		stop(p1);
+		stop(p2);
+		skip();
+	}
+	pyprobe__memo_stats(&before);
+	assert_int_equal(locate_when_ready(p2, &b), 0);
+	pyprobe__memo_stats(&after);
+	assert_true(after.hits > before.hits);
+	assert_string_equal(b.binary, a.binary);
+	assert_int_equal(unbiased(b.runtime_addr, &b), unbiased(a.runtime_addr, &a));
+	assert_int_equal(unbiased(b.interp_head_addr, &b), unbiased(a.interp_head_addr, &a));
+	assert_int_equal(unbiased(b.code_type_addr, &b), unbiased(a.code_type_addr, &a));
+
+	pyprobe__memo_clear();
+	assert_int_equal(pyprobe__locate(p2, &fresh), 0);
+	pyprobe__memo_stats(&after);
+	assert_int_equal(after.hits, 0);
+	assert_true(after.reads >= 1);
+	assert_memory_equal(&fresh, &b, sizeof(b));
+	check_located(p2, py, &b);
+	stop(p1);
+	stop(p2);
+}
+
+/* Write src's bytes over dst in place (same inode); 0 on success. */
+static int overwrite_file(const char *src, const char *dst)
+{
+	struct stat before, after;
+
+	if (stat(dst, &before) < 0 || copy_file(src, dst) || stat(dst, &after) < 0)
+		return -1;
+	return before.st_ino == after.st_ino ? 0 : -1;
+}
+
+/*
+ * A file is remembered only once its change time has settled, and a file changed in place
+ * (same inode, new bytes) is parsed again.
+ */
+static void pyprobe_inspect_file__changed_in_place__parsed_again(void **state)
+{
+	char dir[] = "/tmp/pyflame-memo-XXXXXX", file[64], real[PATH_MAX];
+	struct pyprobe_memo_stats st;
+	struct pyruntime_loc loc, want;
+	const struct timespec settle = { .tv_sec = 2, .tv_nsec = 200 * 1000 * 1000 };
+	const char *python = NULL;
+	(void)state;
+
+	for (size_t i = 0; i < npythons && !python; i++)
+		if (realpath(pythons[i].path, real) &&
+		    !pyprobe__inspect_file(real, NULL, &want))
+			python = real;	/* a python executable that holds its runtime */
+	if (!python)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/prog", dir);
+	assert_int_equal(copy_file("/proc/self/exe", file), 0);
+
+	/* just written: parsed every time, never remembered */
+	pyprobe__memo_clear();
+	assert_int_equal(pyprobe__inspect_file(file, NULL, &loc), -ENOENT);
+	assert_int_equal(pyprobe__inspect_file(file, NULL, &loc), -ENOENT);
+	pyprobe__memo_stats(&st);
+	assert_int_equal(st.reads, 2);
+	assert_int_equal(st.hits, 0);
+
+	/* settled: remembered */
+	nanosleep(&settle, NULL);
+	assert_int_equal(pyprobe__inspect_file(file, NULL, &loc), -ENOENT);
+	assert_int_equal(pyprobe__inspect_file(file, NULL, &loc), -ENOENT);
+	pyprobe__memo_stats(&st);
+	assert_int_equal(st.reads, 3);
+	assert_int_equal(st.hits, 1);
+
+	/* the same inode with a python in it: read again, and found */
+	assert_int_equal(overwrite_file(python, file), 0);
+	assert_int_equal(pyprobe__inspect_file(file, python, &loc), 0);
+	pyprobe__memo_stats(&st);
+	assert_int_equal(st.reads, 4);
+	assert_int_equal(loc.version, want.version);
+	assert_int_equal(loc.runtime_addr, want.runtime_addr);
+
+	unlink(file);
+	rmdir(dir);
+	pyprobe__memo_clear();
+}
+
 static void pyprobe_version_str__hex_and_minor_only(void **state)
 {
 	struct pyruntime_loc loc;
@@ -610,6 +736,8 @@ int main(void)
 		cmocka_unit_test(pyprobe_inspect_file__py_version_zeroed__debug_offsets_tell),
 		cmocka_unit_test(pyprobe_inspect_file__not_python__enoent),
 		cmocka_unit_test(pyprobe_inspect_file__debug_build__311_read_older_refused),
+		cmocka_unit_test(pyprobe_locate__second_process__memo_same_answer),
+		cmocka_unit_test(pyprobe_inspect_file__changed_in_place__parsed_again),
 		cmocka_unit_test(pyprobe_version_str__hex_and_minor_only),
 	};
 

@@ -60,6 +60,20 @@ int pyprobe__find_symbol(pid_t pid, const char *const *names, const char *const 
  */
 int pyprobe__locate_asyncio(pid_t pid, const char *binary, uint64_t *addr);
 
+/*
+ * Probing remembers what it found in each ELF file by the file's identity (device, inode,
+ * size, times; see pyprobe.c), so a command that starts the same shell or interpreter many
+ * times parses it once.  reads: files parsed; hits: answered from memory.
+ */
+struct pyprobe_memo_stats {
+	uint64_t reads, hits;
+};
+
+void pyprobe__memo_stats(struct pyprobe_memo_stats *out);
+
+/* Forget every file and zero the counts (tests). */
+void pyprobe__memo_clear(void);
+
 /* "3.12.1" style text for loc (from hexversion, else major.minor). */
 void pyprobe__version_str(const struct pyruntime_loc *loc, char *buf, size_t size);
 
