@@ -9,6 +9,12 @@ setup() {
 	D=$(fresh_dir tree)
 }
 
+teardown() {
+	# the daemon test's grandchild loops forever: a failed test must not leave it running
+	# (matched by its pid file, which is on its command line, also before it wrote it)
+	[ -n "${D:-}" ] && pkill -9 -f -- "$D/daemon.pid" 2>/dev/null || true
+}
+
 # Distinct process frames in a collapsed profile whose stacks contain LABEL (a regex).
 procs_with() {
 	"$PY3" - "$1" "$2" <<'PY'
