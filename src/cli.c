@@ -246,7 +246,7 @@ static const struct cli_option opts_sampling[] = {
 	OPT_LONG(OPT_MAX_DEPTH, "max-depth", "N", "keep at most N frames per stack (default "
 		 "2048); deeper stacks keep their innermost frames under a <truncated> frame"),
 	OPT_LONG(OPT_NO_FOLLOW, "no-follow", NULL, "profile the first process only, not the "
-		 "processes it starts"),
+		 "processes it starts (left untraced, they keep set-user-ID privileges)"),
 	OPT_LONG(OPT_LIVE, "live", NULL, "show the hottest functions on the terminal while "
 		 "sampling, redrawn every second (keys: q stop sampling, p pause, o/t sort by "
 		 "own/total); needs a terminal, and for run the command's stdout and stderr "
@@ -848,7 +848,12 @@ static const struct cli_command cmd_run_def = {
 "Samples are streamed to a raw log (prof.svg -> prof.raw, or prof-XXXXXX.raw if that\n"
 "name is taken: pyflame never writes over a file it did not create) while pyflame runs;\n"
 "it is removed when the profiles are written, so a run killed with SIGKILL leaves it:\n"
-"'pyflame report prof.raw -o prof.svg' turns it into any format.\n",
+"'pyflame report prof.raw -o prof.svg' turns it into any format.\n"
+"\n"
+"Traced, a program that would gain privileges at exec (sudo, ping: set-user-ID,\n"
+"set-group-ID, file capabilities) runs without them, as under any unprivileged tracer;\n"
+"pyflame names each one it sees.  --no-follow leaves the processes COMMAND starts\n"
+"untraced; root's pyflame leaves them their privileges.\n",
 	.options_first = 1,
 	.ctx_size = sizeof(struct run_args),
 	.init = run_init,

@@ -383,9 +383,10 @@ static void fill_meta(struct run *r)
  * set-group-ID, file capabilities) is named, as it runs without them under a tracer that
  * has none.
  */
-static void spawn_checks(char *const argv[])
+static void spawn_checks(struct sampler *sm, char *const argv[])
 {
 	char path[PATH_MAX];
+	int named = 0;
 
 	if (getuid() != 0 && privs__any()) {
 		int ret = privs__drop_caps();
@@ -393,11 +394,16 @@ static void spawn_checks(char *const argv[])
 		if (ret)
 			pf_warn("cannot drop capabilities: %s", strerror(-ret));
 	}
-	if (getuid() != 0 && privs__exec_gains(argv[0], path, sizeof(path)) && !pf_quiet) {
-		pf_warn("'%s' is set-user-ID, set-group-ID or has file capabilities: traced, it runs "
-			"without those privileges", path);
-		pf_hint("profile it as root (sudo pyflame run ...) if it needs them");
+	if (getuid() != 0 && privs__exec_gains(argv[0], path, sizeof(path))) {
+		named = 1;
+		if (!pf_quiet) {
+			pf_warn("'%s' is set-user-ID, set-group-ID or has file capabilities: traced, "
+				"it runs without those privileges", path);
+			pf_hint("profile it as root (sudo pyflame run ...) if it needs them");
+		}
 	}
+	/* and any program it runs later (sampler.c, check_gains) */
+	sampler__set_gains_lost(sm, getuid() != 0 && !privs__any(), named ? path : NULL);
 }
 
 /*
@@ -523,10 +529,12 @@ static int session(const struct run_opts *o, pid_t attach)
 		pid = attach;
 		if (session__attach(r.tr, pid, &r.reader))
 			goto out_tracer;
+		/* attached with CAP_SYS_PTRACE (a file capability), its execs keep their gains */
+		sampler__set_gains_lost(r.sm, getuid() != 0 && !privs__any(), NULL);
 		sampler__set_reader(r.sm, r.reader);
 		sampler__add(r.sm, pid, 1);
 	} else {
-		spawn_checks(o->argv);
+		spawn_checks(r.sm, o->argv);
 		pid = tracer__spawn(r.tr, o->argv);
 		if (pid < 0) {
 			pf_error(pid, "cannot start '%s'", o->argv[0]);

@@ -143,15 +143,55 @@ static int find_program(const char *cmd, char *path, size_t size)
 	return -ENOENT;
 }
 
-int privs__exec_gains(const char *cmd, char *path, size_t size)
+/* What running file path would give user uid, group gid (enum privs_gain). */
+static int file_gains(const char *path, uid_t uid, gid_t gid)
 {
 	struct stat st;
 
-	if (find_program(cmd, path, size) || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return PRIVS_GAIN_NONE;
+	if ((st.st_mode & S_ISUID) && st.st_uid != uid)
+		return PRIVS_GAIN_SETUID;
+	if ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) && st.st_gid != gid)
+		return PRIVS_GAIN_SETGID;
+	return getxattr(path, "security.capability", NULL, 0) > 0 ? PRIVS_GAIN_FCAPS :
+								   PRIVS_GAIN_NONE;
+}
+
+int privs__exec_gains(const char *cmd, char *path, size_t size)
+{
+	if (find_program(cmd, path, size))
 		return 0;
-	if ((st.st_mode & S_ISUID) && st.st_uid != getuid())
-		return 1;
-	if ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) && st.st_gid != getgid())
-		return 1;
-	return getxattr(path, "security.capability", NULL, 0) > 0;
+	return file_gains(path, getuid(), getgid()) != PRIVS_GAIN_NONE;
+}
+
+int privs__image_gains(pid_t pid, uid_t uid, gid_t gid, char *path, size_t size)
+{
+	char exe[64];
+	ssize_t n;
+	int gain;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	gain = file_gains(exe, uid, gid);	/* the magic link: the very file it runs */
+	if (gain == PRIVS_GAIN_NONE || !size)
+		return gain;
+	n = readlink(exe, path, size - 1);
+	if (n < 0)
+		n = snprintf(path, size, "%s", "?");
+	path[n] = '\0';
+	return gain;
+}
+
+const char *privs__gain_name(int gain)
+{
+	switch (gain) {
+	case PRIVS_GAIN_SETUID:
+		return "set-user-ID";
+	case PRIVS_GAIN_SETGID:
+		return "set-group-ID";
+	case PRIVS_GAIN_FCAPS:
+		return "given file capabilities";
+	default:
+		return "unprivileged";
+	}
 }

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "pyflame/live.h"
 #include "pyflame/native.h"
+#include "pyflame/privs.h"
 #include "pyflame/procfs.h"
 #include "pyflame/profile.h"
 #include "pyflame/pyoffsets.h"
@@ -151,6 +153,7 @@ struct proc {
 	pid_t pid;
 	enum proc_state state;
 	int located;		/* loc is valid; waiting for the interpreter to initialise */
+	int gain_checked;	/* its image was checked for privileges lost (check_gains) */
 	uint64_t next_probe_ns, backoff_ns;
 	struct pyruntime_loc loc;
 	struct py_offsets off;
@@ -244,6 +247,13 @@ struct sampler {
 	int has_gc_frame;
 	uint32_t native_frame;	/* the <native> frame's id, once has_native_frame */
 	int has_native_frame;
+	/* check_gains: the tracer's user, and the programs named (hashes of their paths) */
+	int gains_lost;
+	uid_t uid;
+	gid_t gid;
+	uint64_t gains_said[16];
+	unsigned ngains_said;
+	unsigned gains_hinted;
 };
 
 const char *pf_mode__name(enum pf_mode m)
@@ -295,6 +305,7 @@ static void proc_reset(struct proc *p)
 	p->nthreads_alloc = 0;
 	p->state = PROC_PROBING;
 	p->located = 0;
+	p->gain_checked = 0;
 	p->next_probe_ns = 0;
 	p->backoff_ns = PROBE_BACKOFF_MIN_NS;
 	p->exec_events = 0;
@@ -539,6 +550,40 @@ static int still_shared(struct proc *p)
 	return 0;
 }
 
+/*
+ * A program that would gain privileges at exec (set-user-ID or set-group-ID to another
+ * user, file capabilities: sudo, ping, fusermount, newuidmap) gains none when its tracer
+ * lacks CAP_SYS_PTRACE: the kernel runs it with the caller's own.  pyflame learns of an
+ * exec once it is done, too late to step aside, so it names each such program once, also
+ * under -q: the command may fail because of it, and nothing else would say why.
+ */
+static void check_gains(struct sampler *sm, struct proc *p)
+{
+	char path[PATH_MAX];
+	uint64_t h;
+	int gain;
+
+	if (!sm->gains_lost || p->gain_checked)
+		return;
+	p->gain_checked = 1;
+	gain = privs__image_gains(p->pid, sm->uid, sm->gid, path, sizeof(path));
+	if (gain == PRIVS_GAIN_NONE)
+		return;
+	h = pf_hash64(path, strlen(path), 0x9a1);
+	for (unsigned i = 0; i < sm->ngains_said; i++)
+		if (sm->gains_said[i] == h)
+			return;
+	if (sm->ngains_said == ARRAY_SIZE(sm->gains_said))
+		return;
+	sm->gains_said[sm->ngains_said++] = h;
+	pf_warn("process %d runs '%s', which is %s: traced, it runs without those privileges",
+		p->pid, path, privs__gain_name(gain));
+	if (!sm->gains_hinted++)
+		pf_hint("the kernel grants none to a program traced by an unprivileged tracer; if "
+			"the command needs them, use --no-follow (the processes it starts are not "
+			"traced) or run pyflame as root");
+}
+
 static void proc_probe(struct sampler *sm, struct proc *p, uint64_t now)
 {
 	int ret, held;
@@ -553,6 +598,7 @@ static void proc_probe(struct sampler *sm, struct proc *p, uint64_t now)
 			p->backoff_ns *= 2;
 		return;
 	}
+	check_gains(sm, p);
 	if (!p->located) {
 		if (!p->exec_events && !p->image)
 			p->image = image_id(p);	/* what an exec would change, seen before */
@@ -1437,7 +1483,10 @@ static void cb_process_new(void *arg, pid_t pid, pid_t parent, unsigned flags)
 
 static void cb_process_exec(void *arg, pid_t pid)
 {
-	proc_young(proc_add(arg, pid));
+	struct proc *p = proc_add(arg, pid);
+
+	check_gains(arg, p);	/* now, while it is stopped at its exec: it may not live long */
+	proc_young(p);
 }
 
 static void cb_process_exit(void *arg, pid_t pid)
@@ -1819,6 +1868,15 @@ struct sampler *sampler__new(const struct sampler_opts *o, struct profile *prof,
 void sampler__set_tracer(struct sampler *sm, struct tracer *tr)
 {
 	sm->tr = tr;
+}
+
+void sampler__set_gains_lost(struct sampler *sm, int lost, const char *named)
+{
+	sm->gains_lost = lost;
+	sm->uid = getuid();
+	sm->gid = getgid();
+	if (named)
+		sm->gains_said[sm->ngains_said++] = pf_hash64(named, strlen(named), 0x9a1);
 }
 
 void sampler__set_reader(struct sampler *sm, enum remote_kind reader)

@@ -75,6 +75,7 @@ static const struct {
 	{ "statx", "fstat via glibc" },
 	{ "readlink", "/proc/PID/exe" },
 	{ "readlinkat", "/proc/PID/exe" },
+	{ "getxattr", "does /proc/PID/exe have file capabilities (privileges a traced exec lost)" },
 	{ "getdents64", "listing /proc/PID/task" },
 	{ "access", "does /proc/PID/task/TID exist" },
 	{ "faccessat", "does /proc/PID/task/TID exist" },

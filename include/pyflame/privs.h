@@ -47,4 +47,21 @@ int privs__foreign(pid_t pid, long *uid);
  */
 int privs__exec_gains(const char *cmd, char *path, size_t size);
 
+/* What a program would gain at exec, when run by this user; privs__gain_name() says it. */
+enum privs_gain {
+	PRIVS_GAIN_NONE,
+	PRIVS_GAIN_SETUID,	/* set-user-ID to another user */
+	PRIVS_GAIN_SETGID,	/* set-group-ID to another group */
+	PRIVS_GAIN_FCAPS,	/* file capabilities */
+};
+
+/*
+ * What the program process pid now runs would have gained at its exec (enum privs_gain)
+ * for user uid and group gid (its tracer's): under a tracer without CAP_SYS_PTRACE the
+ * kernel grants none of it, so a traced run of it has lost that.  path receives the file
+ * (from /proc/PID/exe) when there is a gain.  PRIVS_GAIN_NONE also when it cannot tell.
+ */
+int privs__image_gains(pid_t pid, uid_t uid, gid_t gid, char *path, size_t size);
+const char *privs__gain_name(int gain);
+
 #endif

@@ -94,6 +94,12 @@ extern const struct tracer_ops sampler__tracer_ops;
 struct sampler *sampler__new(const struct sampler_opts *o, struct profile *prof,
 			     uint64_t start_ns);
 void sampler__set_tracer(struct sampler *sm, struct tracer *tr);
+/*
+ * lost: the tracer lacked CAP_SYS_PTRACE when it took the command, so a program the
+ * command runs gains no privileges at exec; each one that would have is then named once
+ * (named: a program already named, the command itself, or NULL).
+ */
+void sampler__set_gains_lost(struct sampler *sm, int lost, const char *named);
 /* Read memory with this reader (before any process is added; attach may narrow it). */
 void sampler__set_reader(struct sampler *sm, enum remote_kind reader);
 /* Samples go to the raw log too (NULL: no longer). */
