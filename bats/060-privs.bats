@@ -303,6 +303,11 @@ s.run(['sh', '-c', '$D/suid-sleep 0.3; $D/suid-sleep 0.3; true'])"
 	[ "$(grep -c "process [0-9]* runs '$D/suid-id', which is set-user-ID: traced, it runs without" <<<"$stderr")" -eq 1 ]
 	[ "$(grep -c "process [0-9]* runs '$D/suid-sleep', which is set-user-ID" <<<"$stderr")" -eq 1 ]
 	[ "$(grep -c '^hint: .*--no-follow' <<<"$stderr")" -eq 1 ]
+	# the command itself, named by a relative path: once, before it starts, also under -q
+	run --separate-stderr as_nobody timeout 60 "$D/pyflame" run -q -o "$D/c.txt" -- ./suid-sleep 0.3
+	echo "$stderr"
+	[ "$(grep -c "suid-sleep.* is set-user-ID" <<<"$stderr")" -eq 1 ]
+	grep -q "warning: './suid-sleep' is set-user-ID" <<<"$stderr"
 	# what the hint says: with --no-follow the processes the command starts are not traced
 	run --separate-stderr as_nobody timeout 60 "$D/pyflame" run -q --no-follow -o "$D/h.txt" -- \
 		"$NPY" -c "import subprocess as s; s.run(['$D/suid-id', '-u'])"

@@ -394,15 +394,14 @@ static void spawn_checks(struct sampler *sm, char *const argv[])
 		if (ret)
 			pf_warn("cannot drop capabilities: %s", strerror(-ret));
 	}
+	/* also under -q, as check_gains: the command may fail for it */
 	if (getuid() != 0 && privs__exec_gains(argv[0], path, sizeof(path))) {
 		named = 1;
-		if (!pf_quiet) {
-			pf_warn("'%s' is set-user-ID, set-group-ID or has file capabilities: traced, "
-				"it runs without those privileges", path);
-			pf_hint("profile it as root (sudo pyflame run ...) if it needs them");
-		}
+		pf_warn("'%s' is set-user-ID, set-group-ID or has file capabilities: traced, it runs "
+			"without those privileges", path);
+		pf_hint("profile it as root (sudo pyflame run ...) if it needs them");
 	}
-	/* and any program it runs later (sampler.c, check_gains) */
+	/* and any program it runs later (check_gains) */
 	sampler__set_gains_lost(sm, getuid() != 0 && !privs__any(), named ? path : NULL);
 }
 

@@ -1872,11 +1872,14 @@ void sampler__set_tracer(struct sampler *sm, struct tracer *tr)
 
 void sampler__set_gains_lost(struct sampler *sm, int lost, const char *named)
 {
+	char real[PATH_MAX];
+
 	sm->gains_lost = lost;
 	sm->uid = getuid();
 	sm->gid = getgid();
-	if (named)
-		sm->gains_said[sm->ngains_said++] = pf_hash64(named, strlen(named), 0x9a1);
+	/* as /proc/PID/exe will give it: absolute, links resolved ("./tool" is named once) */
+	if (named && realpath(named, real))
+		sm->gains_said[sm->ngains_said++] = pf_hash64(real, strlen(real), 0x9a1);
 }
 
 void sampler__set_reader(struct sampler *sm, enum remote_kind reader)
